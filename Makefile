@@ -1,0 +1,56 @@
+# Shijian task runner. `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test test-sqlite test-postgres lint typecheck bench bench-web lock messages clean
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: install, generate + load the Gaoming demo district (first run), serve http://127.0.0.1:8000
+demo: install
+	$(BIN)/shijian demo
+
+## test: migrations check + the whole suite on SQLite, then on PostgreSQL (skipped, with the reason, if none)
+test: install
+	bash scripts/test.sh
+
+test-sqlite: install
+	bash scripts/test.sh sqlite
+
+test-postgres: install
+	bash scripts/test.sh postgres
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install
+	$(BIN)/mypy
+
+## bench: web latency and bulk-load rate at Foshan scale (780k entities, SQLite)
+bench: bench-web
+
+bench-web: install
+	$(BIN)/shijian bench web --scale foshan
+
+## lock: re-pin every dependency from pyproject.toml into requirements/lock.txt
+lock:
+	rm -rf /tmp/shijian-lock && $(PYTHON) -m venv /tmp/shijian-lock
+	/tmp/shijian-lock/bin/pip install --quiet -e ".[dev]"
+	/tmp/shijian-lock/bin/pip freeze --exclude-editable | grep -v '^shijian' > requirements/lock.txt
+
+## messages: compile translations (.po -> .mo) after editing src/shijian/locale
+messages: install
+	$(BIN)/python scripts/compile_messages.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,282 @@
+"""``shijian``: the one command-line entry point of the platform."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="Shijian (市监): smart market-supervision platform.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (figures as ratios to a baseline measured in the same run).",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(user_app, name="user")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+out = Console()
+
+DEMO_USERS: list[tuple[str, str, str, str]] = [
+    # username, role, region, department code
+    ("leader", "leader", "440608", ""),
+    ("admin", "data_admin", "440608", "440608-SAMR"),
+    ("samr", "dept_staff", "440608", "440608-SAMR"),
+    ("hecheng", "dept_staff", "440608004", "440608004-SAMRS"),
+    ("inspector", "inspector", "440608", "440608-SAMR"),
+    ("auditor", "auditor", "440608", ""),
+]
+DEMO_PASSWORD = "shijian-demo-2026"
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shijian.config.settings")
+    import django
+
+    django.setup()
+
+
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Any]:
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console, transient=False,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+        started: dict[str, float] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total, rate="")
+                started[stage] = time.perf_counter()
+            elapsed = max(time.perf_counter() - started[stage], 1e-6)
+            progress.update(tasks[stage], completed=done, total=total, rate=f"{done / elapsed:,.0f}/s")
+
+        yield update
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the operational database."""
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    console.print("database ready")
+
+
+@app.command()
+def synth(
+    scale: Annotated[str, typer.Option(help="gaoming (~60k entities), foshan (780k) or a number of entities")] = "gaoming",
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 1,
+    out_dir: Annotated[Path, typer.Option("--out", help="output directory")] = Path("var/synth/gaoming"),
+    records: Annotated[int | None, typer.Option(help="departmental records in all (default: the scale's)")] = None,
+    no_feeds: Annotated[bool, typer.Option("--no-feeds", help="write the register and lists only")] = False,
+) -> None:
+    """Generate a synthetic district: register, lists and messy departmental feeds."""
+    from shijian.synth.generator import generate, resolve_scale
+
+    try:
+        s = resolve_scale(scale, records)
+    except ValueError as exc:
+        fail(str(exc))
+    if out_dir.exists() and any(out_dir.iterdir()):
+        fail(f"{out_dir} is not empty; choose another --out or remove it")
+    t0 = time.perf_counter()
+    with progress_bar() as update:
+        manifest = generate(s, seed, out_dir, update, feeds=not no_feeds)
+    feeds = manifest.get("feeds", {"records": 0, "files": []})
+    assert isinstance(feeds, dict)
+    console.print(
+        f"wrote {s.entities:,} entities, {feeds['records']:,} records in {len(feeds['files'])} feed files "
+        f"to {out_dir} in {time.perf_counter() - t0:.1f} s"
+    )
+
+
+@app.command()
+def load(
+    folder: Annotated[Path, typer.Argument(help="a district directory written by `shijian synth`")],
+) -> None:
+    """Load the entity register and the lists (departments, items, responsibilities, inspectors)."""
+    django_setup()
+    from django.conf import settings
+
+    from shijian.core.request_context import acting_as
+    from shijian.registry.loader import LoadError, load_district
+
+    report_dir = Path(settings.HOME) / "loads" / time.strftime("%Y%m%d-%H%M%S")
+    t0 = time.perf_counter()
+    try:
+        with acting_as(None), progress_bar() as update:
+            result = load_district(folder, report_dir, update)
+    except LoadError as exc:
+        fail(str(exc))
+    dt = time.perf_counter() - t0
+    table = Table(title=f"load report ({dt:.1f} s) — {report_dir / 'load-report.json'}")
+    for col in ("file", "read", "loaded", "present", "duplicates", "quarantined", "reconciles"):
+        table.add_column(col)
+    for r in result["register"]:
+        table.add_row(Path(r["file"]).name, f"{r['rows_read']:,}", f"{r['loaded']:,}", f"{r['already_present']:,}",
+                      f"{r['duplicates']:,}", f"{r['quarantined']:,}", "yes" if r["reconciles"] else "NO")
+    console.print(table)
+    console.print("lists: " + ", ".join(f"{k} {v}" for k, v in result["lists"].items()))
+    for r in result["register"]:
+        if r["quarantine_file"]:
+            console.print(f"quarantined rows and reasons: {r['quarantine_file']}")
+    if not all(r["reconciles"] for r in result["register"]):
+        fail("counts do not reconcile", 1)
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="leader, dept_staff, inspector, data_admin or auditor")],
+    region: Annotated[str, typer.Option(help="6-digit district, 9-digit town or 12-digit village code")],
+    department: Annotated[str, typer.Option(help="department code")] = "",
+    password: Annotated[str | None, typer.Option(help="prompted when omitted")] = None,
+    superuser: bool = False,
+) -> None:
+    """Create a user bound to a role, a region and a department."""
+    django_setup()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from shijian.accounts.models import Role, User
+    from shijian.core.codes.tables import divisions
+    from shijian.registry.models import Department
+
+    if role not in Role.values:
+        fail(f"role must be one of {', '.join(Role.values)}")
+    if region not in divisions():
+        fail(f"unknown division code {region}")
+    dept = None
+    if department:
+        dept = Department.objects.filter(code=department).first()
+        if dept is None:
+            fail(f"unknown department {department}")
+    if User.objects.filter(username=username).exists():
+        fail(f"user {username} exists")
+    pw = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        validate_password(pw)
+    except ValidationError as exc:
+        fail("; ".join(exc.messages))
+    User.objects.create_user(username, password=pw, role=role, region_code=region, department=dept,
+                             is_superuser=superuser, is_staff=superuser)
+    console.print(f"created {username} ({role}, {region})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain of the audit log; exit 1 at the first row that does not match."""
+    django_setup()
+    from shijian.core.audit import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        out.print(f"OK: audit chain intact, {report.checked:,} events checked")
+        return
+    out.print(f"BROKEN: event #{report.first_bad_id}: {report.problem} ({report.checked:,} events before it are intact)")
+    raise typer.Exit(1)
+
+
+def _ensure_demo_users() -> None:
+    from shijian.accounts.models import User
+    from shijian.registry.models import Department
+
+    for username, role, region, dept_code in DEMO_USERS:
+        if User.objects.filter(username=username).exists():
+            continue
+        dept = Department.objects.filter(code=dept_code).first() if dept_code else None
+        User.objects.create_user(username, password=DEMO_PASSWORD, role=role, region_code=region, department=dept)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes")] = 2,
+) -> None:
+    """Serve the web app with gunicorn (static files served by the app itself; no CDN)."""
+    django_setup()
+    args = [sys.executable, "-m", "gunicorn", "shijian.config.wsgi:application", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--access-logfile", "-", "--timeout", "120"]
+    os.execv(sys.executable, args)
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    scale: Annotated[str, typer.Option(help="gaoming or a number of entities")] = "gaoming",
+    seed: int = 1,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="set up only; do not start the server")] = False,
+) -> None:
+    """Generate and load the Gaoming demo district (first run only), create demo users, serve the app."""
+    os.environ.setdefault("SHIJIAN_HTTPS", "0")  # loopback demo over plain HTTP
+    django_setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from shijian.core.request_context import acting_as
+    from shijian.registry.loader import load_district
+    from shijian.registry.models import Entity
+    from shijian.synth.generator import generate, resolve_scale
+
+    t0 = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    folder = Path(settings.HOME) / "synth" / f"{scale}-seed{seed}"
+    if not Entity.objects.exists():
+        with progress_bar() as update:
+            if not (folder / "manifest.json").exists():
+                console.print(f"generating the {scale} demo district into {folder} ...")
+                generate(resolve_scale(scale), seed, folder, update)
+            with acting_as(None):
+                result = load_district(folder, Path(settings.HOME) / "loads" / "demo", update)
+        r = result["register"][0]
+        console.print(f"loaded {r['loaded']:,} entities ({r['quarantined']} quarantined, {r['duplicates']} duplicates)")
+    _ensure_demo_users()
+    console.print(f"demo ready in {time.perf_counter() - t0:.1f} s")
+    console.print(f"\n  open http://{host}:{port}/  and log in as one of:")
+    for username, role, region, _d in DEMO_USERS:
+        console.print(f"    {username:<10} ({role}, {region})")
+    console.print(f"  password for all demo users: [bold]{DEMO_PASSWORD}[/]\n")
+    if not no_serve:
+        serve(host=host, port=port, workers=2)
+
+
+@bench_app.command("web")
+def bench_web(
+    scale: Annotated[str, typer.Option(help="foshan (780k entities), gaoming or a number")] = "foshan",
+    requests: Annotated[int, typer.Option(help="requests per page kind")] = 300,
+    db: Annotated[Path, typer.Option(help="SQLite file to (re)use")] = Path("var/bench/web.sqlite3"),
+) -> None:
+    """Entity list and page latency (median, p95) and bulk-load rate at scale, in SQLite."""
+    from shijian.bench.web import run
+
+    report = run(scale, requests, db, console)
+    out.print_json(json.dumps(report, ensure_ascii=False))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Django settings. Every knob is an environment variable read by a typed helper (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from shijian.config.env import database_from_url, env_bool, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+HOME = Path(env_str("SHIJIAN_HOME", str(Path.cwd() / "var"))).resolve()
+
+HOME.mkdir(parents=True, exist_ok=True)
+DEBUG = env_bool("SHIJIAN_DEBUG", False)
+SECRET_KEY = env_str("SHIJIAN_SECRET_KEY", "")
+if not SECRET_KEY:
+    # A per-installation key kept in the data directory, so that a fresh demo needs no set-up.
+    key_file = HOME / "secret_key"
+    if key_file.exists():
+        SECRET_KEY = key_file.read_text().strip()
+    else:
+        import secrets
+
+        SECRET_KEY = secrets.token_urlsafe(50)
+        key_file.write_text(SECRET_KEY)
+        key_file.chmod(0o600)
+
+ALLOWED_HOSTS = env_list("SHIJIAN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "shijian.core",
+    "shijian.accounts",
+    "shijian.registry",
+    "shijian.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "shijian.core.request_context.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shijian.core.request_context.CurrentUserMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shijian.config.urls"
+WSGI_APPLICATION = "shijian.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "shijian.web.context.navigation",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_from_url(env_str("SHIJIAN_DATABASE_URL", f"sqlite:///{HOME / 'shijian.sqlite3'}"), Path.cwd())
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling: failures allowed per (username, client address) within the window.
+SHIJIAN_LOGIN_MAX_FAILURES = env_int("SHIJIAN_LOGIN_MAX_FAILURES", 5)
+SHIJIAN_LOGIN_WINDOW_SECONDS = env_int("SHIJIAN_LOGIN_WINDOW_SECONDS", 900)
+
+# Sessions and cookies: secure by default. SHIJIAN_HTTPS=0 only for a loopback demo over plain HTTP.
+HTTPS = env_bool("SHIJIAN_HTTPS", True)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SHIJIAN_SESSION_SECONDS", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("SHIJIAN_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = 31536000 if HTTPS and SECURE_SSL_REDIRECT else 0
+CSRF_TRUSTED_ORIGINS = env_list("SHIJIAN_CSRF_TRUSTED_ORIGINS", [])
+
+CACHE_URL = env_str("SHIJIAN_CACHE_URL", "")
+if CACHE_URL.startswith("redis://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# The region shown when a user has none (a superuser): the demo district, 高明区.
+SHIJIAN_HOME_REGION = env_str("SHIJIAN_HOME_REGION", "440608")
+
+# Bulk import and export limits.
+SHIJIAN_IMPORT_MAX_ROWS = env_int("SHIJIAN_IMPORT_MAX_ROWS", 20000)
+SHIJIAN_IMPORT_MAX_BYTES = env_int("SHIJIAN_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+SHIJIAN_EXPORT_MAX_ROWS = env_int("SHIJIAN_EXPORT_MAX_ROWS", 200000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = SHIJIAN_IMPORT_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("SHIJIAN_LOG_LEVEL", "WARNING")},
+}
+
+# Labels used in the UI for the verbose name of this deployment.
+SHIJIAN_SITE_TITLE = _("Shijian market supervision platform")

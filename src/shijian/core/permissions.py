@@ -1,0 +1,61 @@
+"""The permission matrix: which role may do what on which kind of object.
+
+A registry, as Datasette keeps one: docs/permissions.md documents every row and a test fails when one is
+missing. Jurisdiction (which rows a user may see) is applied on top, by ``shijian.registry.scope``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+Action = Literal["view", "add", "change", "delete", "import", "export"]
+
+LEADER, DEPT, INSPECTOR, ADMIN, AUDITOR = "leader", "dept_staff", "inspector", "data_admin", "auditor"
+ALL_ROLES = frozenset({LEADER, DEPT, INSPECTOR, ADMIN, AUDITOR})
+
+MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    ("entity", "view"): ALL_ROLES,
+    ("entity", "add"): frozenset({ADMIN}),
+    ("entity", "change"): frozenset({ADMIN}),
+    ("entity", "delete"): frozenset({ADMIN}),
+    ("entity", "import"): frozenset({ADMIN}),
+    ("entity", "export"): frozenset({LEADER, DEPT, ADMIN}),
+    ("department", "view"): ALL_ROLES,
+    ("department", "add"): frozenset({ADMIN}),
+    ("department", "change"): frozenset({ADMIN}),
+    ("department", "delete"): frozenset({ADMIN}),
+    ("department", "import"): frozenset({ADMIN}),
+    ("department", "export"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("inspector", "view"): frozenset({LEADER, DEPT, INSPECTOR, ADMIN, AUDITOR}),
+    ("inspector", "add"): frozenset({ADMIN, DEPT}),
+    ("inspector", "change"): frozenset({ADMIN, DEPT}),
+    ("inspector", "delete"): frozenset({ADMIN}),
+    ("inspector", "import"): frozenset({ADMIN, DEPT}),
+    ("inspector", "export"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("item", "view"): ALL_ROLES,
+    ("item", "add"): frozenset({ADMIN, DEPT}),
+    ("item", "change"): frozenset({ADMIN, DEPT}),
+    ("item", "delete"): frozenset({ADMIN}),
+    ("item", "import"): frozenset({ADMIN, DEPT}),
+    ("item", "export"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("responsibility", "view"): ALL_ROLES,
+    ("responsibility", "add"): frozenset({ADMIN, DEPT}),
+    ("responsibility", "change"): frozenset({ADMIN, DEPT}),
+    ("responsibility", "delete"): frozenset({ADMIN}),
+    ("responsibility", "import"): frozenset({ADMIN, DEPT}),
+    ("responsibility", "export"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("audit", "view"): frozenset({AUDITOR}),
+    ("audit", "export"): frozenset({AUDITOR}),
+}
+
+
+def allowed(user: Any, kind: str, action: str) -> bool:
+    """Whether the user's role may perform ``action`` on objects of ``kind`` (jurisdiction aside)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    roles = MATRIX.get((kind, action))
+    if roles is None:
+        raise KeyError(f"no permission rule for ({kind!r}, {action!r}); add it to MATRIX and docs/permissions.md")
+    if user.is_superuser:
+        return True
+    return getattr(user, "role", "") in roles

@@ -1,0 +1,27 @@
+"""How registry values are shown: code-table names, masking of personal data."""
+
+from __future__ import annotations
+
+from shijian.core.codes import tables
+
+
+def region_name(code: str) -> str:
+    d = tables.divisions().get(code)
+    return d.name if d else code
+
+
+def region_path(code: str) -> str:
+    return " / ".join(region_name(c) for c in tables.ancestors(code)[2:]) or code
+
+
+def industry_name(code: str) -> str:
+    i = tables.industries().get(code)
+    return f"{code} {i.name}" if i else code
+
+
+def mask_person(name: str) -> str:
+    """Keep the surname's first character: 张三 -> 张*, 欧阳娜娜 -> 欧***. Used on public and export views."""
+    name = name.strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)

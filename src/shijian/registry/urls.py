@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path
+
+from shijian.registry import views_extra
+from shijian.registry.views import DEPARTMENT, ENTITY, INSPECTOR, ITEM, RESPONSIBILITY
+from shijian.web.generic import object_urls
+
+urlpatterns: list[Any] = [
+    *object_urls(ENTITY, "entities"),
+    *object_urls(DEPARTMENT, "departments"),
+    *object_urls(INSPECTOR, "inspectors"),
+    path("inspectors/<int:pk>/conflicts/add/", views_extra.conflict_add, name="inspector_conflict_add"),
+    *object_urls(ITEM, "items"),
+    *object_urls(RESPONSIBILITY, "responsibilities"),
+]

@@ -1,0 +1,1 @@
+"""Synthetic district generator: entities on real towns and villages, lists, and messy departmental feeds."""

@@ -1,0 +1,1 @@
+"""Shared web layer: base templates, generic object views, login, navigation."""

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from shijian.core.permissions import allowed
+
+NAV: list[tuple[str, str, Any]] = [
+    ("entity", "entity_list", _("Market entities")),
+    ("department", "department_list", _("Departments")),
+    ("inspector", "inspector_list", _("Inspectors")),
+    ("item", "item_list", _("Spot-check items")),
+    ("responsibility", "responsibility_list", _("Responsibilities")),
+    ("audit", "audit_list", _("Audit log")),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    items = [
+        {"url_name": url, "label": label}
+        for kind, url, label in NAV
+        if user is not None and allowed(user, kind, "view")
+    ]
+    return {"nav_items": items}

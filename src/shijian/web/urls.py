@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from shijian.web import views
+
+urlpatterns: list[Any] = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
+    path("", include("shijian.registry.urls")),
+]

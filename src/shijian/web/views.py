@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from shijian.core import audit
+from shijian.core.models import AuditEvent
+from shijian.core.permissions import allowed
+from shijian.registry.models import Entity
+from shijian.registry.scope import restrict
+from shijian.web import throttle
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"ok": True})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    entities = restrict(Entity.objects.all(), request.user, "view")
+    by_status = dict(entities.values_list("status").annotate(n=Count("id")).order_by())
+    from shijian.registry.models import EntityStatus
+
+    rows = [(label, by_status.get(key, 0), key) for key, label in EntityStatus.choices]
+    return render(request, "web/home.html", {"status_rows": rows, "total": sum(by_status.values())})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, with failures throttled per (username, address) and recorded in the audit log."""
+
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = request.POST.get("username", "")[:150]
+        ip = throttle.client_ip(request)
+        if throttle.is_locked(username, ip):
+            form = self.get_form()
+            form.errors.clear()
+            context = self.get_context_data(form=form, locked=True)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        username = self.request.POST.get("username", "")[:150]
+        throttle.note_failure(username, throttle.client_ip(self.request))
+        audit.record(audit.Action.LOGIN_FAILED, object_type="accounts.user", object_repr=username)
+        return super().form_invalid(form)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        throttle.reset(user.get_username(), throttle.client_ip(self.request))
+        audit.record(
+            audit.Action.LOGIN, object_type="accounts.user", object_id=str(user.pk), object_repr=user.username, actor=user
+        )
+        return super().form_valid(form)
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    if not allowed(request.user, "audit", "view"):
+        raise PermissionDenied
+    qs = AuditEvent.objects.order_by("-id")
+    for key in ("action", "object_type", "request_id"):
+        value = request.GET.get(key, "").strip()
+        if value:
+            qs = qs.filter(**{key: value})
+    user = request.GET.get("user", "").strip()
+    if user:
+        qs = qs.filter(actor_name=user)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "web/audit_list.html",
+        {"page": page, "querystring": params.urlencode(), "filters": request.GET, "actions": audit.Action.choices},
+    )
+
+
+@login_required
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    if not allowed(request.user, "audit", "view"):
+        raise PermissionDenied
+    report = audit.verify_chain()
+    return render(request, "web/audit_verify.html", {"report": report})
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", {"message": _("You do not have permission to do this.")}, status=403)

@@ -1,0 +1,142 @@
+"""One shared world of named people and places (Healthchecks-style), on the real database."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from django.test import Client
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def _postgres_unreachable() -> str:
+    url = os.environ.get("SHIJIAN_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return ""
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 5432
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return ""
+    except OSError as exc:
+        return f"PostgreSQL not reachable at {host}:{port} ({exc}); PostgreSQL run skipped"
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    reason = _postgres_unreachable()
+    if reason:
+        marker = pytest.mark.skip(reason=reason)
+        for item in items:
+            item.add_marker(marker)
+
+
+def pytest_report_header(config: Any) -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return f"shijian database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST', '')} {db['NAME']}"
+
+
+@dataclass
+class World:
+    district: str
+    hecheng: str
+    yanghe: str
+    depts: dict[str, Any]
+    entities: dict[str, Any]
+    items: dict[str, Any]
+    inspectors: dict[str, Any]
+    users: dict[str, Any]
+
+    def client(self, who: str) -> Client:
+        c = Client()
+        if who != "anonymous":
+            c.force_login(self.users[who])
+        return c
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    from shijian.accounts.models import User
+    from shijian.registry.models import (
+        Department,
+        Entity,
+        Inspector,
+        ItemCategory,
+        Responsibility,
+        SpotCheckItem,
+        Tag,
+    )
+
+    food = ItemCategory.objects.create(code="FOOD", name="食品安全")
+    reg = ItemCategory.objects.create(code="REG", name="登记事项")
+    Tag.objects.create(code="catering", name="餐饮服务")
+    d = {
+        "samr": Department.objects.create(code="440608-SAMR", name="高明区市场监督管理局", level="district",
+                                          region_code="440608"),
+        "hecheng": Department.objects.create(code="440608004-SAMRS", name="荷城市场监督管理所", level="town",
+                                             region_code="440608004"),
+        "yanghe": Department.objects.create(code="440608106-SAMRS", name="杨和市场监督管理所", level="town",
+                                            region_code="440608106"),
+        "chancheng": Department.objects.create(code="440604-SAMR", name="禅城区市场监督管理局", level="district",
+                                               region_code="440604"),
+    }
+    def entity(name: str, uscc: str | None, region: str, legal_rep: str = "张三丰") -> Entity:
+        return Entity.objects.create(
+            uscc=uscc, reg_no="", name=name, entity_type="llc", industry_code="6210", industry_section="H",
+            region_code=region, town_code=region[:9], district_code=region[:6], address="人民路1号",
+            legal_rep=legal_rep, status="active", source="test",
+        )
+
+    from shijian.core.codes.uscc import make
+
+    e = {
+        "hecheng": entity("佛山市荷城餐饮有限公司", make("91", "440608", "MA000001"), "440608004001"),
+        "yanghe": entity("佛山市杨和餐饮有限公司", make("91", "440608", "MA000002"), "440608106201"),
+        "chancheng": entity("佛山市禅城餐饮有限公司", make("91", "440604", "MA000003"), "440604001001"),
+    }
+    item_food = SpotCheckItem.objects.create(code="FOOD-02", name="餐饮服务提供者监督检查", category=food, kind="key")
+    item_food.departments.set([d["samr"], d["hecheng"]])
+    item_reg = SpotCheckItem.objects.create(code="REG-01", name="企业公示信息情况检查", category=reg, kind="general",
+                                            ratio_cap=3)
+    item_reg.departments.set([d["samr"]])
+    item_other = SpotCheckItem.objects.create(code="CH-01", name="禅城专项检查", category=reg, kind="general")
+    item_other.departments.set([d["chancheng"]])
+    Responsibility.objects.create(department=d["samr"], item=item_food, region_code="440608")
+    Responsibility.objects.create(department=d["hecheng"], item=item_food, region_code="440608004")
+    Responsibility.objects.create(department=d["yanghe"], item=item_food, region_code="440608106")
+    Responsibility.objects.create(department=d["chancheng"], item=item_other, region_code="440604")
+    i = {
+        "samr": Inspector.objects.create(name="李执法", department=d["samr"], region_code="440608", cert_no="44000001"),
+        "hecheng": Inspector.objects.create(name="陈检查", department=d["hecheng"], region_code="440608004",
+                                            cert_no="44000002"),
+        "yanghe": Inspector.objects.create(name="黄检查", department=d["yanghe"], region_code="440608106",
+                                           cert_no="44000003"),
+        "chancheng": Inspector.objects.create(name="周检查", department=d["chancheng"], region_code="440604",
+                                              cert_no="44000004"),
+    }
+    for insp in i.values():
+        insp.qualifications.set([food])
+
+    def user(username: str, role: str, region: str, dept: Any) -> User:
+        return User.objects.create_user(username, password=PASSWORD, role=role, region_code=region, department=dept)
+
+    u = {
+        "leader": user("leader", "leader", "440608", None),
+        "admin": user("admin", "data_admin", "440608", d["samr"]),
+        "samr": user("samr", "dept_staff", "440608", d["samr"]),
+        "hecheng": user("hecheng", "dept_staff", "440608004", d["hecheng"]),
+        "hecheng_admin": user("hecheng_admin", "data_admin", "440608004", d["hecheng"]),
+        "yanghe": user("yanghe", "dept_staff", "440608106", d["yanghe"]),
+        "yanghe_admin": user("yanghe_admin", "data_admin", "440608106", d["yanghe"]),
+        "inspector": user("inspector", "inspector", "440608", d["samr"]),
+        "auditor": user("auditor", "auditor", "440608", None),
+        "outsider": user("outsider", "data_admin", "440604", d["chancheng"]),
+    }
+    return World("440608", "440608004", "440608106", d, e, {"food": item_food, "reg": item_reg, "other": item_other},
+                 i, u)
