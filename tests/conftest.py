@@ -140,3 +140,9 @@ def world(db: Any) -> World:
     }
     return World("440608", "440608004", "440608106", d, e, {"food": item_food, "reg": item_reg, "other": item_other},
                  i, u)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Tests create many users; production keeps Django's default (PBKDF2) hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy
 from shijian.core.codes import tables, uscc
 from shijian.registry.models import (
     LEVEL_CODE_LENGTH,
+    STATUS_BY_LABEL,
+    TYPE_BY_LABEL,
     Department,
     Entity,
     EntityType,
@@ -24,11 +26,13 @@ from shijian.registry.models import (
 from shijian.registry.scope import can_see_region, restrict
 
 
-def _choice_key(value: str, choices: Any) -> str:
-    """Accept either the stored key or its label (English or Chinese) for a choice field in imports."""
+def _choice_key(value: str, choices: Any, aliases: dict[str, str] | None = None) -> str:
+    """Accept the stored key, its label (English or Chinese) or a departmental alias for a choice in imports."""
     from django.utils import translation
 
     value = value.strip()
+    if aliases and value in aliases:
+        return aliases[value]
     for key, label in choices:
         labels = {str(label)}
         for lang in ("zh-hans", "en"):
@@ -112,11 +116,23 @@ class EntityForm(ScopedModelForm):
 def entity_import_data(row: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = dict(row)
     if "entity_type" in data:
-        data["entity_type"] = _choice_key(data["entity_type"], Entity._meta.get_field("entity_type").choices)
+        data["entity_type"] = _choice_key(
+            data["entity_type"], Entity._meta.get_field("entity_type").choices, TYPE_BY_LABEL
+        )
     if "status" in data:
-        data["status"] = _choice_key(data["status"], Entity._meta.get_field("status").choices)
+        data["status"] = _choice_key(data["status"], Entity._meta.get_field("status").choices, STATUS_BY_LABEL)
     if "tags" in data:
         data["tags"] = [t.strip() for t in data["tags"].replace("，", ",").split(",") if t.strip()]
+    if data.get("established_on"):
+        from shijian.registry.loader import parse_date
+
+        try:
+            parsed = parse_date(data["established_on"])
+            data["established_on"] = parsed.isoformat() if parsed else ""
+        except ValueError:
+            pass  # the form reports it
+    if data.get("registered_capital"):
+        data["registered_capital"] = uscc.normalise(data["registered_capital"]).removesuffix("万元").replace(",", "")
     return data
 
 
@@ -231,7 +247,7 @@ def item_import_data(row: dict[str, str]) -> dict[str, Any]:
             data[key] = [v.strip() for v in data[key].replace("，", ",").split(",") if v.strip()]
     if "target_entity_types" in data:
         choices = Entity._meta.get_field("entity_type").choices
-        data["target_entity_types"] = [_choice_key(v, choices) for v in data["target_entity_types"]]
+        data["target_entity_types"] = [_choice_key(v, choices, TYPE_BY_LABEL) for v in data["target_entity_types"]]
     if "kind" in data:
         data["kind"] = {"一般": "general", "重点": "key"}.get(data["kind"].strip(), data["kind"].strip())
     if "active" in data:

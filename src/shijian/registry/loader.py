@@ -31,19 +31,14 @@ from shijian.registry.models import (
     InspectorConflict,
     ItemCategory,
     Responsibility,
+    STATUS_BY_LABEL,
+    TYPE_BY_LABEL,
     SpotCheckItem,
     Tag,
 )
 
 Progress = Callable[[str, int, int], None]
 
-TYPE_BY_LABEL = {
-    "有限责任公司": "llc", "股份有限公司": "joint_stock", "非公司企业法人": "state_owned", "外商投资企业": "foreign",
-    "合伙企业": "partnership", "个人独资企业": "sole", "分公司": "branch", "个体工商户": "individual",
-    "农民专业合作社": "cooperative",
-}
-STATUS_BY_LABEL = {"存续": "active", "在业": "active", "开业": "active", "吊销": "revoked", "注销": "deregistered",
-                   "迁出": "moved_out"}
 REGISTER_COLUMNS = {
     "uscc": "统一社会信用代码", "reg_no": "注册号", "name": "企业名称", "entity_type": "主体类型",
     "industry_code": "行业代码", "region_code": "村居代码", "address": "住所", "legal_rep": "法定代表人",

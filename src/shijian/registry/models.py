@@ -70,6 +70,15 @@ class EntityType(models.TextChoices):
     COOPERATIVE = "cooperative", _("Farmers' cooperative")
 
 
+# The Chinese names departments use for types and statuses in their files (imports accept either).
+TYPE_BY_LABEL = {
+    "有限责任公司": "llc", "股份有限公司": "joint_stock", "非公司企业法人": "state_owned", "外商投资企业": "foreign",
+    "合伙企业": "partnership", "个人独资企业": "sole", "分公司": "branch", "个体工商户": "individual",
+    "农民专业合作社": "cooperative",
+}
+STATUS_BY_LABEL = {"存续": "active", "在业": "active", "开业": "active", "吊销": "revoked", "注销": "deregistered",
+                   "迁出": "moved_out"}
+
 USCC_CATEGORY_OF_TYPE = {EntityType.INDIVIDUAL: "92", EntityType.COOPERATIVE: "93"}
 
 

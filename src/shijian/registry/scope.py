@@ -67,8 +67,11 @@ def restrict(qs: models.QuerySet[M], user: Any, action: str = "view") -> models.
         return qs
     if kind == "item":
         if role == "dept_staff":
-            qs = qs.filter(Q(departments__id=dept_id) | Q(responsibilities__department_id=dept_id)).distinct()
-        return qs
+            return qs.filter(Q(departments__id=dept_id) | Q(responsibilities__department_id=dept_id)).distinct()
+        visible = region_q(region, "departments__region_code", include_ancestors=True) | region_q(
+            region, "responsibilities__region_code", include_ancestors=True
+        )
+        return qs.filter(pk__in=qs.model._default_manager.filter(visible).values("pk"))
     if kind == "responsibility":
         qs = qs.filter(region_q(region, include_ancestors=True))
         if role == "dept_staff":

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.urls import reverse
+from openpyxl import load_workbook
+
+
+def test_it_filters_and_searches_the_entity_list(world) -> None:
+    c = world.client("leader")
+    body = c.get(reverse("entity_list") + "?town=440608106").content.decode()
+    assert "佛山市杨和餐饮有限公司" in body and "佛山市荷城餐饮有限公司" not in body
+    body = c.get(reverse("entity_list") + "?q=荷城").content.decode()
+    assert "佛山市荷城餐饮有限公司" in body and "佛山市杨和餐饮有限公司" not in body
+    code = world.entities["yanghe"].uscc
+    body = c.get(reverse("entity_list") + f"?q={code.lower()}").content.decode()
+    assert "佛山市杨和餐饮有限公司" in body and "佛山市荷城餐饮有限公司" not in body
+    body = c.get(reverse("entity_list") + "?section=C").content.decode()
+    assert "佛山市杨和餐饮有限公司" not in body
+
+
+def test_it_ignores_unknown_sort_keys(world) -> None:
+    r = world.client("leader").get(reverse("entity_list") + "?sort=legal_rep")
+    assert r.status_code == 200
+
+
+def test_it_answers_htmx_with_the_rows_only(world) -> None:
+    r = world.client("leader").get(reverse("entity_list"), headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    assert "<html" not in r.content.decode()
+
+
+def test_it_masks_the_legal_representative_on_export(world) -> None:
+    r = world.client("leader").get(reverse("entity_export"))
+    ws = load_workbook(BytesIO(r.content)).active
+    header = [c.value for c in ws[1]]
+    col = header.index("法定代表人")
+    values = {row[col] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert values == {"张**"}
+
+
+def test_the_entity_page_shows_the_file(world) -> None:
+    e = world.entities["hecheng"]
+    body = world.client("leader").get(reverse("entity_detail", args=[e.pk])).content.decode()
+    assert e.uscc in body and "张三丰" in body and 'id="file"' in body
+
+
+def test_the_ui_is_chinese_by_default_and_english_on_request(world) -> None:
+    c = world.client("leader")
+    body = c.get(reverse("entity_list")).content.decode()
+    assert "市场主体" in body and 'lang="zh-hans"' in body
+    c.post(reverse("set_language"), {"language": "en", "next": "/"})
+    body = c.get(reverse("entity_list")).content.decode()
+    assert "Market entities" in body and 'lang="en"' in body
+
+
+def test_static_assets_are_local(world) -> None:
+    body = world.client("leader").get(reverse("entity_list")).content.decode()
+    assert "http://" not in body.replace("http://www.w3.org", "") and "https://" not in body
+    assert "/static/shijian/vendor/htmx" in body
+
+
+def test_the_list_page_makes_a_bounded_number_of_queries(world, django_assert_max_num_queries) -> None:
+    c = world.client("leader")
+    with django_assert_max_num_queries(12):
+        c.get(reverse("entity_list"))
+    with django_assert_max_num_queries(12):
+        c.get(reverse("inspector_list"))
+    with django_assert_max_num_queries(12):
+        c.get(reverse("item_list"))
