@@ -77,20 +77,35 @@ def world(db: Any) -> World:
     reg = ItemCategory.objects.create(code="REG", name="登记事项")
     Tag.objects.create(code="catering", name="餐饮服务")
     d = {
-        "samr": Department.objects.create(code="440608-SAMR", name="高明区市场监督管理局", level="district",
-                                          region_code="440608"),
-        "hecheng": Department.objects.create(code="440608004-SAMRS", name="荷城市场监督管理所", level="town",
-                                             region_code="440608004"),
-        "yanghe": Department.objects.create(code="440608106-SAMRS", name="杨和市场监督管理所", level="town",
-                                            region_code="440608106"),
-        "chancheng": Department.objects.create(code="440604-SAMR", name="禅城区市场监督管理局", level="district",
-                                               region_code="440604"),
+        "samr": Department.objects.create(
+            code="440608-SAMR", name="高明区市场监督管理局", level="district", region_code="440608"
+        ),
+        "hecheng": Department.objects.create(
+            code="440608004-SAMRS", name="荷城市场监督管理所", level="town", region_code="440608004"
+        ),
+        "yanghe": Department.objects.create(
+            code="440608106-SAMRS", name="杨和市场监督管理所", level="town", region_code="440608106"
+        ),
+        "chancheng": Department.objects.create(
+            code="440604-SAMR", name="禅城区市场监督管理局", level="district", region_code="440604"
+        ),
     }
+
     def entity(name: str, uscc: str | None, region: str, legal_rep: str = "张三丰") -> Entity:
         return Entity.objects.create(
-            uscc=uscc, reg_no="", name=name, entity_type="llc", industry_code="6210", industry_section="H",
-            region_code=region, town_code=region[:9], district_code=region[:6], address="人民路1号",
-            legal_rep=legal_rep, status="active", source="test",
+            uscc=uscc,
+            reg_no="",
+            name=name,
+            entity_type="llc",
+            industry_code="6210",
+            industry_section="H",
+            region_code=region,
+            town_code=region[:9],
+            district_code=region[:6],
+            address="人民路1号",
+            legal_rep=legal_rep,
+            status="active",
+            source="test",
         )
 
     from shijian.core.codes.uscc import make
@@ -102,8 +117,9 @@ def world(db: Any) -> World:
     }
     item_food = SpotCheckItem.objects.create(code="FOOD-02", name="餐饮服务提供者监督检查", category=food, kind="key")
     item_food.departments.set([d["samr"], d["hecheng"]])
-    item_reg = SpotCheckItem.objects.create(code="REG-01", name="企业公示信息情况检查", category=reg, kind="general",
-                                            ratio_cap=3)
+    item_reg = SpotCheckItem.objects.create(
+        code="REG-01", name="企业公示信息情况检查", category=reg, kind="general", ratio_cap=3
+    )
     item_reg.departments.set([d["samr"]])
     item_other = SpotCheckItem.objects.create(code="CH-01", name="禅城专项检查", category=reg, kind="general")
     item_other.departments.set([d["chancheng"]])
@@ -113,12 +129,15 @@ def world(db: Any) -> World:
     Responsibility.objects.create(department=d["chancheng"], item=item_other, region_code="440604")
     i = {
         "samr": Inspector.objects.create(name="李执法", department=d["samr"], region_code="440608", cert_no="44000001"),
-        "hecheng": Inspector.objects.create(name="陈检查", department=d["hecheng"], region_code="440608004",
-                                            cert_no="44000002"),
-        "yanghe": Inspector.objects.create(name="黄检查", department=d["yanghe"], region_code="440608106",
-                                           cert_no="44000003"),
-        "chancheng": Inspector.objects.create(name="周检查", department=d["chancheng"], region_code="440604",
-                                              cert_no="44000004"),
+        "hecheng": Inspector.objects.create(
+            name="陈检查", department=d["hecheng"], region_code="440608004", cert_no="44000002"
+        ),
+        "yanghe": Inspector.objects.create(
+            name="黄检查", department=d["yanghe"], region_code="440608106", cert_no="44000003"
+        ),
+        "chancheng": Inspector.objects.create(
+            name="周检查", department=d["chancheng"], region_code="440604", cert_no="44000004"
+        ),
     }
     for insp in i.values():
         insp.qualifications.set([food])
@@ -138,8 +157,9 @@ def world(db: Any) -> World:
         "auditor": user("auditor", "auditor", "440608", None),
         "outsider": user("outsider", "data_admin", "440604", d["chancheng"]),
     }
-    return World("440608", "440608004", "440608106", d, e, {"food": item_food, "reg": item_reg, "other": item_other},
-                 i, u)
+    return World(
+        "440608", "440608004", "440608106", d, e, {"food": item_food, "reg": item_reg, "other": item_other}, i, u
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -14,9 +14,17 @@ def _events(object_type: str, object_id: object) -> list[AuditEvent]:
 
 def test_it_records_create_update_delete_with_before_and_after(world) -> None:
     c = world.client("admin")
-    data = {"uscc": "", "reg_no": "440608600009999", "name": "佛山市审计测试商行", "entity_type": "individual",
-            "industry_code": "5211", "region_code": "440608004001", "status": "active", "legal_rep": "王五",
-            "reason": "新设登记"}
+    data = {
+        "uscc": "",
+        "reg_no": "440608600009999",
+        "name": "佛山市审计测试商行",
+        "entity_type": "individual",
+        "industry_code": "5211",
+        "region_code": "440608004001",
+        "status": "active",
+        "legal_rep": "王五",
+        "reason": "新设登记",
+    }
     r = c.post(reverse("entity_add"), data)
     assert r.status_code == 302
     from shijian.registry.models import Entity
@@ -125,7 +133,9 @@ def test_the_cli_says_ok_or_broken(world, capsys) -> None:
     assert "OK" in result.output
     _drop_guards()
     with connection.cursor() as cur:
-        cur.execute("UPDATE core_auditevent SET actor_name = 'someone else' WHERE id = (SELECT MIN(id) FROM core_auditevent)")
+        cur.execute(
+            "UPDATE core_auditevent SET actor_name = 'someone else' WHERE id = (SELECT MIN(id) FROM core_auditevent)"
+        )
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
     assert "BROKEN" in result.output

@@ -15,12 +15,14 @@ HEADER = "统一社会信用代码,企业名称,主体类型,行业代码,区划
 
 
 def _good(i: int) -> str:
-    return f"{make('91', '440608', f'MB{i:06d}')},佛山市导入测试{i}有限公司,有限责任公司,5211,440608004001,王{i},100,2020-01-0{i % 9 + 1},存续\n"
+    code = make("91", "440608", f"MB{i:06d}")
+    return f"{code},佛山市导入测试{i}有限公司,有限责任公司,5211,440608004001,王{i},100,2020-01-0{i % 9 + 1},存续\n"
 
 
 def _post(client, name: str, data: bytes):
-    return client.post(reverse("entity_import"), {"file": SimpleUploadedFile(name, data)},
-                       headers={"Accept-Language": "en"})
+    return client.post(
+        reverse("entity_import"), {"file": SimpleUploadedFile(name, data)}, headers={"Accept-Language": "en"}
+    )
 
 
 def test_it_imports_a_good_utf8_csv(world) -> None:
@@ -56,8 +58,8 @@ def test_a_bad_file_writes_nothing_and_lists_every_error(world) -> None:
     rows = [
         _good(5),
         f"{bad_code},佛山市坏代码有限公司,有限责任公司,5211,440608004001,王,100,2020-01-01,存续\n",
-        f",佛山市坏区划有限公司,有限责任公司,5211,999999999999,王,100,2020-01-01,存续\n",
-        f",佛山市坏日期有限公司,有限责任公司,9999,440608004001,王,100,2020-13-45,存续\n",
+        ",佛山市坏区划有限公司,有限责任公司,5211,999999999999,王,100,2020-01-01,存续\n",
+        ",佛山市坏日期有限公司,有限责任公司,9999,440608004001,王,100,2020-13-45,存续\n",
     ]
     before = Entity.objects.count()
     r = _post(world.client("admin"), "bad.csv", (HEADER + "".join(rows)).encode("utf-8"))
@@ -105,6 +107,7 @@ def test_every_imported_row_is_audited(world) -> None:
     from shijian.core.models import AuditEvent
 
     _post(world.client("admin"), "ok.csv", (HEADER + _good(7) + _good(8)).encode())
-    reasons = list(AuditEvent.objects.filter(action="create", object_type="registry.entity")
-                   .values_list("reason", flat=True))
+    reasons = list(
+        AuditEvent.objects.filter(action="create", object_type="registry.entity").values_list("reason", flat=True)
+    )
     assert any("ok.csv, line 2" in r for r in reasons) and any("line 3" in r for r in reasons)

@@ -43,8 +43,10 @@ def test_sessions_are_secure_by_default() -> None:
     assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
     assert settings.SESSION_COOKIE_HTTPONLY
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
-    assert "django.contrib.auth.hashers.PBKDF2PasswordHasher" in __import__(
-        "django.conf.global_settings", fromlist=["x"]).PASSWORD_HASHERS[0]
+    assert (
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+        in __import__("django.conf.global_settings", fromlist=["x"]).PASSWORD_HASHERS[0]
+    )
 
 
 def test_logout_needs_a_post(world) -> None:

@@ -12,7 +12,9 @@ KINDS = ["entity", "department", "inspector", "item", "responsibility"]
 
 def _obj(world, kind: str, where: str):
     return {
-        "entity": world.entities, "department": world.depts, "inspector": world.inspectors,
+        "entity": world.entities,
+        "department": world.depts,
+        "inspector": world.inspectors,
     }.get(kind, {}).get(where) or {
         "item": {"hecheng": world.items["food"], "chancheng": world.items["other"]},
         "responsibility": {},
@@ -57,8 +59,12 @@ def test_it_lists_only_the_users_town(world) -> None:
 
 
 def test_it_lists_nothing_of_gaoming_to_an_outsider(world) -> None:
-    for kind, hidden in [("entity", "佛山市荷城餐饮有限公司"), ("inspector", "李执法"),
-                         ("department", "荷城市场监督管理所"), ("responsibility", "荷城市场监督管理所")]:
+    for kind, hidden in [
+        ("entity", "佛山市荷城餐饮有限公司"),
+        ("inspector", "李执法"),
+        ("department", "荷城市场监督管理所"),
+        ("responsibility", "荷城市场监督管理所"),
+    ]:
         body = world.client("outsider").get(reverse(f"{kind}_list")).content.decode()
         assert hidden not in body, kind
 
@@ -155,8 +161,14 @@ def test_it_refuses_to_create_an_entity_outside_the_users_jurisdiction(world) ->
     from shijian.core.codes.uscc import make
     from shijian.registry.models import Entity
 
-    data = {"uscc": make("91", "440608", "MA000099"), "name": "佛山市越界有限公司", "entity_type": "llc",
-            "industry_code": "6210", "region_code": "440608106201", "status": "active"}
+    data = {
+        "uscc": make("91", "440608", "MA000099"),
+        "name": "佛山市越界有限公司",
+        "entity_type": "llc",
+        "industry_code": "6210",
+        "region_code": "440608106201",
+        "status": "active",
+    }
     r = world.client("hecheng_admin").post(reverse("entity_add"), data)
     assert r.status_code == 200
     assert "outside your jurisdiction" in r.content.decode() or "管辖" in r.content.decode()

@@ -32,7 +32,8 @@ def test_the_same_seed_gives_the_same_district(district, tmp_path) -> None:
     assert _digest(out) == _digest(tmp_path / "again")
     other = generate(resolve_scale("1500", records=0), 12, tmp_path / "other")
     assert (tmp_path / "other" / "register" / "market_register.csv").read_bytes() != (
-        out / "register" / "market_register.csv").read_bytes()
+        out / "register" / "market_register.csv"
+    ).read_bytes()
     assert again["register"] == district[1]["register"] and other["seed"] == 12
 
 

@@ -77,14 +77,22 @@ def test_property_any_single_substitution_is_detected(first17: str, pos: int, sh
     first17 = first17[:2] + "440608" + first17[8:]
     code = first17 + uscc.check_char(first17)
     changed_char = uscc.CHARSET[(uscc.CHARSET.index(code[pos]) + shift) % 31]
-    tampered = code[:pos] + changed_char + code[pos + 1:]
+    tampered = code[:pos] + changed_char + code[pos + 1 :]
     if tampered[2:8].isdigit():
         assert not uscc.validate(tampered).ok
 
 
-@given(st.sampled_from(["91", "92", "93"]), st.from_regex(r"[0-9]{6}", fullmatch=True),
-       st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8))
+@given(
+    st.sampled_from(["91", "92", "93"]),
+    st.from_regex(r"[0-9]{6}", fullmatch=True),
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
+)
 def test_property_made_codes_are_valid_with_a_valid_org_code(prefix: str, division: str, body: str) -> None:
     result = uscc.validate(uscc.make(prefix, division, body))
     assert result.ok
     assert not result.warning
+
+
+def test_half_width_conversion_covers_brackets_and_spaces() -> None:
+    assert uscc.to_half_width("（ＡＢ）\u3000１２") == "(AB) 12"
+    assert uscc.to_half_width("佛山市（高明）") == "佛山市(高明)"

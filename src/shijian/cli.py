@@ -16,12 +16,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-app = typer.Typer(help="Shijian (市监): smart market-supervision platform.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Shijian (市监): smart market-supervision platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks (figures as ratios to a baseline measured in the same run).",
-                        no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks (figures as ratios to a baseline measured in the same run).", no_args_is_help=True
+)
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(bench_app, name="bench")
@@ -55,8 +60,13 @@ def fail(message: str, code: int = 2) -> None:
 @contextmanager
 def progress_bar() -> Iterator[Any]:
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as progress:
         tasks: dict[str, TaskID] = {}
         started: dict[str, float] = {}
@@ -83,7 +93,9 @@ def migrate() -> None:
 
 @app.command()
 def synth(
-    scale: Annotated[str, typer.Option(help="gaoming (~60k entities), foshan (780k) or a number of entities")] = "gaoming",
+    scale: Annotated[
+        str, typer.Option(help="gaoming (~60k entities), foshan (780k) or a number of entities")
+    ] = "gaoming",
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same district")] = 1,
     out_dir: Annotated[Path, typer.Option("--out", help="output directory")] = Path("var/synth/gaoming"),
     records: Annotated[int | None, typer.Option(help="departmental records in all (default: the scale's)")] = None,
@@ -132,8 +144,15 @@ def load(
     for col in ("file", "read", "loaded", "present", "duplicates", "quarantined", "reconciles"):
         table.add_column(col)
     for r in result["register"]:
-        table.add_row(Path(r["file"]).name, f"{r['rows_read']:,}", f"{r['loaded']:,}", f"{r['already_present']:,}",
-                      f"{r['duplicates']:,}", f"{r['quarantined']:,}", "yes" if r["reconciles"] else "NO")
+        table.add_row(
+            Path(r["file"]).name,
+            f"{r['rows_read']:,}",
+            f"{r['loaded']:,}",
+            f"{r['already_present']:,}",
+            f"{r['duplicates']:,}",
+            f"{r['quarantined']:,}",
+            "yes" if r["reconciles"] else "NO",
+        )
     console.print(table)
     console.print("lists: " + ", ".join(f"{k} {v}" for k, v in result["lists"].items()))
     for r in result["register"]:
@@ -177,8 +196,15 @@ def user_create(
         validate_password(pw)
     except ValidationError as exc:
         fail("; ".join(exc.messages))
-    User.objects.create_user(username, password=pw, role=role, region_code=region, department=dept,
-                             is_superuser=superuser, is_staff=superuser)
+    User.objects.create_user(
+        username,
+        password=pw,
+        role=role,
+        region_code=region,
+        department=dept,
+        is_superuser=superuser,
+        is_staff=superuser,
+    )
     console.print(f"created {username} ({role}, {region})")
 
 
@@ -192,7 +218,9 @@ def audit_verify() -> None:
     if report.ok:
         out.print(f"OK: audit chain intact, {report.checked:,} events checked")
         return
-    out.print(f"BROKEN: event #{report.first_bad_id}: {report.problem} ({report.checked:,} events before it are intact)")
+    out.print(
+        f"BROKEN: event #{report.first_bad_id}: {report.problem} ({report.checked:,} events before it are intact)"
+    )
     raise typer.Exit(1)
 
 
@@ -215,8 +243,20 @@ def serve(
 ) -> None:
     """Serve the web app with gunicorn (static files served by the app itself; no CDN)."""
     django_setup()
-    args = [sys.executable, "-m", "gunicorn", "shijian.config.wsgi:application", "--bind", f"{host}:{port}",
-            "--workers", str(workers), "--access-logfile", "-", "--timeout", "120"]
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "shijian.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "120",
+    ]
     os.execv(sys.executable, args)
 
 

@@ -49,10 +49,7 @@ def database_from_url(url: str, base_dir: Path) -> dict[str, object]:
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         raw_path = unquote(parsed.path)
-        if raw_path.startswith("//"):
-            path = Path(raw_path[1:])
-        else:
-            path = base_dir / raw_path.lstrip("/")
+        path = Path(raw_path[1:]) if raw_path.startswith("//") else base_dir / raw_path.lstrip("/")
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(path),

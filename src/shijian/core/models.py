@@ -35,6 +35,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not kwargs.get("force_insert") or self.pk is not None:
+            raise AppendOnlyError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("audit events are append-only")
+
     def chained_fields(self) -> dict[str, Any]:
         return {
             "at": self.at.isoformat(),
@@ -49,11 +57,3 @@ class AuditEvent(models.Model):
             "after": self.after,
             "reason": self.reason,
         }
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not kwargs.get("force_insert") or self.pk is not None:
-            raise AppendOnlyError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("audit events are append-only")

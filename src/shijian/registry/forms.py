@@ -71,8 +71,18 @@ class EntityForm(ScopedModelForm):
     class Meta:
         model = Entity
         fields = [
-            "uscc", "reg_no", "name", "entity_type", "industry_code", "region_code", "address",
-            "legal_rep", "registered_capital", "established_on", "status", "tags",
+            "uscc",
+            "reg_no",
+            "name",
+            "entity_type",
+            "industry_code",
+            "region_code",
+            "address",
+            "legal_rep",
+            "registered_capital",
+            "established_on",
+            "status",
+            "tags",
         ]
         widgets = {"established_on": forms.DateInput(attrs={"type": "date"})}
 
@@ -189,22 +199,37 @@ class SpotCheckItemForm(ScopedModelForm):
         Department.objects.all(), to_field_name="code", required=False, label=gettext_lazy("responsible departments")
     )
     sub_items = forms.CharField(
-        label=gettext_lazy("sub-items"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=gettext_lazy("sub-items"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("one per line"),
     )
     target_entity_types = forms.MultipleChoiceField(
         choices=EntityType.choices, required=False, label=gettext_lazy("target entity types")
     )
     target_industries = forms.CharField(
-        label=gettext_lazy("target industries"), required=False,
+        label=gettext_lazy("target industries"),
+        required=False,
         help_text=gettext_lazy("GB/T 4754 codes or prefixes, separated by commas; empty = all"),
     )
 
     class Meta:
         model = SpotCheckItem
         fields = [
-            "code", "name", "category", "sub_items", "legal_basis", "departments", "target_entity_types",
-            "target_industries", "kind", "ratio_cap", "frequency", "method", "inspector_requirements", "active",
+            "code",
+            "name",
+            "category",
+            "sub_items",
+            "legal_basis",
+            "departments",
+            "target_entity_types",
+            "target_industries",
+            "kind",
+            "ratio_cap",
+            "frequency",
+            "method",
+            "inspector_requirements",
+            "active",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -23,16 +23,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from shijian.core import audit
+from shijian.core.bulk import deferred_indexes
 from shijian.core.codes import tables, uscc
 from shijian.registry.models import (
+    STATUS_BY_LABEL,
+    TYPE_BY_LABEL,
     Department,
     Entity,
     Inspector,
     InspectorConflict,
     ItemCategory,
     Responsibility,
-    STATUS_BY_LABEL,
-    TYPE_BY_LABEL,
     SpotCheckItem,
     Tag,
 )
@@ -40,9 +41,18 @@ from shijian.registry.models import (
 Progress = Callable[[str, int, int], None]
 
 REGISTER_COLUMNS = {
-    "uscc": "统一社会信用代码", "reg_no": "注册号", "name": "企业名称", "entity_type": "主体类型",
-    "industry_code": "行业代码", "region_code": "村居代码", "address": "住所", "legal_rep": "法定代表人",
-    "registered_capital": "认缴出资额(万元)", "established_on": "成立日期", "status": "登记状态", "tags": "特征标识",
+    "uscc": "统一社会信用代码",
+    "reg_no": "注册号",
+    "name": "企业名称",
+    "entity_type": "主体类型",
+    "industry_code": "行业代码",
+    "region_code": "村居代码",
+    "address": "住所",
+    "legal_rep": "法定代表人",
+    "registered_capital": "认缴出资额(万元)",
+    "established_on": "成立日期",
+    "status": "登记状态",
+    "tags": "特征标识",
 }
 _DATE_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
@@ -106,7 +116,10 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 def clean_register_row(raw: dict[str, str]) -> tuple[dict[str, Any] | None, str, str]:
     """(clean row, quarantine reason, warning). Exactly one of row and reason is set."""
-    get = lambda k: (raw.get(REGISTER_COLUMNS[k]) or "").strip()  # noqa: E731
+
+    def get(key: str) -> str:
+        return (raw.get(REGISTER_COLUMNS[key]) or "").strip()
+
     code_raw = get("uscc")
     code: str | None = None
     warning = ""
@@ -143,19 +156,45 @@ def clean_register_row(raw: dict[str, str]) -> tuple[dict[str, Any] | None, str,
         capital = Decimal(cap_raw) if cap_raw else None
     except InvalidOperation:
         return None, f"unreadable capital {cap_raw!r}", ""
-    return {
-        "uscc": code, "reg_no": reg_no, "name": uscc.normalise(name) if name.isascii() else name,
-        "entity_type": etype, "industry_code": industry, "industry_section": ind.section,
-        "region_code": region, "town_code": region[:9], "district_code": region[:6],
-        "address": get("address"), "legal_rep": get("legal_rep"), "registered_capital": capital,
-        "established_on": established, "status": status,
-        "tags": [t for t in get("tags").replace("，", ",").split(",") if t],
-    }, "", warning
+    return (
+        {
+            "uscc": code,
+            "reg_no": reg_no,
+            "name": uscc.normalise(name) if name.isascii() else name,
+            "entity_type": etype,
+            "industry_code": industry,
+            "industry_section": ind.section,
+            "region_code": region,
+            "town_code": region[:9],
+            "district_code": region[:6],
+            "address": get("address"),
+            "legal_rep": get("legal_rep"),
+            "registered_capital": capital,
+            "established_on": established,
+            "status": status,
+            "tags": [t for t in get("tags").replace("，", ",").split(",") if t],
+        },
+        "",
+        warning,
+    )
 
 
 ENTITY_COLUMNS = [
-    "uscc", "reg_no", "name", "entity_type", "industry_code", "industry_section", "region_code", "town_code",
-    "district_code", "address", "legal_rep", "registered_capital", "established_on", "status", "source",
+    "uscc",
+    "reg_no",
+    "name",
+    "entity_type",
+    "industry_code",
+    "industry_section",
+    "region_code",
+    "town_code",
+    "district_code",
+    "address",
+    "legal_rep",
+    "registered_capital",
+    "established_on",
+    "status",
+    "source",
     "updated_at",
 ]
 
@@ -207,15 +246,30 @@ def load_register(path: Path, report_dir: Path, progress: Progress | None = None
     through = Entity.tags.through._meta.db_table
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     ops = connection.ops
-    with transaction.atomic():
+    big_load = len(clean) > max(10_000, len(existing_reg))
+    with transaction.atomic(), deferred_indexes(Entity, enabled=big_load):
         with connection.cursor() as cur:
             for start in range(0, len(clean), batch):
-                chunk = clean[start:start + batch]
+                chunk = clean[start : start + batch]
                 params = [
-                    (r["uscc"], r["reg_no"], r["name"], r["entity_type"], r["industry_code"], r["industry_section"],
-                     r["region_code"], r["town_code"], r["district_code"], r["address"], r["legal_rep"],
-                     ops.adapt_decimalfield_value(r["registered_capital"], 16, 4), ops.adapt_datefield_value(r["established_on"]),
-                     r["status"], "register", now)
+                    (
+                        r["uscc"],
+                        r["reg_no"],
+                        r["name"],
+                        r["entity_type"],
+                        r["industry_code"],
+                        r["industry_section"],
+                        r["region_code"],
+                        r["town_code"],
+                        r["district_code"],
+                        r["address"],
+                        r["legal_rep"],
+                        ops.adapt_decimalfield_value(r["registered_capital"], 16, 4),
+                        ops.adapt_datefield_value(r["established_on"]),
+                        r["status"],
+                        "register",
+                        now,
+                    )
                     for r in chunk
                 ]
                 cur.executemany(insert, params)
@@ -224,18 +278,25 @@ def load_register(path: Path, report_dir: Path, progress: Progress | None = None
             # Tags: map reg_no -> id for the rows just written, then fill the through table.
             tagged = [r for r in clean if r["tags"]]
             if tagged:
-                ids = dict(
-                    Entity.objects.filter(source="register", reg_no__in=[r["reg_no"] for r in tagged])
-                    .values_list("reg_no", "id")
-                ) if len(tagged) < 900 else dict(Entity.objects.filter(source="register").values_list("reg_no", "id"))
-                pairs = [(ids[r["reg_no"]], tag_ids[t]) for r in tagged for t in r["tags"] if t in tag_ids]
-                cur.executemany(
-                    f"INSERT INTO {qn(through)} ({qn('entity_id')}, {qn('tag_id')}) VALUES (%s, %s)", pairs
+                ids = (
+                    dict(
+                        Entity.objects.filter(source="register", reg_no__in=[r["reg_no"] for r in tagged]).values_list(
+                            "reg_no", "id"
+                        )
+                    )
+                    if len(tagged) < 900
+                    else dict(Entity.objects.filter(source="register").values_list("reg_no", "id"))
                 )
+                pairs = [(ids[r["reg_no"]], tag_ids[t]) for r in tagged for t in r["tags"] if t in tag_ids]
+                cur.executemany(f"INSERT INTO {qn(through)} ({qn('entity_id')}, {qn('tag_id')}) VALUES (%s, %s)", pairs)
         report.loaded = len(clean)
-        audit.record(audit.Action.IMPORT, object_type="registry.entity", object_repr=path.name,
-                     after={k: v for k, v in asdict(report).items() if k != "quarantine_file"},
-                     reason="bulk load of the entity register")
+        audit.record(
+            audit.Action.IMPORT,
+            object_type="registry.entity",
+            object_repr=path.name,
+            after={k: v for k, v in asdict(report).items() if k != "quarantine_file"},
+            reason="bulk load of the entity register",
+        )
     if quarantine:
         report_dir.mkdir(parents=True, exist_ok=True)
         qpath = report_dir / f"quarantine-{path.stem}.csv"
@@ -274,12 +335,16 @@ def load_lists(folder: Path) -> dict[str, int]:
             item, _ = SpotCheckItem.objects.update_or_create(
                 code=r["code"],
                 defaults={
-                    "name": r["name"], "category_id": cat_ids[r["category"]],
-                    "sub_items": [s for s in r["sub_items"].split("；") if s], "legal_basis": r["legal_basis"],
+                    "name": r["name"],
+                    "category_id": cat_ids[r["category"]],
+                    "sub_items": [s for s in r["sub_items"].split("；") if s],
+                    "legal_basis": r["legal_basis"],
                     "target_entity_types": [t for t in r["target_entity_types"].split(",") if t],
                     "target_industries": [t for t in r["target_industries"].split(",") if t],
-                    "kind": r["kind"], "ratio_cap": Decimal(r["ratio_cap"]) if r["ratio_cap"] else None,
-                    "frequency": r["frequency"], "method": r["method"],
+                    "kind": r["kind"],
+                    "ratio_cap": Decimal(r["ratio_cap"]) if r["ratio_cap"] else None,
+                    "frequency": r["frequency"],
+                    "method": r["method"],
                     "inspector_requirements": r["inspector_requirements"],
                 },
             )
@@ -288,8 +353,12 @@ def load_lists(folder: Path) -> dict[str, int]:
         counts["items"] = n
         item_ids = dict(SpotCheckItem.objects.values_list("code", "id"))
         resp = [
-            Responsibility(department_id=dept_ids[r["department"]], item_id=item_ids[r["item"]],
-                           region_code=r["region_code"], note=r["note"])
+            Responsibility(
+                department_id=dept_ids[r["department"]],
+                item_id=item_ids[r["item"]],
+                region_code=r["region_code"],
+                note=r["note"],
+            )
             for r in _read_csv(f / "responsibilities.csv")
         ]
         Responsibility.objects.bulk_create(resp, ignore_conflicts=True, batch_size=1000)
@@ -297,17 +366,29 @@ def load_lists(folder: Path) -> dict[str, int]:
         insp_rows = _read_csv(f / "inspectors.csv")
         existing = set(Inspector.objects.values_list("cert_no", flat=True))
         new = [
-            Inspector(name=r["name"], department_id=dept_ids[r["department"]], region_code=r["region_code"],
-                      cert_no=r["cert_no"], active=r["active"] == "1")
-            for r in insp_rows if r["cert_no"] not in existing
+            Inspector(
+                name=r["name"],
+                department_id=dept_ids[r["department"]],
+                region_code=r["region_code"],
+                cert_no=r["cert_no"],
+                active=r["active"] == "1",
+            )
+            for r in insp_rows
+            if r["cert_no"] not in existing
         ]
         Inspector.objects.bulk_create(new, batch_size=1000)
         ids = dict(Inspector.objects.values_list("cert_no", "id"))
         Q = Inspector.qualifications.through
         Q.objects.bulk_create(
-            [Q(inspector_id=ids[r["cert_no"]], itemcategory_id=cat_ids[c])
-             for r in insp_rows if r["cert_no"] not in existing for c in r["qualifications"].split(",") if c],
-            batch_size=2000, ignore_conflicts=True,
+            [
+                Q(inspector_id=ids[r["cert_no"]], itemcategory_id=cat_ids[c])
+                for r in insp_rows
+                if r["cert_no"] not in existing
+                for c in r["qualifications"].split(",")
+                if c
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
         )
         counts["inspectors"] = len(new)
         conflicts = []
@@ -316,13 +397,24 @@ def load_lists(folder: Path) -> dict[str, int]:
                 continue
             if r["entity_uscc"]:
                 continue  # resolved once the register is in (_load_entity_conflicts)
-            conflicts.append(InspectorConflict(inspector_id=ids[r["cert_no"]], entity_id=None,
-                                               person_name=r["person_name"], reason=r["reason"],
-                                               declared_on=timezone.localdate()))
+            conflicts.append(
+                InspectorConflict(
+                    inspector_id=ids[r["cert_no"]],
+                    entity_id=None,
+                    person_name=r["person_name"],
+                    reason=r["reason"],
+                    declared_on=timezone.localdate(),
+                )
+            )
         InspectorConflict.objects.bulk_create(conflicts)
         counts["conflicts"] = len(conflicts)
-        audit.record(audit.Action.IMPORT, object_type="registry.lists", object_repr=str(f), after=counts,
-                     reason="bulk load of departments, items, responsibilities and inspectors")
+        audit.record(
+            audit.Action.IMPORT,
+            object_type="registry.lists",
+            object_repr=str(f),
+            after=counts,
+            reason="bulk load of departments, items, responsibilities and inspectors",
+        )
     return counts
 
 
@@ -349,8 +441,12 @@ def _load_entity_conflicts(folder: Path) -> int:
     have = set(InspectorConflict.objects.exclude(entity=None).values_list("inspector_id", "entity_id"))
     ents = dict(Entity.objects.filter(uscc__in=[r["entity_uscc"] for r in rows]).values_list("uscc", "id"))
     new = [
-        InspectorConflict(inspector_id=ids[r["cert_no"]], entity_id=ents[r["entity_uscc"]], reason=r["reason"],
-                          declared_on=timezone.localdate())
+        InspectorConflict(
+            inspector_id=ids[r["cert_no"]],
+            entity_id=ents[r["entity_uscc"]],
+            reason=r["reason"],
+            declared_on=timezone.localdate(),
+        )
         for r in rows
         if r["cert_no"] in ids and r["entity_uscc"] in ents and (ids[r["cert_no"]], ents[r["entity_uscc"]]) not in have
     ]

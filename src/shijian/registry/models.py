@@ -72,12 +72,24 @@ class EntityType(models.TextChoices):
 
 # The Chinese names departments use for types and statuses in their files (imports accept either).
 TYPE_BY_LABEL = {
-    "有限责任公司": "llc", "股份有限公司": "joint_stock", "非公司企业法人": "state_owned", "外商投资企业": "foreign",
-    "合伙企业": "partnership", "个人独资企业": "sole", "分公司": "branch", "个体工商户": "individual",
+    "有限责任公司": "llc",
+    "股份有限公司": "joint_stock",
+    "非公司企业法人": "state_owned",
+    "外商投资企业": "foreign",
+    "合伙企业": "partnership",
+    "个人独资企业": "sole",
+    "分公司": "branch",
+    "个体工商户": "individual",
     "农民专业合作社": "cooperative",
 }
-STATUS_BY_LABEL = {"存续": "active", "在业": "active", "开业": "active", "吊销": "revoked", "注销": "deregistered",
-                   "迁出": "moved_out"}
+STATUS_BY_LABEL = {
+    "存续": "active",
+    "在业": "active",
+    "开业": "active",
+    "吊销": "revoked",
+    "注销": "deregistered",
+    "迁出": "moved_out",
+}
 
 USCC_CATEGORY_OF_TYPE = {EntityType.INDIVIDUAL: "92", EntityType.COOPERATIVE: "93"}
 
@@ -159,7 +171,11 @@ class Inspector(models.Model):
 
     name = models.CharField(_("name"), max_length=60)
     user = models.OneToOneField(
-        "accounts.User", verbose_name=_("account"), on_delete=models.SET_NULL, null=True, blank=True,
+        "accounts.User",
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="inspector",
     )
     department = models.ForeignKey(
@@ -234,7 +250,11 @@ class SpotCheckItem(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=ItemKind.choices, default=ItemKind.GENERAL)
     ratio_cap = models.DecimalField(
-        _("ratio cap (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("ratio cap (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Maximum share of eligible entities drawn per year; general items only"),
     )
     frequency = models.CharField(_("frequency"), max_length=60, blank=True)

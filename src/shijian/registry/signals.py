@@ -21,7 +21,14 @@ from shijian.registry.models import (
 )
 
 AUDITED: tuple[type[models.Model], ...] = (
-    Department, Entity, Inspector, InspectorConflict, ItemCategory, Responsibility, SpotCheckItem, Tag,
+    Department,
+    Entity,
+    Inspector,
+    InspectorConflict,
+    ItemCategory,
+    Responsibility,
+    SpotCheckItem,
+    Tag,
 )
 
 

@@ -6,7 +6,6 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -94,7 +93,10 @@ ENTITY = ObjectSpec(
         (_("region"), lambda e: region_path(e.region_code)),
         (_("address"), lambda e: e.address),
         (_("legal representative"), lambda e: e.legal_rep),
-        (_("subscribed capital (10k yuan)"), lambda e: e.registered_capital if e.registered_capital is not None else "—"),
+        (
+            _("subscribed capital (10k yuan)"),
+            lambda e: e.registered_capital if e.registered_capital is not None else "—",
+        ),
         (_("established on"), lambda e: e.established_on or "—"),
         (_("status"), lambda e: e.get_status_display()),
         (_("tags"), lambda e: "、".join(t.name for t in e.tags.all()) or "—"),
@@ -227,14 +229,16 @@ INSPECTOR = ObjectSpec(
         (_("active"), lambda i: i.active),
         (
             _("conflicts of interest"),
-            lambda i: "；".join(
-                f"{c.entity.name if c.entity else c.person_name}（{c.reason}）" for c in i.conflicts.all()
-            ) or "—",
+            lambda i: (
+                "；".join(f"{c.entity.name if c.entity else c.person_name}（{c.reason}）" for c in i.conflicts.all())
+                or "—"
+            ),
         ),
     ],
     filters=[
-        Filter("department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]),
-               _dept_choices),
+        Filter(
+            "department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]), _dept_choices
+        ),
         Filter("region", _("region code"), _region_q("region_code")),
         Filter("active", _("active"), lambda v: Q(active=v == "1"), lambda u: [("1", "✓"), ("0", "✗")]),
     ],
@@ -286,8 +290,10 @@ ITEM = ObjectSpec(
         (_("sub-items"), lambda i: "；".join(i.sub_items) or "—"),
         (_("legal basis"), lambda i: i.legal_basis or "—"),
         (_("responsible departments"), lambda i: "、".join(d.name for d in i.departments.all()) or "—"),
-        (_("target entity types"), lambda i: "、".join(
-            str(dict(EntityType.choices).get(t, t)) for t in i.target_entity_types) or "—"),
+        (
+            _("target entity types"),
+            lambda i: "、".join(str(dict(EntityType.choices).get(t, t)) for t in i.target_entity_types) or "—",
+        ),
         (_("target industries"), lambda i: "、".join(industry_name(c) for c in i.target_industries) or "—"),
         (_("kind"), lambda i: i.get_kind_display()),
         (_("ratio cap (%)"), lambda i: i.ratio_cap if i.ratio_cap is not None else "—"),
@@ -298,8 +304,12 @@ ITEM = ObjectSpec(
     ],
     filters=[
         Filter("kind", _("kind"), lambda v: Q(kind=v), lambda u: list(ItemKind.choices)),
-        Filter("department", _("department"), lambda v: Q(departments__id=v) if v.isdigit() else Q(pk__in=[]),
-               _dept_choices),
+        Filter(
+            "department",
+            _("department"),
+            lambda v: Q(departments__id=v) if v.isdigit() else Q(pk__in=[]),
+            _dept_choices,
+        ),
     ],
     search=lambda t: Q(name__contains=t) | Q(code__startswith=t),
     search_help=_("name or code"),
@@ -361,8 +371,9 @@ RESPONSIBILITY = ObjectSpec(
         (_("note"), lambda r: r.note or "—"),
     ],
     filters=[
-        Filter("department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]),
-               _dept_choices),
+        Filter(
+            "department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]), _dept_choices
+        ),
         Filter("region", _("region code"), _region_q("region_code")),
     ],
     search=lambda t: Q(item__name__contains=t) | Q(item__code__startswith=t),

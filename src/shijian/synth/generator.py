@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,17 +64,49 @@ def resolve_scale(spec: str, records: int | None = None) -> Scale:
 
 
 TYPE_SHARES = {
-    "individual": 0.60, "llc": 0.31, "sole": 0.02, "partnership": 0.01, "branch": 0.025,
-    "joint_stock": 0.005, "foreign": 0.01, "cooperative": 0.008, "state_owned": 0.012,
+    "individual": 0.60,
+    "llc": 0.31,
+    "sole": 0.02,
+    "partnership": 0.01,
+    "branch": 0.025,
+    "joint_stock": 0.005,
+    "foreign": 0.01,
+    "cooperative": 0.008,
+    "state_owned": 0.012,
 }
 SECTION_SHARES = {
-    "F": 0.36, "H": 0.11, "C": 0.15, "O": 0.07, "L": 0.07, "I": 0.03, "M": 0.03, "E": 0.03, "G": 0.03,
-    "K": 0.02, "A": 0.025, "R": 0.02, "P": 0.01, "Q": 0.01, "N": 0.01, "D": 0.005, "J": 0.005,
+    "F": 0.36,
+    "H": 0.11,
+    "C": 0.15,
+    "O": 0.07,
+    "L": 0.07,
+    "I": 0.03,
+    "M": 0.03,
+    "E": 0.03,
+    "G": 0.03,
+    "K": 0.02,
+    "A": 0.025,
+    "R": 0.02,
+    "P": 0.01,
+    "Q": 0.01,
+    "N": 0.01,
+    "D": 0.005,
+    "J": 0.005,
 }
 STATUS_SHARES = {"active": 0.85, "revoked": 0.05, "deregistered": 0.09, "moved_out": 0.01}
 REGISTER_HEADER = [
-    "统一社会信用代码", "注册号", "企业名称", "主体类型", "行业代码", "村居代码", "住所", "法定代表人",
-    "认缴出资额(万元)", "成立日期", "登记状态", "特征标识",
+    "统一社会信用代码",
+    "注册号",
+    "企业名称",
+    "主体类型",
+    "行业代码",
+    "村居代码",
+    "住所",
+    "法定代表人",
+    "认缴出资额(万元)",
+    "成立日期",
+    "登记状态",
+    "特征标识",
 ]
 
 
@@ -115,8 +147,7 @@ def generate_entities(scale: Scale, seed: int) -> pa.Table:
     divisions = tables.divisions()
     districts = lists.districts_of(scale.region)
     villages = [
-        d for d in divisions.values()
-        if d.level == "village" and d.code[:6] in districts and int(d.code[6:9]) < 400
+        d for d in divisions.values() if d.level == "village" and d.code[:6] in districts and int(d.code[6:9]) < 400
     ]
     # Urban streets and bigger villages are denser: log-normal weights per village.
     vweights = rng.lognormal(0.0, 0.8, len(villages))
@@ -184,22 +215,24 @@ def generate_entities(scale: Scale, seed: int) -> pa.Table:
         ",".join(code for code, _name, prefixes in lists.TAGS if tables.industry_matches(ind, prefixes))
         for ind in industry
     ]
-    return pa.table({
-        "entity_no": pa.array(np.arange(n), pa.int64()),
-        "uscc": pa.array([None if no_code[i] else codes[i] for i in range(n)], pa.string()),
-        "reg_no": pa.array(reg_no, pa.string()),
-        "name": pa.array(names, pa.string()),
-        "entity_type": pa.array(etype.tolist(), pa.string()),
-        "industry_code": pa.array(industry.tolist(), pa.string()),
-        "region_code": pa.array(village_codes.tolist(), pa.string()),
-        "address": pa.array(address, pa.string()),
-        "legal_rep": pa.array(legal_rep.tolist(), pa.string()),
-        "registered_capital": pa.array(np.where(cap_missing, np.nan, cap), pa.float64(), from_pandas=True),
-        "established_on": pa.array(established, pa.date32()),
-        "status": pa.array(status.tolist(), pa.string()),
-        "tags": pa.array(tag_list, pa.string()),
-        "risk": pa.array(risk, pa.float64()),
-    })
+    return pa.table(
+        {
+            "entity_no": pa.array(np.arange(n), pa.int64()),
+            "uscc": pa.array([None if no_code[i] else codes[i] for i in range(n)], pa.string()),
+            "reg_no": pa.array(reg_no, pa.string()),
+            "name": pa.array(names, pa.string()),
+            "entity_type": pa.array(etype.tolist(), pa.string()),
+            "industry_code": pa.array(industry.tolist(), pa.string()),
+            "region_code": pa.array(village_codes.tolist(), pa.string()),
+            "address": pa.array(address, pa.string()),
+            "legal_rep": pa.array(legal_rep.tolist(), pa.string()),
+            "registered_capital": pa.array(np.where(cap_missing, np.nan, cap), pa.float64(), from_pandas=True),
+            "established_on": pa.array(established, pa.date32()),
+            "status": pa.array(status.tolist(), pa.string()),
+            "tags": pa.array(tag_list, pa.string()),
+            "risk": pa.array(risk, pa.float64()),
+        }
+    )
 
 
 def _names(rng: np.random.Generator, etype: np.ndarray, section: np.ndarray, villages: np.ndarray) -> list[str]:
@@ -224,8 +257,11 @@ def _names(rng: np.random.Generator, etype: np.ndarray, section: np.ndarray, vil
         else:
             name = f"佛山市{brand[b1[i]]}{brand[b2[i]]}{word}{vocab.SUFFIX_BY_TYPE[t]}"
         if name in seen:  # registered names are unique within a registration authority
-            name = name.replace(word, f"{word}{i % 97 + 1}号", 1) if t == "individual" else name.replace(
-                brand[b2[i]], brand[b2[i]] + brand[(b1[i] * 7 + i) % len(brand)], 1)
+            name = (
+                name.replace(word, f"{word}{i % 97 + 1}号", 1)
+                if t == "individual"
+                else name.replace(brand[b2[i]], brand[b2[i]] + brand[(b1[i] * 7 + i) % len(brand)], 1)
+            )
             if name in seen:
                 name = f"{name[:-2]}{i}{name[-2:]}"
         seen.add(name)
@@ -236,7 +272,7 @@ def _names(rng: np.random.Generator, etype: np.ndarray, section: np.ndarray, vil
 # --- lists -------------------------------------------------------------------------------------------------------
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[object]], encoding: str = "utf-8") -> None:
+def _write_csv(path: Path, header: list[str], rows: Sequence[Sequence[object]], encoding: str = "utf-8") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding=encoding, newline="") as f:
         w = csv.writer(f)
@@ -247,22 +283,55 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]], encoding
 def write_lists(scale: Scale, seed: int, out: Path, entities: pa.Table) -> dict[str, int]:
     rng = np.random.default_rng([seed, 2])
     depts = lists.departments(scale.region)
-    _write_csv(out / "lists" / "departments.csv", ["code", "name", "level", "region_code"],
-               [[d.code, d.name, d.level, d.region] for d in depts])
+    _write_csv(
+        out / "lists" / "departments.csv",
+        ["code", "name", "level", "region_code"],
+        [[d.code, d.name, d.level, d.region] for d in depts],
+    )
     _write_csv(out / "lists" / "item_categories.csv", ["code", "name"], [[k, v] for k, v in lists.CATEGORIES.items()])
     _write_csv(out / "lists" / "tags.csv", ["code", "name"], [[c, n] for c, n, _p in lists.TAGS])
     item_rows = []
     resp_rows = []
     for code, name, cat, subs, basis, types, inds, kind, cap, method in lists.ITEMS:
         responsible = [d for d in depts if cat in d.template.categories]
-        item_rows.append([code, name, cat, subs, basis, ",".join(d.code for d in responsible), types, inds, kind,
-                          cap if kind == "general" else "", "每年1次" if kind == "general" else "按风险等级确定", method,
-                          f"具备{lists.CATEGORIES[cat]}检查资格"])
+        item_rows.append(
+            [
+                code,
+                name,
+                cat,
+                subs,
+                basis,
+                ",".join(d.code for d in responsible),
+                types,
+                inds,
+                kind,
+                cap if kind == "general" else "",
+                "每年1次" if kind == "general" else "按风险等级确定",
+                method,
+                f"具备{lists.CATEGORIES[cat]}检查资格",
+            ]
+        )
         for d in responsible:
             resp_rows.append([d.code, code, d.region, ""])
-    _write_csv(out / "lists" / "items.csv",
-               ["code", "name", "category", "sub_items", "legal_basis", "departments", "target_entity_types",
-                "target_industries", "kind", "ratio_cap", "frequency", "method", "inspector_requirements"], item_rows)
+    _write_csv(
+        out / "lists" / "items.csv",
+        [
+            "code",
+            "name",
+            "category",
+            "sub_items",
+            "legal_basis",
+            "departments",
+            "target_entity_types",
+            "target_industries",
+            "kind",
+            "ratio_cap",
+            "frequency",
+            "method",
+            "inspector_requirements",
+        ],
+        item_rows,
+    )
     _write_csv(out / "lists" / "responsibilities.csv", ["department", "item", "region_code", "note"], resp_rows)
 
     # Inspectors: spread over departments by weight, each at least two; qualified for their department's categories.
@@ -275,18 +344,31 @@ def write_lists(scale: Scale, seed: int, out: Path, entities: pa.Table) -> dict[
         towns = [t for t in lists.towns_of(d.region)] if len(d.region) == 6 else []
         for _ in range(int(k)):
             seq += 1
-            name = (vocab.SURNAMES[int(rng.integers(len(vocab.SURNAMES)))]
-                    + vocab.GIVEN[int(rng.integers(len(vocab.GIVEN)))]
-                    + (vocab.GIVEN[int(rng.integers(len(vocab.GIVEN)))] if rng.random() < 0.6 else ""))
+            name = (
+                vocab.SURNAMES[int(rng.integers(len(vocab.SURNAMES)))]
+                + vocab.GIVEN[int(rng.integers(len(vocab.GIVEN)))]
+                + (vocab.GIVEN[int(rng.integers(len(vocab.GIVEN)))] if rng.random() < 0.6 else "")
+            )
             cats = list(d.template.categories)
             if len(cats) > 2:
                 keep = rng.random(len(cats)) < 0.7
                 cats = [c for c, k2 in zip(cats, keep, strict=True) if k2] or cats[:1]
             region = towns[int(rng.integers(len(towns)))] if towns and rng.random() < 0.5 else d.region
-            insp_rows.append([name, d.code, region, f"44{seq:06d}{int(rng.integers(1000)):03d}", ",".join(cats),
-                              "1" if rng.random() < 0.95 else "0"])
-    _write_csv(out / "lists" / "inspectors.csv",
-               ["name", "department", "region_code", "cert_no", "qualifications", "active"], insp_rows)
+            insp_rows.append(
+                [
+                    name,
+                    d.code,
+                    region,
+                    f"44{seq:06d}{int(rng.integers(1000)):03d}",
+                    ",".join(cats),
+                    "1" if rng.random() < 0.95 else "0",
+                ]
+            )
+    _write_csv(
+        out / "lists" / "inspectors.csv",
+        ["name", "department", "region_code", "cert_no", "qualifications", "active"],
+        insp_rows,
+    )
     # Declared conflicts of interest: ~3% of inspectors, with an entity (by USCC) or a person.
     usccs = [u for u in entities.column("uscc").to_pylist()[:50_000] if u]
     reps = entities.column("legal_rep").to_pylist()[:50_000]
@@ -298,8 +380,13 @@ def write_lists(scale: Scale, seed: int, out: Path, entities: pa.Table) -> dict[
             else:
                 conf_rows.append([row[3], "", reps[int(rng.integers(len(reps)))], "近亲属关系"])
     _write_csv(out / "lists" / "conflicts.csv", ["cert_no", "entity_uscc", "person_name", "reason"], conf_rows)
-    return {"departments": len(depts), "items": len(item_rows), "responsibilities": len(resp_rows),
-            "inspectors": len(insp_rows), "conflicts": len(conf_rows)}
+    return {
+        "departments": len(depts),
+        "items": len(item_rows),
+        "responsibilities": len(resp_rows),
+        "inspectors": len(insp_rows),
+        "conflicts": len(conf_rows),
+    }
 
 
 # --- register ----------------------------------------------------------------------------------------------------
@@ -309,7 +396,7 @@ def _corrupt_uscc(code: str, k: int) -> str:
     """Change one character so that the check digit fails (a typical keying error)."""
     pos = k % 17
     ch = uscc.CHARSET[(uscc.CHARSET.index(code[pos]) + 1 + k % 29) % 31]
-    bad = code[:pos] + ch + code[pos + 1:]
+    bad = code[:pos] + ch + code[pos + 1 :]
     return bad if not uscc.is_valid(bad) else code[:17] + ("0" if code[17] != "0" else "1")
 
 
@@ -318,8 +405,14 @@ def to_fullwidth(text: str) -> str:
 
 
 TYPE_LABEL = {
-    "llc": "有限责任公司", "joint_stock": "股份有限公司", "state_owned": "非公司企业法人", "foreign": "外商投资企业",
-    "partnership": "合伙企业", "sole": "个人独资企业", "branch": "分公司", "individual": "个体工商户",
+    "llc": "有限责任公司",
+    "joint_stock": "股份有限公司",
+    "state_owned": "非公司企业法人",
+    "foreign": "外商投资企业",
+    "partnership": "合伙企业",
+    "sole": "个人独资企业",
+    "branch": "分公司",
+    "individual": "个体工商户",
     "cooperative": "农民专业合作社",
 }
 STATUS_LABEL = {"active": "存续", "revoked": "吊销", "deregistered": "注销", "moved_out": "迁出"}
@@ -343,9 +436,20 @@ def write_register(seed: int, out: Path, entities: pa.Table) -> dict[str, int]:
         est = r["established_on"]
         date = est.isoformat() if rng.random() > 0.02 else f"{est.year}年{est.month}月{est.day}日"
         cap = r["registered_capital"]
-        row = [code, r["reg_no"], r["name"], TYPE_LABEL[r["entity_type"]], r["industry_code"], r["region_code"],
-               r["address"], r["legal_rep"], "" if cap is None or math.isnan(cap) else f"{cap:.2f}", date,
-               STATUS_LABEL[r["status"]], r["tags"]]
+        row = [
+            code,
+            r["reg_no"],
+            r["name"],
+            TYPE_LABEL[r["entity_type"]],
+            r["industry_code"],
+            r["region_code"],
+            r["address"],
+            r["legal_rep"],
+            "" if cap is None or math.isnan(cap) else f"{cap:.2f}",
+            date,
+            STATUS_LABEL[r["status"]],
+            r["tags"],
+        ]
         out_rows.append(row)
         if rng.random() < 0.0005:
             out_rows.append(list(row))
@@ -376,8 +480,15 @@ RESULTS: dict[str, tuple[list[str], list[str]]] = {
     "inspection": (["未发现问题"], ["发现问题已责令改正", "发现问题待后续处理", "不配合检查", "未按规定公示"]),
     "penalty": (["已执行"], ["已执行", "未执行", "已申请复议"]),
     "complaint": (["已办结"], ["已办结", "调解成功", "不予受理", "移送执法"]),
-    "abnormal": (["已移出"], ["未按规定公示年度报告", "未在责令期限内公示有关企业信息", "公示信息隐瞒真实情况、弄虚作假",
-                             "通过登记的住所或者经营场所无法联系"]),
+    "abnormal": (
+        ["已移出"],
+        [
+            "未按规定公示年度报告",
+            "未在责令期限内公示有关企业信息",
+            "公示信息隐瞒真实情况、弄虚作假",
+            "通过登记的住所或者经营场所无法联系",
+        ],
+    ),
     "annual_report": (["已公示"], ["逾期公示", "未公示"]),
     "tax": (["A", "B"], ["M", "C", "D"]),
     "licence": (["有效"], ["已过期", "已注销"]),
@@ -386,7 +497,14 @@ RESULTS: dict[str, tuple[list[str], list[str]]] = {
 }
 DETAILS: dict[str, list[str]] = {
     "inspection": ["双随机抽查", "专项检查", "日常检查", "投诉核查"],
-    "penalty": ["违反《食品安全法》", "违反《产品质量法》", "违反《广告法》", "违反《价格法》", "违反《安全生产法》", "违反《消防法》"],
+    "penalty": [
+        "违反《食品安全法》",
+        "违反《产品质量法》",
+        "违反《广告法》",
+        "违反《价格法》",
+        "违反《安全生产法》",
+        "违反《消防法》",
+    ],
     "complaint": ["商品质量", "虚假宣传", "价格欺诈", "食品安全", "预付卡退费", "噪声扰民"],
     "abnormal": ["列入经营异常名录"],
     "annual_report": ["年度报告"],
@@ -396,8 +514,14 @@ DETAILS: dict[str, list[str]] = {
     "registration_change": ["变更登记"],
 }
 RECORD_TYPE_LABEL = {
-    "inspection": "检查结果", "penalty": "行政处罚", "complaint": "投诉举报", "abnormal": "经营异常名录",
-    "annual_report": "年度报告", "tax": "纳税信用", "licence": "行政许可", "litigation": "司法诉讼",
+    "inspection": "检查结果",
+    "penalty": "行政处罚",
+    "complaint": "投诉举报",
+    "abnormal": "经营异常名录",
+    "annual_report": "年度报告",
+    "tax": "纳税信用",
+    "licence": "行政许可",
+    "litigation": "司法诉讼",
     "registration_change": "变更登记",
 }
 START = dt.date(2015, 1, 1)
@@ -437,7 +561,7 @@ def _split(total: int, weights: np.ndarray) -> np.ndarray:
     raw = weights / weights.sum() * total
     counts = np.floor(raw).astype(np.int64)
     counts[np.argsort(raw - counts)[::-1][: total - counts.sum()]] += 1
-    return counts
+    return np.asarray(counts, dtype=np.int64)
 
 
 class FeedWriter:
@@ -472,10 +596,11 @@ class FeedWriter:
 
     def _sample(self, rng: np.random.Generator, kind: str, k: int) -> np.ndarray:
         idx = np.searchsorted(self.cdf[kind], rng.random(k), side="right")
-        return np.minimum(idx, self.n - 1)
+        return np.asarray(np.minimum(idx, self.n - 1), dtype=np.int64)
 
-    def _chunk(self, rng: np.random.Generator, dept: lists.Dept, rtype: str, k: int, style: FeedStyle,
-               seq0: int) -> tuple[pa.Table, pa.Table]:
+    def _chunk(
+        self, rng: np.random.Generator, dept: lists.Dept, rtype: str, k: int, style: FeedStyle, seq0: int
+    ) -> tuple[pa.Table, pa.Table]:
         idx = self._sample(rng, "risky" if rtype in RISKY_TYPES else "plain", k)
         take = pa.array(idx)
         u = rng.random(k)
@@ -483,7 +608,7 @@ class FeedWriter:
         uscc_col = pc.if_else(pa.array(u < style.bad_uscc_rate), pc.take(self.uscc_bad, take), uscc_col)
         fw = pa.array(rng.random(k) < style.fullwidth_rate)
         uscc_col = pc.if_else(fw, pc.take(self.uscc_fw, take), uscc_col)
-        missing = pa.array((u > 1 - style.missing_uscc_rate))
+        missing = pa.array(u > 1 - style.missing_uscc_rate)
         uscc_col = pc.if_else(missing, pa.scalar(None, pa.string()), uscc_col)
         name_col = pc.if_else(fw, pc.take(self.name_fw, take), pc.take(self.name, take))
         span = self.end - self.start[idx]
@@ -492,8 +617,11 @@ class FeedWriter:
         date_col = pc.strftime(dates.cast(pa.timestamp("s")), format=style.date_format)
         good, badv = RESULTS[rtype]
         misbehave = rng.random(k) < np.minimum(1.0, self.risk[idx] * (1.6 if rtype == "inspection" else 1.0))
-        res = np.where(misbehave, np.array(badv, dtype=object)[rng.integers(0, len(badv), k)],
-                       np.array(good, dtype=object)[rng.integers(0, len(good), k)])
+        res = np.where(
+            misbehave,
+            np.array(badv, dtype=object)[rng.integers(0, len(badv), k)],
+            np.array(good, dtype=object)[rng.integers(0, len(good), k)],
+        )
         details = np.array(DETAILS[rtype], dtype=object)[rng.integers(0, len(DETAILS[rtype]), k)]
         if rtype in {"penalty", "tax", "litigation"}:
             amount = np.round(rng.lognormal(0.0 if rtype == "penalty" else 1.5, 1.2, k), 2)
@@ -556,9 +684,16 @@ class FeedWriter:
                     path = folder / f"{stem}.{style.fmt}"
                     self._write_table(table, path, style)
                     pq.write_table(truth, truth_dir / f"{stem}.parquet", compression="zstd")
-                    files.append({"path": str(path.relative_to(self.out)), "department": dept.code,
-                                  "record_type": rtype, "rows": table.num_rows, "encoding": style.encoding,
-                                  "date_format": style.date_format})
+                    files.append(
+                        {
+                            "path": str(path.relative_to(self.out)),
+                            "department": dept.code,
+                            "record_type": rtype,
+                            "rows": table.num_rows,
+                            "encoding": style.encoding,
+                            "date_format": style.date_format,
+                        }
+                    )
                     done += k
                     if progress:
                         progress("feeds", done, self.scale.records)
@@ -584,8 +719,9 @@ class FeedWriter:
         path.write_bytes(data)
 
 
-def generate(scale: Scale, seed: int, out: Path, progress: Progress | None = None,
-             feeds: bool = True) -> dict[str, object]:
+def generate(
+    scale: Scale, seed: int, out: Path, progress: Progress | None = None, feeds: bool = True
+) -> dict[str, object]:
     """Write a whole synthetic district under ``out``; returns (and writes) its manifest."""
     out.mkdir(parents=True, exist_ok=True)
     if progress:
@@ -596,7 +732,10 @@ def generate(scale: Scale, seed: int, out: Path, progress: Progress | None = Non
     (out / "truth").mkdir(exist_ok=True)
     pq.write_table(entities, out / "truth" / "entities.parquet", compression="zstd")
     manifest: dict[str, object] = {
-        "generator": "shijian.synth", "version": 1, "scale": asdict(scale), "seed": seed,
+        "generator": "shijian.synth",
+        "version": 1,
+        "scale": asdict(scale),
+        "seed": seed,
         "lists": write_lists(scale, seed, out, entities),
         "register": write_register(seed, out, entities),
     }

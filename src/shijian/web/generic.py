@@ -44,7 +44,7 @@ class Filter:
     name: str
     label: Any
     to_q: Callable[[str], Q]
-    choices: Callable[[Any], Sequence[tuple[str, str]]] | None = None
+    choices: Callable[[Any], Sequence[tuple[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,12 @@ def import_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
     return render(
         request,
         "web/object_import.html",
-        {"spec": spec, "errors": errors, "columns": spec.importer.columns, "max_rows": settings.SHIJIAN_IMPORT_MAX_ROWS},
+        {
+            "spec": spec,
+            "errors": errors,
+            "columns": spec.importer.columns,
+            "max_rows": settings.SHIJIAN_IMPORT_MAX_ROWS,
+        },
     )
 
 
@@ -335,9 +340,7 @@ def export_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
         after={"filters": dict(request.GET.items()), "rows": total},
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response = HttpResponse(
-        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{spec.kind}-{stamp}.xlsx"'
     return response
 

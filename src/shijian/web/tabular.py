@@ -70,7 +70,7 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, d
     for i, raw in enumerate(rows[1:], start=2):
         if not any(raw):
             continue
-        if len(raw) > len(header) and any(raw[len(header):]):
+        if len(raw) > len(header) and any(raw[len(header) :]):
             raise TableError(f"line {i} has more cells than the header")
         out.append((i, {h: (raw[j] if j < len(raw) else "") for j, h in enumerate(header) if h}))
     return header, out

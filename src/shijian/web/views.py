@@ -59,7 +59,11 @@ class LoginView(auth_views.LoginView):
         user = form.get_user()
         throttle.reset(user.get_username(), throttle.client_ip(self.request))
         audit.record(
-            audit.Action.LOGIN, object_type="accounts.user", object_id=str(user.pk), object_repr=user.username, actor=user
+            audit.Action.LOGIN,
+            object_type="accounts.user",
+            object_id=str(user.pk),
+            object_repr=user.username,
+            actor=user,
         )
         return super().form_valid(form)
 

@@ -22,10 +22,7 @@ WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)  # 3^
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
-def _org_value(ch: str) -> int:
-    if ch.isdigit():
-        return int(ch)
-    return ord(ch) - ord("A") + 10
+_ORG_VALUE = {str(d): d for d in range(10)} | {chr(ord("A") + i): 10 + i for i in range(26)}
 
 
 def check_char(first17: str) -> str:
@@ -43,7 +40,7 @@ def check_char(first17: str) -> str:
 
 def org_code_check_char(body8: str) -> str:
     """GB 11714 check character for an 8-character organisation code body."""
-    total = sum(_org_value(c) * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    total = sum(_ORG_VALUE[c] * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
     c9 = 11 - total % 11
     return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
 
@@ -58,17 +55,17 @@ class UsccResult:
     warning: str = ""
 
 
+_HALF_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+
+
+def to_half_width(text: str) -> str:
+    """Full-width ASCII variants (Ａ１（) and the ideographic space become their half-width forms."""
+    return text if text.isascii() else text.translate(_HALF_WIDTH)
+
+
 def normalise(raw: str) -> str:
     """Trim, upper-case and turn full-width characters into half-width ones (departmental feeds are messy)."""
-    out = []
-    for ch in raw.strip():
-        o = ord(ch)
-        if 0xFF01 <= o <= 0xFF5E:
-            ch = chr(o - 0xFEE0)
-        elif o == 0x3000:
-            ch = " "
-        out.append(ch)
-    return "".join(out).strip().upper()
+    return to_half_width(raw).strip().upper()
 
 
 def validate(raw: str) -> UsccResult:

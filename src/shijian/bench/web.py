@@ -1,0 +1,224 @@
+"""``shijian bench web``: entity list/page latency and bulk-load rate at scale, in SQLite.
+
+Baselines measured in the same run:
+- load: a raw ``sqlite3.executemany`` of the same register rows into an unindexed table (no validation);
+- pages: ``/healthz``, a trivial view through the same middleware stack and server.
+Each figure is printed as absolute seconds/milliseconds and as a ratio to its baseline, with peak memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import os
+import random
+import resource
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def _raw_insert_baseline(register: Path, tmp_db: Path) -> tuple[int, float]:
+    """Parse the same CSV and insert it, unvalidated, into an unindexed SQLite table."""
+    if tmp_db.exists():
+        tmp_db.unlink()
+    t0 = time.perf_counter()
+    with register.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    con = sqlite3.connect(tmp_db)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("CREATE TABLE e (" + ", ".join(f"c{i} TEXT" for i in range(len(rows[0]))) + ")")
+    con.executemany("INSERT INTO e VALUES (" + ",".join("?" * len(rows[0])) + ")", rows)
+    con.commit()
+    con.close()
+    dt = time.perf_counter() - t0
+    tmp_db.unlink()
+    return len(rows), dt
+
+
+def _get(conn: http.client.HTTPConnection, path: str, cookie: str) -> tuple[int, float, int]:
+    t0 = time.perf_counter()
+    conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+    resp = conn.getresponse()
+    body = resp.read()
+    return resp.status, time.perf_counter() - t0, len(body)
+
+
+def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]:
+    db = db.resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("SHIJIAN_HOME", str(db.parent / "home"))
+    os.environ["SHIJIAN_HTTPS"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shijian.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from shijian.core.request_context import acting_as
+    from shijian.registry.loader import load_district
+    from shijian.registry.models import Entity
+    from shijian.synth.generator import generate, resolve_scale
+
+    s = resolve_scale(scale, records=0)
+    synth_dir = db.parent / f"synth-{s.name}"
+    report: dict[str, Any] = {"scale": s.name, "entities": s.entities, "machine": f"{os.cpu_count()} cores"}
+    if not (synth_dir / "manifest.json").exists():
+        console.print(f"generating {s.entities:,} entities into {synth_dir} ...")
+        t0 = time.perf_counter()
+        generate(s, 1, synth_dir, feeds=False)
+        report["generate_s"] = round(time.perf_counter() - t0, 1)
+
+    register = synth_dir / "register" / "market_register.csv"
+    if db.exists() and Entity.objects.using("default").count() if db.exists() else False:
+        console.print(f"reusing {db}")
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        n_raw, raw_s = _raw_insert_baseline(register, db.parent / "raw-baseline.sqlite3")
+        console.print(f"baseline: raw insert of {n_raw:,} rows in {raw_s:.1f} s")
+        t0 = time.perf_counter()
+        with acting_as(None):
+            result = load_district(synth_dir, db.parent / "load-report")
+        load_s = time.perf_counter() - t0
+        loaded = result["register"][0]["loaded"]
+        report["load"] = {
+            "rows": loaded,
+            "seconds": round(load_s, 1),
+            "rows_per_s": round(loaded / load_s),
+            "baseline_raw_insert_s": round(raw_s, 1),
+            "baseline_rows_per_s": round(n_raw / raw_s),
+            "ratio_to_raw_insert": round(load_s / raw_s, 2),
+            "reconciles": result["register"][0]["reconciles"],
+        }
+        console.print(f"load: {loaded:,} entities in {load_s:.1f} s ({loaded / load_s:,.0f}/s)")
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    User = get_user_model()
+    user, _ = User.objects.get_or_create(username="bench-leader", defaults={"role": "leader", "region_code": s.region})
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    cookie = f"sessionid={session.session_key}"
+
+    rng = random.Random(7)
+    ids = list(Entity.objects.values_list("id", flat=True)[:: max(1, s.entities // 5000)])
+    sample = list(Entity.objects.filter(pk__in=rng.sample(ids, min(200, len(ids)))).values("uscc", "name", "town_code"))
+    towns = sorted({e["town_code"] for e in sample})
+    list_paths = [
+        "/entities/",
+        "/entities/?page=2",
+        "/entities/?page=200",
+        *(f"/entities/?town={t}" for t in towns[:6]),
+        "/entities/?section=F",
+        "/entities/?status=revoked",
+        "/entities/?type=llc&section=C",
+        "/entities/?tag=catering",
+        "/entities/?sort=name",
+        "/entities/?sort=-established_on",
+        f"/entities/?town={towns[0]}&sort=name",
+        "/entities/?sort=-registered_capital",
+        *(f"/entities/?q={e['uscc']}" for e in sample[:5] if e["uscc"]),
+        *(f"/entities/?q={e['name'][3:7]}" for e in sample[:5]),
+    ]
+    port = _free_port()
+    env = dict(os.environ)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "shijian.config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for _ in range(20):  # warm both workers
+            _get(conn, "/healthz", cookie)
+            _get(conn, "/entities/", cookie)
+        timings: dict[str, list[float]] = {"healthz": [], "entity_list": [], "entity_page": []}
+        slowest: dict[str, tuple[float, str]] = {}
+        from urllib.parse import quote
+
+        for i in range(requests):
+            for kind, path in (
+                ("healthz", "/healthz"),
+                ("entity_list", list_paths[i % len(list_paths)]),
+                ("entity_page", f"/entities/{rng.choice(ids)}/"),
+            ):
+                safe = quote(path, safe="/?=&")
+                status, dt, _size = _get(conn, safe, cookie)
+                if status != 200:
+                    raise RuntimeError(f"{path} answered {status}")
+                timings[kind].append(dt)
+                if dt > slowest.get(kind, (0.0, ""))[0]:
+                    slowest[kind] = (dt, path)
+        base = statistics.median(timings["healthz"])
+        report["pages"] = {
+            kind: {
+                "requests": len(v),
+                "median_ms": round(statistics.median(v) * 1000, 1),
+                "p95_ms": round(_percentile(v, 0.95) * 1000, 1),
+                "max_ms": round(max(v) * 1000, 1),
+                "median_ratio_to_healthz": round(statistics.median(v) / base, 1),
+                "slowest": slowest[kind][1],
+            }
+            for kind, v in timings.items()
+        }
+        per_path: dict[str, list[float]] = {}
+        for i, dt in enumerate(timings["entity_list"]):
+            per_path.setdefault(list_paths[i % len(list_paths)], []).append(dt)
+        report["list_by_query_median_ms"] = {p: round(statistics.median(v) * 1000, 1) for p, v in per_path.items()}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    report["peak_rss_mb"] = {
+        "benchmark_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "largest_child": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
+    return report
