@@ -68,3 +68,42 @@ def test_the_list_page_makes_a_bounded_number_of_queries(world, django_assert_ma
         c.get(reverse("inspector_list"))
     with django_assert_max_num_queries(12):
         c.get(reverse("item_list"))
+
+
+def test_name_search_uses_the_trigram_index_and_follows_changes(world) -> None:
+    from shijian.registry.models import Entity
+    from shijian.registry.search import name_contains
+
+    assert list(Entity.objects.filter(name_contains("荷城餐饮")).values_list("name", flat=True)) == [
+        "佛山市荷城餐饮有限公司"
+    ]
+    e = world.entities["yanghe"]
+    e.name = "佛山市杨和新名字有限公司"
+    e.save()
+    assert not Entity.objects.filter(name_contains("杨和餐饮")).exists()
+    assert Entity.objects.filter(name_contains("杨和新名字")).count() == 1
+    e.delete()
+    assert not Entity.objects.filter(name_contains("杨和新名字")).exists()
+    assert Entity.objects.filter(name_contains("餐饮")).count() == 2  # short terms fall back to a scan
+
+
+def test_counts_are_exact_below_the_cap_and_bounded_above(world) -> None:
+    from shijian.registry.models import Entity
+    from shijian.web.pagination import BoundedPaginator
+
+    exact = BoundedPaginator(Entity.objects.order_by("id"), 1, cap=10)
+    assert exact.count == 3 and exact.exact and exact.num_pages == 3
+    bounded = BoundedPaginator(Entity.objects.order_by("id"), 1, cap=2)
+    assert bounded.count == 2 and not bounded.exact
+
+
+def test_a_city_level_user_sees_every_district_of_the_city(world) -> None:
+    from django.test import Client
+
+    from shijian.accounts.models import User
+
+    u = User.objects.create_user("city", password="x-long-password-1", role="leader", region_code="4406")
+    c = Client()
+    c.force_login(u)
+    body = c.get(reverse("entity_list")).content.decode()
+    assert "佛山市荷城餐饮有限公司" in body and "佛山市禅城餐饮有限公司" in body

@@ -25,6 +25,7 @@ from django.utils import timezone
 from shijian.core import audit
 from shijian.core.bulk import deferred_indexes
 from shijian.core.codes import tables, uscc
+from shijian.registry.search import deferred_name_index
 from shijian.registry.models import (
     STATUS_BY_LABEL,
     TYPE_BY_LABEL,
@@ -247,7 +248,7 @@ def load_register(path: Path, report_dir: Path, progress: Progress | None = None
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     ops = connection.ops
     big_load = len(clean) > max(10_000, len(existing_reg))
-    with transaction.atomic(), deferred_indexes(Entity, enabled=big_load):
+    with transaction.atomic(), deferred_indexes(Entity, enabled=big_load), deferred_name_index(big_load):
         with connection.cursor() as cur:
             for start in range(0, len(clean), batch):
                 chunk = clean[start : start + batch]

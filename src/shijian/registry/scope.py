@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models import Q
 
-from shijian.core.codes.tables import ancestors
+from shijian.core.codes.tables import ancestors, districts_under
 from shijian.core.permissions import allowed
 from shijian.registry.models import Department, Entity, Inspector, Responsibility, SpotCheckItem
 
@@ -37,7 +37,8 @@ def region_q(region: str, field: str = "region_code", include_ancestors: bool = 
 
 def entity_region_q(region: str) -> Q:
     if len(region) in (2, 4):
-        return Q(district_code__startswith=region)
+        # An indexed IN over the districts, never a LIKE scan of the whole table.
+        return Q(district_code__in=districts_under(region))
     field = {6: "district_code", 9: "town_code", 12: "region_code"}.get(len(region))
     if field is None:
         return Q(pk__in=[])

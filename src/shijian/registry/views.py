@@ -25,6 +25,7 @@ from shijian.registry.models import (
     Tag,
 )
 from shijian.registry.scope import restrict
+from shijian.registry.search import name_contains
 from shijian.web.generic import Column, Filter, Importer, ObjectSpec
 
 
@@ -57,7 +58,7 @@ def _entity_search(term: str) -> Q:
         return Q(uscc=code)
     if code.isalnum() and code.isascii() and len(code) >= 6:
         return Q(uscc__startswith=code) | Q(reg_no=code)
-    return Q(name__startswith=term) if len(term) < 2 else Q(name__contains=term)
+    return name_contains(term)
 
 
 def _dept_choices(user: Any) -> list[tuple[str, str]]:

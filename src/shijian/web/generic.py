@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import ProtectedError, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from shijian.core import audit
 from shijian.core.permissions import allowed
 from shijian.registry.scope import restrict
+from shijian.web.pagination import BoundedPaginator
 from shijian.web.tabular import TableError, read_table, write_xlsx
 
 
@@ -129,7 +129,7 @@ def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
     qs = filtered_queryset(request, spec, "view")
     if spec.prefetch_related:
         qs = qs.prefetch_related(*spec.prefetch_related)
-    paginator = Paginator(qs, spec.per_page)
+    paginator = BoundedPaginator(qs, spec.per_page)
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

@@ -131,3 +131,11 @@ def industry_matches(class_code: str, codes: list[str] | tuple[str, ...]) -> boo
     ind = industries().get(class_code)
     section = ind.section if ind else ""
     return any(c == section if c.isalpha() else class_code.startswith(c) for c in codes)
+
+
+@cache
+def districts_under(code: str) -> tuple[str, ...]:
+    """The district codes (6 digits) of a province or city, or the district itself."""
+    if len(code) >= 6:
+        return (code[:6],)
+    return tuple(sorted(d.code for d in divisions().values() if d.level == "district" and d.code.startswith(code)))
