@@ -166,3 +166,12 @@ def world(db: Any) -> World:
 def _fast_password_hashing(settings: Any) -> None:
     """Tests create many users; production keeps Django's default (PBKDF2) hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -95,6 +95,8 @@ def test_counts_are_exact_below_the_cap_and_bounded_above(world) -> None:
     assert exact.count == 3 and exact.exact and exact.num_pages == 3
     bounded = BoundedPaginator(Entity.objects.order_by("id"), 1, cap=2)
     assert bounded.count == 2 and not bounded.exact
+    known = BoundedPaginator(Entity.objects.order_by("id"), 1, cap=2, known_total=3)
+    assert known.count == 3 and known.exact and known.num_pages == 3
 
 
 def test_a_city_level_user_sees_every_district_of_the_city(world) -> None:
@@ -107,3 +109,12 @@ def test_a_city_level_user_sees_every_district_of_the_city(world) -> None:
     c.force_login(u)
     body = c.get(reverse("entity_list")).content.decode()
     assert "佛山市荷城餐饮有限公司" in body and "佛山市禅城餐饮有限公司" in body
+
+
+def test_the_home_page_counts_follow_changes(world) -> None:
+    c = world.client("hecheng")
+    assert ">1</b>" in c.get(reverse("home")).content.decode()
+    e = world.entities["yanghe"]
+    e.region_code, e.town_code = "440608004001", "440608004"
+    e.save()
+    assert ">2</b>" in c.get(reverse("home")).content.decode()

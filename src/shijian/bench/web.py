@@ -58,6 +58,18 @@ def _raw_insert_baseline(register: Path, tmp_db: Path) -> tuple[int, float]:
     return len(rows), dt
 
 
+def _has_entities(db: Path) -> bool:
+    if not db.exists():
+        return False
+    try:
+        con = sqlite3.connect(db)
+        n = con.execute("SELECT COUNT(*) FROM registry_entity").fetchone()[0]
+        con.close()
+        return bool(n)
+    except sqlite3.Error:
+        return False
+
+
 def _get(conn: http.client.HTTPConnection, path: str, cookie: str) -> tuple[int, float, int]:
     t0 = time.perf_counter()
     conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
@@ -93,8 +105,8 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
         report["generate_s"] = round(time.perf_counter() - t0, 1)
 
     register = synth_dir / "register" / "market_register.csv"
-    if db.exists() and Entity.objects.using("default").count() if db.exists() else False:
-        console.print(f"reusing {db}")
+    if _has_entities(db):
+        console.print(f"reusing {db} (delete it to measure the load again)")
     else:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
@@ -133,6 +145,7 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
     ids = list(Entity.objects.values_list("id", flat=True)[:: max(1, s.entities // 5000)])
     sample = list(Entity.objects.filter(pk__in=rng.sample(ids, min(200, len(ids)))).values("uscc", "name", "town_code"))
     towns = sorted({e["town_code"] for e in sample})
+    page_paths = ["/", "/inspectors/", "/items/", "/departments/", "/responsibilities/"]
     list_paths = [
         "/entities/",
         "/entities/?page=2",
@@ -181,7 +194,7 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
         for _ in range(20):  # warm both workers
             _get(conn, "/healthz", cookie)
             _get(conn, "/entities/", cookie)
-        timings: dict[str, list[float]] = {"healthz": [], "entity_list": [], "entity_page": []}
+        timings: dict[str, list[float]] = {"healthz": [], "entity_list": [], "entity_page": [], "other_pages": []}
         slowest: dict[str, tuple[float, str]] = {}
         from urllib.parse import quote
 
@@ -190,6 +203,7 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
                 ("healthz", "/healthz"),
                 ("entity_list", list_paths[i % len(list_paths)]),
                 ("entity_page", f"/entities/{rng.choice(ids)}/"),
+                ("other_pages", page_paths[i % len(page_paths)]),
             ):
                 safe = quote(path, safe="/?=&")
                 status, dt, _size = _get(conn, safe, cookie)

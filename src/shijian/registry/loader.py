@@ -25,7 +25,6 @@ from django.utils import timezone
 from shijian.core import audit
 from shijian.core.bulk import deferred_indexes
 from shijian.core.codes import tables, uscc
-from shijian.registry.search import deferred_name_index
 from shijian.registry.models import (
     STATUS_BY_LABEL,
     TYPE_BY_LABEL,
@@ -38,6 +37,8 @@ from shijian.registry.models import (
     SpotCheckItem,
     Tag,
 )
+from shijian.registry.search import deferred_name_index
+from shijian.registry.stats import bump_version
 
 Progress = Callable[[str, int, int], None]
 
@@ -291,6 +292,7 @@ def load_register(path: Path, report_dir: Path, progress: Progress | None = None
                 pairs = [(ids[r["reg_no"]], tag_ids[t]) for r in tagged for t in r["tags"] if t in tag_ids]
                 cur.executemany(f"INSERT INTO {qn(through)} ({qn('entity_id')}, {qn('tag_id')}) VALUES (%s, %s)", pairs)
         report.loaded = len(clean)
+        transaction.on_commit(bump_version)
         audit.record(
             audit.Action.IMPORT,
             object_type="registry.entity",

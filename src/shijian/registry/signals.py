@@ -19,6 +19,7 @@ from shijian.registry.models import (
     SpotCheckItem,
     Tag,
 )
+from shijian.registry.stats import bump_version
 
 AUDITED: tuple[type[models.Model], ...] = (
     Department,
@@ -51,6 +52,8 @@ def _remember_before(sender: type[models.Model], instance: models.Model, **kwarg
 def _record_save(sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any) -> None:
     if sender not in AUDITED or kwargs.get("raw"):
         return
+    if sender is Entity:
+        bump_version()
     audit.record(
         audit.Action.CREATE if created else audit.Action.UPDATE,
         object_type=object_type(sender),
@@ -66,6 +69,8 @@ def _record_save(sender: type[models.Model], instance: models.Model, created: bo
 def _record_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if sender not in AUDITED:
         return
+    if sender is Entity:
+        bump_version()
     audit.record(
         audit.Action.DELETE,
         object_type=object_type(sender),

@@ -74,6 +74,7 @@ class ObjectSpec:
     export_columns: Sequence[tuple[str, Callable[[Any], Any]]] = ()
     detail_template: str = "web/object_detail.html"
     audit_detail_views: bool = False
+    total: Callable[[Any], int] | None = None  # exact, cheap total of the unfiltered list (e.g. cached)
     per_page: int = 50
 
     def url(self, action: str, *args: Any) -> str:
@@ -129,7 +130,9 @@ def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
     qs = filtered_queryset(request, spec, "view")
     if spec.prefetch_related:
         qs = qs.prefetch_related(*spec.prefetch_related)
-    paginator = BoundedPaginator(qs, spec.per_page)
+    filtered = any(request.GET.get(f.name, "").strip() for f in spec.filters) or request.GET.get("q", "").strip()
+    known_total = spec.total(request.user) if spec.total is not None and not filtered else None
+    paginator = BoundedPaginator(qs, spec.per_page, known_total=known_total)
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

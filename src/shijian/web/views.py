@@ -6,7 +6,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -14,8 +13,8 @@ from django.utils.translation import gettext as _
 from shijian.core import audit
 from shijian.core.models import AuditEvent
 from shijian.core.permissions import allowed
-from shijian.registry.models import Entity
-from shijian.registry.scope import restrict
+from shijian.registry.models import EntityStatus
+from shijian.registry.stats import status_counts
 from shijian.web import throttle
 
 
@@ -25,9 +24,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    entities = restrict(Entity.objects.all(), request.user, "view")
-    by_status = dict(entities.values_list("status").annotate(n=Count("id")).order_by())
-    from shijian.registry.models import EntityStatus
+    by_status = status_counts(request.user)
 
     rows = [(label, by_status.get(key, 0), key) for key, label in EntityStatus.choices]
     return render(request, "web/home.html", {"status_rows": rows, "total": sum(by_status.values())})
