@@ -89,7 +89,7 @@ ENTITY = ObjectSpec(
         Column(_("type"), lambda e: e.get_entity_type_display()),
         Column(_("industry"), lambda e: industry_name(e.industry_code)),
         Column(_("town / street"), lambda e: region_name(e.town_code)),
-        Column(_("established on"), lambda e: e.established_on or ""),
+        Column(_("established on"), lambda e: e.established_on.isoformat() if e.established_on else ""),
         Column(_("status"), lambda e: e.get_status_display()),
     ],
     detail=[
@@ -104,7 +104,7 @@ ENTITY = ObjectSpec(
             _("subscribed capital (10k yuan)"),
             lambda e: e.registered_capital if e.registered_capital is not None else "—",
         ),
-        (_("established on"), lambda e: e.established_on or "—"),
+        (_("established on"), lambda e: e.established_on.isoformat() if e.established_on else "—"),
         (_("status"), lambda e: e.get_status_display()),
         (_("tags"), lambda e: "、".join(t.name for t in e.tags.all()) or "—"),
         (_("source"), lambda e: e.source),
