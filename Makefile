@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-sqlite test-postgres lint typecheck bench bench-web lock messages clean
+.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web lock messages clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+
+format: install
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
 
 typecheck: install
 	$(BIN)/mypy

@@ -22,6 +22,11 @@ run_pytest() {
   [ "$rc" -eq 0 ] || status=1
 }
 
+echo "=== lint (ruff) and types (mypy --strict) ==="
+"$BIN/ruff" check src tests || status=1
+"$BIN/ruff" format --check --quiet src tests || { echo "ruff format: run 'make format'" >&2; status=1; }
+"$BIN/mypy" || status=1
+
 echo "=== migrations are up to date ==="
 SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/check.sqlite3" "$BIN/python" -m django makemigrations --check --dry-run \
   --settings=shijian.config.settings || status=1

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
 from shijian.core.codes import tables
+
+SOURCE_LABELS = {"register": _("registration register"), "manual": _("entered by hand"), "import": _("imported file")}
 
 
 def region_name(code: str) -> str:
@@ -25,3 +31,11 @@ def mask_person(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+def money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def source_label(source: str) -> str:
+    return str(SOURCE_LABELS.get(source, source))

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shijian.core.codes import tables, uscc
 from shijian.registry import forms
-from shijian.registry.display import industry_name, mask_person, region_name, region_path
+from shijian.registry.display import industry_name, mask_person, money, region_name, region_path, source_label
 from shijian.registry.models import (
     Department,
     Entity,
@@ -102,12 +102,12 @@ ENTITY = ObjectSpec(
         (_("legal representative"), lambda e: e.legal_rep),
         (
             _("subscribed capital (10k yuan)"),
-            lambda e: e.registered_capital if e.registered_capital is not None else "—",
+            lambda e: money(e.registered_capital),
         ),
         (_("established on"), lambda e: e.established_on.isoformat() if e.established_on else "—"),
         (_("status"), lambda e: e.get_status_display()),
         (_("tags"), lambda e: "、".join(t.name for t in e.tags.all()) or "—"),
-        (_("source"), lambda e: e.source),
+        (_("source"), lambda e: source_label(e.source)),
     ],
     filters=[
         Filter("town", _("town / street"), lambda v: Q(town_code=v), _towns_for),

@@ -310,6 +310,8 @@ def _import_rows(request: HttpRequest, spec: ObjectSpec, name: str, data: bytes,
         return 0
     with transaction.atomic():
         for line, form in valid_forms:
+            if hasattr(form.instance, "source") and not form.instance.source:
+                form.instance.source = "import"
             obj = form.save(commit=False)
             obj._audit_reason = _("bulk import of %(name)s, line %(line)d") % {"name": name, "line": line}
             obj.save()

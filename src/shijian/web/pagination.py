@@ -28,7 +28,8 @@ class BoundedPaginator(Paginator):  # type: ignore[type-arg]
         if self.known_total is not None:
             self.cap = max(self.cap, self.known_total)
             return self.known_total
-        return int(self.object_list.order_by()[: self.cap + 1].count())
+        qs: Any = self.object_list
+        return int(qs.order_by()[: self.cap + 1].count())
 
     @cached_property
     def count(self) -> int:
