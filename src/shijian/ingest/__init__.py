@@ -1,0 +1,1 @@
+"""Departmental feeds -> clean -> validate -> record lake (Parquet), with quarantine and reconciled counts."""

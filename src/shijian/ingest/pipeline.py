@@ -1,0 +1,381 @@
+"""``shijian ingest``: delivered files -> cleaned, validated records in the lake, rejects in quarantine.
+
+Per file: hash (a file already committed is skipped), read (UTF-8/GB18030 CSV or Excel), map columns, validate
+USCCs (vectorised), clean and validate in one DuckDB pass, drop duplicates, write Parquet to a staging directory,
+commit with one rename. Counts always reconcile: rows read = accepted + quarantined + duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from shijian.ingest.clean import MACROS, canonical_select, clean_sql, date_format_order
+from shijian.ingest.mapping import FeedMapping, MappingError
+from shijian.ingest.reader import FeedFileError, csv_header, detect_file_encoding, read_xlsx, to_utf8
+from shijian.ingest.uscc_vec import valid_array
+from shijian.lake.store import Lake
+
+Progress = Callable[[str, int, int], None]
+SUPPORTED = {".csv", ".txt", ".xlsx"}
+
+
+@dataclass
+class LoadReport:
+    file: str
+    source: str = ""
+    mapping: str = ""
+    load_id: str = ""
+    sha256: str = ""
+    encoding: str = ""
+    rows_read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    kept_with_invalid_uscc: int = 0
+    status: str = "loaded"  # loaded | already_loaded | rejected | skipped
+    message: str = ""
+    reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    finished_at: str = ""
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.accepted + self.quarantined + self.duplicates
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(8 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _candidates(file: Path, root: Path | None) -> list[str]:
+    if root is not None:
+        try:
+            return [file.relative_to(root).as_posix()]
+        except ValueError:
+            pass
+    parts = file.parts
+    return ["/".join(parts[i:]) for i in range(len(parts))]
+
+
+def find_mapping(file: Path, root: Path | None, mappings: list[FeedMapping]) -> FeedMapping | None:
+    for rel in _candidates(file, root):
+        for m in mappings:
+            if m.matches(rel):
+                return m
+    return None
+
+
+def expand(paths: Iterable[Path]) -> list[tuple[Path, Path | None]]:
+    """Files to ingest with the directory they were found under (for mapping globs)."""
+    out: list[tuple[Path, Path | None]] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend((f, p) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in SUPPORTED)
+        else:
+            out.append((p, None))
+    return out
+
+
+def _reason_key(reason: str) -> str:
+    for prefix in ("unreadable date", "unreadable amount", "unknown record type", "invalid USCC", "missing"):
+        if reason.startswith(prefix):
+            return prefix if prefix != "missing" else reason
+    if "cells, expected" in reason:
+        return "wrong number of cells"
+    return reason
+
+
+def ingest_file(
+    file: Path,
+    root: Path | None,
+    mappings: list[FeedMapping],
+    lake: Lake,
+    known: dict[str, str],
+    threads: int = 2,
+    sha256: str = "",
+) -> LoadReport:
+    t0 = time.perf_counter()
+    report = LoadReport(file=str(file))
+    if not file.exists():
+        report.status, report.message = "rejected", "no such file"
+        return report
+    mapping = find_mapping(file, root, mappings)
+    if mapping is None:
+        report.status = "rejected"
+        report.message = "no mapping matches this file; add one (see docs/ingest.md) or pass --mapping DIR"
+        return report
+    report.mapping, report.source = mapping.path, mapping.source_for(file)
+    report.sha256 = sha256 or _sha256(file)
+    if report.sha256 in known:
+        report.status, report.message = "already_loaded", f"identical file committed as load {known[report.sha256]}"
+        return report
+    load_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{report.sha256[:12]}"
+    staged = lake.begin(load_id)
+    try:
+        con = duckdb.connect(config={"threads": threads})
+        con.execute("SET enable_progress_bar = false")
+        con.execute(MACROS)
+        header_map = _read_raw(con, file, mapping, report, staged)
+        _write_load(con, header_map, mapping, report, lake, staged)
+        con.close()
+        report.load_id = load_id
+        report.seconds = round(time.perf_counter() - t0, 3)
+        report.finished_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        if not report.reconciles:  # a bug, never data: refuse to commit
+            raise RuntimeError(f"counts do not reconcile for {file}: {asdict(report)}")
+        for tmp in staged.glob("_*"):
+            tmp.unlink()
+        lake.commit(staged, report.source, load_id, asdict(report))
+    except (FeedFileError, MappingError) as exc:
+        lake.abort(staged)
+        report.status, report.message = "rejected", str(exc)
+        report.rows_read = 0
+        report.seconds = round(time.perf_counter() - t0, 3)
+        return report
+    except BaseException:
+        lake.abort(staged)
+        raise
+    known[report.sha256] = load_id
+    return report
+
+
+def _check_columns(names: list[str], mapping: FeedMapping) -> dict[str, str]:
+    header_map, unknown = mapping.header_map(names)
+    if unknown:
+        raise FeedFileError(f"unknown columns {unknown}: add them to [columns] of {mapping.path}, or to ignore = [...]")
+    missing = [f for f in mapping.required if f not in header_map.values()]
+    if not mapping.record_type and "record_type" not in header_map.values():
+        missing.append("record_type")
+    if missing:
+        raise FeedFileError(f"required columns missing: {missing} (mapping {mapping.path})")
+    return header_map
+
+
+def _read_raw(
+    con: duckdb.DuckDBPyConnection, file: Path, mapping: FeedMapping, report: LoadReport, staged: Path
+) -> dict[str, str]:
+    """Load the delivered rows into ``raw(ord, ...)`` and their line numbers into ``lines(ord, line)``;
+    malformed rows into ``bad_rows(line, reason, raw)``."""
+    if file.suffix.lower() == ".xlsx":
+        result = read_xlsx(file)
+        header_map = _check_columns(result.table.column_names, mapping)
+        report.encoding = "xlsx"
+        con.register("raw_arrow", result.table)
+        con.execute("CREATE TEMP TABLE raw_rows AS SELECT * FROM raw_arrow")
+        con.register("lines_arrow", pa.table({"line": pa.array(result.lines)}))
+        con.execute("CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS ord, line FROM lines_arrow")
+        con.register(
+            "bad_arrow",
+            pa.table(
+                {
+                    "line": pa.array([b.line for b in result.bad], pa.int64()),
+                    "reason": pa.array([b.reason for b in result.bad], pa.string()),
+                    "raw": pa.array([b.text for b in result.bad], pa.string()),
+                }
+            ),
+        )
+        con.execute("CREATE TEMP TABLE bad_rows AS SELECT * FROM bad_arrow")
+        con.execute("CREATE VIEW raw AS SELECT rowid + 1 AS ord, * FROM raw_rows")
+        report.rows_read = result.rows_read
+        return header_map
+    if file.suffix.lower() not in {".csv", ".txt"}:
+        raise FeedFileError(f"unsupported file type {file.suffix!r}: give .csv or .xlsx")
+    encoding = detect_file_encoding(file) if mapping.encoding == "auto" else mapping.encoding
+    report.encoding = encoding
+    header_map = _check_columns(csv_header(file, encoding), mapping)
+    path = to_utf8(file, encoding, staged / "_utf8.csv") if encoding != "utf-8" else file
+    try:
+        con.execute(
+            "CREATE TEMP TABLE raw_rows AS SELECT * FROM read_csv("
+            f"{_sql(str(path))}, all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', "
+            "store_rejects = true, strict_mode = true, null_padding = false)"
+        )
+    except duckdb.Error as exc:
+        raise FeedFileError(f"cannot parse as CSV: {str(exc).splitlines()[0]}") from exc
+    con.execute("CREATE VIEW raw AS SELECT rowid + 1 AS ord, * FROM raw_rows")  # rowid follows the file's order
+    con.execute("""
+        CREATE TEMP TABLE bad_rows AS
+        SELECT line, arg_min(error_type || ': ' || error_message, column_idx) AS reason, any_value(csv_line) AS raw
+        FROM reject_errors GROUP BY line
+    """)
+    # Line of each accepted row: the rows fill lines 2.. in order, skipping the malformed ones.
+    con.execute("""
+        CREATE TEMP TABLE lines AS
+        WITH skips AS (SELECT line - row_number() OVER (ORDER BY line) AS s, row_number() OVER (ORDER BY line) AS j
+                       FROM bad_rows)
+        SELECT raw.ord, raw.ord + 1 + coalesce(skips.j, 0) AS line
+        FROM raw ASOF LEFT JOIN skips ON raw.ord >= skips.s
+    """)
+    report.rows_read = _one(con, "SELECT count(*) FROM raw") + _one(con, "SELECT count(*) FROM bad_rows")
+    return header_map
+
+
+def _write_load(
+    con: duckdb.DuckDBPyConnection,
+    header_map: dict[str, str],
+    mapping: FeedMapping,
+    report: LoadReport,
+    lake: Lake,
+    staged: Path,
+) -> None:
+    con.execute("CREATE VIEW canon AS " + canonical_select(header_map))
+    distinct = con.sql("SELECT DISTINCT uscc FROM canon WHERE uscc <> ''").to_arrow_table()
+    codes = distinct.column("uscc") if distinct.num_rows else pa.array([], pa.string())
+    con.register("uscc_checked", pa.table({"uscc": codes, "ok": pa.array(valid_array(codes))}))
+    con.execute("CREATE TEMP TABLE uscc_valid AS SELECT * FROM uscc_checked")
+    formats = date_format_order(
+        con, mapping.date_formats, "SELECT event_date FROM canon WHERE event_date <> '' LIMIT 2000"
+    )
+    con.execute("CREATE TEMP TABLE cleaned AS " + clean_sql(mapping, formats))
+    # Rejected rows keep the row exactly as delivered (JSON of its cells), with the line and the reason.
+    con.execute("""
+        CREATE TEMP TABLE rejected AS
+        SELECT c.line, c.reason, to_json(raw)::VARCHAR AS raw
+        FROM (SELECT line, reason FROM cleaned WHERE reason IS NOT NULL) c
+        JOIN lines USING (line) JOIN raw USING (ord)
+        UNION ALL SELECT line, reason, raw FROM bad_rows
+    """)
+    # Duplicates: the first occurrence of each content hash is kept (and, if the mapping says so, nothing that
+    # an earlier load of the same source already holds).
+    prior = ""
+    if mapping.dedupe_across_loads:
+        existing = sorted((lake.records / f"source={report.source}").glob("load=*/records.parquet"))
+        if existing:
+            files = ", ".join(_sql(str(p)) for p in existing)
+            prior = f"UNION ALL SELECT DISTINCT row_hash, -1 FROM read_parquet([{files}])"
+    con.execute(f"""
+        CREATE TEMP TABLE dropped AS
+        WITH h AS (SELECT row_hash, line FROM cleaned WHERE reason IS NULL {prior}),
+             first AS (SELECT row_hash, min(line) AS keep FROM h GROUP BY row_hash HAVING count(*) > 1)
+        SELECT h.line FROM h JOIN first USING (row_hash) WHERE h.line <> first.keep AND h.line >= 0
+    """)
+    columns = (
+        "record_id, uscc, uscc_raw, uscc_invalid, reg_no, licence_no, name, address, record_type, "
+        f"event_date, amount, result, detail, row_hash, {_sql(report.file)} AS file, line"
+    )
+    accepted = (
+        f"SELECT {columns} FROM cleaned WHERE reason IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM dropped WHERE dropped.line = cleaned.line)"
+    )
+    report.quarantined = _one(con, "SELECT count(*) FROM rejected")
+    report.duplicates = _one(con, "SELECT count(*) FROM dropped")
+    report.accepted = report.rows_read - report.quarantined - report.duplicates
+    report.kept_with_invalid_uscc = _one(con, "SELECT count(*) FROM cleaned WHERE reason IS NULL AND uscc_invalid")
+    for reason, n in con.execute("SELECT reason, count(*) FROM rejected GROUP BY ALL").fetchall():
+        key = _reason_key(reason)
+        report.reasons[key] = report.reasons.get(key, 0) + n
+    con.execute(
+        f"COPY ({accepted}) TO {_sql(str(staged / 'records.parquet'))} "
+        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+    )
+    written = _one(con, f"SELECT count(*) FROM read_parquet({_sql(str(staged / 'records.parquet'))})")
+    if written != report.accepted:
+        raise RuntimeError(f"wrote {written} records, expected {report.accepted}")
+    con.execute(
+        f"COPY (SELECT {_sql(report.file)} AS file, line, reason, raw FROM rejected ORDER BY line) "
+        f"TO {_sql(str(staged / 'quarantine.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
+    )
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _sql(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ingest_one(args: tuple[Path, Path | None, list[FeedMapping], Path, dict[str, str], int, str]) -> LoadReport:
+    file, root, mappings, lake_root, known, threads, sha = args
+    return ingest_file(file, root, mappings, Lake(lake_root), known, threads, sha)
+
+
+def ingest(
+    paths: Iterable[Path],
+    mappings: list[FeedMapping],
+    lake: Lake,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> list[LoadReport]:
+    """Ingest every file under ``paths``: files found in a directory that no mapping matches are skipped (and
+    reported); a file named explicitly must match one. Files run in parallel, one process per core."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+
+    found = expand(paths)
+    lake.clean_staging()
+    known = lake.loaded_hashes()
+    reports: dict[int, LoadReport] = {}
+    todo: list[tuple[int, Path, Path | None]] = []
+    for i, (file, root) in enumerate(found):
+        if root is not None and find_mapping(file, root, mappings) is None:
+            reports[i] = LoadReport(file=str(file), status="skipped", message="no mapping matches this file")
+        else:
+            todo.append((i, file, root))
+    with ThreadPoolExecutor(2) as pool:  # hashlib releases the GIL: hash on both cores
+        hashes = list(pool.map(lambda t: _sha256(t[1]) if t[1].is_file() else "", todo))
+    seen: dict[str, str] = {}
+    jobs = []
+    for (i, file, root), sha in zip(todo, hashes, strict=True):
+        if sha and sha in seen and sha not in known:
+            reports[i] = LoadReport(
+                file=str(file), sha256=sha, status="already_loaded", message=f"identical to {seen[sha]} in this run"
+            )
+            continue
+        seen.setdefault(sha, str(file))
+        jobs.append((i, (file, root, mappings, lake.root, known, 1, sha)))
+    cpus = os.cpu_count() or 2
+    n_workers = max(1, min(workers or cpus, len(jobs)))
+    rows = 0
+    total = len(found)
+    done = len(reports)
+
+    def note(report: LoadReport) -> None:
+        nonlocal rows, done
+        rows += report.rows_read
+        done += 1
+        if progress:
+            progress("files", done, total)
+            progress("rows", rows, rows)
+
+    if n_workers <= 1:
+        for i, (file, root, maps, lake_root, kn, _threads, sha) in jobs:
+            reports[i] = ingest_file(file, root, maps, Lake(lake_root), kn, cpus, sha)
+            note(reports[i])
+    else:
+        with ProcessPoolExecutor(n_workers) as processes:
+            futures = {processes.submit(_ingest_one, job): i for i, job in jobs}
+            for fut in as_completed(futures):
+                reports[futures[fut]] = fut.result()
+                note(reports[futures[fut]])
+    return [reports[i] for i in sorted(reports)]
+
+
+def summary(reports: list[LoadReport]) -> dict[str, Any]:
+    loaded = [r for r in reports if r.status == "loaded"]
+    return {
+        "files": len(reports),
+        "loaded": len(loaded),
+        "already_loaded": sum(r.status == "already_loaded" for r in reports),
+        "rejected": sum(r.status == "rejected" for r in reports),
+        "skipped": sum(r.status == "skipped" for r in reports),
+        "rows_read": sum(r.rows_read for r in loaded),
+        "accepted": sum(r.accepted for r in loaded),
+        "quarantined": sum(r.quarantined for r in loaded),
+        "duplicates": sum(r.duplicates for r in loaded),
+        "reconciles": all(r.reconciles for r in loaded),
+    }
