@@ -162,6 +162,64 @@ def load(
         fail("counts do not reconcile", 1)
 
 
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or directories of departmental feeds")],
+    mapping: Annotated[Path | None, typer.Option(help="directory of *.toml feed mappings (default: shipped)")] = None,
+    lake: Annotated[Path | None, typer.Option(help="lake directory (default: $SHIJIAN_LAKE or var/lake)")] = None,
+    workers: Annotated[int | None, typer.Option(help="files ingested in parallel (default: one per core)")] = None,
+) -> None:
+    """Clean, validate and load departmental feeds into the record lake; bad rows go to quarantine."""
+    django_setup()
+    from django.conf import settings
+
+    from shijian.ingest.mapping import MappingError, load_mappings
+    from shijian.ingest.pipeline import ingest as run_ingest
+    from shijian.ingest.pipeline import summary
+    from shijian.lake.store import Lake
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        fail(f"no such file or directory: {', '.join(missing)}")
+    try:
+        mappings = load_mappings(mapping)
+    except MappingError as exc:
+        fail(str(exc))
+    store = Lake(lake or Path(settings.SHIJIAN_LAKE))
+    t0 = time.perf_counter()
+    with progress_bar() as update:
+        reports = run_ingest(paths, mappings, store, update, workers)
+    seconds = time.perf_counter() - t0
+    totals = summary(reports)
+    table = Table(
+        title=f"ingest into {store.root} ({seconds:.1f} s, {totals['rows_read'] / max(seconds, 1e-9):,.0f} rows/s)"
+    )
+    for col in ("file", "status", "read", "accepted", "quarantined", "duplicates", "note"):
+        table.add_column(col)
+    for r in reports:
+        if r.status == "skipped":
+            continue
+        note = r.message or ", ".join(f"{k}: {v}" for k, v in r.reasons.items())
+        table.add_row(
+            Path(r.file).name,
+            r.status,
+            f"{r.rows_read:,}",
+            f"{r.accepted:,}",
+            f"{r.quarantined:,}",
+            f"{r.duplicates:,}",
+            note[:90],
+        )
+    console.print(table)
+    console.print(
+        f"rows read {totals['rows_read']:,} = accepted {totals['accepted']:,} + quarantined "
+        f"{totals['quarantined']:,} + duplicates {totals['duplicates']:,}"
+        f" ({'reconciles' if totals['reconciles'] else 'DOES NOT RECONCILE'}); files: {totals['loaded']} loaded, "
+        f"{totals['already_loaded']} already loaded, {totals['rejected']} rejected, {totals['skipped']} skipped"
+    )
+    if totals["rejected"]:
+        raise typer.Exit(1)
+
+
 @user_app.command("create")
 def user_create(
     username: str,

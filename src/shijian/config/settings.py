@@ -140,6 +140,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The region shown when a user has none (a superuser): the demo district, 高明区.
 SHIJIAN_HOME_REGION = env_str("SHIJIAN_HOME_REGION", "440608")
 
+# The record lake (Parquet) of departmental records.
+SHIJIAN_LAKE = Path(env_str("SHIJIAN_LAKE", str(HOME / "lake"))).resolve()
+
 # Bulk import and export limits.
 SHIJIAN_IMPORT_MAX_ROWS = env_int("SHIJIAN_IMPORT_MAX_ROWS", 20000)
 SHIJIAN_IMPORT_MAX_BYTES = env_int("SHIJIAN_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
