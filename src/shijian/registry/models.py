@@ -305,3 +305,34 @@ class Responsibility(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("responsibility_detail", args=[self.pk])
+
+
+class EntityFile(models.Model):
+    """一户一档: per-entity aggregates of every departmental record, built in the lake and synced in bulk."""
+
+    entity = models.OneToOneField(Entity, on_delete=models.CASCADE, primary_key=True, related_name="file")
+    records = models.IntegerField(_("records"), default=0)
+    departments = models.IntegerField(_("departments"), default=0)
+    first_record_on = models.DateField(_("first record"), null=True)
+    last_record_on = models.DateField(_("last record"), null=True)
+    inspections = models.IntegerField(_("inspections"), default=0)
+    inspections_failed = models.IntegerField(_("inspections with findings"), default=0)
+    penalties = models.IntegerField(_("administrative penalties"), default=0)
+    penalty_amount = models.FloatField(_("penalty amount (10k yuan)"), default=0)
+    complaints = models.IntegerField(_("complaints"), default=0)
+    licences = models.IntegerField(_("licences held"), default=0)
+    licences_expired = models.IntegerField(_("licences expired or cancelled"), default=0)
+    abnormal_listings = models.IntegerField(_("abnormal-operation listings"), default=0)
+    annual_reports_late = models.IntegerField(_("annual reports late or missing"), default=0)
+    litigation = models.IntegerField(_("litigation"), default=0)
+    tax_grade = models.CharField(_("latest tax credit grade"), max_length=2, blank=True)
+    by_type = models.JSONField(_("records by type"), default=dict)
+    by_source = models.JSONField(_("records by department"), default=dict)
+    built_at = models.DateTimeField(_("built"))
+
+    class Meta:
+        verbose_name = _("entity file")
+        verbose_name_plural = _("entity files")
+
+    def __str__(self) -> str:
+        return f"{self.entity_id}: {self.records}"

@@ -10,6 +10,7 @@ from shijian.web.generic import object_urls
 
 urlpatterns: list[Any] = [
     *object_urls(ENTITY, "entities"),
+    path("entities/<int:pk>/records/", views_extra.entity_records, name="entity_records"),
     *object_urls(DEPARTMENT, "departments"),
     *object_urls(INSPECTOR, "inspectors"),
     path("inspectors/<int:pk>/conflicts/add/", views_extra.conflict_add, name="inspector_conflict_add"),

@@ -27,6 +27,7 @@ from shijian.registry.models import (
 from shijian.registry.scope import restrict
 from shijian.registry.search import name_contains
 from shijian.registry.stats import status_counts
+from shijian.registry.views_extra import entity_file_context
 from shijian.web.generic import Column, Filter, Importer, ObjectSpec
 
 
@@ -162,6 +163,7 @@ ENTITY = ObjectSpec(
     detail_template="registry/entity_detail.html",
     audit_detail_views=True,
     total=lambda user: sum(status_counts(user).values()),
+    detail_context=entity_file_context,
     prefetch_related=(),
 )
 

@@ -59,3 +59,73 @@ def conflict_add(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Conflict of interest recorded."))
         return redirect("inspector_detail", pk=inspector.pk)
     return render(request, "registry/conflict_add.html", {"form": form, "inspector": inspector})
+
+
+RECORD_TYPE_LABELS = {
+    "registration_change": gettext_lazy("registration change"),
+    "licence": gettext_lazy("licence"),
+    "inspection": gettext_lazy("inspection"),
+    "penalty": gettext_lazy("administrative penalty"),
+    "complaint": gettext_lazy("complaint"),
+    "abnormal": gettext_lazy("abnormal-operation listing"),
+    "annual_report": gettext_lazy("annual report"),
+    "tax": gettext_lazy("tax credit"),
+    "litigation": gettext_lazy("litigation"),
+    "other": gettext_lazy("other"),
+}
+
+
+def entity_file_context(request: HttpRequest, entity: Entity) -> dict[str, object]:
+    """The entity file (一户一档): aggregates from the last build and the first page of the record timeline."""
+    from shijian.registry.models import EntityFile
+
+    file = EntityFile.objects.filter(entity=entity).first()
+    return {"entity_file": file, **_timeline_context(request, entity)}
+
+
+def _timeline_context(request: HttpRequest, entity: Entity) -> dict[str, object]:
+    from django.conf import settings
+
+    from shijian.lake.query import entity_timeline
+    from shijian.lake.store import Lake
+    from shijian.registry.models import Department
+
+    per_page = 50
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    source = request.GET.get("source", "")[:40]
+    rtype = request.GET.get("type", "")[:40]
+    tl = entity_timeline(
+        Lake(settings.SHIJIAN_LAKE),
+        entity.pk,
+        source=source,
+        record_type=rtype,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    names = dict(Department.objects.filter(code__in=[s for s, _n in tl.sources]).values_list("code", "name"))
+    for row in tl.rows:
+        row["source_name"] = names.get(row["source"], row["source"])
+        row["type_label"] = RECORD_TYPE_LABELS.get(row["record_type"], row["record_type"])
+    pages = max(1, -(-tl.total // per_page))
+    return {
+        "timeline": tl,
+        "timeline_sources": [(s, names.get(s, s), n) for s, n in tl.sources],
+        "timeline_types": [(t, RECORD_TYPE_LABELS.get(t, t), n) for t, n in tl.types],
+        "timeline_filter": {"source": source, "type": rtype},
+        "timeline_page": page,
+        "timeline_pages": pages,
+    }
+
+
+@login_required
+def entity_records(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline alone (htmx: filter and page without reloading the entity page)."""
+    if not allowed(request.user, "entity", "view"):
+        raise PermissionDenied
+    entity = restrict(Entity.objects.all(), request.user, "view").filter(pk=pk).first()
+    if entity is None:
+        raise Http404
+    return render(request, "registry/entity_timeline.html", {"object": entity, **_timeline_context(request, entity)})

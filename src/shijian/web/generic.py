@@ -75,6 +75,7 @@ class ObjectSpec:
     detail_template: str = "web/object_detail.html"
     audit_detail_views: bool = False
     total: Callable[[Any], int] | None = None  # exact, cheap total of the unfiltered list (e.g. cached)
+    detail_context: Callable[[HttpRequest, Any], dict[str, Any]] | None = None  # more for the detail page
     per_page: int = 50
 
     def url(self, action: str, *args: Any) -> str:
@@ -179,6 +180,8 @@ def detail_view(request: HttpRequest, spec: ObjectSpec, pk: int) -> HttpResponse
         "can_delete": allowed(request.user, spec.kind, "delete"),
         "history": _history(request, obj),
     }
+    if spec.detail_context is not None:
+        context.update(spec.detail_context(request, obj))
     return render(request, spec.detail_template, context)
 
 
