@@ -413,6 +413,19 @@ def bench_web(
     out.print_json(json.dumps(report, ensure_ascii=False))
 
 
+@bench_app.command("ingest")
+def bench_ingest(
+    scale: Annotated[str, typer.Option(help="foshan (780k entities, 130M records), gaoming or a number")] = "foshan",
+    work: Annotated[Path, typer.Option(help="working directory (database, lake)")] = Path("var/bench/ingest"),
+    workers: Annotated[int | None, typer.Option(help="files ingested in parallel (default: one per core)")] = None,
+) -> None:
+    """Register load, feed ingest and entity-file build at scale (generates the district once, then reuses it)."""
+    from shijian.bench.ingest import run
+
+    report = run(scale, work, console, workers=workers)
+    out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,172 @@
+"""``shijian bench ingest``: departmental feeds -> lake -> entity files at scale, with baselines from the same run.
+
+Figures: register load rate; ingest rows/s (GB18030 and UTF-8 CSV, Excel) against a decode-and-parse floor
+(``iconv`` + DuckDB ``read_csv`` count of a sample of the same files); build seconds per step against a raw DuckDB
+scan of the lake's Parquet files; peak memory of the benchmark process and of its worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+
+def _rss_mb() -> dict[str, int]:
+    return {
+        "benchmark_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "largest_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
+
+
+def _parse_floor(files: list[Path]) -> tuple[int, float]:
+    """Rows and seconds to merely decode (iconv for GB18030) and parse (DuckDB read_csv) these files."""
+    import duckdb
+
+    from shijian.ingest.reader import detect_file_encoding
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    rows = 0
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in files:
+            path = f
+            if detect_file_encoding(f) != "utf-8":
+                path = Path(tmp) / "u.csv"
+                with path.open("wb") as out:
+                    subprocess.run(["iconv", "-f", "GB18030", "-t", "UTF-8", str(f)], stdout=out, check=True)
+            row = con.execute(f"SELECT count(*) FROM read_csv('{path}', all_varchar = true, header = true)").fetchone()
+            rows += int(row[0]) if row else 0
+    return rows, time.perf_counter() - t0
+
+
+def run(scale: str, work: Path, console: Console, seed: int = 1, workers: int | None = None) -> dict[str, Any]:
+    work = work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "ingest.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("SHIJIAN_HOME", str(work / "home"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shijian.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from shijian.core.request_context import acting_as
+    from shijian.ingest.mapping import load_mappings
+    from shijian.ingest.pipeline import expand, ingest, summary
+    from shijian.lake.build import run_build
+    from shijian.lake.store import Lake
+    from shijian.registry.loader import load_district
+    from shijian.synth.generator import generate, resolve_scale
+
+    s = resolve_scale(scale)
+    synth = Path(os.environ.get("SHIJIAN_BENCH_SYNTH", str(Path("var/synth") / s.name))).resolve()
+    report: dict[str, Any] = {
+        "scale": s.name,
+        "entities": s.entities,
+        "records": s.records,
+        "machine": f"{os.cpu_count()} cores",
+    }
+    if not (synth / "manifest.json").exists():
+        console.print(f"generating the {s.name} district into {synth} (once; reused afterwards) ...")
+        t0 = time.perf_counter()
+        generate(s, seed, synth)
+        report["generate_s"] = round(time.perf_counter() - t0, 1)
+    files = [f for f, _root in expand([synth / "feeds"])]
+    report["feed_files"] = len(files)
+    report["feed_bytes_gb"] = round(sum(f.stat().st_size for f in files) / 1e9, 1)
+
+    call_command("migrate", interactive=False, verbosity=0)
+    t0 = time.perf_counter()
+    with acting_as(None):
+        loaded = load_district(synth, work / "load-report")
+    secs = time.perf_counter() - t0
+    n = loaded["register"][0]["loaded"]
+    report["register_load"] = {"entities": n, "seconds": round(secs, 1), "rows_per_s": round(n / secs)}
+    console.print(f"register: {n:,} entities in {secs:.1f} s")
+
+    sample = [f for f in files if f.suffix == ".csv"][::8]
+    floor_rows, floor_s = _parse_floor(sample)
+    lake = Lake(work / "lake")
+    shutil.rmtree(lake.root, ignore_errors=True)
+    t0 = time.perf_counter()
+    reports = ingest([synth], load_mappings(), lake, workers=workers)
+    secs = time.perf_counter() - t0
+    totals = summary(reports)
+    by_enc: dict[str, list[float]] = {}
+    for r in reports:
+        if r.status == "loaded":
+            acc = by_enc.setdefault(r.encoding, [0, 0.0])
+            acc[0] += r.rows_read
+            acc[1] += r.seconds
+    report["ingest"] = {
+        **totals,
+        "seconds": round(secs, 1),
+        "rows_per_s": round(totals["rows_read"] / secs),
+        "rows_per_s_per_file_by_encoding": {k: round(v[0] / v[1]) for k, v in by_enc.items() if v[1]},
+        "baseline_decode_parse_rows_per_s": round(floor_rows / floor_s),
+        "baseline_sample_files": len(sample),
+        "ratio_to_decode_parse": round((secs / totals["rows_read"]) / (floor_s / floor_rows), 2),
+    }
+    console.print(f"ingest: {totals['rows_read']:,} rows in {secs:.1f} s ({totals['rows_read'] / secs:,.0f} rows/s)")
+    t0 = time.perf_counter()
+    build = run_build(lake)
+    report["build"] = {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "steps": build.seconds,
+        "aggregates_and_sync_s": round(build.seconds["aggregate"] + build.seconds["sync"], 1),
+        "raw_scan_s": build.raw_scan_seconds,
+        "linked": build.linked,
+        "unlinked": build.unlinked,
+        "entity_files": build.synced,
+        "buckets": build.buckets,
+    }
+    # A raw scan that reads every row of the lake (not just Parquet metadata): the fair floor for a build.
+    import duckdb
+
+    con = duckdb.connect()
+    t1 = time.perf_counter()
+    con.execute(f"SELECT count(*), sum(amount), count(DISTINCT uscc) FROM read_parquet('{lake.records_glob()}')")
+    full_scan = time.perf_counter() - t1
+    report["build"]["raw_full_scan_s"] = round(full_scan, 2)
+    report["build"]["ratio_aggregates_and_sync_to_full_scan"] = round(
+        report["build"]["aggregates_and_sync_s"] / full_scan, 1
+    )
+    report["build"]["ratio_build_to_full_scan"] = round(report["build"]["seconds"] / full_scan, 1)
+    import random
+    import statistics
+
+    from shijian.lake.query import entity_timeline
+
+    ids = [
+        int(x)
+        for x in con.execute(
+            f"SELECT entity_id FROM read_parquet('{lake.root}/build/entity_files.parquet') USING SAMPLE 200 ROWS"
+        ).fetchall()
+        for x in x
+    ]
+    lat = []
+    random.Random(3).shuffle(ids)
+    for eid in ids:
+        t1 = time.perf_counter()
+        entity_timeline(lake, eid)
+        lat.append(time.perf_counter() - t1)
+    lat.sort()
+    report["timeline_lookup_ms"] = {
+        "median": round(statistics.median(lat) * 1000, 1),
+        "p95": round(lat[int(len(lat) * 0.95) - 1] * 1000, 1),
+        "lookups": len(lat),
+    }
+    report["peak_rss_mb"] = _rss_mb()
+    return report
