@@ -39,17 +39,43 @@ CREATE OR REPLACE MACRO hw(s) AS CASE
 """
 
 
-def canonical_select(header_map: dict[str, str]) -> str:
-    """SELECT of ``raw`` giving every canonical field as clean text ('' where the feed lacks it)."""
+KEY_FIELDS = {"uscc", "reg_no", "licence_no", "entity_ref"}
+# Spreadsheet exports write whole numbers as 30790.0; identifiers and years lose the ".0".
+FLOAT_ARTEFACT = {"record_id", "reg_no", "licence_no", "entity_ref", "event_date"}
+
+
+def canonical_select(header_map: dict[str, str], extra_columns: list[str] | None = None) -> str:
+    """SELECT of ``raw`` giving every canonical field as clean text ('' where the feed lacks it), and the
+    unmapped columns as one JSON text ``extra`` ('' when there are none)."""
     by_field = {canonical: header for header, canonical in header_map.items()}
     cols = []
     for f in CANONICAL_FIELDS:
         if f in by_field:
             expr = f"hw({quote_ident(by_field[f])})"
-            cols.append(f"upper({expr}) AS {f}" if f in {"uscc", "reg_no", "licence_no"} else f"{expr} AS {f}")
+            if f in FLOAT_ARTEFACT:
+                expr = f"regexp_replace({expr}, '^(\\d+)\\.0$', '\\1')"
+            cols.append(f"upper({expr}) AS {f}" if f in KEY_FIELDS and f != "entity_ref" else f"{expr} AS {f}")
         else:
             cols.append(f"'' AS {f}")
+    if extra_columns:
+        packed = ", ".join(f"{sql_str(c)}: {quote_ident(c)}" for c in extra_columns)
+        cols.append(f"to_json({{{packed}}})::VARCHAR AS extra")
+    else:
+        cols.append("'' AS extra")
     return "SELECT ord, " + ", ".join(cols) + " FROM raw"
+
+
+def key_condition(keys: tuple[str, ...]) -> str:
+    """SQL true when a row carries none of the mapping's entity keys (it cannot be linked: quarantine)."""
+    has = {
+        "uscc": "uscc_ok",
+        "reg_no": "reg_no <> ''",
+        "licence_no": "licence_no <> ''",
+        "entity_ref": "entity_ref <> ''",
+        "name_address": "(name <> '' AND address <> '')",
+        "address": "address <> ''",
+    }
+    return "NOT (" + " OR ".join(has[k] for k in keys) + ")"
 
 
 def clean_sql(mapping: FeedMapping, date_formats: list[str]) -> str:
@@ -80,9 +106,9 @@ def clean_sql(mapping: FeedMapping, date_formats: list[str]) -> str:
         ("event_date <> '' AND event_date_c IS NULL", "'unreadable date ' || event_date"),
         ("amount <> '' AND amount_c IS NULL", "'unreadable amount ' || amount"),
         (
-            "NOT uscc_ok AND reg_no = '' AND licence_no = '' AND (name = '' OR address = '')",
+            key_condition(mapping.entity_keys),
             "CASE WHEN uscc <> '' THEN 'invalid USCC ' || uscc || ' and no other entity key' "
-            "ELSE 'no entity key (USCC, registration number, licence number or name + address)' END",
+            f"ELSE 'no entity key ({', '.join(mapping.entity_keys)})' END",
         ),
     ]
     reason = "CASE " + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in checks) + " ELSE NULL END"
@@ -100,13 +126,13 @@ SELECT
   CASE WHEN uscc_ok THEN uscc END AS uscc,
   uscc AS uscc_raw,
   uscc <> '' AND NOT uscc_ok AS uscc_invalid,
-  reg_no, licence_no, name, address,
+  reg_no, licence_no, entity_ref, name, address,
   record_type_c AS record_type,
   event_date_c AS event_date,
   amount_c AS amount,
-  result, detail,
-  md5(concat_ws(chr(31), record_id, uscc, reg_no, licence_no, name, address, record_type, event_date, amount,
-                result, detail)) AS row_hash,
+  result, detail, extra,
+  md5(concat_ws(chr(31), record_id, uscc, reg_no, licence_no, entity_ref, name, address, record_type, event_date,
+                amount, result, detail, extra)) AS row_hash,
   {reason} AS reason
 FROM c
 """

@@ -11,6 +11,7 @@ A data administrator adds a department by writing a file like ``mappings/synth.t
     amount_unit = "wan"                                # wan (万元) or yuan; a value written "12万元" is read as such
     entity_keys = ["uscc", "reg_no", "licence_no", "name_address"]
     ignore = ["备用字段"]                               # delivered columns dropped on purpose
+    keep_extra = false                                 # true: unmapped columns kept as JSON, not rejected
     dedupe_across_loads = true                         # rows already in an earlier load are duplicates
 
     [columns]                                          # canonical field = accepted headers
@@ -30,14 +31,15 @@ from importlib import resources
 from pathlib import Path
 
 CANONICAL_FIELDS = (
-    "record_id", "uscc", "reg_no", "licence_no", "name", "address", "record_type", "event_date", "amount",
-    "result", "detail",
+    "record_id", "uscc", "reg_no", "licence_no", "entity_ref", "name", "address", "record_type", "event_date",
+    "amount", "result", "detail",
 )  # fmt: skip
 RECORD_TYPES = (
     "registration_change", "licence", "inspection", "penalty", "complaint", "abnormal", "annual_report", "tax",
-    "litigation", "other",
+    "litigation", "news", "other",
 )  # fmt: skip
-ENTITY_KEYS = ("uscc", "reg_no", "licence_no", "name_address")
+# uscc, registration number, licence number, a source's own entity identifier, name + address, address alone
+ENTITY_KEYS = ("uscc", "reg_no", "licence_no", "entity_ref", "name_address", "address")
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S")
 
 
@@ -61,6 +63,7 @@ class FeedMapping:
     required: tuple[str, ...] = ("event_date",)
     ignore: tuple[str, ...] = ()  # delivered columns to drop on purpose
     dedupe_across_loads: bool = True  # a row already in an earlier load of this source is a duplicate
+    keep_extra: bool = False  # unmapped columns kept as JSON in ``extra`` instead of rejecting the file
 
     def matches(self, relative: str) -> bool:
         return any(fnmatch.fnmatch(relative, pattern) for pattern in self.files)
@@ -76,7 +79,7 @@ class FeedMapping:
                 if h == canonical or h in accepted:
                     out[h] = canonical
                     break
-        unknown = [h for h in header if h not in out and h not in self.ignore]
+        unknown = [] if self.keep_extra else [h for h in header if h not in out and h not in self.ignore]
         return out, unknown
 
 
@@ -139,6 +142,7 @@ def parse_mapping(text: str, path: str) -> FeedMapping:
         required=_tuple(feed.get("required", ["event_date"]), f"{path} required"),
         ignore=_tuple(feed.get("ignore", []), f"{path} ignore"),
         dedupe_across_loads=bool(feed.get("dedupe_across_loads", True)),
+        keep_extra=bool(feed.get("keep_extra", False)),
     )
 
 

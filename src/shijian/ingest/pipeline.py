@@ -231,7 +231,8 @@ def _write_load(
     lake: Lake,
     staged: Path,
 ) -> None:
-    con.execute("CREATE VIEW canon AS " + canonical_select(header_map))
+    extra = [c for c in _delivered_columns(con) if c not in header_map and c not in mapping.ignore]
+    con.execute("CREATE VIEW canon AS " + canonical_select(header_map, extra if mapping.keep_extra else None))
     distinct = con.sql("SELECT DISTINCT uscc FROM canon WHERE uscc <> ''").to_arrow_table()
     codes = distinct.column("uscc") if distinct.num_rows else pa.array([], pa.string())
     con.register("uscc_checked", pa.table({"uscc": codes, "ok": pa.array(valid_array(codes))}))
@@ -243,9 +244,10 @@ def _write_load(
     # Rejected rows keep the row exactly as delivered (JSON of its cells), with the line and the reason.
     con.execute("""
         CREATE TEMP TABLE rejected AS
-        SELECT c.line, c.reason, to_json(raw)::VARCHAR AS raw
+        SELECT c.line, c.reason, to_json(d.delivered)::VARCHAR AS raw
         FROM (SELECT line, reason FROM cleaned WHERE reason IS NOT NULL) c
-        JOIN lines USING (line) JOIN raw USING (ord)
+        JOIN lines USING (line)
+        JOIN (SELECT rowid + 1 AS ord, raw_rows AS delivered FROM raw_rows) d USING (ord)
         UNION ALL SELECT line, reason, raw FROM bad_rows
     """)
     # Duplicates: the first occurrence of each content hash is kept (and, if the mapping says so, nothing that
@@ -263,8 +265,8 @@ def _write_load(
         SELECT h.line FROM h JOIN first USING (row_hash) WHERE h.line <> first.keep AND h.line >= 0
     """)
     columns = (
-        "record_id, uscc, uscc_raw, uscc_invalid, reg_no, licence_no, name, address, record_type, "
-        f"event_date, amount, result, detail, row_hash, {_sql(report.file)} AS file, line"
+        "record_id, uscc, uscc_raw, uscc_invalid, reg_no, licence_no, entity_ref, name, address, record_type, "
+        f"event_date, amount, result, detail, extra, row_hash, {_sql(report.file)} AS file, line"
     )
     accepted = (
         f"SELECT {columns} FROM cleaned WHERE reason IS NULL "
@@ -288,6 +290,10 @@ def _write_load(
         f"COPY (SELECT {_sql(report.file)} AS file, line, reason, raw FROM rejected ORDER BY line) "
         f"TO {_sql(str(staged / 'quarantine.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
     )
+
+
+def _delivered_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [str(r[0]) for r in con.execute("DESCRIBE raw_rows").fetchall()]
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
