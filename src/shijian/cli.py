@@ -367,7 +367,8 @@ def demo(
     seed: int = 1,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="set up only; do not start the server")] = False,
 ) -> None:
-    """Generate and load the Gaoming demo district (first run only), create demo users, serve the app."""
+    """Generate the Gaoming demo district, load its register, ingest its feeds and build the entity files (first
+    run only), create demo users, and serve the app."""
     os.environ.setdefault("SHIJIAN_HTTPS", "0")  # loopback demo over plain HTTP
     django_setup()
     from django.conf import settings
@@ -390,6 +391,23 @@ def demo(
                 result = load_district(folder, Path(settings.HOME) / "loads" / "demo", update)
         r = result["register"][0]
         console.print(f"loaded {r['loaded']:,} entities ({r['quarantined']} quarantined, {r['duplicates']} duplicates)")
+    from shijian.lake.store import Lake
+
+    store = Lake(Path(settings.SHIJIAN_LAKE))
+    if not store.has_records() and (folder / "feeds").is_dir():
+        from shijian.ingest.mapping import load_mappings
+        from shijian.ingest.pipeline import ingest as run_ingest
+        from shijian.ingest.pipeline import summary
+        from shijian.lake.build import run_build
+
+        with progress_bar() as update:
+            totals = summary(run_ingest([folder], load_mappings(), store, update))
+            console.print(
+                f"ingested {totals['rows_read']:,} departmental rows: {totals['accepted']:,} records, "
+                f"{totals['quarantined']:,} quarantined, {totals['duplicates']:,} duplicates"
+            )
+            build_report = run_build(store, update)
+        console.print(f"built {build_report.synced:,} entity files in {build_report.total_seconds:.0f} s")
     _ensure_demo_users()
     console.print(f"demo ready in {time.perf_counter() - t0:.1f} s")
     console.print(f"\n  open http://{host}:{port}/  and log in as one of:")

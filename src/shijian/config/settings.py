@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "shijian.core",
     "shijian.accounts",
     "shijian.registry",
+    "shijian.lake",
     "shijian.web",
 ]
 

@@ -44,6 +44,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("responsibility", "delete"): frozenset({ADMIN}),
     ("responsibility", "import"): frozenset({ADMIN, DEPT}),
     ("responsibility", "export"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("linkage", "view"): frozenset({LEADER, ADMIN, AUDITOR}),
+    ("linkage", "change"): frozenset({ADMIN}),
     ("audit", "view"): frozenset({AUDITOR}),
     ("audit", "export"): frozenset({AUDITOR}),
 }

@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shijian.lake.linkage import CORE_ADDRESS, CORE_NAME, link_pairs
 from shijian.lake.store import Lake
 
 ROWS_PER_BUCKET = 100_000  # one entity's timeline is read from one file of about this many records
@@ -51,6 +52,8 @@ class BuildReport:
     buckets: int = 16
     linked: dict[str, int] = field(default_factory=dict)
     unlinked: int = 0
+    probabilistic: dict[str, Any] = field(default_factory=dict)
+    reviews: int = 0
     entities_with_records: int = 0
     synced: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -87,6 +90,63 @@ def snapshot_entities(lake: Lake) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="zstd")
     return path
+
+
+def snapshot_decisions(lake: Lake) -> Path:
+    """Officials' linkage decisions (name + address -> entity, or none) as Parquet for the build."""
+    from shijian.lake.models import LinkDecision
+
+    rows = list(LinkDecision.objects.values_list("name_key", "address_key", "entity_id"))
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [(), (), ()]
+    path = lake.root / "build" / "decisions.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        pa.table(
+            {
+                "name_key": pa.array(cols[0], pa.string()),
+                "address_key": pa.array(cols[1], pa.string()),
+                "entity_id": pa.array(cols[2], pa.int64()),
+            }
+        ),
+        path,
+    )
+    return path
+
+
+def sync_reviews(path: Path) -> int:
+    """Pending reviews are replaced by this build's; decided ones stay as the record of who decided what."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from shijian.lake.models import LinkReview
+    from shijian.registry.models import Entity
+
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT name_key, address_key, records, sources, to_json(candidates)::VARCHAR, best_probability, "
+        f"best_entity FROM read_parquet({_sql(path)})"
+    ).fetchall()
+    con.close()
+    existing = set(Entity.objects.filter(pk__in=[r[6] for r in rows]).values_list("pk", flat=True))
+    now = timezone.now()
+    items = [
+        LinkReview(
+            name_key=r[0][:300],
+            address_key=r[1][:300],
+            records=r[2],
+            sources=(r[3] or "")[:500],
+            candidates=json.loads(r[4]),
+            best_probability=r[5],
+            best_entity_id=r[6],
+            built_at=now,
+        )
+        for r in rows
+        if r[6] in existing
+    ]
+    with transaction.atomic():
+        LinkReview.objects.filter(status=LinkReview.Status.PENDING).delete()
+        LinkReview.objects.bulk_create(items, batch_size=2000)
+    return len(items)
 
 
 def run_build(lake: Lake, progress: Progress | None = None, threads: int | None = None) -> BuildReport:
@@ -145,7 +205,7 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
                    {NAME_KEY.format(c="name")} AS name_key, {NAME_KEY.format(c="address")} AS address_key
             FROM d
         )
-        SELECT k.uscc, k.reg_no_raw, k.name, k.address,
+        SELECT k.uscc, k.reg_no_raw, k.name, k.address, k.name_key, k.address_key,
                coalesce(u.id, r.id, na.id, n.id) AS entity_id,
                CASE WHEN u.id IS NOT NULL THEN 'uscc' WHEN r.id IS NOT NULL THEN 'reg_no'
                     WHEN na.id IS NOT NULL THEN 'name_address' WHEN n.id IS NOT NULL THEN 'name' END AS link_method
@@ -155,13 +215,54 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
         LEFT JOIN by_name_addr na ON k.name_key = na.name_key AND k.address_key = na.address_key
         LEFT JOIN by_name n ON k.name_key = n.name_key
     """)
+    con.execute("ALTER TABLE keys ADD COLUMN match_probability DOUBLE")
+    con.execute("UPDATE keys SET match_probability = 1.0 WHERE entity_id IS NOT NULL")
+    # Officials' decisions on earlier reviews come first; then the probabilistic model for what is left.
+    decisions = snapshot_decisions(lake)
+    con.execute(f"""
+        UPDATE keys SET entity_id = d.entity_id, link_method = 'reviewed', match_probability = 1.0
+        FROM read_parquet({_sql(decisions)}) d
+        WHERE keys.entity_id IS NULL AND d.entity_id IS NOT NULL
+          AND keys.name_key = d.name_key AND keys.address_key = d.address_key
+    """)
+    con.execute(f"""
+        CREATE TABLE unresolved AS
+        SELECT row_number() OVER (ORDER BY name_key, address_key) AS pair_id, name_key, address_key
+        FROM (SELECT DISTINCT name_key, address_key FROM keys WHERE entity_id IS NULL AND name_key <> ''
+              EXCEPT SELECT name_key, address_key FROM read_parquet({_sql(decisions)}))
+    """)
+    # Same name and address once prefixes and company forms are set aside (佛山市, 广东省, 有限公司 ...): exact.
+    con.execute(f"""
+        CREATE TABLE by_core AS
+        SELECT {CORE_NAME.format(c="name_key")} AS name_core, {CORE_ADDRESS.format(c="address_key")} AS address_core,
+               min(id) AS id
+        FROM ent GROUP BY ALL HAVING count(*) = 1
+    """)
+    con.execute(f"""
+        UPDATE keys SET entity_id = c.id, link_method = 'core_name_address', match_probability = 1.0
+        FROM by_core c
+        WHERE keys.entity_id IS NULL AND c.name_core = {CORE_NAME.format(c="keys.name_key")}
+          AND c.address_core = {CORE_ADDRESS.format(c="keys.address_key")}
+    """)
+    con.execute("""
+        DELETE FROM unresolved WHERE (name_key, address_key) IN
+            (SELECT name_key, address_key FROM keys WHERE entity_id IS NOT NULL)
+    """)
+    con.execute("CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ent")
+    report.probabilistic = asdict(link_pairs(con, "unresolved", "ent_keys"))
+    con.execute("""
+        UPDATE keys SET entity_id = p.entity_id, link_method = 'probabilistic', match_probability = p.match_probability
+        FROM unresolved u JOIN prob_links p USING (pair_id)
+        WHERE keys.entity_id IS NULL AND keys.name_key = u.name_key AND keys.address_key = u.address_key
+    """)
     step("link", t0)
 
     t0 = time.perf_counter()
     staged = tmp / "by_entity"
     con.execute(f"""
         COPY (
-            SELECT k.entity_id, k.entity_id % {report.buckets} AS bucket, k.link_method, r.source, r.record_type,
+            SELECT k.entity_id, k.entity_id % {report.buckets} AS bucket, k.link_method, k.match_probability,
+                   r.source, r.record_type,
                    r.event_date, r.amount, r.result, r.detail, r.record_id, r.name, r.file, r.line
             FROM {records} r
             JOIN keys k ON k.uscc IS NOT DISTINCT FROM r.uscc AND k.reg_no_raw = r.reg_no
@@ -176,6 +277,33 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
                        AND k.name = r.name AND k.address = r.address
             WHERE k.entity_id IS NULL
         ) TO {_sql(tmp / "unlinked.parquet")} (FORMAT parquet, COMPRESSION zstd)
+    """)
+    con.execute(f"""
+        COPY (
+            WITH recs AS (
+                SELECT k.name_key, k.address_key, count(*) AS records, string_agg(DISTINCT r.source, ',') AS sources,
+                       any_value(r.name) AS name, any_value(r.address) AS address
+                FROM {records} r
+                JOIN keys k ON k.uscc IS NOT DISTINCT FROM r.uscc AND k.reg_no_raw = r.reg_no
+                           AND k.name = r.name AND k.address = r.address
+                WHERE k.entity_id IS NULL
+                GROUP BY ALL
+            )
+            SELECT any_value(recs.name) AS name, any_value(recs.address) AS address, recs.name_key, recs.address_key,
+                   sum(recs.records) AS records, string_agg(DISTINCT recs.sources, ',') AS sources,
+                   any_value(c.candidates) AS candidates, any_value(c.best_probability) AS best_probability,
+                   any_value(c.best_entity) AS best_entity
+            FROM (
+                SELECT pair_id,
+                       list({{'entity_id': entity_id, 'probability': match_probability}} ORDER BY rank) AS candidates,
+                       max(match_probability) AS best_probability,
+                       arg_max(entity_id, match_probability) AS best_entity
+                FROM prob_reviews GROUP BY pair_id
+            ) c
+            JOIN unresolved u USING (pair_id)
+            JOIN recs ON recs.name_key = u.name_key AND recs.address_key = u.address_key
+            GROUP BY recs.name_key, recs.address_key
+        ) TO {_sql(tmp / "review.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     step("by_entity", t0)
 
@@ -229,13 +357,14 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
     if final.exists():
         os.rename(final, old)
     os.rename(staged, final)
-    for name in ("unlinked.parquet", "entity_files.parquet", "entity_counts.parquet"):
+    for name in ("unlinked.parquet", "entity_files.parquet", "entity_counts.parquet", "review.parquet"):
         os.replace(tmp / name, out / name)
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(tmp, ignore_errors=True)
 
     t0 = time.perf_counter()
     report.synced = sync_entity_files(out / "entity_files.parquet", out / "entity_counts.parquet")
+    report.reviews = sync_reviews(out / "review.parquet")
     step("sync", t0)
     report.finished_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     (out / "build-report.json").write_text(json.dumps(asdict(report), ensure_ascii=False, indent=1))

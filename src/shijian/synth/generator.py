@@ -564,6 +564,31 @@ def _split(total: int, weights: np.ndarray) -> np.ndarray:
     return np.asarray(counts, dtype=np.int64)
 
 
+TYPO_CHARS = (
+    "华盛鑫源丰泰恒达兴隆金鹏瑞祥宏图广聚德信安富利民佳美新创顺通康宁伟业天成永汇嘉誉盈锦辉海星明远博众志诚和润宝联"
+)
+
+
+def _name_variant(name: str, kind: int, rng: np.random.Generator) -> str:
+    """How another department writes the same name: shortened, or with one character mistyped."""
+    if kind == 0:
+        return name.removeprefix("佛山市") or name
+    if kind == 1:
+        return name.replace("有限公司", "公司") if "有限公司" in name else name.removeprefix("佛山市")
+    if kind == 2 and len(name) > 6:
+        pos = int(rng.integers(3, len(name) - 2))
+        return name[:pos] + TYPO_CHARS[int(rng.integers(len(TYPO_CHARS)))] + name[pos + 1 :]
+    return name
+
+
+def _address_variant(address: str, kind: int) -> str:
+    if kind == 0:
+        return address.removeprefix("广东省")
+    if kind == 1:
+        return address.removeprefix("广东省佛山市")
+    return address
+
+
 class FeedWriter:
     """Writes every department's feed files in chunks (bounded memory at any scale)."""
 
@@ -581,6 +606,23 @@ class FeedWriter:
         self.name = entities.column("name")
         self.name_fw = pa.array([to_fullwidth(s).replace("(", "（") for s in self.name.to_pylist()], pa.string())
         self.address = entities.column("address")
+        # Departments outside market regulation often key records by name and address only, written their way:
+        # a shortened name, a typo, an address without the province. Fixed per entity (seeded).
+        vrng = np.random.default_rng([seed, 5])
+        self.name_var = pa.array(
+            [
+                _name_variant(n, int(c), vrng)
+                for n, c in zip(self.name.to_pylist(), vrng.integers(0, 4, self.n), strict=True)
+            ],
+            pa.string(),
+        )
+        self.address_var = pa.array(
+            [
+                _address_variant(a, int(c))
+                for a, c in zip(self.address.to_pylist(), vrng.integers(0, 3, self.n), strict=True)
+            ],
+            pa.string(),
+        )
         risk = entities.column("risk").to_numpy()
         active = np.isin(entities.column("status").to_numpy(zero_copy_only=False), ["active"])
         self.risk = risk
@@ -611,6 +653,15 @@ class FeedWriter:
         missing = pa.array(u > 1 - style.missing_uscc_rate)
         uscc_col = pc.if_else(missing, pa.scalar(None, pa.string()), uscc_col)
         name_col = pc.if_else(fw, pc.take(self.name_fw, take), pc.take(self.name, take))
+        # Most rows without a USCC carry no registration number either, and a variant of the name and address.
+        keyless = pa.array((u > 1 - style.missing_uscc_rate) & (rng.random(k) < 0.75))
+        reg_col = pc.if_else(keyless, pa.scalar("", pa.string()), pc.take(self.reg_no, take))
+        name_col = pc.if_else(pc.and_(keyless, pa.array(rng.random(k) < 0.7)), pc.take(self.name_var, take), name_col)
+        address_col = pc.if_else(
+            pc.and_(keyless, pa.array(rng.random(k) < 0.7)),
+            pc.take(self.address_var, take),
+            pc.take(self.address, take),
+        )
         span = self.end - self.start[idx]
         day = self.start[idx] + (rng.random(k) * np.maximum(span, 1)).astype(np.int64)
         dates = pa.array(day - dt.date(1970, 1, 1).toordinal(), pa.int32()).cast(pa.date32())
@@ -635,9 +686,9 @@ class FeedWriter:
         cols = {
             "record_id": rid,
             "uscc": uscc_col,
-            "reg_no": pc.take(self.reg_no, take),
+            "reg_no": reg_col,
             "name": name_col,
-            "address": pc.take(self.address, take),
+            "address": address_col,
             "record_type": pa.array(np.full(k, RECORD_TYPE_LABEL[rtype], dtype=object), pa.string()),
             "event_date": date_col,
             "amount": amount_col,

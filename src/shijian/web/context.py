@@ -13,6 +13,7 @@ NAV: list[tuple[str, str, Any]] = [
     ("inspector", "inspector_list", _("Inspectors")),
     ("item", "item_list", _("Spot-check items")),
     ("responsibility", "responsibility_list", _("Responsibilities")),
+    ("linkage", "review_list", _("Linkage review")),
     ("audit", "audit_list", _("Audit log")),
 ]
 

@@ -15,4 +15,5 @@ urlpatterns: list[Any] = [
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("", include("shijian.registry.urls")),
+    path("", include("shijian.lake.urls")),
 ]
