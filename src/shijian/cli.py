@@ -226,6 +226,8 @@ def build(
     truth: Annotated[
         Path | None, typer.Option(help="a synthetic district's truth/ folder: report linkage precision and recall")
     ] = None,
+    engine: Annotated[str, typer.Option(help="duckdb (default) or spark")] = "duckdb",
+    spark_master: Annotated[str, typer.Option(help="Spark master URL for --engine spark")] = "local[*]",
 ) -> None:
     """Link lake records to entities and build one file per entity (一户一档); sync it to the database."""
     django_setup()
@@ -235,9 +237,16 @@ def build(
     from shijian.lake.store import Lake
 
     store = Lake(lake or Path(settings.SHIJIAN_LAKE))
+    if engine not in {"duckdb", "spark"}:
+        fail("--engine must be duckdb or spark")
     try:
         with progress_bar() as update:
-            report = run_build(store, update)
+            if engine == "spark":
+                from shijian.lake.spark import run_build_spark
+
+                report = run_build_spark(store, update, spark_master)
+            else:
+                report = run_build(store, update)
     except FileNotFoundError as exc:
         fail(str(exc))
     table = Table(title=f"build of {store.root} ({report.total_seconds:.1f} s)")

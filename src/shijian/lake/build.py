@@ -28,7 +28,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shijian.lake.linkage import CORE_ADDRESS, CORE_NAME, link_pairs
+from shijian.lake import steps
+from shijian.lake.linkage import link_pairs
 from shijian.lake.store import Lake
 
 ROWS_PER_BUCKET = 100_000  # one entity's timeline is read from one file of about this many records
@@ -43,7 +44,6 @@ def bucket_count(records: int) -> int:
 
 
 Progress = Callable[[str, int, int], None]
-NAME_KEY = "regexp_replace(replace(replace(upper({c}), '（', '('), '）', ')'), '\\s+', '', 'g')"
 
 
 @dataclass
@@ -149,7 +149,9 @@ def sync_reviews(path: Path) -> int:
     return len(items)
 
 
-def run_build(lake: Lake, progress: Progress | None = None, threads: int | None = None) -> BuildReport:
+def run_build(
+    lake: Lake, progress: Progress | None = None, threads: int | None = None, probabilistic: bool = True
+) -> BuildReport:
     report = BuildReport()
     if not lake.has_records():
         raise FileNotFoundError(f"no records in {lake.root}: run `shijian ingest` first")
@@ -160,13 +162,16 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
     tmp.mkdir()
     con = duckdb.connect(config={"threads": threads or os.cpu_count() or 2, "temp_directory": str(tmp / "spill")})
     con.execute("SET enable_progress_bar = false")
-    records = f"read_parquet({_sql(lake.records_glob())}, hive_partitioning = true)"
-    steps = ["raw scan", "snapshot", "link", "by_entity", "aggregate", "sync"]
+    records = "records"
+    con.execute(
+        f"CREATE VIEW records AS SELECT * FROM read_parquet({_sql(lake.records_glob())}, hive_partitioning = true)"
+    )
+    step_names = ["raw scan", "snapshot", "link", "by_entity", "aggregate", "sync"]
 
     def step(name: str, t0: float) -> None:
         report.seconds[name] = round(time.perf_counter() - t0, 2)
         if progress:
-            progress("build", steps.index(name) + 1, len(steps))
+            progress("build", step_names.index(name) + 1, len(step_names))
 
     # Baseline measured in the same run: a raw scan of the same Parquet files (count + a sum).
     t0 = time.perf_counter()
@@ -181,42 +186,12 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
     step("snapshot", t0)
 
     t0 = time.perf_counter()
-    con.execute(f"""
-        CREATE TABLE ent AS SELECT id, uscc, nullif(reg_no, '') AS reg_no,
-               {NAME_KEY.format(c="name")} AS name_key, {NAME_KEY.format(c="address")} AS address_key
-        FROM read_parquet({_sql(ent_path)})
-    """)
-    con.execute("CREATE TABLE by_uscc AS SELECT uscc, min(id) AS id FROM ent WHERE uscc IS NOT NULL GROUP BY uscc")
-    con.execute(
-        "CREATE TABLE by_reg AS SELECT reg_no, min(id) AS id FROM ent WHERE reg_no IS NOT NULL GROUP BY reg_no "
-        "HAVING count(*) = 1"
-    )
-    con.execute(
-        "CREATE TABLE by_name_addr AS SELECT name_key, address_key, min(id) AS id FROM ent "
-        "GROUP BY ALL HAVING count(*) = 1"
-    )
-    con.execute("CREATE TABLE by_name AS SELECT name_key, min(id) AS id FROM ent GROUP BY name_key HAVING count(*) = 1")
+    con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({_sql(ent_path)})")
+    con.execute("CREATE TABLE ent AS " + steps.ent_select())
+    for name, select in steps.KEY_TABLES:
+        con.execute(f"CREATE TABLE {name} AS {select}")
     # Each record's keys are resolved once per distinct key combination, then joined back.
-    con.execute(f"""
-        CREATE TABLE keys AS
-        WITH d AS (SELECT DISTINCT uscc, reg_no, name, address FROM {records}),
-        k AS (
-            SELECT uscc, reg_no AS reg_no_raw, name, address, nullif(reg_no, '') AS reg_no,
-                   {NAME_KEY.format(c="name")} AS name_key, {NAME_KEY.format(c="address")} AS address_key
-            FROM d
-        )
-        SELECT k.uscc, k.reg_no_raw, k.name, k.address, k.name_key, k.address_key,
-               coalesce(u.id, r.id, na.id, n.id) AS entity_id,
-               CASE WHEN u.id IS NOT NULL THEN 'uscc' WHEN r.id IS NOT NULL THEN 'reg_no'
-                    WHEN na.id IS NOT NULL THEN 'name_address' WHEN n.id IS NOT NULL THEN 'name' END AS link_method
-        FROM k
-        LEFT JOIN by_uscc u ON k.uscc = u.uscc
-        LEFT JOIN by_reg r ON k.reg_no = r.reg_no
-        LEFT JOIN by_name_addr na ON k.name_key = na.name_key AND k.address_key = na.address_key
-        LEFT JOIN by_name n ON k.name_key = n.name_key
-    """)
-    con.execute("ALTER TABLE keys ADD COLUMN match_probability DOUBLE")
-    con.execute("UPDATE keys SET match_probability = 1.0 WHERE entity_id IS NOT NULL")
+    con.execute("CREATE TABLE keys AS " + steps.keys_select())
     # Officials' decisions on earlier reviews come first; then the probabilistic model for what is left.
     decisions = snapshot_decisions(lake)
     con.execute(f"""
@@ -231,25 +206,12 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
         FROM (SELECT DISTINCT name_key, address_key FROM keys WHERE entity_id IS NULL AND name_key <> ''
               EXCEPT SELECT name_key, address_key FROM read_parquet({_sql(decisions)}))
     """)
-    # Same name and address once prefixes and company forms are set aside (佛山市, 广东省, 有限公司 ...): exact.
-    con.execute(f"""
-        CREATE TABLE by_core AS
-        SELECT {CORE_NAME.format(c="name_key")} AS name_core, {CORE_ADDRESS.format(c="address_key")} AS address_core,
-               min(id) AS id
-        FROM ent GROUP BY ALL HAVING count(*) = 1
-    """)
-    con.execute(f"""
-        UPDATE keys SET entity_id = c.id, link_method = 'core_name_address', match_probability = 1.0
-        FROM by_core c
-        WHERE keys.entity_id IS NULL AND c.name_core = {CORE_NAME.format(c="keys.name_key")}
-          AND c.address_core = {CORE_ADDRESS.format(c="keys.address_key")}
-    """)
-    con.execute("""
-        DELETE FROM unresolved WHERE (name_key, address_key) IN
-            (SELECT name_key, address_key FROM keys WHERE entity_id IS NOT NULL)
-    """)
     con.execute("CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ent")
-    report.probabilistic = asdict(link_pairs(con, "unresolved", "ent_keys"))
+    if probabilistic:
+        report.probabilistic = asdict(link_pairs(con, "unresolved", "ent_keys"))
+    else:
+        con.execute("CREATE TABLE prob_links (pair_id BIGINT, entity_id BIGINT, match_probability DOUBLE)")
+        con.execute("CREATE TABLE prob_reviews (pair_id BIGINT, entity_id BIGINT, match_probability DOUBLE, rank INT)")
     con.execute("""
         UPDATE keys SET entity_id = p.entity_id, link_method = 'probabilistic', match_probability = p.match_probability
         FROM unresolved u JOIN prob_links p USING (pair_id)
@@ -259,25 +221,13 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
 
     t0 = time.perf_counter()
     staged = tmp / "by_entity"
-    con.execute(f"""
-        COPY (
-            SELECT k.entity_id, k.entity_id % {report.buckets} AS bucket, k.link_method, k.match_probability,
-                   r.source, r.record_type,
-                   r.event_date, r.amount, r.result, r.detail, r.record_id, r.name, r.file, r.line
-            FROM {records} r
-            JOIN keys k ON k.uscc IS NOT DISTINCT FROM r.uscc AND k.reg_no_raw = r.reg_no
-                       AND k.name = r.name AND k.address = r.address
-            WHERE k.entity_id IS NOT NULL
-        ) TO {_sql(staged)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (bucket), ROW_GROUP_SIZE 20480)
-    """)
-    con.execute(f"""
-        COPY (
-            SELECT r.* FROM {records} r
-            JOIN keys k ON k.uscc IS NOT DISTINCT FROM r.uscc AND k.reg_no_raw = r.reg_no
-                       AND k.name = r.name AND k.address = r.address
-            WHERE k.entity_id IS NULL
-        ) TO {_sql(tmp / "unlinked.parquet")} (FORMAT parquet, COMPRESSION zstd)
-    """)
+    con.execute(
+        f"COPY ({steps.linked_select(report.buckets)}) TO {_sql(staged)} "
+        "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (bucket), ROW_GROUP_SIZE 20480)"
+    )
+    con.execute(
+        f"COPY ({steps.unlinked_select()}) TO {_sql(tmp / 'unlinked.parquet')} (FORMAT parquet, COMPRESSION zstd)"
+    )
     con.execute(f"""
         COPY (
             WITH recs AS (
@@ -313,37 +263,13 @@ def run_build(lake: Lake, progress: Progress | None = None, threads: int | None 
         report.linked[method] = int(n)
     unl = con.execute(f"SELECT count(*) FROM read_parquet({_sql(tmp / 'unlinked.parquet')})").fetchone()
     report.unlinked = int(unl[0]) if unl else 0
-    con.execute(f"""
-        COPY (
-            SELECT entity_id,
-                   count(*) AS records,
-                   count(DISTINCT source) AS departments,
-                   min(event_date) AS first_record_on,
-                   max(event_date) AS last_record_on,
-                   count(*) FILTER (WHERE record_type = 'inspection') AS inspections,
-                   count(*) FILTER (WHERE record_type = 'inspection' AND result NOT IN ('未发现问题', ''))
-                       AS inspections_failed,
-                   count(*) FILTER (WHERE record_type = 'penalty') AS penalties,
-                   coalesce(sum(amount) FILTER (WHERE record_type = 'penalty'), 0) AS penalty_amount,
-                   count(*) FILTER (WHERE record_type = 'complaint') AS complaints,
-                   count(*) FILTER (WHERE record_type = 'licence' AND result IN ('有效', '')) AS licences,
-                   count(*) FILTER (WHERE record_type = 'licence' AND result NOT IN ('有效', '')) AS licences_expired,
-                   count(*) FILTER (WHERE record_type = 'abnormal' AND result <> '已移出') AS abnormal_listings,
-                   count(*) FILTER (WHERE record_type = 'annual_report' AND result IN ('逾期公示', '未公示'))
-                       AS annual_reports_late,
-                   count(*) FILTER (WHERE record_type = 'litigation') AS litigation,
-                   coalesce(arg_max(result, event_date) FILTER (WHERE record_type = 'tax'), '') AS tax_grade
-            FROM {by_entity}
-            GROUP BY entity_id
-        ) TO {_sql(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
-    """)
-    con.execute(f"""
-        COPY (
-            SELECT entity_id, 'type' AS kind, record_type AS key, count(*) AS n FROM {by_entity} GROUP BY ALL
-            UNION ALL
-            SELECT entity_id, 'source', source, count(*) FROM {by_entity} GROUP BY ALL
-        ) TO {_sql(tmp / "entity_counts.parquet")} (FORMAT parquet, COMPRESSION zstd)
-    """)
+    con.execute(f"CREATE VIEW by_entity AS SELECT * FROM {by_entity}")
+    con.execute(
+        f"COPY ({steps.aggregate_select()}) TO {_sql(tmp / 'entity_files.parquet')} (FORMAT parquet, COMPRESSION zstd)"
+    )
+    con.execute(
+        f"COPY ({steps.counts_select()}) TO {_sql(tmp / 'entity_counts.parquet')} (FORMAT parquet, COMPRESSION zstd)"
+    )
     report.entities_with_records = int(
         con.execute(f"SELECT count(*) FROM read_parquet({_sql(tmp / 'entity_files.parquet')})").fetchone()[0]  # type: ignore[index]
     )

@@ -17,13 +17,10 @@ from typing import Any
 
 import duckdb
 
+from shijian.lake.steps import CORE_ADDRESS, CORE_NAME
+
 AUTO = 0.95
 REVIEW = 0.5
-CORE_NAME = (
-    "regexp_replace(regexp_replace({c}, '^(广东省?|佛山市|[^省市]{{1,3}}区)+', ''), "
-    "'(有限责任公司|股份有限公司|有限公司|公司)$', '')"
-)
-CORE_ADDRESS = "regexp_replace({c}, '^(广东省)?(佛山市)?', '')"
 
 
 @dataclass
@@ -66,7 +63,15 @@ def link_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table:
                {CORE_ADDRESS.format(c="address_key")} AS address_core
         FROM {entities_table}
     """)
-    predictions = _splink_predict(con, n_entities)
+    # Seeded sampling and EM are reproducible only on one thread; the tables here are small.
+    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute("SET threads = 1")
+    try:
+        predictions = _splink_predict(con, n_entities)
+        con.execute("CREATE OR REPLACE TABLE prob_predictions AS " + predictions)
+    finally:
+        con.execute(f"SET threads = {int(threads[0]) if threads else 2}")
+    predictions = "SELECT * FROM prob_predictions"
     con.execute(f"""
         CREATE OR REPLACE TABLE prob_candidates AS
         SELECT pair_id, entity_id, match_probability,
