@@ -8,7 +8,6 @@ commit with one rename. Counts always reconcile: rows read = accepted + quaranti
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from shijian.core.files import sha256_file
 from shijian.ingest.clean import MACROS, canonical_select, clean_sql, date_format_order
 from shijian.ingest.mapping import FeedMapping, MappingError
 from shijian.ingest.reader import FeedFileError, csv_header, detect_file_encoding, read_xlsx, to_utf8
@@ -50,14 +50,6 @@ class LoadReport:
     @property
     def reconciles(self) -> bool:
         return self.rows_read == self.accepted + self.quarantined + self.duplicates
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(8 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _candidates(file: Path, root: Path | None) -> list[str]:
@@ -118,7 +110,7 @@ def ingest_file(
         report.message = "no mapping matches this file; add one (see docs/ingest.md) or pass --mapping DIR"
         return report
     report.mapping, report.source = mapping.path, mapping.source_for(file)
-    report.sha256 = sha256 or _sha256(file)
+    report.sha256 = sha256 or sha256_file(file)
     if report.sha256 in known:
         report.status, report.message = "already_loaded", f"identical file committed as load {known[report.sha256]}"
         return report
@@ -333,7 +325,7 @@ def ingest(
         else:
             todo.append((i, file, root))
     with ThreadPoolExecutor(2) as pool:  # hashlib releases the GIL: hash on both cores
-        hashes = list(pool.map(lambda t: _sha256(t[1]) if t[1].is_file() else "", todo))
+        hashes = list(pool.map(lambda t: sha256_file(t[1]) if t[1].is_file() else "", todo))
     seen: dict[str, str] = {}
     jobs = []
     for (i, file, root), sha in zip(todo, hashes, strict=True):

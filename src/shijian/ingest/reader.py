@@ -6,13 +6,11 @@ the quarantine. Every accepted row keeps its line number in the file, for proven
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 
 class FeedFileError(ValueError):
@@ -57,77 +55,6 @@ def _strip_bom(data: bytes) -> bytes:
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
-def read_csv(path: Path, encoding: str = "auto") -> ReadResult:
-    data = path.read_bytes()
-    if not data.strip():
-        raise FeedFileError("the file is empty (0 bytes)" if not data else "the file holds only blank space")
-    enc = detect_encoding(data) if encoding == "auto" else encoding
-    data = _strip_bom(data)
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
-    try:
-        header = next(
-            iter(
-                pacsv.read_csv(
-                    io.BytesIO(first_line + b"\n"),
-                    read_options=pacsv.ReadOptions(encoding=enc, autogenerate_column_names=True),
-                ).to_pylist()
-            ),
-            None,
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise FeedFileError(f"cannot read the header as {enc} ({exc})") from exc
-    names = [str(v).strip() for v in header.values()] if header else []
-    if not names or not any(names):
-        raise FeedFileError("the file has no header row")
-    if len(set(names)) != len(names):
-        raise FeedFileError(f"the header repeats a column name: {names}")
-    bad: list[BadRow] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad.append(BadRow(0, f"{row.actual_columns} cells, expected {row.expected_columns}", row.text or ""))
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(encoding=enc, block_size=32 << 20, column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise FeedFileError(f"cannot parse as {enc} CSV: {exc}") from exc
-    lines = _line_numbers(data, enc, table.num_rows, bad)
-    return ReadResult(table, lines, bad, enc, table.num_rows + len(bad))
-
-
-def _line_numbers(data: bytes, enc: str, n_rows: int, bad: list[BadRow]) -> np.ndarray:
-    """Line of each accepted row. Fast path: one row per line after the header, nothing skipped."""
-    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if not bad and newlines == n_rows + 1:
-        return np.arange(2, n_rows + 2, dtype=np.int64)
-    # Slow path (rare): blank lines, multi-line cells or malformed rows. Find each malformed row's line.
-    text_lines = data.decode(enc).splitlines()
-    used: set[int] = set()
-    search_from = 1
-    for b in bad:
-        target = b.text.rstrip("\r\n")
-        for i in range(search_from, len(text_lines)):
-            if i not in used and text_lines[i] == target:
-                b.line = i + 1
-                used.add(i)
-                search_from = i + 1
-                break
-    candidates = [i + 1 for i in range(1, len(text_lines)) if i not in used and text_lines[i].strip()]
-    if len(candidates) == n_rows:
-        return np.array(candidates, dtype=np.int64)
-    # Multi-line cells: line numbers of accepted rows are approximate; keep their order.
-    return np.arange(2, n_rows + 2, dtype=np.int64)
-
-
 def read_xlsx(path: Path) -> ReadResult:
     try:
         from openpyxl import load_workbook
@@ -163,15 +90,6 @@ def read_xlsx(path: Path) -> ReadResult:
     wb.close()
     table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, cols, strict=True)})
     return ReadResult(table, np.array(lines, dtype=np.int64), bad, "xlsx", table.num_rows + len(bad))
-
-
-def read_file(path: Path, encoding: str = "auto") -> ReadResult:
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        return read_xlsx(path)
-    if suffix in {".csv", ".txt"}:
-        return read_csv(path, encoding)
-    raise FeedFileError(f"unsupported file type {suffix!r}: give .csv or .xlsx")
 
 
 def csv_header(path: Path, encoding: str) -> list[str]:

@@ -160,7 +160,16 @@ def run_build(
     tmp = lake.root / "build.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    con = duckdb.connect(config={"threads": threads or os.cpu_count() or 2, "temp_directory": str(tmp / "spill")})
+    con = duckdb.connect(
+        config={
+            "threads": threads or os.cpu_count() or 2,
+            "temp_directory": str(tmp / "spill"),
+            # Bounded memory at any scale: DuckDB spills to disk past this (SHIJIAN_BUILD_MEMORY, e.g. "12GB").
+            "memory_limit": os.environ.get("SHIJIAN_BUILD_MEMORY", "6GB"),
+            # Row order inside the outputs carries no meaning; not keeping it saves memory on large writes.
+            "preserve_insertion_order": False,
+        }
+    )
     con.execute("SET enable_progress_bar = false")
     records = "records"
     con.execute(

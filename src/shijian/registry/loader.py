@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from django.utils import timezone
 from shijian.core import audit
 from shijian.core.bulk import deferred_indexes
 from shijian.core.codes import tables, uscc
+from shijian.core.files import sha256_file
 from shijian.registry.models import (
     STATUS_BY_LABEL,
     TYPE_BY_LABEL,
@@ -93,14 +93,6 @@ class RegisterReport:
     @property
     def reconciles(self) -> bool:
         return self.rows_read == self.loaded + self.already_present + self.duplicates + self.quarantined
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -202,7 +194,7 @@ ENTITY_COLUMNS = [
 
 
 def load_register(path: Path, report_dir: Path, progress: Progress | None = None, batch: int = 5000) -> RegisterReport:
-    report = RegisterReport(file=str(path), sha256=_sha256(path))
+    report = RegisterReport(file=str(path), sha256=sha256_file(path))
     rows = _read_csv(path)
     missing = [h for h in REGISTER_COLUMNS.values() if rows and h not in rows[0]]
     if rows and missing:
