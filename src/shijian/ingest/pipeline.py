@@ -311,6 +311,7 @@ def ingest(
 ) -> list[LoadReport]:
     """Ingest every file under ``paths``: files found in a directory that no mapping matches are skipped (and
     reported); a file named explicitly must match one. Files run in parallel, one process per core."""
+    import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
@@ -355,7 +356,8 @@ def ingest(
             reports[i] = ingest_file(file, root, maps, Lake(lake_root), kn, cpus, sha)
             note(reports[i])
     else:
-        with ProcessPoolExecutor(n_workers) as processes:
+        # spawn, not fork: the parent may hold database connections and DuckDB threads that a fork would copy.
+        with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as processes:
             futures = {processes.submit(_ingest_one, job): i for i, job in jobs}
             for fut in as_completed(futures):
                 reports[futures[fut]] = fut.result()

@@ -74,7 +74,7 @@ def snapshot_entities(lake: Lake) -> Path:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT id, uscc, reg_no, name, address FROM registry_entity")
+        cur.execute("SELECT id, uscc, reg_no, name, address FROM registry_entity ORDER BY id")
         rows = cur.fetchall()
     cols: list[Any] = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
     table = pa.table(
@@ -96,7 +96,7 @@ def snapshot_decisions(lake: Lake) -> Path:
     """Officials' linkage decisions (name + address -> entity, or none) as Parquet for the build."""
     from shijian.lake.models import LinkDecision
 
-    rows = list(LinkDecision.objects.values_list("name_key", "address_key", "entity_id"))
+    rows = list(LinkDecision.objects.order_by("id").values_list("name_key", "address_key", "entity_id"))
     cols: list[Any] = list(zip(*rows, strict=True)) if rows else [(), (), ()]
     path = lake.root / "build" / "decisions.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -51,27 +51,15 @@ def link_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table:
     if stats.pairs == 0 or n_entities < 2:
         stats.unmatched = stats.pairs
         return stats
-    con.execute(f"""
-        CREATE OR REPLACE TABLE splink_left AS
-        SELECT pair_id AS unique_id, {CORE_NAME.format(c="name_key")} AS name_core,
-               {CORE_ADDRESS.format(c="address_key")} AS address_core
-        FROM {pairs_table}
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE splink_right AS
-        SELECT id AS unique_id, {CORE_NAME.format(c="name_key")} AS name_core,
-               {CORE_ADDRESS.format(c="address_key")} AS address_core
-        FROM {entities_table}
-    """)
-    # Seeded sampling and EM are reproducible only on one thread; the tables here are small.
+    # Seeded sampling and EM are reproducible only on one thread and ordered input; the tables here are small.
     threads = con.execute("SELECT current_setting('threads')").fetchone()
     con.execute("SET threads = 1")
     try:
-        predictions = _splink_predict(con, n_entities)
-        con.execute("CREATE OR REPLACE TABLE prob_predictions AS " + predictions)
+        _prepare_and_predict(con, pairs_table, entities_table, n_entities)
     finally:
         con.execute(f"SET threads = {int(threads[0]) if threads else 2}")
     predictions = "SELECT * FROM prob_predictions"
+
     con.execute(f"""
         CREATE OR REPLACE TABLE prob_candidates AS
         SELECT pair_id, entity_id, match_probability,
@@ -98,6 +86,22 @@ def link_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table:
     stats.unmatched = stats.pairs - stats.auto_linked - stats.for_review
     stats.seconds = round(time.perf_counter() - t0, 2)
     return stats
+
+
+def _prepare_and_predict(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table: str, n: int) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE splink_left AS
+        SELECT pair_id AS unique_id, {CORE_NAME.format(c="name_key")} AS name_core,
+               {CORE_ADDRESS.format(c="address_key")} AS address_core
+        FROM {pairs_table} ORDER BY pair_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE splink_right AS
+        SELECT id AS unique_id, {CORE_NAME.format(c="name_key")} AS name_core,
+               {CORE_ADDRESS.format(c="address_key")} AS address_core
+        FROM {entities_table} ORDER BY id
+    """)
+    con.execute("CREATE OR REPLACE TABLE prob_predictions AS " + _splink_predict(con, n))
 
 
 def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
