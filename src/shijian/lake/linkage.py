@@ -3,7 +3,9 @@
 Only the distinct (name, address) pairs left over by the exact keys are linked, against the register. Names and
 addresses are compared after removing what carries no identity (province/city/district prefixes, company-form
 suffixes). The model is trained on the data itself: u-probabilities by random sampling, m-probabilities by
-expectation maximisation under two blocking rules (name prefix; address), so no labelled pairs are needed.
+expectation maximisation under two blocking rules (name's first four characters; address), so no labelled
+pairs are needed. Candidate pairs come from three blocking rules: the name's first four characters, its last four,
+or the address.
 
 Outcomes per pair: ``probabilistic`` link when the best candidate's match probability is at least ``AUTO`` and
 clearly ahead of the next; a review item (top candidates) when it is at least ``REVIEW``; otherwise unlinked.
@@ -119,15 +121,17 @@ def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
             cl.JaroWinklerAtThresholds("name_core", [0.95, 0.88, 0.75]),
             cl.JaroWinklerAtThresholds("address_core", [0.95, 0.85]),
         ],
+        # Blocks stay small (a town or district name starts many names) and one typo cannot break all three.
         blocking_rules_to_generate_predictions=[
-            block_on("substr(name_core, 1, 2)"),
+            block_on("substr(name_core, 1, 4)"),
+            block_on("right(name_core, 4)"),
             block_on("address_core"),
         ],
     )
     logging.getLogger("splink").setLevel(logging.ERROR)  # training notes go to the build report, not the console
     linker = Linker([left, right], settings, log_level=logging.ERROR)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("substr(name_core, 1, 2)"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("substr(name_core, 1, 4)"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("address_core"))
     pred = linker.inference.predict(threshold_match_probability=REVIEW)
     table = pred.physical_name
