@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web lock messages clean
+.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest lock messages clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: bench-web
 
 bench-web: install
 	$(BIN)/shijian bench web --scale foshan
+
+## bench-ingest: 130M departmental records through ingest and build (generates ~27 GB once; ~30 min here)
+bench-ingest: install
+	$(BIN)/shijian bench ingest --scale foshan
 
 ## lock: re-pin every dependency from pyproject.toml into requirements/lock.txt
 lock:
