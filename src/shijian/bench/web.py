@@ -118,6 +118,7 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
     register = synth_dir / "register" / "market_register.csv"
     if _has_entities(db):
         console.print(f"reusing {db} (delete it to measure the load again)")
+        call_command("migrate", interactive=False, verbosity=0)  # an older database gains newer tables
     else:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
