@@ -30,8 +30,8 @@ test-postgres: install
 	bash scripts/test.sh postgres
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: install
 	$(BIN)/ruff format src tests

@@ -8,4 +8,5 @@ root = Path(__file__).resolve().parent.parent / "src" / "shijian" / "locale"
 for po_path in sorted(root.glob("*/LC_MESSAGES/*.po")):
     po = polib.pofile(str(po_path))
     po.save_as_mofile(str(po_path.with_suffix(".mo")))
-    print(f"{po_path.relative_to(root)}: {len(po.translated_entries())} translated, {len(po.untranslated_entries())} untranslated")
+    done, missing = len(po.translated_entries()), len(po.untranslated_entries())
+    print(f"{po_path.relative_to(root)}: {done} translated, {missing} untranslated")

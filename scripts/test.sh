@@ -23,8 +23,8 @@ run_pytest() {
 }
 
 echo "=== lint (ruff) and types (mypy --strict) ==="
-"$BIN/ruff" check src tests || status=1
-"$BIN/ruff" format --check --quiet src tests || { echo "ruff format: run 'make format'" >&2; status=1; }
+"$BIN/ruff" check . || status=1
+"$BIN/ruff" format --check --quiet . || { echo "ruff format: run 'make format'" >&2; status=1; }
 "$BIN/mypy" || status=1
 
 echo "=== migrations are up to date ==="

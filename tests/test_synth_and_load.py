@@ -110,3 +110,13 @@ def test_scale_names_are_checked() -> None:
     assert resolve_scale("foshan").entities == 780_000
     with pytest.raises(ValueError, match="scale"):
         resolve_scale("shenzhen")
+
+
+def test_the_loader_names_a_missing_list_file(db, tmp_path) -> None:
+    from shijian.registry.loader import LoadError, load_district
+
+    (tmp_path / "register").mkdir()
+    (tmp_path / "register" / "r.csv").write_text("统一社会信用代码\n", encoding="utf-8")
+    (tmp_path / "lists").mkdir()
+    with pytest.raises(LoadError, match=r"item_categories\.csv: missing"):
+        load_district(tmp_path, tmp_path / "report")

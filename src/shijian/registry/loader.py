@@ -96,6 +96,8 @@ class RegisterReport:
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise LoadError(f"{path}: missing (a district directory has register/*.csv and lists/*.csv)")
     data = path.read_bytes()
     for enc in ("utf-8-sig", "gb18030"):
         try:
