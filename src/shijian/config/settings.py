@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "shijian.accounts",
     "shijian.registry",
     "shijian.lake",
+    "shijian.supervision",
     "shijian.web",
 ]
 
@@ -131,6 +132,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = HOME / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Uploaded evidence (photos, documents of inspections); served only through permission-checked views.
+MEDIA_ROOT = HOME / "media"
+MEDIA_URL = "/media/"
+SHIJIAN_ATTACHMENT_MAX_BYTES = env_int("SHIJIAN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -101,6 +101,13 @@ class EntityStatus(models.TextChoices):
     MOVED_OUT = "moved_out", _("Moved out")
 
 
+class RiskClass(models.TextChoices):
+    A = "A", _("A (low risk)")
+    B = "B", _("B (average risk)")
+    C = "C", _("C (elevated risk)")
+    D = "D", _("D (high risk)")
+
+
 class Entity(models.Model):
     """A market entity (市场主体) of the supervision object library (监管对象库)."""
 
@@ -123,6 +130,13 @@ class Entity(models.Model):
         _("status"), max_length=20, choices=EntityStatus.choices, default=EntityStatus.ACTIVE, db_index=True
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="entities")
+    risk_class = models.CharField(
+        _("credit-risk class"),
+        max_length=1,
+        choices=RiskClass.choices,
+        default=RiskClass.B,
+        help_text=_("A (low) to D (high); every entity is B until the risk model classifies it"),
+    )
     source = models.CharField(_("source"), max_length=40, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -13,6 +13,9 @@ NAV: list[tuple[str, str, Any]] = [
     ("inspector", "inspector_list", _("Inspectors")),
     ("item", "item_list", _("Spot-check items")),
     ("responsibility", "responsibility_list", _("Responsibilities")),
+    ("plan", "plan_list", _("Spot-check plans")),
+    ("visit", "task_list", _("Inspections")),
+    ("publication", "publication", _("Publication")),
     ("linkage", "review_list", _("Linkage review")),
     ("audit", "audit_list", _("Audit log")),
 ]

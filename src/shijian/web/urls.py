@@ -16,4 +16,5 @@ urlpatterns: list[Any] = [
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("", include("shijian.registry.urls")),
     path("", include("shijian.lake.urls")),
+    path("", include("shijian.supervision.urls")),
 ]

@@ -1,0 +1,564 @@
+"""Use cases of 双随机: freeze candidates, draw and staff, record results, publish. Thin over ``draw``/``record``.
+
+Each use case runs in one transaction and writes an audit event; files (candidate lists, the draw record) are
+written to ``SHIJIAN_HOME/draws/<code>/`` before the transaction commits and are immutable afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from shijian.core import audit
+from shijian.core.codes.tables import industry_matches
+from shijian.registry.models import Entity, EntityStatus, Inspector, InspectorConflict, Responsibility, SpotCheckItem
+from shijian.registry.scope import entity_region_q
+from shijian.supervision import calendar, record
+from shijian.supervision.draw import (
+    RANDOM,
+    BatchRule,
+    Candidate,
+    DrawError,
+    Drawn,
+    Officer,
+    candidates_bytes,
+    draw_batch,
+    frozen_digest,
+    parse_candidates,
+    percent_bp,
+    quota,
+    quotas,
+    sha256_hex,
+    windows_overlap,
+)
+from shijian.supervision.draw import Responsibility as Resp
+from shijian.supervision.models import (
+    Batch,
+    BatchStatus,
+    CalendarDay,
+    Draw,
+    DrawStatus,
+    SeedMethod,
+    TeamMember,
+    Visit,
+    VisitItem,
+    VisitStatus,
+)
+
+PUBLISH_WITHIN_WORKING_DAYS = 20
+CLOSED_STATUSES = (EntityStatus.DEREGISTERED, EntityStatus.MOVED_OUT)
+
+
+def draw_dir(code: str) -> Path:
+    return Path(settings.HOME) / "draws" / code
+
+
+def entity_key(uscc: str | None, pk: int) -> str:
+    return uscc or f"ID{pk}"
+
+
+def rule_of(batch: Batch) -> BatchRule:
+    return BatchRule(
+        code=batch.code,
+        mode=batch.mode,
+        items=tuple(sorted(i.code for i in batch.items.all())),
+        window=(batch.window_start.isoformat(), batch.window_end.isoformat()),
+        ratios={k: str(v) for k, v in sorted((batch.ratios or {}).items())},
+        random_share=_pct(batch.random_share),
+        ratio=_pct(batch.ratio) if batch.ratio is not None else None,
+        count=batch.count,
+    )
+
+
+def _pct(value: Decimal | int | str) -> str:
+    d = Decimal(str(value)).normalize()
+    return format(d, "f")
+
+
+# -- candidates ------------------------------------------------------------------------------------------------
+
+
+def candidates_for(batch: Batch) -> list[Candidate]:
+    """Active entities in the batch's scope to which at least one of its items applies (and is still due)."""
+    items = list(batch.items.order_by("code"))
+    if not items:
+        raise DrawError(f"batch {batch.code} names no spot-check items")
+    qs = Entity.objects.exclude(status__in=CLOSED_STATUSES)
+    regions = batch.scope_regions or [batch.plan.region_code]
+    region_q = Q(pk__in=[])
+    for r in regions:
+        region_q |= entity_region_q(r)
+    qs = qs.filter(region_q)
+    if batch.scope_types:
+        qs = qs.filter(entity_type__in=batch.scope_types)
+    if batch.scope_industries:
+        ind_q = Q(pk__in=[])
+        for code in batch.scope_industries:
+            ind_q |= Q(industry_section=code) if code.isalpha() else Q(industry_code__startswith=code)
+        qs = qs.filter(ind_q)
+    tags = list(batch.scope_tags.values_list("pk", flat=True))
+    if tags:
+        qs = qs.filter(pk__in=Entity.tags.through.objects.filter(tag_id__in=tags).values("entity_id"))
+    if batch.exclude_new_days:
+        since = batch.window_start - dt.timedelta(days=batch.exclude_new_days)
+        qs = qs.exclude(established_on__gt=since)
+    done: set[tuple[int, str]] = set()
+    if batch.exclude_drawn_this_year:
+        done = set(
+            VisitItem.objects.filter(item__in=items, visit__draw__plan__year=batch.plan.year).values_list(
+                "visit__entity_id", "item__code"
+            )
+        )
+    excluded = set(batch.exclude_keys or [])
+    applies: dict[tuple[str, str], tuple[str, ...]] = {}
+    out = []
+    rows = qs.values_list("pk", "uscc", "entity_type", "industry_code", "region_code", "risk_class")
+    for pk, code, etype, industry, region, risk in rows.iterator(chunk_size=20_000):
+        key = entity_key(code, pk)
+        if key in excluded:
+            continue
+        sig = (etype, industry)
+        its = applies.get(sig)
+        if its is None:
+            its = applies[sig] = tuple(
+                i.code
+                for i in items
+                if (not i.target_entity_types or etype in i.target_entity_types)
+                and industry_matches(industry, i.target_industries)
+            )
+        if done:
+            its = tuple(i for i in its if (pk, i) not in done)
+        if its:
+            out.append(Candidate(key, risk or "B", region, its))
+    out.sort(key=lambda c: c.key)
+    return out
+
+
+def _check_caps(batch: Batch, rule: BatchRule, cands: Sequence[Candidate]) -> None:
+    """General (一般) items have a cap on the share of eligible entities drawn."""
+    if not cands:
+        return
+    if rule.mode == RANDOM:
+        n = rule.count if rule.count is not None else quota(len(cands), percent_bp(rule.ratio or "0"))
+    else:
+        q, _r = quotas(rule, cands)
+        n = sum(q.values())
+    for item in batch.items.all():
+        if item.kind == "general" and item.ratio_cap is not None and n * 100 > item.ratio_cap * len(cands):
+            raise DrawError(
+                f"{item.code} is a general item capped at {item.ratio_cap}% of eligible entities; "
+                f"batch {batch.code} would draw {n} of {len(cands)} ({n / len(cands):.1%})"
+            )
+
+
+# -- freeze ----------------------------------------------------------------------------------------------------
+
+
+def freeze(
+    batches: Sequence[Batch],
+    user: Any,
+    seed_method: str,
+    beacon_source: str = "",
+    commitments: Sequence[str] = (),
+    prefer_region: bool = True,
+) -> Draw:
+    """Fix the candidate lists of batches drawn together and publish their digests; the seed comes later."""
+    if not batches:
+        raise DrawError("choose at least one batch")
+    plan = batches[0].plan
+    for b in batches:
+        if b.plan_id != plan.pk:
+            raise DrawError("batches drawn together must belong to one plan")
+        if b.status != BatchStatus.DRAFT:
+            raise DrawError(f"batch {b.code} is already frozen")
+    rules = [rule_of(b) for b in batches]
+    for r in rules:
+        r.validate()
+    if windows_overlap(r.window for r in rules) is None:
+        raise DrawError("batches drawn together must share a window (their windows do not overlap)")
+    if seed_method == SeedMethod.COMMIT_REVEAL:
+        commitments = [c.strip().lower() for c in commitments]
+        if len(commitments) < 2 or any(
+            len(c) != 64 or any(ch not in "0123456789abcdef" for ch in c) for c in commitments
+        ):
+            raise DrawError("commit-then-reveal needs at least two commitments, each a SHA-256 in hex (64 characters)")
+    elif seed_method == SeedMethod.BEACON:
+        if not beacon_source.strip():
+            raise DrawError("say which public value, announced after the freeze, will seed the draw")
+    else:
+        raise DrawError(f"unknown seed method {seed_method!r}")
+    now = timezone.now()
+    with transaction.atomic():
+        n = Draw.objects.filter(plan=plan).count() + 1
+        code = f"{plan.code}-D{n:02d}"
+        while Draw.objects.filter(code=code).exists():
+            n += 1
+            code = f"{plan.code}-D{n:02d}"
+        folder = draw_dir(code)
+        folder.mkdir(parents=True, exist_ok=True)
+        digests = []
+        for b, r in zip(batches, rules, strict=True):
+            cands = candidates_for(b)
+            _check_caps(b, r, cands)
+            data = candidates_bytes(cands)
+            name = f"{b.code}.candidates.csv"
+            (folder / name).write_bytes(data)
+            b.candidates_file, b.candidates_sha256, b.candidates_count = name, sha256_hex(data), len(cands)
+            digests.append((b.code, b.candidates_sha256))
+        draw = Draw.objects.create(
+            code=code,
+            plan=plan,
+            seed_method=seed_method,
+            beacon_source=beacon_source.strip(),
+            commitments=list(commitments),
+            prefer_region=prefer_region,
+            frozen_at=now,
+            frozen_digest=frozen_digest(digests),
+            created_by=user,
+        )
+        for b in batches:
+            b.status, b.draw = BatchStatus.FROZEN, draw
+            b.save(update_fields=["status", "draw", "candidates_file", "candidates_sha256", "candidates_count"])
+        audit.record(
+            "create",
+            object_type="supervision.draw",
+            object_id=str(draw.pk),
+            object_repr=code,
+            after={"frozen_digest": draw.frozen_digest, "batches": dict(digests), "seed_method": seed_method},
+            reason="candidates frozen",
+            actor=user,
+        )
+    return draw
+
+
+# -- draw ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DrawResult:
+    draw: Draw
+    visits: int
+    infeasible: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.infeasible
+
+
+def load_candidates(draw: Draw, batch: Batch) -> list[Candidate]:
+    data = (draw_dir(draw.code) / batch.candidates_file).read_bytes()
+    if sha256_hex(data) != batch.candidates_sha256:
+        raise DrawError(f"the candidate list of batch {batch.code} has changed since it was frozen")
+    return parse_candidates(data)
+
+
+def _entity_ids(keys: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    usccs = []
+    for k in keys:
+        if k.startswith("ID"):
+            out[k] = int(k[2:])
+        else:
+            usccs.append(k)
+    for i in range(0, len(usccs), 900):
+        for code, pk in Entity.objects.filter(uscc__in=usccs[i : i + 900]).values_list("uscc", "pk"):
+            out[str(code)] = pk
+    return out
+
+
+def _officers(dept_codes: set[str]) -> list[Officer]:
+    workload = dict(
+        TeamMember.objects.filter(visit__status=VisitStatus.ASSIGNED)
+        .values("inspector_id")
+        .annotate(n=Count("id"))
+        .values_list("inspector_id", "n")
+    )
+    quals: dict[int, list[str]] = {}
+    for iid, code in Inspector.qualifications.through.objects.filter(
+        inspector__department__code__in=dept_codes
+    ).values_list("inspector_id", "itemcategory__code"):
+        quals.setdefault(iid, []).append(code)
+    rows = Inspector.objects.filter(active=True, department__code__in=dept_codes, department__active=True)
+    return sorted(
+        (
+            Officer(cert, dept, region, tuple(sorted(quals.get(pk, []))), int(workload.get(pk, 0)))
+            for pk, cert, dept, region in rows.values_list("pk", "cert_no", "department__code", "region_code")
+        ),
+        key=lambda o: o.cert,
+    )
+
+
+def _exclusions(ids: Mapping[str, int]) -> list[tuple[str, str]]:
+    """(officer, entity) pairs to avoid: declared conflicts (the entity or its legal representative) and the
+    team of the entity's last visit."""
+    key_of = {pk: key for key, pk in ids.items()}
+    pks = list(key_of)
+    out: set[tuple[str, str]] = set()
+    by_rep: dict[str, list[str]] = {}
+    for i in range(0, len(pks), 900):
+        chunk = pks[i : i + 900]
+        for pk, rep in Entity.objects.filter(pk__in=chunk).exclude(legal_rep="").values_list("pk", "legal_rep"):
+            by_rep.setdefault(rep, []).append(key_of[pk])
+        for cert, pk in InspectorConflict.objects.filter(entity_id__in=chunk).values_list(
+            "inspector__cert_no", "entity_id"
+        ):
+            out.add((cert, key_of[pk]))
+        last = (
+            Visit.objects.filter(entity_id__in=chunk).values("entity_id").annotate(last=Max("pk")).values_list("last")
+        )
+        for cert, pk in TeamMember.objects.filter(visit_id__in=last).values_list(
+            "inspector__cert_no", "visit__entity_id"
+        ):
+            out.add((cert, key_of[pk]))
+    if by_rep:
+        for cert, person in InspectorConflict.objects.exclude(person_name="").values_list(
+            "inspector__cert_no", "person_name"
+        ):
+            for key in by_rep.get(person, []):
+                out.add((cert, key))
+    return sorted(out)
+
+
+def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str] = ()) -> DrawResult:
+    """Seed, draw, match departments, staff; save everything, or nothing and a report of what cannot be staffed."""
+    if draw.status != DrawStatus.FROZEN:
+        raise DrawError(f"draw {draw.code} has already been made")
+    if draw.seed_method == SeedMethod.BEACON:
+        seed_block: dict[str, Any] = {
+            "method": "beacon",
+            "source": draw.beacon_source,
+            "public_value": public_value.strip(),
+        }
+    else:
+        seed_block = {"method": "commit_reveal", "commitments": list(draw.commitments), "secrets": list(secrets)}
+    batches = list(draw.batches.order_by("code").prefetch_related("items__category"))
+    rules = [rule_of(b) for b in batches]
+    cands = {b.code: load_candidates(draw, b) for b in batches}
+    seed = record.compute_seed(seed_block, draw.frozen_digest)
+    drawn: dict[str, list[Drawn]] = {r.code: draw_batch(r, cands[r.code], seed) for r in rules}
+    keys = {d.key for ds in drawn.values() for d in ds}
+    ids = _entity_ids(keys)
+    missing = sorted(keys - set(ids))
+    if missing:
+        raise DrawError(f"{len(missing)} drawn entities no longer exist (e.g. {missing[0]}); freeze again")
+    items = {i.code: i for b in batches for i in b.items.all()}
+    item_category = {code: i.category.code for code, i in items.items()}
+    resp = [
+        Resp(item, dept, region)
+        for item, dept, region in Responsibility.objects.filter(
+            item__code__in=items, department__active=True
+        ).values_list("item__code", "department__code", "region_code")
+    ]
+    covered = {r.item for r in resp}
+    for code, item in items.items():
+        if code not in covered:
+            resp += [Resp(code, d.code, d.region_code) for d in item.departments.filter(active=True)]
+    officers = _officers({r.department for r in resp})
+    exclusions = _exclusions(ids)
+    now = timezone.now()
+    rec, staffing, visits, drawn = record.build(
+        draw_code=draw.code,
+        frozen_at=draw.frozen_at.isoformat(),
+        drawn_at=now.isoformat(),
+        rules=rules,
+        candidate_files={b.code: b.candidates_file for b in batches},
+        candidates=cands,
+        candidate_digests={b.code: b.candidates_sha256 for b in batches},
+        seed_block=seed_block,
+        item_category=item_category,
+        responsibilities=resp,
+        officers=officers,
+        exclusions=exclusions,
+        prefer_region=draw.prefer_region,
+        drawn=drawn,
+    )
+    if not staffing.complete:
+        report = {
+            "at": now.isoformat(),
+            "visits": len(visits),
+            "unstaffed": len(staffing.infeasible),
+            "reasons": dict(sorted(staffing.infeasible.items())[:500]),
+        }
+        with transaction.atomic():
+            draw.last_attempt = report
+            draw.save(update_fields=["last_attempt"])
+            audit.record(
+                "update",
+                object_type="supervision.draw",
+                object_id=str(draw.pk),
+                object_repr=draw.code,
+                after=report,
+                reason="draw attempted; some visits cannot be staffed, nothing assigned",
+                actor=user,
+            )
+        return DrawResult(draw, len(visits), staffing.infeasible)
+    data = record.dumps(rec)
+    _save(draw, batches, rec, data, visits, drawn, cands, items, ids, staffing.teams, seed, now, user)
+    return DrawResult(draw, len(visits), {})
+
+
+def _save(
+    draw: Draw,
+    batches: Sequence[Batch],
+    rec: Mapping[str, Any],
+    data: bytes,
+    visits: Sequence[Any],
+    drawn: Mapping[str, Sequence[Drawn]],
+    cands: Mapping[str, Sequence[Candidate]],
+    items: Mapping[str, SpotCheckItem],
+    ids: Mapping[str, int],
+    teams: Mapping[str, Sequence[str]],
+    seed: str,
+    now: dt.datetime,
+    user: Any,
+) -> None:
+    from shijian.registry.models import Department
+
+    dept_pk = dict(Department.objects.values_list("code", "pk"))
+    insp_pk = dict(
+        Inspector.objects.filter(cert_no__in={c for t in teams.values() for c in t}).values_list("cert_no", "pk")
+    )
+    batch_pk = {b.code: b.pk for b in batches}
+    control = {(code, d.key): d.control for code, ds in drawn.items() for d in ds}
+    cand_items = {code: {c.key: c.items for c in cs} for code, cs in cands.items()}
+    with transaction.atomic():
+        (draw_dir(draw.code) / "record.json").write_bytes(data)
+        objs = Visit.objects.bulk_create(
+            [
+                Visit(
+                    draw=draw,
+                    entity_id=ids[v.key],
+                    entity_key=v.key,
+                    window_start=dt.date.fromisoformat(v.window[0]),
+                    window_end=dt.date.fromisoformat(v.window[1]),
+                )
+                for v in visits
+            ],
+            batch_size=2000,
+        )
+        if any(o.pk is None for o in objs):  # backends that do not return ids from bulk inserts
+            pk_of = dict(Visit.objects.filter(draw=draw).values_list("entity_key", "pk"))
+        else:
+            pk_of = {o.entity_key: o.pk for o in objs}
+        Visit.departments.through.objects.bulk_create(
+            [
+                Visit.departments.through(visit_id=pk_of[v.key], department_id=dept_pk[d])
+                for v in visits
+                for d in v.departments
+            ],
+            batch_size=5000,
+        )
+        TeamMember.objects.bulk_create(
+            [
+                TeamMember(visit_id=pk_of[v.key], inspector_id=insp_pk[c], position=n)
+                for v in visits
+                for n, c in enumerate(teams[v.key])
+            ],
+            batch_size=5000,
+        )
+        VisitItem.objects.bulk_create(
+            [
+                VisitItem(
+                    visit_id=pk_of[v.key],
+                    item_id=items[i].pk,
+                    batch_id=batch_pk[b],
+                    control=control[(b, v.key)],
+                )
+                for v in visits
+                for b in v.batches
+                for i in cand_items[b][v.key]
+            ],
+            batch_size=5000,
+        )
+        draw.status, draw.seed, draw.drawn_at = DrawStatus.DRAWN, seed, now
+        draw.record_sha256 = hashlib.sha256(data).hexdigest()
+        draw.last_attempt = {}
+        draw.save(update_fields=["status", "seed", "drawn_at", "record_sha256", "last_attempt"])
+        Batch.objects.filter(pk__in=batch_pk.values()).update(status=BatchStatus.DRAWN)
+        audit.record(
+            "update",
+            object_type="supervision.draw",
+            object_id=str(draw.pk),
+            object_repr=draw.code,
+            after={
+                "seed": seed,
+                "visits": len(visits),
+                "record_sha256": draw.record_sha256,
+                "inputs": rec["inputs"]["seed"],
+            },
+            reason="drawn and staffed",
+            actor=user,
+        )
+
+
+# -- results and publication -----------------------------------------------------------------------------------
+
+
+def workday_exceptions() -> dict[dt.date, bool]:
+    return dict(CalendarDay.objects.values_list("date", "workday"))
+
+
+def record_results(visit: Visit, results: Mapping[int, tuple[str, str]], checked_on: dt.date, user: Any) -> None:
+    """Record each item's result; when every item has one, the visit is checked and its publication due."""
+    if visit.status == VisitStatus.PUBLISHED:
+        raise DrawError("the results of this visit are published and can no longer be changed")
+    if checked_on > timezone.localdate():
+        raise DrawError("the check date is in the future")
+    if checked_on < visit.draw.frozen_at.date():
+        raise DrawError("the check date is before the draw")
+    now = timezone.now()
+    with transaction.atomic():
+        before = {c.pk: c.outcome for c in visit.checks.all()}
+        for check in visit.checks.select_for_update():
+            if check.pk in results:
+                outcome, note = results[check.pk]
+                if outcome and (outcome != check.outcome or note != check.note):
+                    check.outcome, check.note, check.recorded_by, check.recorded_at = outcome, note, user, now
+                    check.save(update_fields=["outcome", "note", "recorded_by", "recorded_at"])
+        complete = not visit.checks.filter(outcome="").exists()
+        visit.checked_on = checked_on
+        if complete:
+            visit.status = VisitStatus.DONE
+            visit.publish_by = calendar.add_working_days(checked_on, PUBLISH_WITHIN_WORKING_DAYS, workday_exceptions())
+        visit.save(update_fields=["checked_on", "status", "publish_by"])
+        audit.record(
+            "update",
+            object_type="supervision.visit",
+            object_id=str(visit.pk),
+            object_repr=str(visit),
+            before=before,
+            after={c.pk: c.outcome for c in visit.checks.all()},
+            reason="results recorded",
+            actor=user,
+        )
+
+
+def publish(visits: Iterable[Visit], user: Any) -> int:
+    now = timezone.now()
+    n = 0
+    with transaction.atomic():
+        for v in visits:
+            if v.status != VisitStatus.DONE:
+                continue
+            v.status, v.published_at = VisitStatus.PUBLISHED, now
+            v.save(update_fields=["status", "published_at"])
+            n += 1
+        if n:
+            audit.record(
+                "update",
+                object_type="supervision.visit",
+                object_repr=f"{n} visits",
+                reason="results published",
+                actor=user,
+            )
+    return n
