@@ -22,6 +22,8 @@ run_pytest() {
   [ "$rc" -eq 0 ] || status=1
 }
 
+bash scripts/ensure_browser.sh
+
 echo "=== lint (ruff) and types (mypy --strict) ==="
 "$BIN/ruff" check . || status=1
 "$BIN/ruff" format --check --quiet . || { echo "ruff format: run 'make format'" >&2; status=1; }

@@ -175,3 +175,46 @@ def _empty_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+def _audit_trigger_sql(create: bool) -> list[str]:
+    import importlib
+
+    from django.db import connection
+
+    m = importlib.import_module("shijian.core.migrations.0002_audit_append_only")
+    if connection.vendor == "postgresql":
+        return list(m.POSTGRES if create else m.POSTGRES_DROP)
+    return list(m.SQLITE if create else m.SQLITE_DROP)
+
+
+_TRIGGERS_LIFTED: list[bool] = []
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_restored(django_db_blocker: Any) -> None:
+    """After a transactional test lifted them for its flush, the append-only triggers come back."""
+    if _TRIGGERS_LIFTED:
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cur:
+            for sql in _audit_trigger_sql(create=False) + _audit_trigger_sql(create=True):
+                cur.execute(sql)
+        _TRIGGERS_LIFTED.clear()
+
+
+@pytest.fixture
+def _audit_triggers_lifted(transactional_db: Any) -> Any:
+    """Torn down before the flush, which must empty the audit table too (its triggers refuse DELETE)."""
+    yield
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        for sql in _audit_trigger_sql(create=False):
+            cur.execute(sql)
+    _TRIGGERS_LIFTED.append(True)
+
+
+@pytest.fixture
+def live_db(transactional_db: Any, _audit_triggers_lifted: Any) -> None:
+    """A committed database (for a live server in another thread); list it before ``world``."""

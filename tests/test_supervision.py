@@ -19,6 +19,15 @@ from shijian.supervision.models import Batch, Draw, Plan, TeamMember, Visit, Vis
 TODAY = dt.date(2026, 11, 25)
 
 
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """Service messages are translated; these tests read the English ones (the screens default to Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def more_entities(n: int, town: str = "440608004001") -> None:
     Entity.objects.bulk_create(
         [
@@ -218,7 +227,7 @@ def test_joint_batches_make_one_visit_per_entity_with_commit_reveal(world, plan,
 
     c = [commitment("first secret"), commitment("second secret")]
     draw = services.freeze([food, reg], world.users["samr"], "commit_reveal", commitments=c)
-    with pytest.raises(DrawError, match="secret 2 does not match"):
+    with pytest.raises(DrawError, match="official 2 does not match"):
         services.perform(draw, world.users["samr"], secrets=["first secret", "wrong"])
     refused = services.perform(draw, world.users["samr"], secrets=["first secret", "second secret"])
     assert len(refused.infeasible) == 7 and "qualified for REG" in next(iter(refused.infeasible.values()))
@@ -285,7 +294,7 @@ def test_an_inspector_records_results_and_the_publication_deadline_counts_workin
     csv_body = anon.get(reverse("public_results", args=["csv"])).content.decode("utf-8-sig")
     assert csv_body.splitlines()[0].startswith("draw,entity_code")
     public = anon.get(reverse("public_draw", args=[visit.draw.code])).content.decode()
-    assert visit.draw.seed in public and "发现问题已责令改正" in public or "ordered to correct" in public
+    assert (visit.draw.seed in public and "发现问题已责令改正" in public) or "ordered to correct" in public
     # published results are final
     r = inspector.post(url, {f"outcome-{check.pk}": "no_problem", "checked_on": "2026-09-24"})
     assert VisitItem.objects.get(pk=check.pk).outcome == "corrected"

@@ -511,6 +511,27 @@ def bench_web(
     out.print_json(json.dumps(report, ensure_ascii=False))
 
 
+@bench_app.command("draw")
+def bench_draw(
+    entities: Annotated[int, typer.Option(help="candidate entities (Foshan: 780,000)")] = 780_000,
+    work: Annotated[Path, typer.Option(help="working directory (SQLite database, draw files)")] = Path(
+        "var/bench/draw"
+    ),
+) -> None:
+    """A Foshan-scale 双随机 batch (~31k of 780k drawn, 2,000 officers, 20 departments) frozen, drawn, staffed."""
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["SHIJIAN_HOME"] = str(work.resolve())
+    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{(work / 'draw.sqlite3').resolve()}"
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from shijian.bench.draw import run
+
+    report = run(entities, console)
+    out.print_json(json.dumps(report, ensure_ascii=False))
+
+
 @bench_app.command("ingest")
 def bench_ingest(
     scale: Annotated[str, typer.Option(help="foshan (780k entities, 130M records), gaoming or a number")] = "foshan",

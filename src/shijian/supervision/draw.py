@@ -14,11 +14,13 @@ Integers only: ratios are percentages with at most two decimals, held as basis p
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 FORMAT = "shijian-draw/1"
 CLASSES = ("A", "B", "C", "D")
@@ -57,15 +59,11 @@ def quota(n: int, bp: int) -> int:
 # -- candidates ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, order=True)
-class Candidate:
+class Candidate(NamedTuple):
     key: str  # USCC, or "ID" + internal id for an entity without one
     risk_class: str  # A (low) .. D (high)
     region: str  # 12-digit village code
     items: tuple[str, ...]  # codes of the batch's items that apply to the entity, sorted
-
-    def line(self) -> str:
-        return f"{self.key},{self.risk_class},{self.region},{'|'.join(self.items)}\n"
 
 
 def candidates_bytes(cands: Sequence[Candidate]) -> bytes:
@@ -73,16 +71,31 @@ def candidates_bytes(cands: Sequence[Candidate]) -> bytes:
     keys = [c.key for c in cands]
     if keys != sorted(keys) or len(set(keys)) != len(keys):
         raise DrawError("candidates must be sorted by key and unique")
-    return "".join(c.line() for c in cands).encode()
+    joined: dict[tuple[str, ...], str] = {}
+    parts = []
+    for k, cls, region, items in cands:
+        its = joined.get(items)
+        if its is None:
+            its = joined[items] = "|".join(items)
+        parts.append(f"{k},{cls},{region},{its}\n")
+    return "".join(parts).encode()
 
 
 def parse_candidates(data: bytes) -> list[Candidate]:
     out = []
-    for n, line in enumerate(data.decode().splitlines(), start=1):
+    item_sets: dict[str, tuple[str, ...]] = {}  # few distinct item lists: share the tuples
+    classes = set(CLASSES)
+    lines = data.decode().split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for n, line in enumerate(lines, start=1):
         parts = line.split(",")
-        if len(parts) != 4 or parts[1] not in CLASSES:
+        if len(parts) != 4 or parts[1] not in classes:
             raise DrawError(f"candidate line {n} is not key,class,region,items: {line!r}")
-        out.append(Candidate(parts[0], parts[1], parts[2], tuple(p for p in parts[3].split("|") if p)))
+        items = item_sets.get(parts[3])
+        if items is None:
+            items = item_sets[parts[3]] = tuple(p for p in parts[3].split("|") if p)
+        out.append(Candidate(parts[0], parts[1], parts[2], items))
     return out
 
 
@@ -144,8 +157,7 @@ class BatchRule:
             raise DrawError(f"batch {self.code}: the count is negative")
 
 
-@dataclass(frozen=True, order=True)
-class Drawn:
+class Drawn(NamedTuple):
     key: str
     risk_class: str
     control: bool  # part of the purely random, equal-probability sample
@@ -185,24 +197,23 @@ def quotas(rule: BatchRule, cands: Sequence[Candidate]) -> tuple[dict[str, int],
 def draw_batch(rule: BatchRule, cands: Sequence[Candidate], seed: str) -> list[Drawn]:
     """The entities a batch draws, sorted by key.
 
-    Stratified: first a purely random sample of R candidates over all classes (the control, equal probability
-    for every candidate); then each class is filled up to its quota q_s in rank order. A class holds
-    max(q_s, controls in it) drawn entities.
+    Stratified: the control is the R candidates of lowest rank over all classes (an equal-probability sample);
+    class s draws its max(q_s, controls in s) candidates of lowest rank, which include its controls.
     """
     rule.validate()
     if rule.mode == RANDOM:
         n = rule.count if rule.count is not None else quota(len(cands), percent_bp(rule.ratio or "0"))
         return sorted(Drawn(c.key, c.risk_class, True) for c in _first(cands, min(n, len(cands)), seed, rule.code))
     q, random_n = quotas(rule, cands)
-    control = {c.key for c in _first(cands, random_n, seed, rule.code + "#control")}
-    out = [Drawn(c.key, c.risk_class, True) for c in cands if c.key in control]
-    rest: dict[str, list[Candidate]] = {cls: [] for cls in CLASSES}
-    for c in cands:
-        if c.key not in control:
-            rest[c.risk_class].append(c)
+    ranked = _ranked(cands, seed, rule.code)
+    control = {t[1] for t in heapq.nsmallest(random_n, ranked)} if random_n > 0 else set()
+    by_class: dict[str, list[tuple[bytes, str, int]]] = {cls: [] for cls in CLASSES}
+    for t in ranked:
+        by_class[cands[t[2]].risk_class].append(t)
+    out: list[Drawn] = []
     for cls in CLASSES:
-        taken = sum(1 for d in out if d.risk_class == cls)
-        out.extend(Drawn(c.key, cls, False) for c in _first(rest[cls], q[cls] - taken, seed, rule.code))
+        n = max(q[cls], sum(1 for t in by_class[cls] if t[1] in control)) if control else q[cls]
+        out.extend(Drawn(t[1], cls, t[1] in control) for t in heapq.nsmallest(n, by_class[cls]) if n > 0)
     return sorted(out)
 
 
@@ -318,8 +329,9 @@ class _Pools:
         self.workload = {o.cert: o.workload for o in officers}
         self.of: dict[str, Officer] = {o.cert: o for o in officers}
         self.groups: dict[tuple[str, ...], dict[int, list[str]]] = {}
+        self.groups_of = {o.cert: self._groups_of(o) for o in officers}
         for o in sorted(officers, key=lambda o: o.cert):
-            for g in self._groups_of(o):
+            for g in self.groups_of[o.cert]:
                 self.groups.setdefault(g, {}).setdefault(o.workload, []).append(o.cert)
 
     @staticmethod
@@ -330,14 +342,13 @@ class _Pools:
         return gs
 
     def bump(self, cert: str) -> None:
-        o, w = self.of[cert], self.workload[cert]
-        for g in self._groups_of(o):
+        w = self.workload[cert]
+        for g in self.groups_of[cert]:
             levels = self.groups[g]
             levels[w].remove(cert)
             if not levels[w]:
                 del levels[w]
-            lst = levels.setdefault(w + 1, [])
-            lst.insert(_bisect(lst, cert), cert)
+            bisect.insort(levels.setdefault(w + 1, []), cert)
         self.workload[cert] = w + 1
 
     def tied(self, groups: Sequence[tuple[str, ...]], excluded: set[str]) -> list[str]:
@@ -348,17 +359,6 @@ class _Pools:
             if tied:
                 return tied
         return []
-
-
-def _bisect(lst: list[str], x: str) -> int:
-    lo, hi = 0, len(lst)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if lst[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _prefixes(region: str) -> list[str]:

@@ -83,7 +83,8 @@ def run(
     if drawn is None:
         drawn = {r.code: draw_batch(r, candidates[r.code], seed) for r in rules}
     drawn = dict(drawn)
-    by_key = {code: {c.key: c for c in cands} for code, cands in candidates.items()}
+    wanted = {code: {d.key for d in ds} for code, ds in drawn.items()}
+    by_key = {code: {c.key: c for c in cands if c.key in wanted[code]} for code, cands in candidates.items()}
     visits = build_visits(drawn, {r.code: r for r in rules}, by_key, item_category, responsibilities)
     return drawn, visits, staff(visits, officers, exclusions, seed, prefer_region)
 
@@ -161,7 +162,7 @@ def build(
 
 
 def dumps(record: Mapping[str, Any]) -> bytes:
-    return json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def verify(record: Mapping[str, Any], read_file: Callable[[str], bytes]) -> list[str]:

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shijian.core import audit
 from shijian.core.codes.tables import industry_matches
@@ -32,6 +33,7 @@ from shijian.supervision.draw import (
     Drawn,
     Officer,
     candidates_bytes,
+    commitment,
     draw_batch,
     frozen_digest,
     parse_candidates,
@@ -92,7 +94,7 @@ def candidates_for(batch: Batch) -> list[Candidate]:
     """Active entities in the batch's scope to which at least one of its items applies (and is still due)."""
     items = list(batch.items.order_by("code"))
     if not items:
-        raise DrawError(f"batch {batch.code} names no spot-check items")
+        raise DrawError(_("Batch %(code)s names no spot-check items.") % {"code": batch.code})
     qs = Entity.objects.exclude(status__in=CLOSED_STATUSES)
     regions = batch.scope_regions or [batch.plan.region_code]
     region_q = Q(pk__in=[])
@@ -156,8 +158,18 @@ def _check_caps(batch: Batch, rule: BatchRule, cands: Sequence[Candidate]) -> No
     for item in batch.items.all():
         if item.kind == "general" and item.ratio_cap is not None and n * 100 > item.ratio_cap * len(cands):
             raise DrawError(
-                f"{item.code} is a general item capped at {item.ratio_cap}% of eligible entities; "
-                f"batch {batch.code} would draw {n} of {len(cands)} ({n / len(cands):.1%})"
+                _(
+                    "%(item)s is a general item capped at %(cap)s%% of eligible entities; "
+                    "batch %(batch)s would draw %(n)d of %(total)d (%(share).1f%%)."
+                )
+                % {
+                    "item": item.code,
+                    "cap": item.ratio_cap.normalize(),
+                    "batch": batch.code,
+                    "n": n,
+                    "total": len(cands),
+                    "share": 100 * n / len(cands),
+                }
             )
 
 
@@ -174,27 +186,30 @@ def freeze(
 ) -> Draw:
     """Fix the candidate lists of batches drawn together and publish their digests; the seed comes later."""
     if not batches:
-        raise DrawError("choose at least one batch")
+        raise DrawError(_("Choose at least one batch."))
     plan = batches[0].plan
     for b in batches:
         if b.plan_id != plan.pk:
-            raise DrawError("batches drawn together must belong to one plan")
+            raise DrawError(_("Batches drawn together must belong to one plan."))
         if b.status != BatchStatus.DRAFT:
-            raise DrawError(f"batch {b.code} is already frozen")
+            raise DrawError(_("Batch %(code)s is already frozen.") % {"code": b.code})
     rules = [rule_of(b) for b in batches]
     for r in rules:
         r.validate()
     if windows_overlap(r.window for r in rules) is None:
-        raise DrawError("batches drawn together must share a window (their windows do not overlap)")
+        raise DrawError(_("Batches drawn together must share a window (their windows do not overlap)."))
     if seed_method == SeedMethod.COMMIT_REVEAL:
         commitments = [c.strip().lower() for c in commitments]
         if len(commitments) < 2 or any(
             len(c) != 64 or any(ch not in "0123456789abcdef" for ch in c) for c in commitments
         ):
-            raise DrawError("commit-then-reveal needs at least two commitments, each a SHA-256 in hex (64 characters)")
+            raise DrawError(
+                _("Commit-then-reveal needs at least two commitments, each a SHA-256 in hex (64 characters).")
+            )
     elif seed_method == SeedMethod.BEACON:
+        commitments = []
         if not beacon_source.strip():
-            raise DrawError("say which public value, announced after the freeze, will seed the draw")
+            raise DrawError(_("Say which public value, announced after the freeze, will seed the draw."))
     else:
         raise DrawError(f"unknown seed method {seed_method!r}")
     now = timezone.now()
@@ -258,7 +273,9 @@ class DrawResult:
 def load_candidates(draw: Draw, batch: Batch) -> list[Candidate]:
     data = (draw_dir(draw.code) / batch.candidates_file).read_bytes()
     if sha256_hex(data) != batch.candidates_sha256:
-        raise DrawError(f"the candidate list of batch {batch.code} has changed since it was frozen")
+        raise DrawError(
+            _("The candidate list of batch %(code)s has changed since it was frozen.") % {"code": batch.code}
+        )
     return parse_candidates(data)
 
 
@@ -332,8 +349,10 @@ def _exclusions(ids: Mapping[str, int]) -> list[tuple[str, str]]:
 def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str] = ()) -> DrawResult:
     """Seed, draw, match departments, staff; save everything, or nothing and a report of what cannot be staffed."""
     if draw.status != DrawStatus.FROZEN:
-        raise DrawError(f"draw {draw.code} has already been made")
+        raise DrawError(_("Draw %(code)s has already been made.") % {"code": draw.code})
     if draw.seed_method == SeedMethod.BEACON:
+        if not public_value.strip():
+            raise DrawError(_("Enter the public value as announced."))
         seed_block: dict[str, Any] = {
             "method": "beacon",
             "source": draw.beacon_source,
@@ -341,6 +360,9 @@ def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str
         }
     else:
         seed_block = {"method": "commit_reveal", "commitments": list(draw.commitments), "secrets": list(secrets)}
+        for n, (c, secret) in enumerate(zip(draw.commitments, secrets, strict=False), start=1):
+            if commitment(secret) != c:
+                raise DrawError(_("The secret of official %(n)d does not match the commitment.") % {"n": n})
     batches = list(draw.batches.order_by("code").prefetch_related("items__category"))
     rules = [rule_of(b) for b in batches]
     cands = {b.code: load_candidates(draw, b) for b in batches}
@@ -350,7 +372,10 @@ def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str
     ids = _entity_ids(keys)
     missing = sorted(keys - set(ids))
     if missing:
-        raise DrawError(f"{len(missing)} drawn entities no longer exist (e.g. {missing[0]}); freeze again")
+        raise DrawError(
+            _("%(n)d drawn entities no longer exist (e.g. %(key)s); freeze again.")
+            % {"n": len(missing), "key": missing[0]}
+        )
     items = {i.code: i for b in batches for i in b.items.all()}
     item_category = {code: i.category.code for code, i in items.items()}
     resp = [
@@ -433,52 +458,42 @@ def _save(
     cand_items = {code: {c.key: c.items for c in cs} for code, cs in cands.items()}
     with transaction.atomic():
         (draw_dir(draw.code) / "record.json").write_bytes(data)
-        objs = Visit.objects.bulk_create(
+        # Plain multi-row inserts: at 30k visits the ORM's per-object bulk_create costs ten times more.
+        _insert(
+            Visit,
+            ["draw_id", "entity_id", "entity_key", "window_start", "window_end", "status"],
             [
-                Visit(
-                    draw=draw,
-                    entity_id=ids[v.key],
-                    entity_key=v.key,
-                    window_start=dt.date.fromisoformat(v.window[0]),
-                    window_end=dt.date.fromisoformat(v.window[1]),
+                (
+                    draw.pk,
+                    ids[v.key],
+                    v.key,
+                    dt.date.fromisoformat(v.window[0]),
+                    dt.date.fromisoformat(v.window[1]),
+                    "assigned",
                 )
                 for v in visits
             ],
-            batch_size=2000,
         )
-        if any(o.pk is None for o in objs):  # backends that do not return ids from bulk inserts
-            pk_of = dict(Visit.objects.filter(draw=draw).values_list("entity_key", "pk"))
-        else:
-            pk_of = {o.entity_key: o.pk for o in objs}
-        Visit.departments.through.objects.bulk_create(
-            [
-                Visit.departments.through(visit_id=pk_of[v.key], department_id=dept_pk[d])
-                for v in visits
-                for d in v.departments
-            ],
-            batch_size=5000,
+        pk_of = dict(Visit.objects.filter(draw=draw).values_list("entity_key", "pk"))
+        _insert(
+            Visit.departments.through,
+            ["visit_id", "department_id"],
+            [(pk_of[v.key], dept_pk[d]) for v in visits for d in v.departments],
         )
-        TeamMember.objects.bulk_create(
-            [
-                TeamMember(visit_id=pk_of[v.key], inspector_id=insp_pk[c], position=n)
-                for v in visits
-                for n, c in enumerate(teams[v.key])
-            ],
-            batch_size=5000,
+        _insert(
+            TeamMember,
+            ["visit_id", "inspector_id", "position"],
+            [(pk_of[v.key], insp_pk[c], n) for v in visits for n, c in enumerate(teams[v.key])],
         )
-        VisitItem.objects.bulk_create(
+        _insert(
+            VisitItem,
+            ["visit_id", "item_id", "batch_id", "control", "outcome", "note"],
             [
-                VisitItem(
-                    visit_id=pk_of[v.key],
-                    item_id=items[i].pk,
-                    batch_id=batch_pk[b],
-                    control=control[(b, v.key)],
-                )
+                (pk_of[v.key], items[i].pk, batch_pk[b], control[(b, v.key)], "", "")
                 for v in visits
                 for b in v.batches
                 for i in cand_items[b][v.key]
             ],
-            batch_size=5000,
         )
         draw.status, draw.seed, draw.drawn_at = DrawStatus.DRAWN, seed, now
         draw.record_sha256 = hashlib.sha256(data).hexdigest()
@@ -501,6 +516,20 @@ def _save(
         )
 
 
+def _insert(model: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], chunk: int = 500) -> None:
+    """INSERT rows into the model's table, many rows per statement (column names are the model's own)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), chunk):
+            part = rows[i : i + chunk]
+            cur.execute(
+                f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([one] * len(part)),
+                [v for row in part for v in row],
+            )
+
+
 # -- results and publication -----------------------------------------------------------------------------------
 
 
@@ -511,11 +540,11 @@ def workday_exceptions() -> dict[dt.date, bool]:
 def record_results(visit: Visit, results: Mapping[int, tuple[str, str]], checked_on: dt.date, user: Any) -> None:
     """Record each item's result; when every item has one, the visit is checked and its publication due."""
     if visit.status == VisitStatus.PUBLISHED:
-        raise DrawError("the results of this visit are published and can no longer be changed")
+        raise DrawError(_("The results of this visit are published and can no longer be changed."))
     if checked_on > timezone.localdate():
-        raise DrawError("the check date is in the future")
+        raise DrawError(_("The check date is in the future."))
     if checked_on < visit.draw.frozen_at.date():
-        raise DrawError("the check date is before the draw")
+        raise DrawError(_("The check date is before the draw."))
     now = timezone.now()
     with transaction.atomic():
         before = {c.pk: c.outcome for c in visit.checks.all()}

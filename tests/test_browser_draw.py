@@ -1,0 +1,140 @@
+"""A browser walks an official through a plan and a draw, an inspector through a result, and the public page.
+
+Playwright drives Debian's Chromium headless (``make test`` installs it when missing; without it the test skips
+with the reason). Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+CHROMIUM = os.environ.get("SHIJIAN_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("SHIJIAN_TEST_ARTIFACTS", "test-artifacts"))
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (make test installs Debian's chromium as root)"
+)
+
+
+@pytest.fixture
+def browser_page(monkeypatch: Any) -> Any:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.errors = errors  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+def login(page: Any, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_an_official_draws_an_inspector_records_and_the_public_sees_it(
+    live_db: None, world: Any, live_server: Any, browser_page: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.HOME = tmp_path
+    world.inspectors["samr"].user = world.users["inspector"]
+    world.inspectors["samr"].save()
+    page, base = browser_page, live_server.url
+
+    # an official of the district bureau creates a plan
+    login(page, base, "samr")
+    page.goto(f"{base}/supervision/plans/")
+    page.click("a[href$='/supervision/plans/add/']")
+    page.fill("input[name=code]", "GM2026")
+    page.fill("input[name=name]", "高明区2026年度双随机抽查计划")
+    page.fill("input[name=year]", "2026")
+    page.select_option("select[name=department]", str(world.depts["samr"].pk))
+    page.fill("input[name=region_code]", "440608")
+    page.click("form.edit button[type=submit]")
+    page.wait_for_selector("a[href*='/batches/add/']")
+
+    # a batch: the catering item, purely random, two entities, in Hecheng
+    page.click("a[href*='/batches/add/']")
+    page.fill("input[name=code]", "GM2026-01")
+    page.fill("input[name=name]", "餐饮服务专项抽查")
+    page.select_option("select[name=department]", str(world.depts["samr"].pk))
+    page.select_option("select[name=items]", [str(world.items["food"].pk)])
+    page.select_option("select[name=mode]", "random")
+    page.fill("input[name=count]", "1")
+    page.fill("input[name=window_start]", "2026-03-01")
+    page.fill("input[name=window_end]", "2026-12-31")
+    page.fill("input[name=regions]", "440608004")
+    page.click("form.edit button[type=submit]")
+    page.wait_for_selector("#freeze-form")
+    page.screenshot(path=str(ARTIFACTS / "draw-1-plan.png"), full_page=True)
+
+    # freeze the candidates, then enter the public value and draw
+    page.check("#freeze-form input[name=batches]")
+    page.select_option("#freeze-form select[name=seed_method]", "beacon")
+    page.fill("#freeze-form input[name=beacon_source]", "上证综指 2026-03-02 收盘价")
+    page.click("#freeze-form button[type=submit]")
+    page.wait_for_selector("#seed-form")
+    page.fill("#seed-form input[name=public_value]", "3312.45")
+    page.click("#seed-form button[type=submit]")
+    page.wait_for_selector("table.list a[href*='/supervision/visits/']")
+    page.screenshot(path=str(ARTIFACTS / "draw-2-drawn.png"), full_page=True)
+    assert "佛山市荷城餐饮有限公司" in page.content()
+
+    # the inspector on the team records the result
+    login(page, base, "inspector")
+    page.goto(f"{base}/supervision/tasks/")
+    page.click("a[href*='/supervision/visits/']")
+    page.wait_for_selector("#results-form")
+    page.select_option("#results-form select[name^=outcome-]", "corrected")
+    page.fill("#results-form input[name^=note-]", "后厨卫生不达标，已责令改正")
+    page.click("#results-form button[type=submit]")
+    page.wait_for_selector("#visit-status")
+    page.screenshot(path=str(ARTIFACTS / "draw-3-result.png"), full_page=True)
+    from shijian.supervision.models import Visit
+
+    assert Visit.objects.get().status == "done"
+
+    # the official publishes; the public page shows it, with no login
+    login(page, base, "samr")
+    page.goto(f"{base}/supervision/publication/")
+    page.click("form button.primary")
+    page.wait_for_selector("#due-count")
+    page.context.clear_cookies()
+    page.goto(f"{base}/public/")
+    page.click("a[href*='/public/draws/GM2026-D01/']")
+    page.wait_for_selector("#public-results")
+    page.screenshot(path=str(ARTIFACTS / "draw-4-public.png"), full_page=True)
+    body = page.inner_text("#public-results")
+    assert "佛山市荷城餐饮有限公司" in body and "发现问题已责令改正" in body
+    assert "张三丰" not in page.content()  # the legal representative is never published
+    assert page.errors == []  # type: ignore[attr-defined]
