@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest lock messages clean
+.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw lock messages clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-web: install
 ## bench-ingest: 130M departmental records through ingest and build (generates ~27 GB once; ~30 min here)
 bench-ingest: install
 	$(BIN)/shijian bench ingest --scale foshan
+
+## bench-draw: a Foshan-scale 双随机 batch (780k candidates, ~31k visits, 2,000 officers) frozen, drawn, staffed
+bench-draw: install
+	$(BIN)/shijian bench draw
 
 ## lock: re-pin every dependency from pyproject.toml into requirements/lock.txt
 lock:

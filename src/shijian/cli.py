@@ -394,6 +394,56 @@ def calendar_import(
     out.print(f"{len(rows)} calendar days imported")
 
 
+def _demo_draw() -> None:
+    """A first 双随机 plan of the demo district, frozen and drawn, so that every screen has something to show."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shijian.accounts.models import User
+    from shijian.registry.models import Department, SpotCheckItem
+    from shijian.supervision import services
+    from shijian.supervision.draw import DrawError
+    from shijian.supervision.models import Batch, Plan
+
+    dept = Department.objects.filter(code="440608-SAMR").first()
+    user = User.objects.filter(username="samr").first()
+    items = SpotCheckItem.objects.filter(code__in=["FOOD-02", "SPEQ-01"])
+    if Plan.objects.exists() or dept is None or user is None or not items.exists():
+        return
+    year = timezone.localdate().year
+    plan = Plan.objects.create(
+        code=f"GM{year}",
+        name=f"高明区{year}年度双随机联合抽查计划",
+        year=year,
+        level="district",
+        department=dept,
+        region_code="440608",
+        created_by=user,
+    )
+    batch = Batch.objects.create(
+        plan=plan,
+        code=f"GM{year}-01",
+        name="餐饮服务与特种设备联合抽查",
+        department=dept,
+        mode="stratified",
+        ratios={"A": "3", "B": "5", "C": "30", "D": "80"},
+        window_start=dt.date(year, 1, 1),
+        window_end=dt.date(year, 12, 31),
+    )
+    batch.items.set(items)
+    try:
+        draw = services.freeze([batch], user, "beacon", beacon_source="演示：冻结后公布的公开数值")
+        result = services.perform(draw, user, public_value="demo-2026")
+    except DrawError as exc:
+        console.print(f"demo draw skipped: {exc}")
+        return
+    console.print(
+        f"demo draw {draw.code}: {result.visits:,} joint visits"
+        + (f", {len(result.infeasible)} could not be staffed" if result.infeasible else ", all staffed")
+    )
+
+
 def _ensure_demo_users() -> None:
     from shijian.accounts.models import User
     from shijian.registry.models import Department
@@ -489,6 +539,7 @@ def demo(
             build_report = run_build(store, update)
         console.print(f"built {build_report.synced:,} entity files in {build_report.total_seconds:.0f} s")
     _ensure_demo_users()
+    _demo_draw()
     console.print(f"demo ready in {time.perf_counter() - t0:.1f} s")
     console.print(f"\n  open http://{host}:{port}/  and log in as one of:")
     for username, role, region, _d in DEMO_USERS:

@@ -135,6 +135,7 @@ class Entity(models.Model):
         max_length=1,
         choices=RiskClass.choices,
         default=RiskClass.B,
+        db_default=RiskClass.B,  # raw bulk loads leave it out; and SQLite adds the column without a table rebuild
         help_text=_("A (low) to D (high); every entity is B until the risk model classifies it"),
     )
     source = models.CharField(_("source"), max_length=40, blank=True)
