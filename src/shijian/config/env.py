@@ -70,6 +70,6 @@ def database_from_url(url: str, base_dir: Path) -> dict[str, object]:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "127.0.0.1",
             "PORT": str(parsed.port or 5432),
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": env_int("SHIJIAN_DB_CONN_MAX_AGE", 60),
         }
     raise ConfigError(f"SHIJIAN_DATABASE_URL={url!r}: scheme must be sqlite:// or postgres://")
