@@ -31,6 +31,8 @@ draw_app = typer.Typer(help="双随机 draws: verify a published record.", no_ar
 calendar_app = typer.Typer(
     help="The working-day calendar (public holidays, make-up working days).", no_args_is_help=True
 )
+hazards_app = typer.Typer(help="The problem and hazard library: scheduled jobs.", no_args_is_help=True)
+app.add_typer(hazards_app, name="hazards")
 app.add_typer(draw_app, name="draw")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(audit_app, name="audit")
@@ -374,6 +376,40 @@ def draw_verify(
     for p in problems[:200]:
         out.print(f"  {p}")
     raise typer.Exit(1)
+
+
+@hazards_app.command("escalate")
+def hazards_escalate(
+    today: Annotated[
+        str | None, typer.Option(help="the date to judge deadlines by (YYYY-MM-DD; default today)")
+    ] = None,
+) -> None:
+    """Escalate overdue entries to enforcement (立案) and notify their departments. Run it daily (cron)."""
+    import datetime as dt
+
+    django_setup()
+    from shijian.hazards.services import escalate_overdue
+
+    try:
+        day = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        fail(f"--today must be YYYY-MM-DD, not {today!r}")
+    n = escalate_overdue(day)
+    out.print(f"{n} overdue entries escalated")
+
+
+@hazards_app.command("remind")
+def hazards_remind(
+    lake: Annotated[Path | None, typer.Option(help="lake directory (default: $SHIJIAN_LAKE)")] = None,
+) -> None:
+    """Rebuild the compliance reminders (annual reports due, licences expiring) from the lake. Run after builds."""
+    django_setup()
+    from django.conf import settings
+
+    from shijian.hazards.services import refresh_reminders
+
+    counts = refresh_reminders(lake or Path(settings.SHIJIAN_LAKE))
+    out.print(", ".join(f"{k}: {v:,}" for k, v in counts.items()))
 
 
 @calendar_app.command("import")

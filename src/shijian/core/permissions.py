@@ -55,6 +55,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("visit", "change"): frozenset({INSPECTOR}),
     ("publication", "view"): frozenset({LEADER, DEPT, AUDITOR}),
     ("publication", "change"): frozenset({LEADER, DEPT}),
+    ("hazard", "view"): frozenset({LEADER, DEPT, INSPECTOR, ADMIN, AUDITOR}),
+    ("hazard", "add"): frozenset({LEADER, DEPT, INSPECTOR}),
+    ("hazard", "change"): frozenset({LEADER, DEPT, INSPECTOR}),
+    ("hazard", "export"): frozenset({LEADER, DEPT, AUDITOR}),
+    ("reminder", "view"): frozenset({LEADER, DEPT, INSPECTOR, ADMIN}),
+    ("reminder", "export"): frozenset({LEADER, DEPT, ADMIN}),
     ("audit", "view"): frozenset({AUDITOR}),
     ("audit", "export"): frozenset({AUDITOR}),
 }

@@ -78,6 +78,7 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
             "ratio",
             "count",
             "exclude_drawn_this_year",
+            "raise_hazard_entities",
             "exclude_new_days",
             "exclude_reason",
             "window_start",

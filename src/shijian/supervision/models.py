@@ -71,6 +71,11 @@ class Batch(models.Model):
     ratio = models.DecimalField(_("ratio (%)"), max_digits=5, decimal_places=2, null=True, blank=True)
     count = models.PositiveIntegerField(_("number to draw"), null=True, blank=True)
     exclude_drawn_this_year = models.BooleanField(_("exclude entities drawn for the same item this year"), default=True)
+    raise_hazard_entities = models.BooleanField(
+        _("raise the class of entities with open hazards"),
+        default=True,
+        help_text=_("An open hazard (隐患) raises the entity one class; a repeat offender (利剑高悬) is drawn as D"),
+    )
     exclude_new_days = models.PositiveIntegerField(
         _("exclude entities established within (days)"), null=True, blank=True
     )

@@ -26,6 +26,7 @@ from shijian.registry.models import Entity, EntityStatus, Inspector, InspectorCo
 from shijian.registry.scope import entity_region_q
 from shijian.supervision import calendar, record
 from shijian.supervision.draw import (
+    CLASSES,
     RANDOM,
     BatchRule,
     Candidate,
@@ -122,6 +123,11 @@ def candidates_for(batch: Batch) -> list[Candidate]:
             )
         )
     excluded = set(batch.exclude_keys or [])
+    raises: dict[int, int] = {}
+    if batch.raise_hazard_entities:
+        from shijian.hazards.services import class_raises
+
+        raises = class_raises()
     applies: dict[tuple[str, str], tuple[str, ...]] = {}
     out = []
     rows = qs.values_list("pk", "uscc", "entity_type", "industry_code", "region_code", "risk_class")
@@ -141,7 +147,10 @@ def candidates_for(batch: Batch) -> list[Candidate]:
         if done:
             its = tuple(i for i in its if (pk, i) not in done)
         if its:
-            out.append(Candidate(key, risk or "B", region, its))
+            cls = risk or "B"
+            if raises and pk in raises:
+                cls = CLASSES[min(3, CLASSES.index(cls) + raises[pk])]
+            out.append(Candidate(key, cls, region, its))
     out.sort(key=lambda c: c.key)
     return out
 

@@ -20,7 +20,7 @@ from shijian.core.permissions import allowed
 from shijian.supervision import scope, services
 from shijian.supervision.draw import DrawError
 from shijian.supervision.forms import OUTCOME_CHOICES, AttachmentForm, BatchForm, FreezeForm, PlanForm, SeedForm
-from shijian.supervision.models import Attachment, Batch, Plan, SeedMethod, Visit, VisitStatus
+from shijian.supervision.models import FINDING_OUTCOMES, Attachment, Batch, Plan, SeedMethod, Visit, VisitStatus
 from shijian.web.pagination import BoundedPaginator
 
 
@@ -257,6 +257,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_record": can_record,
             "outcomes": OUTCOME_CHOICES,
             "upload": AttachmentForm(),
+            "findings": FINDING_OUTCOMES,
+            "can_open_hazard": allowed(request.user, "hazard", "add"),
             "today": timezone.localdate().isoformat(),
         },
     )

@@ -16,6 +16,8 @@ NAV: list[tuple[str, str, Any]] = [
     ("plan", "plan_list", _("Spot-check plans")),
     ("visit", "task_list", _("Inspections")),
     ("publication", "publication", _("Publication")),
+    ("hazard", "hazard_list", _("Problems and hazards")),
+    ("reminder", "reminder_list", _("Reminders")),
     ("linkage", "review_list", _("Linkage review")),
     ("audit", "audit_list", _("Audit log")),
 ]

@@ -17,4 +17,5 @@ urlpatterns: list[Any] = [
     path("", include("shijian.registry.urls")),
     path("", include("shijian.lake.urls")),
     path("", include("shijian.supervision.urls")),
+    path("", include("shijian.hazards.urls")),
 ]
