@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw lock messages clean
+.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards lock messages clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench-ingest: install
 ## bench-draw: a Foshan-scale 双随机 batch (780k candidates, ~31k visits, 2,000 officers) frozen, drawn, staffed
 bench-draw: install
 	$(BIN)/shijian bench draw
+
+## bench-hazards: the hazard library's list and dashboards with 500k entries (reuses the bench-draw world)
+bench-hazards: install
+	$(BIN)/shijian bench hazards
 
 ## lock: re-pin every dependency from pyproject.toml into requirements/lock.txt
 lock:

@@ -174,7 +174,7 @@ def test_the_overdue_job_escalates_once_and_notifies(world):
 
 def test_dashboard_counts_are_single_queries(world, django_assert_num_queries):
     a = move(world, entry(world, deadline=dt.date(2026, 5, 5)), *PATHS[workflow.CLOSED])
-    Transition.objects.filter(hazard=a, new_state="closed").update(at=NOW + dt.timedelta(days=6))
+    Transition.objects.filter(hazard=a, new_state="closed").update(at=NOW + dt.timedelta(days=6), days_open=6.0)
     entry(world, deadline=dt.date(2026, 5, 5))  # open and overdue on the 8th
     entry(world, dept="yanghe", entity="yanghe", user="yanghe", deadline=dt.date(2026, 6, 1))
     with django_assert_num_queries(3):

@@ -576,6 +576,12 @@ def demo(
         console.print(f"built {build_report.synced:,} entity files in {build_report.total_seconds:.0f} s")
     _ensure_demo_users()
     _demo_draw()
+    from shijian.hazards.models import Reminder
+    from shijian.hazards.services import refresh_reminders
+
+    if not Reminder.objects.exists():
+        counts = refresh_reminders(Path(settings.SHIJIAN_LAKE))
+        console.print("compliance reminders: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     console.print(f"demo ready in {time.perf_counter() - t0:.1f} s")
     console.print(f"\n  open http://{host}:{port}/  and log in as one of:")
     for username, role, region, _d in DEMO_USERS:
@@ -616,6 +622,29 @@ def bench_draw(
     from shijian.bench.draw import run
 
     report = run(entities, console)
+    out.print_json(json.dumps(report, ensure_ascii=False))
+
+
+@bench_app.command("hazards")
+def bench_hazards(
+    entries: Annotated[int, typer.Option(help="entries in the library")] = 500_000,
+    requests: Annotated[int, typer.Option(help="requests per list page")] = 200,
+    work: Annotated[Path, typer.Option(help="working directory (the bench draw world is reused)")] = Path(
+        "var/bench/draw"
+    ),
+) -> None:
+    """The hazard library's list pages (p50/p95 per filter) and dashboards with 500k entries, in SQLite."""
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["SHIJIAN_HOME"] = str(work.resolve())
+    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{(work / 'draw.sqlite3').resolve()}"
+    os.environ.setdefault("SHIJIAN_HTTPS", "0")
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from shijian.bench.hazards import run
+
+    report = run(entries, requests, console)
     out.print_json(json.dumps(report, ensure_ascii=False))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -60,6 +62,9 @@ class Hazard(models.Model):
     )
     deadline = models.DateField(_("deadline"))
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.REGISTERED)
+    # state in registered/assigned/rectifying: the entity owes a rectification (overdue = pending and past the
+    # deadline); kept by save() so that the overdue list is one indexed range, newest first
+    pending = models.BooleanField(default=True, editable=False)
     repeat = models.BooleanField(
         _("repeat"), default=False, help_text=_("the entity had another entry in the year before")
     )
@@ -82,13 +87,20 @@ class Hazard(models.Model):
             models.Index(fields=["town_code", "state", "-opened_at"], name="hazard_town_idx"),
             models.Index(fields=["district_code", "state", "-opened_at"], name="hazard_district_idx"),
             models.Index(fields=["grade", "state", "-opened_at"], name="hazard_grade_idx"),
-            models.Index(fields=["state", "deadline"], name="hazard_deadline_idx"),
+            models.Index(fields=["pending", "-opened_at", "-id"], name="hazard_pending_idx"),
+            models.Index(fields=["pending", "deadline"], name="hazard_deadline_idx"),
             models.Index(fields=["entity", "opened_at"], name="hazard_entity_idx"),
             models.Index(fields=["-opened_at", "-id"], name="hazard_recent_idx"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pending = self.state in workflow.OVERDUE_CAN_ESCALATE
+        if kwargs.get("update_fields") is not None and "state" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "pending"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("hazard_detail", args=[self.pk])
@@ -112,6 +124,7 @@ class Transition(models.Model):
     reason = models.CharField(_("reason"), max_length=300)
     evidence = models.TextField(_("evidence"), blank=True)
     opened_at = models.DateTimeField(_("entry opened at"))  # copied, so durations need no join
+    days_open = models.FloatField(_("days since the entry opened"))  # at - opened_at: time to rectify is one AVG
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
     town_code = models.CharField(max_length=9)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -140,6 +140,7 @@ def _row(
         reason=reason[:300],
         evidence=evidence,
         opened_at=h.opened_at,
+        days_open=(at - h.opened_at).total_seconds() / 86400,
         department_id=h.department_id,
         town_code=h.town_code,
     )
@@ -200,7 +201,7 @@ def escalate_overdue(today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     now = timezone.now()
     n = 0
-    overdue = Hazard.objects.filter(state__in=workflow.OVERDUE_CAN_ESCALATE, deadline__lt=today).order_by("pk")
+    overdue = Hazard.objects.filter(overdue_q(today)).order_by("pk")
     for pk in overdue.values_list("pk", flat=True).iterator(chunk_size=2000):
         with transaction.atomic():
             h = Hazard.objects.select_for_update().get(pk=pk)
@@ -230,7 +231,7 @@ def escalate_overdue(today: dt.date | None = None) -> int:
 
 
 def overdue_q(today: dt.date) -> Q:
-    return Q(state__in=workflow.OVERDUE_CAN_ESCALATE, deadline__lt=today)
+    return Q(pending=True, deadline__lt=today)
 
 
 @dataclass(frozen=True)
@@ -254,22 +255,14 @@ def dashboard(group: str, hazards: Any, transitions: Any, today: dt.date) -> lis
         .annotate(n=Count("id"), overdue=Count("id", filter=overdue_q(today)))
     )
     closed_rows = (
-        transitions.filter(new_state=workflow.CLOSED)
-        .values(field)
-        .annotate(n=Count("id"), mean=Avg(F("at") - F("opened_at")))
+        transitions.filter(new_state=workflow.CLOSED).values(field).annotate(n=Count("id"), mean=Avg("days_open"))
     )
     escalated_rows = transitions.filter(new_state=workflow.ESCALATED, system=True).values(field).annotate(n=Count("id"))
     keys: dict[str, dict[str, Any]] = {}
     for r in open_rows:
         keys.setdefault(str(r[field]), {})["open"] = (r["n"], r["overdue"])
     for r in closed_rows:
-        mean = r["mean"]
-        days = (
-            mean.total_seconds() / 86400
-            if isinstance(mean, dt.timedelta)
-            else (float(mean) / 86400e6 if mean else None)
-        )
-        keys.setdefault(str(r[field]), {})["closed"] = (r["n"], days)
+        keys.setdefault(str(r[field]), {})["closed"] = (r["n"], r["mean"])
     for r in escalated_rows:
         keys.setdefault(str(r[field]), {})["esc"] = r["n"]
     out = []
