@@ -333,7 +333,7 @@ def test_screens(world):
     assert "后厨卫生不达标" not in c.get(reverse("hazard_list") + "?grade=major").content.decode()
     assert c.get(reverse("hazard_list") + "?overdue=1").status_code == 200
     detail = c.get(reverse("hazard_detail", args=[h.pk])).content.decode()
-    assert 'id="history"' in detail and "registered" in detail
+    assert 'id="history"' in detail and "已登记" in detail  # state labels, in Chinese by default
     xlsx = c.get(reverse("hazard_export"))
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     r = c.post(

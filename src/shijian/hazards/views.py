@@ -163,7 +163,10 @@ def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "hazards/hazard_detail.html",
         {
             "h": h,
-            "transitions": h.transitions.select_related("actor").order_by("at", "id"),
+            "transitions": [
+                (t, labels.get(t.old_state, ""), labels.get(t.new_state, t.new_state))
+                for t in h.transitions.select_related("actor").order_by("at", "id")
+            ],
             "form": form,
             "can_change": allowed(request.user, "hazard", "change") and bool(workflow.allowed_next(h.state)),
             "overdue": h.state in workflow.OVERDUE_CAN_ESCALATE and h.deadline < timezone.localdate(),
