@@ -1,0 +1,190 @@
+"""The models: an elastic-net logistic regression (glmnet-style, the City of Chicago's choice) and gradient
+boosting (LightGBM), both calibrated. Features arrive as a pyarrow table; numeric columns and categorical ones are
+named by the caller. Deterministic: fixed seeds, one thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+
+@dataclass
+class Encoder:
+    """Numeric columns (median-imputed, plus missing flags, standardised for the logistic model) and one-hot
+    categories (levels seen in training; rare levels pooled)."""
+
+    numeric: Sequence[str]
+    categorical: Sequence[str]
+    min_level: int = 20
+    medians: dict[str, float] = field(default_factory=dict)
+    means: dict[str, float] = field(default_factory=dict)
+    stds: dict[str, float] = field(default_factory=dict)
+    levels: dict[str, list[str]] = field(default_factory=dict)
+    with_missing: list[str] = field(default_factory=list)
+
+    def fit(self, t: pa.Table) -> Encoder:
+        for c in self.numeric:
+            x = _num(t, c)
+            ok = ~np.isnan(x)
+            self.medians[c] = float(np.median(x[ok])) if ok.any() else 0.0
+            filled = np.where(ok, x, self.medians[c])
+            self.means[c], self.stds[c] = float(filled.mean()), float(filled.std() or 1.0)
+            if not ok.all():
+                self.with_missing.append(c)
+        for c in self.categorical:
+            values, counts = np.unique(np.asarray(t[c].to_pylist(), dtype=object).astype(str), return_counts=True)
+            self.levels[c] = sorted(str(v) for v, n in zip(values, counts, strict=True) if n >= self.min_level)
+        return self
+
+    def names(self) -> list[str]:
+        out = list(self.numeric) + [f"{c}_missing" for c in self.with_missing]
+        for c in self.categorical:
+            out += [f"{c}={lv}" for lv in self.levels[c]]
+        return out
+
+    def transform(self, t: pa.Table, standardise: bool) -> np.ndarray:
+        cols = []
+        for c in self.numeric:
+            x = _num(t, c)
+            x = np.where(np.isnan(x), self.medians[c], x)
+            cols.append((x - self.means[c]) / self.stds[c] if standardise else x)
+        for c in self.with_missing:
+            cols.append(np.isnan(_num(t, c)).astype(float))
+        for c in self.categorical:
+            v = np.asarray(t[c].to_pylist(), dtype=object).astype(str)
+            cols += [(v == lv).astype(float) for lv in self.levels[c]]
+        return np.column_stack(cols) if cols else np.zeros((t.num_rows, 0))
+
+    def raw(self, t: pa.Table) -> np.ndarray:
+        """For the tree model: numeric as they are (NaN kept), categories as integer codes (-1 unseen)."""
+        cols = [_num(t, c) for c in self.numeric]
+        for c in self.categorical:
+            v = np.asarray(t[c].to_pylist(), dtype=object).astype(str)
+            index = {lv: i for i, lv in enumerate(self.levels[c])}
+            cols.append(np.array([index.get(x, -1) for x in v], dtype=float))
+        return np.column_stack(cols)
+
+
+def _num(t: pa.Table, c: str) -> np.ndarray:
+    return np.asarray(t[c].cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+
+
+class Platt:
+    """Logistic calibration of a score on held-out data (monotone: the ranking is unchanged)."""
+
+    def __init__(self) -> None:
+        self.a, self.b = 1.0, 0.0
+
+    def fit(self, score: np.ndarray, y: np.ndarray) -> Platt:
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=1e6, max_iter=1000).fit(score.reshape(-1, 1), y)
+        self.a, self.b = float(lr.coef_[0][0]), float(lr.intercept_[0])
+        return self
+
+    def __call__(self, score: np.ndarray) -> np.ndarray:
+        return np.asarray(1 / (1 + np.exp(-(self.a * score + self.b))))
+
+
+@dataclass
+class Model:
+    kind: str
+    encoder: Encoder
+    estimator: Any
+    calibration: Platt
+    params: dict[str, Any]
+
+    def raw_score(self, t: pa.Table) -> np.ndarray:
+        if self.kind == "logistic":
+            return np.asarray(self.estimator.decision_function(self.encoder.transform(t, standardise=True)))
+        return np.asarray(self.estimator.predict(self.encoder.raw(t), raw_score=True))
+
+    def predict(self, t: pa.Table) -> np.ndarray:
+        return self.calibration(self.raw_score(t))
+
+
+GBM_PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.03,
+    "num_leaves": 15,
+    "min_data_in_leaf": 40,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "num_threads": 1,
+    "seed": 7,
+    "deterministic": True,
+    "verbose": -1,
+}
+
+
+def _split_for_calibration(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows are in time order: the last fifth calibrates (and stops the trees); the rest trains."""
+    cut = int(n * 0.8)
+    idx = np.arange(n)
+    return idx[:cut], idx[cut:]
+
+
+def fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categorical: Sequence[str]) -> Model:
+    """Fit ``kind`` ("logistic" or "gbm") on rows in time order; calibrate on the latest fifth."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # scikit-learn 1.8 renames the elastic-net arguments
+        return _fit(kind, t, y, numeric, categorical)
+
+
+def _fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categorical: Sequence[str]) -> Model:
+    enc = Encoder(numeric, categorical).fit(t)
+    tr, cal = _split_for_calibration(t.num_rows)
+    if kind == "logistic":
+        from sklearn.linear_model import LogisticRegressionCV
+
+        est = LogisticRegressionCV(
+            Cs=8,
+            penalty="elasticnet",
+            l1_ratios=[0.5],
+            solver="saga",
+            max_iter=3000,
+            cv=4,
+            scoring="roc_auc",
+            random_state=7,
+        )
+        X = enc.transform(t, standardise=True)
+        est.fit(X[tr], y[tr])
+        m = Model(kind, enc, est, Platt(), {"C": float(est.C_[0]), "l1_ratio": 0.5})
+        m.calibration.fit(m.raw_score(t.take(cal)), y[cal])
+        # refit on all rows with the chosen penalty
+        from sklearn.linear_model import LogisticRegression
+
+        m.estimator = LogisticRegression(
+            C=float(est.C_[0]), penalty="elasticnet", l1_ratio=0.5, solver="saga", max_iter=3000
+        ).fit(X, y)
+        return m
+    if kind == "gbm":
+        import lightgbm as lgb
+
+        X = enc.raw(t)
+        cat_idx = list(range(len(numeric), len(numeric) + len(categorical)))
+        dtrain = lgb.Dataset(X[tr], y[tr], categorical_feature=cat_idx, free_raw_data=False)
+        dval = lgb.Dataset(X[cal], y[cal], categorical_feature=cat_idx, reference=dtrain)
+        booster = lgb.train(
+            GBM_PARAMS,
+            dtrain,
+            num_boost_round=600,
+            valid_sets=[dval],
+            callbacks=[lgb.early_stopping(50, verbose=False)],
+        )
+        rounds = booster.best_iteration or 600
+        m = Model(kind, enc, booster, Platt(), {**GBM_PARAMS, "rounds": rounds})
+        m.calibration.fit(m.raw_score(t.take(cal)), y[cal])
+        full = lgb.Dataset(X, y, categorical_feature=cat_idx)
+        m.estimator = lgb.train(GBM_PARAMS, full, num_boost_round=rounds)
+        return m
+    raise ValueError(f"unknown model kind {kind!r}")

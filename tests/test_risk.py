@@ -1,0 +1,83 @@
+"""Risk evaluation: the metrics on known cases, and an honest temporal backtest on the real Chicago data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from shijian.risk import backtest, metrics
+
+SHARED = Path(os.environ.get("SHIJIAN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def test_auc_agrees_with_scikit_learn_including_ties():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    s = np.round(rng.normal(size=500) + y * 0.5, 1)  # many ties
+    assert metrics.auc(y, s) == pytest.approx(roc_auc_score(y, s))
+
+
+def test_at_budget_against_random():
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    perfect = metrics.at_budget(y, np.arange(10)[::-1], budget=2)
+    assert (perfect.precision, perfect.recall, perfect.base_rate) == (1.0, 1.0, 0.2)
+    assert perfect.law_abiding_per_100 == 0 and perfect.law_abiding_per_100_random == 80
+    assert perfect.spared_per_100 == pytest.approx(80)
+    worst = metrics.at_budget(y, np.arange(10), budget=2)
+    assert worst.spared_per_100 == pytest.approx(-20)
+
+
+def test_schedule_moves_violations_earlier_at_the_same_capacity():
+    days = [dt.date(2014, 7, 1) + dt.timedelta(days=i) for i in range(10)]
+    y = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1])  # the violations were found last
+    perfect = metrics.schedule(days, y, y.astype(float))
+    assert perfect.days_earlier == pytest.approx(8.0)  # days 9 and 10 become days 1 and 2
+    assert (perfect.first_half_actual, perfect.first_half_model) == (0.0, 1.0)
+    same = metrics.schedule(days, y, -np.arange(10, dtype=float))  # the actual order
+    assert same.days_earlier == 0.0
+
+
+def test_folds_are_consecutive_and_end_with_the_last_month():
+    fs = backtest.folds(dt.date(2014, 8, 31), 3, 2)
+    assert [(f.start, f.end) for f in fs] == [
+        (dt.date(2014, 3, 1), dt.date(2014, 5, 1)),
+        (dt.date(2014, 5, 1), dt.date(2014, 7, 1)),
+        (dt.date(2014, 7, 1), dt.date(2014, 9, 1)),
+    ]
+
+
+@pytest.mark.skipif(not (SHARED / "chicago_food_inspections").is_dir(), reason=f"real data not found at {SHARED}")
+def test_chicago_backtest_beats_past_violations_without_looking_ahead():
+    from shijian.risk import chicago
+
+    t = chicago.load(SHARED / "chicago_food_inspections")
+    assert t.num_rows == 24518 and max(t["date"].to_pylist()) == dt.date(2014, 8, 29)
+
+    def past(te):
+        return np.asarray(te["pastCritical"].to_numpy(zero_copy_only=False)) * 2 + np.asarray(
+            te["pastSerious"].to_numpy(zero_copy_only=False)
+        )
+
+    report = backtest.run(
+        t,
+        label="criticalFound",
+        date="date",
+        numeric=chicago.NUMERIC,
+        categorical=chicago.CATEGORICAL,
+        baseline=past,
+        n_folds=2,
+        months=2,
+        kinds=("gbm",),
+    )
+    assert [f["period"] for f in report["folds"]] == [["2014-05-01", "2014-06-30"], ["2014-07-01", "2014-08-31"]]
+    for f in report["folds"]:
+        assert f["train_rows"] + f["test_rows"] <= t.num_rows
+        gbm, base = f["models"]["gbm"], f["models"]["past_violations"]
+        assert gbm["auc"] > base["auc"] and gbm["auc"] > 0.6
+        assert gbm["schedule"]["days_earlier"] > base["schedule"]["days_earlier"] > 0
+        assert gbm["at_budget"]["spared_per_100"] > 0
