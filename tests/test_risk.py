@@ -81,3 +81,24 @@ def test_chicago_backtest_beats_past_violations_without_looking_ahead():
         assert gbm["auc"] > base["auc"] and gbm["auc"] > 0.6
         assert gbm["schedule"]["days_earlier"] > base["schedule"]["days_earlier"] > 0
         assert gbm["at_budget"]["spared_per_100"] > 0
+
+
+@pytest.mark.skipif(not (SHARED / "ccf2020_enterprise_risk").is_dir(), reason=f"real data not found at {SHARED}")
+def test_ccf_cross_validation_adds_to_mere_presence_in_the_side_tables():
+    from shijian.risk import ccf
+
+    t = ccf.load(SHARED / "ccf2020_enterprise_risk")
+    assert t.num_rows == 10_000 and sum(t["label"].to_pylist()) == 676
+    report = backtest.cross_validate(
+        t,
+        label="label",
+        numeric=ccf.NUMERIC,
+        categorical=[],
+        feature_sets={"presence": (ccf.PRESENCE, [])},
+        k=3,
+        kinds=("gbm",),
+    )
+    gbm, presence = report["models"]["gbm"], report["models"]["presence_logistic"]
+    assert presence["auc"] > 0.6  # being present in a side table is itself predictive
+    assert gbm["auc"] > presence["auc"] + 0.03
+    assert gbm["at_budget"]["spared_per_100"] > presence["at_budget"]["spared_per_100"]

@@ -436,6 +436,34 @@ def risk_backtest(
     kinds = [k.strip() for k in models.split(",") if k.strip()]
     if not set(kinds) <= {"logistic", "gbm"}:
         fail(f"--models: logistic and/or gbm, not {models!r}")
+    if dataset == "ccf":
+        from shijian.risk import ccf
+
+        try:
+            table = ccf.load(shared / "ccf2020_enterprise_risk")
+        except FileNotFoundError as exc:
+            fail(str(exc))
+        t0 = time.perf_counter()
+        report = backtest.cross_validate(
+            table,
+            label="label",
+            numeric=ccf.NUMERIC,
+            categorical=[],
+            feature_sets={"presence": (ccf.PRESENCE, [])},
+            budget_share=budget if budget < 0.5 else 0.1,
+            kinds=kinds,
+        )
+        report["seconds"] = round(time.perf_counter() - t0, 1)
+        if out_file is not None:
+            out_file.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+        summary = {
+            k: {"auc": v["auc"], "spared_per_100": round(v["at_budget"]["spared_per_100"], 2)}
+            for k, v in report["models"].items()
+        }
+        out.print_json(
+            json.dumps({"dataset": "ccf", "budget": report["budget"], "models": summary, "seconds": report["seconds"]})
+        )
+        return
     if dataset == "chicago":
         from shijian.risk import chicago
 

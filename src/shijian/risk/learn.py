@@ -1,6 +1,6 @@
-"""The models: an elastic-net logistic regression (glmnet-style, the City of Chicago's choice) and gradient
-boosting (LightGBM), both calibrated. Features arrive as a pyarrow table; numeric columns and categorical ones are
-named by the caller. Deterministic: fixed seeds, one thread.
+"""The models: a penalised logistic regression (glmnet-style: ridge, the penalty chosen by cross-validation; the
+City of Chicago used glmnet) and gradient boosting (LightGBM), both calibrated. Features arrive as a pyarrow
+table; the caller names the numeric and the categorical columns. Deterministic: fixed seeds, one thread.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pyarrow as pa
 
 @dataclass
 class Encoder:
-    """Numeric columns (median-imputed, plus missing flags, standardised for the logistic model) and one-hot
-    categories (levels seen in training; rare levels pooled)."""
+    """Numeric columns (median-imputed, plus missing flags; for the logistic model log-scaled and standardised)
+    and one-hot categories (levels seen in training; rare levels pooled)."""
 
     numeric: Sequence[str]
     categorical: Sequence[str]
@@ -32,7 +32,7 @@ class Encoder:
             x = _num(t, c)
             ok = ~np.isnan(x)
             self.medians[c] = float(np.median(x[ok])) if ok.any() else 0.0
-            filled = np.where(ok, x, self.medians[c])
+            filled = _slog(np.where(ok, x, self.medians[c]))
             self.means[c], self.stds[c] = float(filled.mean()), float(filled.std() or 1.0)
             if not ok.all():
                 self.with_missing.append(c)
@@ -52,7 +52,7 @@ class Encoder:
         for c in self.numeric:
             x = _num(t, c)
             x = np.where(np.isnan(x), self.medians[c], x)
-            cols.append((x - self.means[c]) / self.stds[c] if standardise else x)
+            cols.append((_slog(x) - self.means[c]) / self.stds[c] if standardise else x)
         for c in self.with_missing:
             cols.append(np.isnan(_num(t, c)).astype(float))
         for c in self.categorical:
@@ -68,6 +68,11 @@ class Encoder:
             index = {lv: i for i, lv in enumerate(self.levels[c])}
             cols.append(np.array([index.get(x, -1) for x in v], dtype=float))
         return np.column_stack(cols)
+
+
+def _slog(x: np.ndarray) -> np.ndarray:
+    """sign(x)·log(1 + |x|): counts and amounts with long tails, on a scale a linear model can use."""
+    return np.asarray(np.sign(x) * np.log1p(np.abs(x)))
 
 
 def _num(t: pa.Table, c: str) -> np.ndarray:
@@ -144,28 +149,17 @@ def _fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categori
     enc = Encoder(numeric, categorical).fit(t)
     tr, cal = _split_for_calibration(t.num_rows)
     if kind == "logistic":
-        from sklearn.linear_model import LogisticRegressionCV
+        from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
-        est = LogisticRegressionCV(
-            Cs=8,
-            penalty="elasticnet",
-            l1_ratios=[0.5],
-            solver="saga",
-            max_iter=3000,
-            cv=4,
-            scoring="roc_auc",
-            random_state=7,
-        )
         X = enc.transform(t, standardise=True)
+        # ridge (glmnet with alpha = 0), the penalty chosen by 4-fold CV on AUC; lbfgs converges in seconds where
+        # the elastic net's saga solver took minutes on long-tailed features
+        est = LogisticRegressionCV(Cs=8, cv=4, scoring="roc_auc", max_iter=2000, random_state=7)
         est.fit(X[tr], y[tr])
-        m = Model(kind, enc, est, Platt(), {"C": float(est.C_[0]), "l1_ratio": 0.5})
+        c = float(np.atleast_1d(est.C_)[0])
+        m = Model(kind, enc, est, Platt(), {"C": c, "penalty": "l2"})
         m.calibration.fit(m.raw_score(t.take(cal)), y[cal])
-        # refit on all rows with the chosen penalty
-        from sklearn.linear_model import LogisticRegression
-
-        m.estimator = LogisticRegression(
-            C=float(est.C_[0]), penalty="elasticnet", l1_ratio=0.5, solver="saga", max_iter=3000
-        ).fit(X, y)
+        m.estimator = LogisticRegression(C=c, max_iter=2000).fit(X, y)  # refit on all rows, same penalty
         return m
     if kind == "gbm":
         import lightgbm as lgb

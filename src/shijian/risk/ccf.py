@@ -1,0 +1,92 @@
+"""The CCF BDCI 2020 enterprise-risk data (../shared/data/ccf2020_enterprise_risk) as one feature row per labelled
+enterprise (10,000; label 1 = illegal fund-raising risk).
+
+The base registration table is not shared, so features come from the side tables: annual reports, tax records,
+news sentiment and legal/other records, aggregated per enterprise. Being present in a side table is itself
+predictive of the label, so presence is an explicit feature and a presence-only model is reported as a baseline:
+whatever the full model adds beyond it is what the contents of the records are worth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+PRESENCE = ["in_annual", "in_tax", "in_news", "in_other"]
+NUMERIC = [
+    *PRESENCE,
+    "annual_reports",
+    "annual_last_year",
+    "annual_employees",
+    "annual_website",
+    "annual_foreign_invest",
+    "annual_stock_transfer",
+    "annual_state_mean",
+    "tax_records",
+    "tax_categories",
+    "tax_amount",
+    "tax_amount_max",
+    "tax_rate_mean",
+    "news",
+    "news_negative",
+    "news_positive",
+    "news_negative_share",
+    "legal_judgments",
+    "brands",
+    "patents",
+]
+
+
+def load(folder: Path) -> pa.Table:
+    files = {n: folder / f"{n}.csv" for n in ("labels", "annual_report_info", "tax_info", "news_info", "other_info")}
+    missing = [str(p) for p in files.values() if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"CCF data missing: {', '.join(missing)}")
+    f = {k: str(v) for k, v in files.items()}
+    con = duckdb.connect()
+    sql = f"""
+    WITH lab AS (SELECT id, CAST(label AS INTEGER) = 1 AS label FROM read_csv('{f["labels"]}', header = true)),
+    ann AS (
+        SELECT id, count(*) AS annual_reports, max(ANCHEYEAR) AS annual_last_year, avg(EMPNUM) AS annual_employees,
+               avg(CASE WHEN WEBSITSIGN = 1 THEN 1 ELSE 0 END) AS annual_website,
+               avg(CASE WHEN FORINVESTSIGN = 1 THEN 1 ELSE 0 END) AS annual_foreign_invest,
+               avg(CASE WHEN STOCKTRANSIGN = 1 THEN 1 ELSE 0 END) AS annual_stock_transfer,
+               avg(STATE) AS annual_state_mean
+        FROM read_csv('{f["annual_report_info"]}', header = true) GROUP BY id
+    ),
+    tax AS (
+        SELECT id, count(*) AS tax_records, count(DISTINCT TAX_CATEGORIES) AS tax_categories,
+               sum(TAX_AMOUNT) AS tax_amount, max(TAX_AMOUNT) AS tax_amount_max, avg(TAX_RATE) AS tax_rate_mean
+        FROM read_csv('{f["tax_info"]}', header = true) GROUP BY id
+    ),
+    news AS (
+        SELECT id, count(*) AS news, count(*) FILTER (WHERE positive_negtive = '消极') AS news_negative,
+               count(*) FILTER (WHERE positive_negtive = '积极') AS news_positive
+        FROM read_csv('{f["news_info"]}', header = true) GROUP BY id
+    ),
+    oth AS (
+        SELECT id, sum(legal_judgment_num) AS legal_judgments, sum(brand_num) AS brands, sum(patent_num) AS patents
+        FROM read_csv('{f["other_info"]}', header = true) GROUP BY id
+    )
+    SELECT lab.id, lab.label,
+           (ann.id IS NOT NULL)::DOUBLE AS in_annual, (tax.id IS NOT NULL)::DOUBLE AS in_tax,
+           (news.id IS NOT NULL)::DOUBLE AS in_news, (oth.id IS NOT NULL)::DOUBLE AS in_other,
+           annual_reports::DOUBLE AS annual_reports, annual_last_year::DOUBLE AS annual_last_year,
+           annual_employees::DOUBLE AS annual_employees, annual_website::DOUBLE AS annual_website,
+           annual_foreign_invest::DOUBLE AS annual_foreign_invest,
+           annual_stock_transfer::DOUBLE AS annual_stock_transfer,
+           annual_state_mean::DOUBLE AS annual_state_mean,
+           tax_records::DOUBLE AS tax_records, tax_categories::DOUBLE AS tax_categories,
+           tax_amount::DOUBLE AS tax_amount, tax_amount_max::DOUBLE AS tax_amount_max,
+           tax_rate_mean::DOUBLE AS tax_rate_mean,
+           coalesce(news, 0)::DOUBLE AS news, coalesce(news_negative, 0)::DOUBLE AS news_negative,
+           coalesce(news_positive, 0)::DOUBLE AS news_positive,
+           CASE WHEN news > 0 THEN news_negative / news END::DOUBLE AS news_negative_share,
+           legal_judgments::DOUBLE AS legal_judgments, brands::DOUBLE AS brands, patents::DOUBLE AS patents
+    FROM lab
+    LEFT JOIN ann USING (id) LEFT JOIN tax USING (id) LEFT JOIN news USING (id) LEFT JOIN oth USING (id)
+    ORDER BY lab.id
+    """
+    return con.sql(sql).to_arrow_table()
