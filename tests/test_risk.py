@@ -102,3 +102,61 @@ def test_ccf_cross_validation_adds_to_mere_presence_in_the_side_tables():
     assert presence["auc"] > 0.6  # being present in a side table is itself predictive
     assert gbm["auc"] > presence["auc"] + 0.03
     assert gbm["at_budget"]["spared_per_100"] > presence["at_budget"]["spared_per_100"]
+
+
+def test_screening_keeps_the_strong_and_says_why_it_drops_the_rest():
+    import pyarrow as pa
+
+    from shijian.risk import screening
+
+    rng = np.random.default_rng(5)
+    n = 6000
+    strong = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(strong * 1.5 - 2)))).astype(int)
+    drift = np.concatenate([rng.normal(size=n // 2), rng.normal(loc=3, size=n // 2)]) + strong  # shifts over time
+    t = pa.table(
+        {
+            "strong": strong,
+            "copy": strong * 2 + 0.01 * rng.normal(size=n),
+            "noise": rng.normal(size=n),
+            "drift": drift,
+            "kind": rng.choice(["a", "b", "c"], size=n),
+        }
+    )
+    decisions, kept = screening.screen(t, y, ["strong", "copy", "noise", "drift"], ["kind"], keep=12)
+    why = {d.factor: d.reason for d in decisions}
+    assert len(kept) == 1
+    first = next(iter(kept))
+    assert first in ("strong", "copy")
+    other = "copy" if first == "strong" else "strong"
+    assert why[other].startswith(f"collinear with {first}")
+    assert why["noise"].startswith("weak") and why["kind"].startswith("weak")
+    assert why["drift"].startswith("unstable")
+    b = kept[first]
+    rates = [e / t for e, t in zip(b.events[:-1], b.totals[:-1], strict=True)]
+    assert rates == sorted(rates)  # monotone after merging
+    assert b.iv > 0.3
+
+
+def test_the_scorecard_points_add_up_to_its_score():
+    import pyarrow as pa
+
+    from shijian.risk import learn
+
+    rng = np.random.default_rng(9)
+    n = 4000
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(x1 - 0.8 * x2 - 1.5)))).astype(int)
+    t = pa.table({"x1": x1, "x2": x2})
+    m = learn.fit("scorecard", t, y, ["x1", "x2"], [])
+    pts = m.points()
+    base = pts[0][2]
+    table = {(f, label): p for f, label, p in pts[1:]}
+    row = t.slice(0, 1)
+    total = base + sum(table[(c, b.labels[int(b.assign(row[c].to_pylist())[0])])] for c, b in m.bins.items())
+    factor = learn.PDO / np.log(2)
+    assert total == pytest.approx(learn.BASE + factor * m.raw_score(row)[0], abs=len(m.bins) + 1)  # rounding per band
+    why = m.explain(row)[0]
+    assert {name for name, _ in why} <= {"x1", "x2"}
+    probs = m.predict(t)
+    assert probs.min() > 0 and probs.max() < 1

@@ -425,7 +425,7 @@ def risk_backtest(
     folds: Annotated[int, typer.Option(help="consecutive evaluation periods")] = 6,
     months: Annotated[int, typer.Option(help="months per evaluation period")] = 2,
     budget: Annotated[float, typer.Option(help="share of a period's inspections the budget allows")] = 0.5,
-    models: Annotated[str, typer.Option(help="comma-separated: logistic, gbm")] = "logistic,gbm",
+    models: Annotated[str, typer.Option(help="comma-separated: scorecard, logistic, gbm")] = "scorecard,logistic,gbm",
     out_file: Annotated[Path | None, typer.Option("--out", help="write the full report (JSON) here")] = None,
 ) -> None:
     """Temporal backtest: train before each period, evaluate on it, against random and past-violation baselines."""
@@ -434,8 +434,8 @@ def risk_backtest(
     from shijian.risk import backtest
 
     kinds = [k.strip() for k in models.split(",") if k.strip()]
-    if not set(kinds) <= {"logistic", "gbm"}:
-        fail(f"--models: logistic and/or gbm, not {models!r}")
+    if not set(kinds) <= {"scorecard", "logistic", "gbm"}:
+        fail(f"--models: scorecard, logistic and/or gbm, not {models!r}")
     if dataset == "ccf":
         from shijian.risk import ccf
 
@@ -506,6 +506,50 @@ def risk_backtest(
             {"dataset": dataset, "folds": len(report["folds"]), "mean": report["mean"], "seconds": report["seconds"]}
         )
     )
+
+
+@risk_app.command("screen")
+def risk_screen(
+    dataset: Annotated[str, typer.Option(help="chicago, ccf, or a CSV/Parquet table")] = "chicago",
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    label: Annotated[str, typer.Option(help="label column (table files)")] = "label",
+    date: Annotated[str, typer.Option(help="date column (table files)")] = "date",
+    keep: Annotated[int, typer.Option(help="factors to keep at most")] = 12,
+) -> None:
+    """Factor screening: information value, stability and collinearity; which factors are kept and why not."""
+    import numpy as np
+    import pyarrow as pa
+
+    from shijian.risk import screening
+
+    if dataset in ("chicago", "ccf"):
+        from shijian.risk import ccf, chicago
+
+        try:
+            if dataset == "chicago":
+                table = chicago.load(shared / "chicago_food_inspections")
+                label, numeric, categorical = "criticalFound", chicago.NUMERIC, chicago.CATEGORICAL
+            else:
+                table = ccf.load(shared / "ccf2020_enterprise_risk")
+                label, numeric, categorical = "label", ccf.NUMERIC, []
+        except FileNotFoundError as exc:
+            fail(str(exc))
+    else:
+        from shijian.risk import tables
+
+        try:
+            table, numeric, categorical = tables.read(Path(dataset), label=label, date=date)
+        except (OSError, ValueError) as exc:
+            fail(str(exc))
+    y = np.asarray(table[label].cast(pa.int8()).to_numpy(zero_copy_only=False), dtype=int)
+    decisions, kept = screening.screen(table, y, numeric, categorical, keep=keep)
+    from rich.table import Table
+
+    view = Table("factor", "IV", "PSI", "decision")
+    for d in decisions:
+        view.add_row(d.factor, f"{d.iv:.3f}", f"{d.psi:.3f}", ("[green]" if d.kept else "[dim]") + d.reason)
+    out.print(view)
+    out.print(f"{len(kept)} kept of {len(decisions)}")
 
 
 @calendar_app.command("import")

@@ -96,6 +96,10 @@ class Platt:
         return np.asarray(1 / (1 + np.exp(-(self.a * score + self.b))))
 
 
+PDO = 20.0  # scorecard points that double the odds of a finding
+BASE = 500.0  # scorecard points at even odds
+
+
 @dataclass
 class Model:
     kind: str
@@ -103,11 +107,45 @@ class Model:
     estimator: Any
     calibration: Platt
     params: dict[str, Any]
+    bins: dict[str, Any] = field(default_factory=dict)  # scorecard: factor -> screening.Bins
+    decisions: list[Any] = field(default_factory=list)  # scorecard: screening decisions (kept and dropped, why)
+
+    def _woe(self, t: pa.Table) -> np.ndarray:
+        return np.column_stack([b.transform(t[c].to_pylist()) for c, b in self.bins.items()])
 
     def raw_score(self, t: pa.Table) -> np.ndarray:
         if self.kind == "logistic":
             return np.asarray(self.estimator.decision_function(self.encoder.transform(t, standardise=True)))
+        if self.kind == "scorecard":
+            return np.asarray(self.estimator.decision_function(self._woe(t)))
         return np.asarray(self.estimator.predict(self.encoder.raw(t), raw_score=True))
+
+    def points(self) -> list[tuple[str, str, int]]:
+        """The scorecard: points per factor band (higher = riskier); the base points are listed first."""
+        if self.kind != "scorecard":
+            raise ValueError("points exist for the scorecard only")
+        factor = PDO / np.log(2)
+        out = [("base", "", round(BASE + factor * float(self.estimator.intercept_[0])))]
+        for coef, (c, b) in zip(self.estimator.coef_[0], self.bins.items(), strict=True):
+            out += [(c, label, round(factor * float(coef) * w)) for label, w in zip(b.labels, b.woe, strict=True)]
+        return out
+
+    def explain(self, t: pa.Table, top: int = 5) -> list[list[tuple[str, float]]]:
+        """Per row, the factors that push its score most (scorecard points, or SHAP values in log-odds)."""
+        if self.kind == "scorecard":
+            contrib = self._woe(t) * self.estimator.coef_[0] * (PDO / np.log(2))
+            names = list(self.bins)
+        elif self.kind == "gbm":
+            contrib = np.asarray(self.estimator.predict(self.encoder.raw(t), pred_contrib=True))[:, :-1]
+            names = list(self.encoder.numeric) + list(self.encoder.categorical)
+        else:
+            contrib = self.encoder.transform(t, standardise=True) * self.estimator.coef_[0]
+            names = self.encoder.names()
+        out = []
+        for row in contrib:
+            order = np.argsort(-np.abs(row))[:top]
+            out.append([(names[i], round(float(row[i]), 3)) for i in order if row[i] != 0])
+        return out
 
     def predict(self, t: pa.Table) -> np.ndarray:
         return self.calibration(self.raw_score(t))
@@ -160,6 +198,20 @@ def _fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categori
         m = Model(kind, enc, est, Platt(), {"C": c, "penalty": "l2"})
         m.calibration.fit(m.raw_score(t.take(cal)), y[cal])
         m.estimator = LogisticRegression(C=c, max_iter=2000).fit(X, y)  # refit on all rows, same penalty
+        return m
+    if kind == "scorecard":
+        from sklearn.linear_model import LogisticRegression
+
+        from shijian.risk import screening
+
+        decisions, kept = screening.screen(t.take(tr), y[tr], numeric, categorical)
+        if not kept:
+            raise ValueError("no factor passed the screening: nothing to build a scorecard on")
+        m = Model(kind, enc, None, Platt(), {"factors": list(kept)}, kept, decisions)
+        X = m._woe(t)
+        m.estimator = LogisticRegression(C=1.0, max_iter=2000).fit(X[tr], y[tr])
+        m.calibration.fit(m.raw_score(t.take(cal)), y[cal])
+        m.estimator = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
         return m
     if kind == "gbm":
         import lightgbm as lgb
