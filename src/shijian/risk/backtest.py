@@ -137,7 +137,8 @@ def cross_validate(
             scores = np.zeros(len(y))
             for f in range(k):
                 train = np.flatnonzero(fold_of != f)
-                rng.shuffle(train)  # calibration takes the last fifth: make it a random one
+                # calibration takes the last fifth: a random one, the same for every model of this fold
+                np.random.default_rng([seed, f]).shuffle(train)
                 test = np.flatnonzero(fold_of == f)
                 model = learn.fit(kind, t.take(train), y[train], num, cat)
                 scores[test] = model.predict(t.take(test))
