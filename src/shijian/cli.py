@@ -33,7 +33,7 @@ calendar_app = typer.Typer(
 )
 hazards_app = typer.Typer(help="The problem and hazard library: scheduled jobs.", no_args_is_help=True)
 app.add_typer(hazards_app, name="hazards")
-risk_app = typer.Typer(help="信用风险研判: backtests of the risk models.", no_args_is_help=True)
+risk_app = typer.Typer(help="信用风险研判: factor screening and backtests of the risk models.", no_args_is_help=True)
 app.add_typer(risk_app, name="risk")
 app.add_typer(draw_app, name="draw")
 app.add_typer(calendar_app, name="calendar")
