@@ -160,3 +160,15 @@ def test_the_scorecard_points_add_up_to_its_score():
     assert {name for name, _ in why} <= {"x1", "x2"}
     probs = m.predict(t)
     assert probs.min() > 0 and probs.max() < 1
+
+
+def test_classes_from_probabilities_and_their_movement():
+    from shijian.risk import classes
+
+    assert classes.classify([0.0, 0.049, 0.05, 0.2, 0.35, 0.99]) == ["A", "A", "B", "C", "D", "D"]
+    assert classes.classify([0.1, 0.3], classes.parse_cutoffs("0.1,0.2,0.3")) == ["B", "D"]
+    for bad in ("0.3,0.2,0.1", "0,0.5,0.9", "a,b,c", "0.1,0.2"):
+        with pytest.raises(ValueError, match="cut-offs"):
+            classes.parse_cutoffs(bad)
+    m = classes.movement(["A", "B", "B", "D"], ["A", "C", "B", "C"])
+    assert m["B"] == {"A": 0, "B": 1, "C": 1, "D": 0} and m["D"]["C"] == 1

@@ -1,0 +1,42 @@
+"""Credit-risk classes A (low) to D (high) from calibrated probabilities, with configurable cut-offs.
+
+The classes drive the 双随机 sampling ratios (defaults A 3% · B 10% · C 30% · D 80%), so the cut-offs are a policy
+choice: ``SHIJIAN_RISK_CUTOFFS`` (three increasing probabilities) sets them; the defaults put an entity in D when its
+chance of a finding is at least 35%, in C from 15%, in B from 5%.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+CLASSES = ("A", "B", "C", "D")
+DEFAULT_CUTOFFS = (0.05, 0.15, 0.35)
+
+
+def parse_cutoffs(text: str) -> tuple[float, float, float]:
+    """'0.05,0.15,0.35' -> (0.05, 0.15, 0.35); three increasing probabilities strictly between 0 and 1."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"cut-offs are three probabilities separated by commas, not {text!r}") from None
+    if len(values) != 3 or not all(0 < v < 1 for v in values) or not values[0] < values[1] < values[2]:
+        raise ValueError(f"cut-offs must be three increasing probabilities between 0 and 1, not {text!r}")
+    return values[0], values[1], values[2]
+
+
+def classify(probabilities: ArrayLike, cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> list[str]:
+    """The class of each probability: A below the first cut-off, D at or above the last."""
+    p = np.asarray(probabilities, dtype=float)
+    idx = np.searchsorted(np.asarray(cutoffs, dtype=float), p, side="right")
+    return [CLASSES[i] for i in idx]
+
+
+def movement(before: Sequence[str], after: Sequence[str]) -> dict[str, dict[str, int]]:
+    """A transition matrix of classes between two refreshes: before -> after -> count."""
+    out: dict[str, dict[str, int]] = {a: dict.fromkeys(CLASSES, 0) for a in CLASSES}
+    for a, b in zip(before, after, strict=True):
+        out[a][b] += 1
+    return out
