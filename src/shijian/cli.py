@@ -396,7 +396,8 @@ def hazards_escalate(
         day = dt.date.fromisoformat(today) if today else None
     except ValueError:
         fail(f"--today must be YYYY-MM-DD, not {today!r}")
-    n = escalate_overdue(day)
+    with progress_bar() as update:
+        n = escalate_overdue(day, update)
     out.print(f"{n} overdue entries escalated")
 
 

@@ -66,6 +66,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
+def require(user: Any, kind: str, action: str) -> None:
+    """Raise PermissionDenied (HTTP 403) unless ``allowed``."""
+    from django.core.exceptions import PermissionDenied
+
+    if not allowed(user, kind, action):
+        raise PermissionDenied
+
+
 def allowed(user: Any, kind: str, action: str) -> bool:
     """Whether the user's role may perform ``action`` on objects of ``kind`` (jurisdiction aside)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,7 +130,13 @@ def open_from_finding(check: Any, user: Any) -> Hazard:
 def _row(
     h: Hazard, old: str, new: str, user: Any, reason: str, evidence: str, at: dt.datetime, system: bool = False
 ) -> None:
-    Transition.objects.create(
+    _transition(h, old, new, user, reason, evidence, at, system).save(force_insert=True)
+
+
+def _transition(
+    h: Hazard, old: str, new: str, user: Any, reason: str, evidence: str, at: dt.datetime, system: bool = False
+) -> Transition:
+    return Transition(
         hazard=h,
         old_state=old,
         new_state=new,
@@ -161,9 +167,9 @@ def change(
     now = now or timezone.now()
     with transaction.atomic():
         h = Hazard.objects.select_for_update().get(pk=h.pk)
-        role = "" if user.is_superuser else user.role
-        if user.is_superuser:
-            role = next(iter(workflow.TRANSITIONS.get((h.state, new), {"leader"})))
+        role = user.role
+        if user.is_superuser:  # may make any allowed change: act in a role that may make it
+            role = min(workflow.TRANSITIONS.get((h.state, new), {"leader"}))
         try:
             workflow.check(h.state, new, role, evidence=evidence, reason=reason)
         except workflow.TransitionError as exc:
@@ -195,31 +201,39 @@ def change(
     return h
 
 
-def escalate_overdue(today: dt.date | None = None) -> int:
+def escalate_overdue(
+    today: dt.date | None = None, progress: Callable[[str, int, int], None] | None = None, chunk: int = 500
+) -> int:
     """The scheduled job: entries past their deadline in an open state are escalated (立案) and their department
-    notified. Idempotent: an escalated entry is not escalated again."""
+    notified, ``chunk`` entries per transaction. Idempotent: an escalated entry is not escalated again."""
     today = today or timezone.localdate()
     now = timezone.now()
+    pks = list(Hazard.objects.filter(overdue_q(today)).order_by("pk").values_list("pk", flat=True))
     n = 0
-    overdue = Hazard.objects.filter(overdue_q(today)).order_by("pk")
-    for pk in overdue.values_list("pk", flat=True).iterator(chunk_size=2000):
+    for i in range(0, len(pks), chunk):
         with transaction.atomic():
-            h = Hazard.objects.select_for_update().get(pk=pk)
-            if h.state not in workflow.OVERDUE_CAN_ESCALATE or h.deadline >= today:
-                continue
-            old = h.state
-            workflow.check(old, workflow.ESCALATED, "", system=True, reason="overdue")
-            h.state = workflow.ESCALATED
-            h.save(update_fields=["state"])
-            reason = _("Overdue: the deadline %(date)s passed without verified rectification.") % {"date": h.deadline}
-            _row(h, old, workflow.ESCALATED, None, reason, "", now, system=True)
-            Notification.objects.create(
-                department_id=h.department_id,
-                hazard=h,
-                message=_("Entry #%(id)d (%(title)s) is overdue and was escalated to enforcement.")
-                % {"id": h.pk, "title": h.title[:100]},
-            )
-            n += 1
+            rows = list(Hazard.objects.select_for_update().filter(overdue_q(today), pk__in=pks[i : i + chunk]))
+            transitions, notices = [], []
+            for h in rows:
+                workflow.check(h.state, workflow.ESCALATED, "", system=True, reason="overdue")
+                reason = _("Overdue: the deadline %(date)s passed without verified rectification.") % {
+                    "date": h.deadline
+                }
+                transitions.append(_transition(h, h.state, workflow.ESCALATED, None, reason, "", now, system=True))
+                notices.append(
+                    Notification(
+                        department_id=h.department_id,
+                        hazard=h,
+                        message=_("Entry #%(id)d (%(title)s) is overdue and was escalated to enforcement.")
+                        % {"id": h.pk, "title": h.title[:100]},
+                    )
+                )
+            Hazard.objects.filter(pk__in=[h.pk for h in rows]).update(state=workflow.ESCALATED, pending=False)
+            Transition.objects.bulk_create(transitions)
+            Notification.objects.bulk_create(notices)
+            n += len(rows)
+        if progress is not None:
+            progress("escalating overdue entries", min(i + chunk, len(pks)), len(pks))
     if n:
         audit.record(
             "update", object_type="hazards.hazard", object_repr=f"{n} entries", reason="overdue entries escalated"

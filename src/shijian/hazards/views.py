@@ -17,19 +17,13 @@ from django.utils.translation import gettext_lazy
 
 from shijian.core import audit
 from shijian.core.codes import uscc
-from shijian.core.permissions import allowed
+from shijian.core.permissions import allowed, require
 from shijian.hazards import grading, scope, services, workflow
 from shijian.hazards.models import Category, Grade, Hazard, ReminderKind, Source, State
 from shijian.registry.models import Department, Entity
 from shijian.registry.scope import restrict
 from shijian.web.pagination import BoundedPaginator
-from shijian.web.tabular import write_xlsx
-
-
-def _need(request: HttpRequest, kind: str, action: str) -> None:
-    if not allowed(request.user, kind, action):
-        raise PermissionDenied
-
+from shijian.web.tabular import write_xlsx, xlsx_response
 
 FILTERS = ("grade", "state", "category", "source", "department", "town", "overdue", "open")
 
@@ -59,7 +53,7 @@ def _filtered(request: HttpRequest) -> tuple[Any, dict[str, str]]:
 
 @login_required
 def hazard_list(request: HttpRequest) -> HttpResponse:
-    _need(request, "hazard", "view")
+    require(request.user, "hazard", "view")
     qs, f = _filtered(request)
     qs = qs.select_related("entity", "department").order_by("-opened_at", "-id")
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
@@ -86,7 +80,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def hazard_export(request: HttpRequest) -> HttpResponse:
-    _need(request, "hazard", "export")
+    require(request.user, "hazard", "export")
     qs, _f = _filtered(request)
     rows = qs.select_related("entity", "department").order_by("-opened_at")[:200_000]
     labels = {**dict(Grade.choices), **dict(State.choices), **dict(Category.choices), **dict(Source.choices)}
@@ -120,13 +114,7 @@ def hazard_export(request: HttpRequest) -> HttpResponse:
         for h in rows.iterator(chunk_size=2000)
     )
     audit.record("export", object_type="hazards.hazard", object_repr="hazard list", reason=request.GET.urlencode())
-    return _xlsx("problems-and-hazards.xlsx", write_xlsx(headers, data))
-
-
-def _xlsx(name: str, body: bytes) -> HttpResponse:
-    resp = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
+    return xlsx_response("problems-and-hazards.xlsx", write_xlsx(headers, data))
 
 
 class ChangeForm(forms.Form):
@@ -140,13 +128,13 @@ class ChangeForm(forms.Form):
 
 @login_required
 def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _need(request, "hazard", "view")
+    require(request.user, "hazard", "view")
     h = get_object_or_404(scope.hazards(request.user).select_related("entity", "department"), pk=pk)
     labels = dict(State.choices)
     form = ChangeForm(request.POST or None)
     form.fields["new_state"].choices = [(s, labels[s]) for s in workflow.allowed_next(h.state)]  # type: ignore[attr-defined]
     if request.method == "POST":
-        _need(request, "hazard", "change")
+        require(request.user, "hazard", "change")
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -208,7 +196,7 @@ class OpenForm(forms.Form):
 
 @login_required
 def hazard_add(request: HttpRequest) -> HttpResponse:
-    _need(request, "hazard", "add")
+    require(request.user, "hazard", "add")
     form = OpenForm(request.POST or None)
     form.fields["department"].queryset = restrict(Department.objects.filter(active=True), request.user)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
@@ -243,7 +231,7 @@ def open_from_check(request: HttpRequest, check_pk: int) -> HttpResponse:
     from shijian.supervision import scope as sup_scope
     from shijian.supervision.models import VisitItem
 
-    _need(request, "hazard", "add")
+    require(request.user, "hazard", "add")
     if request.method != "POST":
         raise PermissionDenied
     check = get_object_or_404(
@@ -265,7 +253,7 @@ def open_from_check(request: HttpRequest, check_pk: int) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    _need(request, "hazard", "view")
+    require(request.user, "hazard", "view")
     today = timezone.localdate()
     hz, tr = scope.hazards(request.user), scope.transitions(request.user)
     by_dept = services.dashboard("department", hz, tr, today)
@@ -299,7 +287,7 @@ def _notifications(request: HttpRequest) -> list[Any]:
 
 @login_required
 def reminder_list(request: HttpRequest) -> HttpResponse:
-    _need(request, "reminder", "view")
+    require(request.user, "reminder", "view")
     qs = scope.reminders(request.user).select_related("entity")
     kind, town = request.GET.get("kind", ""), request.GET.get("town", "").strip()
     if kind in ReminderKind.values:
@@ -307,15 +295,16 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
     if town.isdigit() and len(town) == 9:
         qs = qs.filter(town_code=town)
     if request.GET.get("format") == "xlsx":
-        _need(request, "reminder", "export")
+        require(request.user, "reminder", "export")
         labels = dict(ReminderKind.choices)
         data = (
             [r.entity.name, r.entity.uscc or "", r.town_code, str(labels[r.kind]), r.due_on, r.detail]
             for r in qs.order_by("town_code", "due_on").iterator(chunk_size=2000)
         )
         audit.record("export", object_type="hazards.reminder", object_repr="reminders", reason=request.GET.urlencode())
-        return _xlsx(
-            "reminders.xlsx", write_xlsx(["市场主体", "统一社会信用代码", "镇街", "提醒事项", "期限", "说明"], data)
+        return xlsx_response(
+            "reminders.xlsx",
+            write_xlsx(["市场主体", "统一社会信用代码", "镇街", "提醒事项", "期限", "说明"], data),
         )
     from django.db.models import Count
 

@@ -35,14 +35,15 @@ def region_q(region: str, field: str = "region_code", include_ancestors: bool = 
     return q
 
 
-def entity_region_q(region: str) -> Q:
+def entity_region_q(region: str, prefix: str = "") -> Q:
+    """Entities (or, with ``prefix="entity__"``, rows of a model pointing at one) in a region."""
     if len(region) in (2, 4):
         # An indexed IN over the districts, never a LIKE scan of the whole table.
-        return Q(district_code__in=districts_under(region))
+        return Q(**{f"{prefix}district_code__in": districts_under(region)})
     field = {6: "district_code", 9: "town_code", 12: "region_code"}.get(len(region))
     if field is None:
         return Q(pk__in=[])
-    return Q(**{field: region})
+    return Q(**{f"{prefix}{field}": region})
 
 
 def restrict(qs: models.QuerySet[M], user: Any, action: str = "view") -> models.QuerySet[M]:

@@ -14,15 +14,12 @@ from typing import Any
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
+from shijian.registry.display import mask_person
 from shijian.supervision import services
 from shijian.supervision.models import Draw, DrawStatus, Outcome, Visit, VisitStatus
 from shijian.web.pagination import BoundedPaginator
 
 OUTCOME_LABEL = dict(Outcome.choices)
-
-
-def mask_person(name: str) -> str:
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
 
 
 def public_entity_name(name: str, entity_type: str) -> str:

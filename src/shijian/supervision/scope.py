@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from shijian.core.codes.tables import ancestors
 from shijian.core.permissions import allowed
+from shijian.registry.scope import entity_region_q
 from shijian.supervision.models import Draw, Plan, Visit
 
 
@@ -39,13 +40,6 @@ def draws(user: Any, action: str = "view") -> QuerySet[Draw]:
     return Draw.objects.filter(plan__in=plans(user, "view" if action == "view" else "change"))
 
 
-def entity_region_q(region: str, prefix: str = "entity__") -> Q:
-    field = {2: "district_code__startswith", 4: "district_code__startswith", 6: "district_code", 9: "town_code"}.get(
-        len(region), "region_code"
-    )
-    return Q(**{f"{prefix}{field}": region})
-
-
 def visits(user: Any, action: str = "view") -> QuerySet[Visit]:
     qs = Visit.objects.all()
     if not allowed(user, "visit", action):
@@ -55,7 +49,7 @@ def visits(user: Any, action: str = "view") -> QuerySet[Visit]:
     region = _region(user)
     if not region:
         return qs.none()
-    qs = qs.filter(entity_region_q(region))
+    qs = qs.filter(entity_region_q(region, prefix="entity__"))
     if user.role == "inspector":
         qs = qs.filter(members__inspector__user=user)
     return qs

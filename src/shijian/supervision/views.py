@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shijian.core import audit
-from shijian.core.permissions import allowed
+from shijian.core.permissions import allowed, require
 from shijian.supervision import scope, services
 from shijian.supervision.draw import DrawError
 from shijian.supervision.forms import OUTCOME_CHOICES, AttachmentForm, BatchForm, FreezeForm, PlanForm, SeedForm
@@ -24,14 +24,9 @@ from shijian.supervision.models import FINDING_OUTCOMES, Attachment, Batch, Plan
 from shijian.web.pagination import BoundedPaginator
 
 
-def _need(request: HttpRequest, kind: str, action: str) -> None:
-    if not allowed(request.user, kind, action):
-        raise PermissionDenied
-
-
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
-    _need(request, "plan", "view")
+    require(request.user, "plan", "view")
     plans = scope.plans(request.user).select_related("department").annotate(n_batches=Count("batches"))
     return render(
         request,
@@ -42,7 +37,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def plan_add(request: HttpRequest) -> HttpResponse:
-    _need(request, "plan", "add")
+    require(request.user, "plan", "add")
     form = PlanForm(request.POST or None, user=request.user, initial={"year": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -62,7 +57,7 @@ def plan_add(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _need(request, "plan", "view")
+    require(request.user, "plan", "view")
     plan = get_object_or_404(scope.plans(request.user).select_related("department"), pk=pk)
     can_change = scope.plans(request.user, "change").filter(pk=pk).exists()
     freeze = FreezeForm(plan=plan, initial={"seed_method": SeedMethod.BEACON, "prefer_region": True})
@@ -80,7 +75,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _changeable_plan(request: HttpRequest, pk: int) -> Plan:
-    _need(request, "plan", "change")
+    require(request.user, "plan", "change")
     return get_object_or_404(scope.plans(request.user, "change"), pk=pk)
 
 
@@ -107,7 +102,7 @@ def batch_add(request: HttpRequest, plan_pk: int) -> HttpResponse:
 
 @login_required
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _need(request, "plan", "view")
+    require(request.user, "plan", "view")
     batch = get_object_or_404(
         Batch.objects.filter(plan__in=scope.plans(request.user)).select_related("plan", "department", "draw"), pk=pk
     )
@@ -146,7 +141,7 @@ def freeze(request: HttpRequest, plan_pk: int) -> HttpResponse:
 
 @login_required
 def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _need(request, "draw", "view")
+    require(request.user, "draw", "view")
     draw = get_object_or_404(scope.draws(request.user).select_related("plan"), pk=pk)
     can_draw = draw.status == "frozen" and scope.draws(request.user, "change").filter(pk=pk).exists()
     form = SeedForm(request.POST or None)
@@ -191,7 +186,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
-    _need(request, "visit", "view")
+    require(request.user, "visit", "view")
     qs = scope.visits(request.user).select_related("entity", "draw").order_by("status", "window_end", "entity_key")
     status = request.GET.get("status", "")
     if status in VisitStatus.values:
@@ -210,7 +205,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 def _visit(request: HttpRequest, pk: int, action: str = "view") -> Visit:
-    _need(request, "visit", action)
+    require(request.user, "visit", action)
     return get_object_or_404(scope.visits(request.user, action).select_related("entity", "draw").distinct(), pk=pk)
 
 
@@ -332,7 +327,7 @@ def attachment_get(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 def publication(request: HttpRequest) -> HttpResponse:
-    _need(request, "publication", "view")
+    require(request.user, "publication", "view")
     qs = (
         scope.visits(request.user)
         .filter(status=VisitStatus.DONE)
@@ -340,7 +335,7 @@ def publication(request: HttpRequest) -> HttpResponse:
         .order_by("publish_by")
     )
     if request.method == "POST":
-        _need(request, "publication", "change")
+        require(request.user, "publication", "change")
         chosen = qs.filter(pk__in=request.POST.getlist("visit"))
         n = services.publish(list(chosen), request.user)
         messages.success(request, _("%(n)d results published.") % {"n": n})

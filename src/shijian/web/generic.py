@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shijian.core import audit
-from shijian.core.permissions import allowed
+from shijian.core.permissions import allowed, require
 from shijian.registry.scope import restrict
 from shijian.web.pagination import BoundedPaginator
-from shijian.web.tabular import TableError, read_table, write_xlsx
+from shijian.web.tabular import TableError, read_table, write_xlsx, xlsx_response
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,7 @@ class ObjectSpec:
 
 
 def _require(request: HttpRequest, spec: ObjectSpec, action: str) -> None:
-    if not allowed(request.user, spec.kind, action):
-        raise PermissionDenied
+    require(request.user, spec.kind, action)
 
 
 def _login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -348,9 +347,7 @@ def export_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
         after={"filters": dict(request.GET.items()), "rows": total},
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{spec.kind}-{stamp}.xlsx"'
-    return response
+    return xlsx_response(f"{spec.kind}-{stamp}.xlsx", body)
 
 
 def object_urls(spec: ObjectSpec, prefix: str) -> list[Any]:

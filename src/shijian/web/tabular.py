@@ -8,6 +8,8 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.http import HttpResponse
+
 
 class TableError(ValueError):
     """The uploaded file cannot be read as a table; the message says why, for the user."""
@@ -74,6 +76,13 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, d
             raise TableError(f"line {i} has more cells than the header")
         out.append((i, {h: (raw[j] if j < len(raw) else "") for j, h in enumerate(header) if h}))
     return header, out
+
+
+def xlsx_response(filename: str, body: bytes) -> HttpResponse:
+    """An Excel download."""
+    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "data") -> bytes:
