@@ -206,42 +206,20 @@ def test_repeats_offenders_and_the_draw_feed(world, settings, tmp_path):
     }
     # the draw: the repeat offender is a class-D candidate
     from shijian.supervision import services as sup
-    from shijian.supervision.models import Batch, Plan
 
     settings.HOME = tmp_path
     Hazard.objects.update(opened_at=timezone.now())
-    plan = Plan.objects.create(
-        code="P",
-        name="p",
-        year=2026,
-        department=world.depts["samr"],
-        region_code="440608",
-        created_by=world.users["samr"],
-    )
-    batch = Batch.objects.create(
-        plan=plan,
-        code="P-1",
-        name="b",
-        department=world.depts["samr"],
-        mode="random",
-        count=1,
-        window_start=dt.date(2026, 3, 1),
-        window_end=dt.date(2026, 12, 31),
-    )
-    batch.items.set([world.items["food"]])
+    batch = food_batch(world)
     cands = {c.key: c.risk_class for c in sup.candidates_for(batch)}
     assert cands[world.entities["hecheng"].uscc] == "D" and cands[world.entities["yanghe"].uscc] == "B"
     batch.raise_hazard_entities = False
     assert {c.risk_class for c in sup.candidates_for(batch)} == {"B"}
 
 
-def test_a_finding_opens_an_entry_in_one_step(world, settings, tmp_path):
-    from shijian.supervision import services as sup
-    from shijian.supervision.models import Batch, Plan, Visit
+def food_batch(world: Any, **kw: Any) -> Any:
+    """A purely random batch of one entity for the catering item, in a 2026 plan of the district bureau."""
+    from shijian.supervision.models import Batch, Plan
 
-    settings.HOME = tmp_path
-    world.inspectors["samr"].user = world.users["inspector"]
-    world.inspectors["samr"].save()
     plan = Plan.objects.create(
         code="P",
         name="p",
@@ -250,18 +228,29 @@ def test_a_finding_opens_an_entry_in_one_step(world, settings, tmp_path):
         region_code="440608",
         created_by=world.users["samr"],
     )
-    batch = Batch.objects.create(
-        plan=plan,
-        code="P-1",
-        name="b",
-        department=world.depts["samr"],
-        mode="random",
-        count=1,
-        window_start=dt.date(2026, 3, 1),
-        window_end=dt.date(2026, 12, 31),
-        scope_regions=["440608004"],
-    )
+    fields = {
+        "plan": plan,
+        "code": "P-1",
+        "name": "b",
+        "department": world.depts["samr"],
+        "mode": "random",
+        "count": 1,
+        "window_start": dt.date(2026, 3, 1),
+        "window_end": dt.date(2026, 12, 31),
+    } | kw
+    batch = Batch.objects.create(**fields)
     batch.items.set([world.items["food"]])
+    return batch
+
+
+def test_a_finding_opens_an_entry_in_one_step(world, settings, tmp_path):
+    from shijian.supervision import services as sup
+    from shijian.supervision.models import Visit
+
+    settings.HOME = tmp_path
+    world.inspectors["samr"].user = world.users["inspector"]
+    world.inspectors["samr"].save()
+    batch = food_batch(world, scope_regions=["440608004"])
     draw = sup.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
     assert sup.perform(draw, world.users["samr"], public_value="y").ok
     visit = Visit.objects.get()

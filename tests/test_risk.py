@@ -172,3 +172,14 @@ def test_classes_from_probabilities_and_their_movement():
             classes.parse_cutoffs(bad)
     m = classes.movement(["A", "B", "B", "D"], ["A", "C", "B", "C"])
     assert m["B"] == {"A": 0, "B": 1, "C": 1, "D": 0} and m["D"]["C"] == 1
+
+
+def test_a_table_with_an_unusable_label_is_refused_with_a_message(tmp_path):
+    from shijian.risk import tables
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,date,label,x\n1,2014-01-01,maybe,3\n")
+    with pytest.raises(ValueError, match="'label' must be 0/1"):
+        tables.read(bad, label="label", date="date")
+    with pytest.raises(ValueError, match="no column 'when'"):
+        tables.read(bad, label="label", date="when")

@@ -402,3 +402,15 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
         for form in ("notice", "record"):
             page = world.client("inspector").get(reverse("visit_print", args=[v.pk, form])).content.decode()
             assert v.entity.name in page and "FOOD-02" in page
+
+
+def test_a_missing_frozen_list_is_a_message_not_a_traceback(world, plan, tmp_path, settings):
+    settings.HOME = tmp_path
+    more_entities(3)
+    batch = make_batch(plan, world, count=1)
+    draw = services.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
+    (services.draw_dir(draw.code) / "GM2026-01.candidates.csv").unlink()
+    with pytest.raises(DrawError, match="is missing"):
+        services.perform(draw, world.users["samr"], public_value="v")
+    r = world.client("samr").post(reverse("draw_detail", args=[draw.pk]), {"public_value": "v"})
+    assert r.status_code == 302 and Visit.objects.count() == 0

@@ -487,18 +487,21 @@ def risk_backtest(
             fail(str(exc))
         baseline = None  # type: ignore[assignment]
     t0 = time.perf_counter()
-    report = backtest.run(
-        table,
-        label=label,
-        date=date,
-        numeric=numeric,
-        categorical=categorical,
-        baseline=baseline,
-        n_folds=folds,
-        months=months,
-        budget_share=budget,
-        kinds=kinds,
-    )
+    try:
+        report = backtest.run(
+            table,
+            label=label,
+            date=date,
+            numeric=numeric,
+            categorical=categorical,
+            baseline=baseline,
+            n_folds=folds,
+            months=months,
+            budget_share=budget,
+            kinds=kinds,
+        )
+    except ValueError as exc:
+        fail(f"cannot fit the models on {dataset}: {exc}")
     report["seconds"] = round(time.perf_counter() - t0, 1)
     if out_file is not None:
         out_file.write_text(json.dumps(report, ensure_ascii=False, indent=1))

@@ -180,7 +180,10 @@ class Reminder(models.Model):
         verbose_name = _("compliance reminder")
         verbose_name_plural = _("compliance reminders")
         ordering = ["due_on", "entity_id"]
-        indexes = [models.Index(fields=["town_code", "kind", "due_on"], name="reminder_town_idx")]
+        indexes = [
+            models.Index(fields=["town_code", "kind", "due_on"], name="reminder_town_idx"),
+            models.Index(fields=["due_on", "entity"], name="reminder_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity_id} {self.kind} {self.due_on}"

@@ -19,10 +19,14 @@ def read(path: Path, *, label: str, date: str, key: str = "") -> tuple[pa.Table,
     for col in (label, date):
         if col not in t.column_names:
             raise ValueError(f"{path.name}: no column {col!r} (columns: {', '.join(t.column_names)})")
-    t = con.sql(
-        f'SELECT * REPLACE (CAST("{date}" AS DATE) AS "{date}", CAST("{label}" AS BOOLEAN) AS "{label}") '
-        f'FROM t ORDER BY "{date}"'
-    ).to_arrow_table()
+    try:
+        t = con.sql(
+            f'SELECT * REPLACE (CAST("{date}" AS DATE) AS "{date}", CAST("{label}" AS BOOLEAN) AS "{label}") '
+            f'FROM t ORDER BY "{date}"'
+        ).to_arrow_table()
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise ValueError(f"{path.name}: {label!r} must be 0/1 (or true/false) and {date!r} a date ({reason})") from None
     numeric, categorical = [], []
     for f in t.schema:
         if f.name in (label, date, key):

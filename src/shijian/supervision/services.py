@@ -280,7 +280,13 @@ class DrawResult:
 
 
 def load_candidates(draw: Draw, batch: Batch) -> list[Candidate]:
-    data = (draw_dir(draw.code) / batch.candidates_file).read_bytes()
+    path = draw_dir(draw.code) / batch.candidates_file
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise DrawError(
+            _("The frozen candidate list %(path)s is missing; restore it or freeze again.") % {"path": path}
+        ) from None
     if sha256_hex(data) != batch.candidates_sha256:
         raise DrawError(
             _("The candidate list of batch %(code)s has changed since it was frozen.") % {"code": batch.code}
