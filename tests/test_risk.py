@@ -167,6 +167,10 @@ def test_classes_from_probabilities_and_their_movement():
 
     assert classes.classify([0.0, 0.049, 0.05, 0.2, 0.35, 0.99]) == ["A", "A", "B", "C", "D", "D"]
     assert classes.classify([0.1, 0.3], classes.parse_cutoffs("0.1,0.2,0.3")) == ["B", "D"]
+    assert classes.relative_cutoffs(0.2) == (0.1, 0.3, 0.5)
+    assert classes.relative_cutoffs(0.5) == (0.25, 0.75, 0.999)  # capped below 1
+    a, b, c = classes.relative_cutoffs(0.9)
+    assert a < b < c < 1
     for bad in ("0.3,0.2,0.1", "0,0.5,0.9", "a,b,c", "0.1,0.2"):
         with pytest.raises(ValueError, match="cut-offs"):
             classes.parse_cutoffs(bad)

@@ -556,6 +556,245 @@ def risk_screen(
     out.print(f"{len(kept)} kept of {len(decisions)}")
 
 
+def _lake(lake: Path | None) -> Path:
+    from django.conf import settings
+
+    return lake or Path(settings.SHIJIAN_LAKE)
+
+
+@risk_app.command("fit")
+def risk_fit(
+    kind: Annotated[str, typer.Option(help="gbm (LightGBM), scorecard or logistic")] = "gbm",
+    as_of: Annotated[str, typer.Option(help="use data before this date only (default: all)")] = "",
+    horizon: Annotated[int, typer.Option(help="label: first inspection within this many months")] = 3,
+    folds: Annotated[int, typer.Option(help="backtest periods")] = 4,
+    dataset: Annotated[
+        Path | None, typer.Option(help="a CSV/Parquet table of features + label + date, instead of the platform")
+    ] = None,
+    label: Annotated[str, typer.Option(help="label column (table files)")] = "label",
+    date: Annotated[str, typer.Option(help="date column (table files)")] = "date",
+    out_file: Annotated[Path | None, typer.Option("--out", help="table files: write the fitted model here")] = None,
+    lake: Annotated[Path | None, typer.Option(help="lake directory (default: $SHIJIAN_LAKE)")] = None,
+) -> None:
+    """Fit a model version on the platform's entity files, backtest it against the live one, promote it if better.
+    With --dataset, fit on any table instead (rows dated before --as-of) and write the model file."""
+    import datetime as dt
+
+    cutoff = None
+    if as_of:
+        try:
+            cutoff = dt.date.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of must be a date like 2026-07-01, not {as_of!r}")
+    if dataset is not None:
+        _fit_table(dataset, kind, label, date, cutoff, out_file)
+        return
+    django_setup()
+    from shijian.risk import platform
+
+    try:
+        with progress_bar() as update:
+            v = platform.fit_version(_lake(lake), kind, cutoff, horizon, folds, user=os.environ.get("USER", ""),
+                                     progress=update)  # fmt: skip
+    except platform.RiskError as exc:
+        fail(str(exc))
+    bt = v.metrics["backtest"]["mean"]
+    out.print(f"model v{v.pk} ({v.kind}), data before {v.as_of}, {v.metrics['seconds']} s: {v.decision}")
+    view = Table("model", "AUC", "precision at budget", "spared per 100 vs random")
+    for name, m in bt.items():
+        view.add_row(name, f"{m['auc']:.4f}", f"{m['precision_at_budget']:.3f}", f"{m['spared_per_100']:.1f}")
+    if v.metrics.get("live_backtest"):
+        for name, m in v.metrics["live_backtest"]["mean"].items():
+            view.add_row(f"live v{v.metrics['live_version']} {name}", f"{m['auc']:.4f}",
+                         f"{m['precision_at_budget']:.3f}", f"{m['spared_per_100']:.1f}")  # fmt: skip
+    out.print(view)
+
+
+def _fit_table(path: Path, kind: str, label: str, date: str, cutoff: Any, out_file: Path | None) -> None:
+    import joblib
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from shijian.risk import learn, tables
+
+    if kind not in ("gbm", "scorecard", "logistic"):
+        fail(f"--kind: gbm, scorecard or logistic, not {kind!r}")
+    try:
+        table, numeric, categorical = tables.read(path, label=label, date=date)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    if cutoff is not None:
+        table = table.filter(pc.less(table[date], pa.scalar(cutoff)))
+    y = np.asarray(table[label].cast(pa.int8()).to_numpy(zero_copy_only=False), dtype=int)
+    if y.sum() < 10 or (1 - y).sum() < 10:
+        fail(f"{path.name}: too few rows of each label to fit ({int(y.sum())} positive, {int((1 - y).sum())} not)")
+    t0 = time.perf_counter()
+    try:
+        model = learn.fit(kind, table, y, numeric, categorical)
+    except ValueError as exc:
+        fail(f"cannot fit {kind} on {path.name}: {exc}")
+    target = out_file or path.with_suffix(f".{kind}.joblib")
+    joblib.dump(model, target)
+    out.print(f"{kind} fitted on {table.num_rows:,} rows ({int(y.sum()):,} positive) in "
+              f"{time.perf_counter() - t0:.1f} s; model written to {target}")  # fmt: skip
+    if kind == "scorecard":
+        view = Table("factor", "band", "points")
+        for factor, band, pts in model.points():
+            view.add_row(factor, band, str(pts))
+        out.print(view)
+
+
+@risk_app.command("refresh")
+def risk_refresh(
+    as_of: Annotated[str, typer.Option(help="score as of this date (default: today)")] = "",
+    force: Annotated[bool, typer.Option("--force", help="refresh even if this month already has one")] = False,
+    lake: Annotated[Path | None, typer.Option(help="lake directory (default: $SHIJIAN_LAKE)")] = None,
+) -> None:
+    """Monthly class refresh: score every entity with the live model, store the history, write the A-D classes the
+    draw uses. Safe to schedule daily: it does nothing when this month already has a refresh (unless --force)."""
+    import datetime as dt
+
+    django_setup()
+    from django.utils import timezone
+
+    from shijian.risk import platform
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    except ValueError:
+        fail(f"--as-of must be a date like 2026-07-01, not {as_of!r}")
+    if not force and not platform.due(day):
+        out.print(f"classes already refreshed in {day:%Y-%m}; nothing to do (--force to refresh again)")
+        return
+    try:
+        with progress_bar() as update:
+            r = platform.refresh(_lake(lake), day, update)
+    except (platform.RiskError, ValueError) as exc:
+        fail(str(exc))
+    moved = sum(n for a, row in r.movement.items() for b, n in row.items() if a != b)
+    out.print(
+        f"refresh {r.pk} as of {r.as_of} with model v{r.model_id}: {r.entities:,} entities in {r.seconds} s; "
+        + ", ".join(f"{c} {n:,}" for c, n in r.classes.items())
+        + f"; {moved:,} changed class"
+    )
+
+
+@risk_app.command("score")
+def risk_score(
+    as_of: Annotated[str, typer.Option(help="use only data before this date")],
+    entities: Annotated[Path, typer.Option(help="CSV whose first column (or --key) lists the entities' keys")],
+    out_file: Annotated[Path, typer.Option("--out", help="CSV to write: key, probability, class, top factors")],
+    dataset: Annotated[
+        str, typer.Option(help="platform (USCC or id), chicago (licence), ccf (id), or a CSV/Parquet table")
+    ] = "platform",
+    key: Annotated[str, typer.Option(help="the key column of --entities (and of a table dataset)")] = "",
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    label: Annotated[str, typer.Option(help="label column (table datasets)")] = "label",
+    date: Annotated[str, typer.Option(help="date column (table datasets)")] = "date",
+    lake: Annotated[Path | None, typer.Option(help="lake directory (default: $SHIJIAN_LAKE)")] = None,
+) -> None:
+    """Score listed entities with only the data before --as-of: probability, A-D class and the top factors."""
+    import csv
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        fail(f"--as-of must be a date like 2014-07-01, not {as_of!r}")
+    try:
+        keys = _read_keys(entities, key)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    if not keys:
+        fail(f"{entities}: no keys listed")
+    from shijian.risk import scoring
+
+    try:
+        if dataset == "platform":
+            django_setup()
+            from shijian.risk import platform
+
+            with progress_bar() as update:
+                rows, note = platform.score_entities(_lake(lake), day, keys, update)
+        elif dataset == "chicago":
+            rows, note = scoring.chicago(shared / "chicago_food_inspections", day, keys)
+        elif dataset == "ccf":
+            rows, note = scoring.ccf(shared / "ccf2020_enterprise_risk", day, keys)
+        else:
+            rows, note = scoring.table(Path(dataset), day, keys, key=key or "key", label=label, date=date)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    except Exception as exc:  # a RiskError from the platform
+        if type(exc).__name__ != "RiskError":
+            raise
+        fail(str(exc))
+    with out_file.open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.DictWriter(f, fieldnames=["key", "probability", "class", "top_factors", "note"])
+        w.writeheader()
+        w.writerows(rows)
+    scored = sum(1 for r in rows if r["probability"] != "")
+    out.print(f"{scored:,} of {len(rows):,} scored as of {day} ({note}); written to {out_file}")
+
+
+def _read_keys(path: Path, column: str) -> list[str]:
+    import csv
+
+    if not path.exists():
+        raise ValueError(f"{path}: no such file")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return []
+        idx = header.index(column) if column and column in header else 0
+        if column and column not in header:
+            raise ValueError(f"{path.name}: no column {column!r} (columns: {', '.join(header)})")
+        return [row[idx].strip() for row in reader if len(row) > idx and row[idx].strip()]
+
+
+@risk_app.command("uplift")
+def risk_uplift(
+    since: Annotated[str, typer.Option(help="visits checked on or after this date")] = "",
+) -> None:
+    """Findings in the purely random share vs the targeted share, and the model judged on the random share alone."""
+    import datetime as dt
+
+    django_setup()
+    from shijian.risk import platform
+
+    out.print_json(json.dumps(platform.uplift(dt.date.fromisoformat(since) if since else None)))
+
+
+@risk_app.command("versions")
+def risk_versions() -> None:
+    """Model versions: kind, data date, backtest AUC, status and the promotion decision."""
+    django_setup()
+    from shijian.risk.models import ModelVersion
+
+    view = Table("version", "model", "data before", "AUC", "status", "decision")
+    for v in ModelVersion.objects.order_by("-id")[:30]:
+        auc = v.metrics.get("backtest", {}).get("mean", {}).get(v.kind, {}).get("auc")
+        view.add_row(f"v{v.pk}", v.kind, str(v.as_of), f"{auc:.4f}" if auc else "", v.status, v.decision)
+    out.print(view)
+
+
+@risk_app.command("factors")
+def risk_factors(
+    markdown: Annotated[bool, typer.Option("--markdown", help="print the catalogue as Markdown")] = False,
+) -> None:
+    """The factor catalogue: every factor the platform's model can use, and how it is computed."""
+    from shijian.risk import factors
+
+    if markdown:
+        out.print(factors.catalogue_markdown(), markup=False, highlight=False, soft_wrap=True)
+        return
+    view = Table("factor", "中文", "group", "how")
+    for f in factors.CATALOGUE:
+        view.add_row(f.name, f.zh, f.group, f.describe)
+    out.print(view)
+
+
 @calendar_app.command("import")
 def calendar_import(
     csv_file: Annotated[Path, typer.Argument(help="CSV of date,workday (0/1),note: holidays and make-up days")],
@@ -572,6 +811,24 @@ def calendar_import(
     for day, (workday, note) in rows.items():
         CalendarDay.objects.update_or_create(date=day, defaults={"workday": workday, "note": note})
     out.print(f"{len(rows)} calendar days imported")
+
+
+def _demo_risk() -> None:
+    """The first risk model of the demo district and its classes, so that the draw is stratified by real classes."""
+    from django.conf import settings
+
+    from shijian.risk import platform
+
+    if platform.live_version() is not None or not platform.record_files(Path(settings.SHIJIAN_LAKE)):
+        return
+    with progress_bar() as update:
+        v = platform.fit_version(Path(settings.SHIJIAN_LAKE), "gbm", user="demo", progress=update)
+        r = platform.refresh(Path(settings.SHIJIAN_LAKE), progress=update)
+    auc = v.metrics["backtest"]["mean"][v.kind]["auc"]
+    console.print(
+        f"risk model v{v.pk} ({v.kind}, backtest AUC {auc:.3f}); classes: "
+        + ", ".join(f"{c} {n:,}" for c, n in r.classes.items())
+    )
 
 
 def _demo_draw() -> None:
@@ -719,6 +976,7 @@ def demo(
             build_report = run_build(store, update)
         console.print(f"built {build_report.synced:,} entity files in {build_report.total_seconds:.0f} s")
     _ensure_demo_users()
+    _demo_risk()
     _demo_draw()
     from shijian.hazards.models import Reminder
     from shijian.hazards.services import refresh_reminders

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "shijian.lake",
     "shijian.supervision",
     "shijian.hazards",
+    "shijian.risk",
     "shijian.web",
 ]
 

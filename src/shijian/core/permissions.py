@@ -61,6 +61,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("hazard", "export"): frozenset({LEADER, DEPT, AUDITOR}),
     ("reminder", "view"): frozenset({LEADER, DEPT, INSPECTOR, ADMIN}),
     ("reminder", "export"): frozenset({LEADER, DEPT, ADMIN}),
+    ("risk", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
     ("audit", "view"): frozenset({AUDITOR}),
     ("audit", "export"): frozenset({AUDITOR}),
 }

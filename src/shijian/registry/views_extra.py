@@ -80,7 +80,25 @@ def entity_file_context(request: HttpRequest, entity: Entity) -> dict[str, objec
     from shijian.registry.models import EntityFile
 
     file = EntityFile.objects.filter(entity=entity).first()
-    return {"entity_file": file, **_timeline_context(request, entity)}
+    return {"entity_file": file, **_risk_context(entity), **_timeline_context(request, entity)}
+
+
+def _risk_context(entity: Entity) -> dict[str, object]:
+    """The latest risk assessment explained in plain Chinese, and the entity's class history."""
+    from shijian.risk.models import Assessment
+    from shijian.risk.platform import RiskError, explain
+
+    try:
+        why = explain(entity.pk)
+    except RiskError as exc:
+        return {"risk_error": str(exc)}
+    history = list(
+        Assessment.objects.filter(entity=entity)
+        .select_related("refresh")
+        .order_by("-refresh_id")
+        .values("refresh__as_of", "risk_class", "previous_class", "probability", "refresh__model_id")[:12]
+    )
+    return {"risk": why, "risk_history": history}
 
 
 def _timeline_context(request: HttpRequest, entity: Entity) -> dict[str, object]:

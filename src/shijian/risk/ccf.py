@@ -9,6 +9,7 @@ whatever the full model adds beyond it is what the contents of the records are w
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -39,13 +40,24 @@ NUMERIC = [
 ]
 
 
-def load(folder: Path) -> pa.Table:
+def load(folder: Path, as_of: dt.date | None = None) -> pa.Table:
+    """One row per labelled enterprise. With ``as_of``, only what was known before that date: tax periods that
+    ended before it, news published before it, annual reports due before it (year Y's report by 30 June of Y+1);
+    the undated other-information table (judgments, brands, patents) is left out entirely."""
     files = {n: folder / f"{n}.csv" for n in ("labels", "annual_report_info", "tax_info", "news_info", "other_info")}
     missing = [str(p) for p in files.values() if not p.exists()]
     if missing:
         raise FileNotFoundError(f"CCF data missing: {', '.join(missing)}")
     f = {k: str(v) for k, v in files.items()}
     con = duckdb.connect()
+    when_ann = when_tax = when_news = "true"
+    when_oth = "true"
+    if as_of is not None:
+        last_year = as_of.year - 2 if as_of < dt.date(as_of.year, 7, 1) else as_of.year - 1
+        when_ann = f"ANCHEYEAR <= {last_year}"
+        when_tax = f"CAST(END_DATE AS DATE) < DATE '{as_of}'"
+        when_news = f"TRY_CAST(public_date AS DATE) < DATE '{as_of}'"
+        when_oth = "false"
     sql = f"""
     WITH lab AS (SELECT id, CAST(label AS INTEGER) = 1 AS label FROM read_csv('{f["labels"]}', header = true)),
     ann AS (
@@ -54,21 +66,21 @@ def load(folder: Path) -> pa.Table:
                avg(CASE WHEN FORINVESTSIGN = 1 THEN 1 ELSE 0 END) AS annual_foreign_invest,
                avg(CASE WHEN STOCKTRANSIGN = 1 THEN 1 ELSE 0 END) AS annual_stock_transfer,
                avg(STATE) AS annual_state_mean
-        FROM read_csv('{f["annual_report_info"]}', header = true) GROUP BY id
+        FROM read_csv('{f["annual_report_info"]}', header = true) WHERE {when_ann} GROUP BY id
     ),
     tax AS (
         SELECT id, count(*) AS tax_records, count(DISTINCT TAX_CATEGORIES) AS tax_categories,
                sum(TAX_AMOUNT) AS tax_amount, max(TAX_AMOUNT) AS tax_amount_max, avg(TAX_RATE) AS tax_rate_mean
-        FROM read_csv('{f["tax_info"]}', header = true) GROUP BY id
+        FROM read_csv('{f["tax_info"]}', header = true) WHERE {when_tax} GROUP BY id
     ),
     news AS (
         SELECT id, count(*) AS news, count(*) FILTER (WHERE positive_negtive = '消极') AS news_negative,
                count(*) FILTER (WHERE positive_negtive = '积极') AS news_positive
-        FROM read_csv('{f["news_info"]}', header = true) GROUP BY id
+        FROM read_csv('{f["news_info"]}', header = true) WHERE {when_news} GROUP BY id
     ),
     oth AS (
         SELECT id, sum(legal_judgment_num) AS legal_judgments, sum(brand_num) AS brands, sum(patent_num) AS patents
-        FROM read_csv('{f["other_info"]}', header = true) GROUP BY id
+        FROM read_csv('{f["other_info"]}', header = true) WHERE {when_oth} GROUP BY id
     )
     SELECT lab.id, lab.label,
            (ann.id IS NOT NULL)::DOUBLE AS in_annual, (tax.id IS NOT NULL)::DOUBLE AS in_tax,

@@ -10,6 +10,7 @@ days before, the facility type, and the inspector (sanitarian) assigned.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -111,5 +112,72 @@ def load(folder: Path) -> pa.Table:
     LEFT JOIN weather USING (date)
     LEFT JOIN who USING (Inspection_ID)
     ORDER BY i.date, i.Inspection_ID
+    """
+    return con.sql(sql).to_arrow_table()
+
+
+def as_of(folder: Path, date: dt.date, licences: list[int]) -> pa.Table:
+    """Features of listed establishments as if inspected on ``date``, from what was known before it: their latest
+    inspection (its fail flag and violation counts become the past-* features, as in the City's table), the
+    business licence features of that inspection with the age moved on, its location's heat values, the weather
+    of the three days before; the inspector is not yet assigned ('unknown')."""
+    f = {n: str(folder / n) for n in ("23_food_insp_features.csv", "24_bus_features.csv", "22_burglary_heat.csv",
+                                       "22_garbageCarts_heat.csv", "22_sanitationComplaints_heat.csv",
+                                       "17_mongo_weather_update.csv")}  # fmt: skip
+    missing = [p for p in f.values() if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"Chicago data missing: {', '.join(missing)}")
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE wanted AS SELECT unnest(?::BIGINT[]) AS License", [licences])
+    flags = ", ".join(f"any_value(CAST({c} AS DOUBLE)) AS {c}" for c in LICENCE_FLAGS)
+    heat = " ".join(
+        f"LEFT JOIN (SELECT CAST(Inspection_ID AS BIGINT) AS id, any_value(heat_values) AS v "
+        f"FROM read_csv('{f[name]}', header = true) GROUP BY 1) {alias} ON {alias}.id = l.last_id"
+        for name, alias in (("22_burglary_heat.csv", "hb"), ("22_garbageCarts_heat.csv", "hg"),
+                            ("22_sanitationComplaints_heat.csv", "hs"))
+    )  # fmt: skip
+    sql = f"""
+    WITH insp AS (
+        SELECT CAST(CAST(License AS DOUBLE) AS BIGINT) AS License, CAST(Inspection_Date AS DATE) AS date,
+               CAST(Inspection_ID AS BIGINT) AS Inspection_ID, fail_flag, criticalCount, seriousCount, minorCount,
+               Facility_Type_Clean
+        FROM read_csv('{f["23_food_insp_features.csv"]}', header = true)
+        WHERE CAST(Inspection_Date AS DATE) < DATE '{date}'
+    ),
+    l AS (
+        SELECT License, max(date) AS last_date, arg_max(Inspection_ID, date) AS last_id,
+               arg_max(fail_flag, date) AS pastFail, arg_max(criticalCount, date) AS pastCritical,
+               arg_max(seriousCount, date) AS pastSerious, arg_max(minorCount, date) AS pastMinor,
+               arg_max(Facility_Type_Clean, date) AS Facility_Type
+        FROM insp WHERE License IN (SELECT License FROM wanted) GROUP BY License
+    ),
+    bus AS (
+        SELECT CAST(Inspection_ID AS BIGINT) AS Inspection_ID, any_value(CAST(ageAtInspection AS DOUBLE)) AS age,
+               {flags}
+        FROM read_csv('{f["24_bus_features.csv"]}', header = true, all_varchar = true) GROUP BY 1
+    ),
+    weather AS (
+        SELECT avg(precipIntensity) AS precipIntensity, avg(temperatureMax) AS temperatureMax,
+               avg(windSpeed) AS windSpeed, avg(humidity) AS humidity
+        FROM read_csv('{f["17_mongo_weather_update.csv"]}', header = true)
+        WHERE CAST(date AS DATE) BETWEEN DATE '{date}' - 3 AND DATE '{date}' - 1
+    )
+    SELECT w.License,
+           coalesce(l.pastFail, 0)::DOUBLE AS pastFail, coalesce(l.pastCritical, 0)::DOUBLE AS pastCritical,
+           coalesce(l.pastSerious, 0)::DOUBLE AS pastSerious, coalesce(l.pastMinor, 0)::DOUBLE AS pastMinor,
+           least(coalesce(date_diff('day', l.last_date, DATE '{date}') / 365.0, 2), 2)::DOUBLE AS timeSinceLast,
+           (l.License IS NULL)::DOUBLE AS firstRecord,
+           (b.age + date_diff('day', l.last_date, DATE '{date}') / 365.0)::DOUBLE AS ageAtInspection,
+           {", ".join(f"b.{c}" for c in LICENCE_FLAGS)},
+           hb.v::DOUBLE AS heat_burglary, hg.v::DOUBLE AS heat_garbage, hs.v::DOUBLE AS heat_sanitation,
+           weather.precipIntensity::DOUBLE AS precipIntensity, weather.temperatureMax::DOUBLE AS temperatureMax,
+           weather.windSpeed::DOUBLE AS windSpeed, weather.humidity::DOUBLE AS humidity,
+           coalesce(l.Facility_Type, 'Other') AS Facility_Type, 'unknown' AS Inspector_Assigned
+    FROM wanted w
+    LEFT JOIN l USING (License)
+    LEFT JOIN bus b ON b.Inspection_ID = l.last_id
+    {heat}
+    CROSS JOIN weather
+    ORDER BY w.License
     """
     return con.sql(sql).to_arrow_table()

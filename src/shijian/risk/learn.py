@@ -180,7 +180,9 @@ def fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categoric
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # scikit-learn 1.8 renames the elastic-net arguments
-        return _fit(kind, t, y, numeric, categorical)
+        model = _fit(kind, t, y, numeric, categorical)
+    model.params["base_rate"] = round(float(np.mean(y)), 6)  # the classes' default cut-offs are relative to it
+    return model
 
 
 def _fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categorical: Sequence[str]) -> Model:

@@ -18,6 +18,7 @@ NAV: list[tuple[str, str, Any]] = [
     ("publication", "publication", _("Publication")),
     ("hazard", "hazard_list", _("Problems and hazards")),
     ("reminder", "reminder_list", _("Reminders")),
+    ("risk", "risk_overview", _("Credit risk")),
     ("linkage", "review_list", _("Linkage review")),
     ("audit", "audit_list", _("Audit log")),
 ]

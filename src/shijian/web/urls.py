@@ -18,4 +18,5 @@ urlpatterns: list[Any] = [
     path("", include("shijian.lake.urls")),
     path("", include("shijian.supervision.urls")),
     path("", include("shijian.hazards.urls")),
+    path("", include("shijian.risk.urls")),
 ]

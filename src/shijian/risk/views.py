@@ -1,0 +1,37 @@
+"""The risk page: the live model and its backtest, the versions and why each was or was not promoted, the latest
+class refresh with its class movement, and the uplift measured on the purely random share."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from shijian.core.permissions import require
+from shijian.risk import classes, platform
+from shijian.risk.models import ModelVersion, Refresh
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    require(request.user, "risk", "view")
+    versions = list(ModelVersion.objects.order_by("-id")[:20])
+    for v in versions:
+        v.mean = v.metrics.get("backtest", {}).get("mean", {})  # type: ignore[attr-defined]
+    latest = Refresh.objects.select_related("model").order_by("-id").first()
+    movement = []
+    if latest is not None:
+        movement = [(a, [latest.movement.get(a, {}).get(b, 0) for b in classes.CLASSES]) for a in classes.CLASSES]
+    return render(
+        request,
+        "risk/overview.html",
+        {
+            "live": platform.live_version(),
+            "versions": versions,
+            "latest": latest,
+            "refreshes": list(Refresh.objects.order_by("-id")[:12]),
+            "movement": movement,
+            "class_names": classes.CLASSES,
+            "uplift": platform.uplift(),
+        },
+    )
