@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards lock messages clean
+.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards bench-risk lock messages clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench-draw: install
 ## bench-hazards: the hazard library's list and dashboards with 500k entries (reuses the bench-draw world)
 bench-hazards: install
 	$(BIN)/shijian bench hazards
+
+## bench-risk: the risk model at 780k entities (40M-record district built once in var/bench/risk)
+bench-risk: install
+	$(BIN)/shijian bench risk
 
 ## lock: re-pin every dependency from pyproject.toml into requirements/lock.txt
 lock:

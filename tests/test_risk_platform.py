@@ -122,6 +122,8 @@ def test_phrases_are_plain_chinese():
     assert factors.phrase("industry_division", "52", 0.1) == "行业大类：零售业（52），风险升高"
     md = factors.catalogue_markdown()
     assert all(f"`{f.name}`" in md for f in factors.CATALOGUE)
+    doc = Path(__file__).resolve().parents[1] / "docs" / "risk-factors.md"
+    assert doc.read_text(encoding="utf-8") == md + "\n", "regenerate: shijian risk factors --markdown"
 
 
 def test_the_uplift_estimate():
