@@ -600,13 +600,15 @@ def risk_fit(
         fail(str(exc))
     bt = v.metrics["backtest"]["mean"]
     out.print(f"model v{v.pk} ({v.kind}), data before {v.as_of}, {v.metrics['seconds']} s: {v.decision}")
-    view = Table("model", "AUC", "precision at budget", "spared per 100 vs random")
+    view = Table("model", "AUC", "precision at budget", "recall at budget", "spared per 100 vs random")
     for name, m in bt.items():
-        view.add_row(name, f"{m['auc']:.4f}", f"{m['precision_at_budget']:.3f}", f"{m['spared_per_100']:.1f}")
+        view.add_row(name, f"{m['auc']:.4f}", f"{m['precision_at_budget']:.3f}", f"{m.get('recall_at_budget', 0):.3f}",
+                     f"{m['spared_per_100']:.1f}")  # fmt: skip
     if v.metrics.get("live_backtest"):
         for name, m in v.metrics["live_backtest"]["mean"].items():
             view.add_row(f"live v{v.metrics['live_version']} {name}", f"{m['auc']:.4f}",
-                         f"{m['precision_at_budget']:.3f}", f"{m['spared_per_100']:.1f}")  # fmt: skip
+                         f"{m['precision_at_budget']:.3f}", f"{m.get('recall_at_budget', 0):.3f}",
+                         f"{m['spared_per_100']:.1f}")  # fmt: skip
     out.print(view)
 
 

@@ -248,7 +248,17 @@ def _q(p: Path | str) -> str:
 def _connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     import os
 
-    con = duckdb.connect(config={"threads": threads or os.cpu_count() or 2, "preserve_insertion_order": True})
+    import tempfile
+
+    con = duckdb.connect(
+        config={
+            "threads": threads or os.cpu_count() or 2,
+            "preserve_insertion_order": True,
+            # bounded memory at any scale: DuckDB spills past this (the build's setting, SHIJIAN_BUILD_MEMORY)
+            "memory_limit": os.environ.get("SHIJIAN_BUILD_MEMORY", "4GB"),
+            "temp_directory": str(Path(tempfile.gettempdir()) / "shijian-duckdb"),
+        }
+    )
     con.execute("SET enable_progress_bar = false")
     return con
 

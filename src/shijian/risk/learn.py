@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass
@@ -37,9 +38,17 @@ class Encoder:
             if not ok.all():
                 self.with_missing.append(c)
         for c in self.categorical:
-            values, counts = np.unique(np.asarray(t[c].to_pylist(), dtype=object).astype(str), return_counts=True)
-            self.levels[c] = sorted(str(v) for v, n in zip(values, counts, strict=True) if n >= self.min_level)
+            vc = pc.value_counts(_strings(t, c))
+            self.levels[c] = sorted(
+                str(v) for v, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True)
+                if n >= self.min_level
+            )  # fmt: skip
         return self
+
+    def codes(self, t: pa.Table, c: str) -> np.ndarray:
+        """The index of each row's level of categorical ``c`` in ``levels[c]``; -1 for a level not seen in training."""
+        idx = pc.index_in(_strings(t, c), value_set=pa.array(self.levels[c], pa.string()))
+        return np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
     def names(self) -> list[str]:
         out = list(self.numeric) + [f"{c}_missing" for c in self.with_missing]
@@ -56,18 +65,21 @@ class Encoder:
         for c in self.with_missing:
             cols.append(np.isnan(_num(t, c)).astype(float))
         for c in self.categorical:
-            v = np.asarray(t[c].to_pylist(), dtype=object).astype(str)
-            cols += [(v == lv).astype(float) for lv in self.levels[c]]
+            code = self.codes(t, c)
+            cols += [(code == i).astype(float) for i in range(len(self.levels[c]))]
         return np.column_stack(cols) if cols else np.zeros((t.num_rows, 0))
 
     def raw(self, t: pa.Table) -> np.ndarray:
         """For the tree model: numeric as they are (NaN kept), categories as integer codes (-1 unseen)."""
         cols = [_num(t, c) for c in self.numeric]
         for c in self.categorical:
-            v = np.asarray(t[c].to_pylist(), dtype=object).astype(str)
-            index = {lv: i for i, lv in enumerate(self.levels[c])}
-            cols.append(np.array([index.get(x, -1) for x in v], dtype=float))
+            cols.append(self.codes(t, c).astype(float))
         return np.column_stack(cols)
+
+
+def _strings(t: pa.Table, c: str) -> pa.ChunkedArray:
+    """A categorical column as strings, missing values as "None" (one level like any other)."""
+    return pc.fill_null(t[c].cast(pa.string()), "None")
 
 
 def _slog(x: np.ndarray) -> np.ndarray:
@@ -77,6 +89,12 @@ def _slog(x: np.ndarray) -> np.ndarray:
 
 def _num(t: pa.Table, c: str) -> np.ndarray:
     return np.asarray(t[c].cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
 
 
 class Platt:
@@ -118,7 +136,8 @@ class Model:
             return np.asarray(self.estimator.decision_function(self.encoder.transform(t, standardise=True)))
         if self.kind == "scorecard":
             return np.asarray(self.estimator.decision_function(self._woe(t)))
-        return np.asarray(self.estimator.predict(self.encoder.raw(t), raw_score=True))
+        # prediction is deterministic whatever the threads: use every core (training stays on one)
+        return np.asarray(self.estimator.predict(self.encoder.raw(t), raw_score=True, num_threads=_cores()))
 
     def points(self) -> list[tuple[str, str, int]]:
         """The scorecard: points per factor band (higher = riskier); the base points are listed first."""
@@ -136,7 +155,9 @@ class Model:
             contrib = self._woe(t) * self.estimator.coef_[0] * (PDO / np.log(2))
             names = list(self.bins)
         elif self.kind == "gbm":
-            contrib = np.asarray(self.estimator.predict(self.encoder.raw(t), pred_contrib=True))[:, :-1]
+            contrib = np.asarray(self.estimator.predict(self.encoder.raw(t), pred_contrib=True, num_threads=_cores()))[
+                :, :-1
+            ]
             names = list(self.encoder.numeric) + list(self.encoder.categorical)
         else:
             contrib = self.encoder.transform(t, standardise=True) * self.estimator.coef_[0]
@@ -165,6 +186,16 @@ GBM_PARAMS: dict[str, Any] = {
     "deterministic": True,
     "verbose": -1,
 }
+
+
+LARGE = 100_000  # rows from which the trees learn faster
+
+
+def gbm_params(rows: int) -> dict[str, Any]:
+    """Small tables learn slowly (0.03, as on Chicago's 20k inspections, where it gains ~0.004 AUC); from LARGE rows
+    on, 0.1: about four times fewer trees for the same AUC on the synthetic district (0.7790 against 0.7795), so that
+    scoring 780k entities stays within seconds."""
+    return {**GBM_PARAMS, "learning_rate": 0.1 if rows >= LARGE else GBM_PARAMS["learning_rate"]}
 
 
 def _split_for_calibration(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,20 +250,21 @@ def _fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categori
         import lightgbm as lgb
 
         X = enc.raw(t)
+        params = gbm_params(t.num_rows)
         cat_idx = list(range(len(numeric), len(numeric) + len(categorical)))
         dtrain = lgb.Dataset(X[tr], y[tr], categorical_feature=cat_idx, free_raw_data=False)
         dval = lgb.Dataset(X[cal], y[cal], categorical_feature=cat_idx, reference=dtrain)
         booster = lgb.train(
-            GBM_PARAMS,
+            params,
             dtrain,
             num_boost_round=600,
             valid_sets=[dval],
             callbacks=[lgb.early_stopping(50, verbose=False)],
         )
         rounds = booster.best_iteration or 600
-        m = Model(kind, enc, booster, Platt(), {**GBM_PARAMS, "rounds": rounds})
+        m = Model(kind, enc, booster, Platt(), {**params, "rounds": rounds})
         m.calibration.fit(m.raw_score(t.take(cal)), y[cal])
         full = lgb.Dataset(X, y, categorical_feature=cat_idx)
-        m.estimator = lgb.train(GBM_PARAMS, full, num_boost_round=rounds)
+        m.estimator = lgb.train(params, full, num_boost_round=rounds)
         return m
     raise ValueError(f"unknown model kind {kind!r}")

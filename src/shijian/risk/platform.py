@@ -243,6 +243,9 @@ def backtest(
             "precision_at_budget": round(
                 float(np.mean([f["models"][name]["at_budget"]["precision"] for f in out["folds"]])), 4
             ),
+            "recall_at_budget": round(
+                float(np.mean([f["models"][name]["at_budget"]["recall"] for f in out["folds"]])), 4
+            ),
             "spared_per_100": round(
                 float(np.mean([f["models"][name]["at_budget"]["spared_per_100"] for f in out["folds"]])), 2
             ),
