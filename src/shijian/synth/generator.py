@@ -188,7 +188,8 @@ def generate_entities(scale: Scale, seed: int) -> pa.Table:
     z += np.array([sec_risk.get(s, 0.0) for s in section])
     z += np.where(age_days < 2 * 365, 0.4, 0.0) - np.where(age_days > 10 * 365, 0.3, 0.0)
     z += np.where(np.log1p(cap) < 1.5, 0.3, 0.0)
-    town_effect = {t: rng.normal(0, 0.25) for t in {c[:9] for c in village_codes}}
+    # sorted: a set's order changes with Python's string hashing, and the draw order must follow the seed alone
+    town_effect = {t: rng.normal(0, 0.25) for t in sorted({c[:9] for c in village_codes})}
     z += np.array([town_effect[c[:9]] for c in village_codes])
     risk = 1.0 / (1.0 + np.exp(-(z - 2.0)))
 
