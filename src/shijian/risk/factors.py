@@ -247,7 +247,6 @@ def _q(p: Path | str) -> str:
 
 def _connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     import os
-
     import tempfile
 
     con = duckdb.connect(
