@@ -347,3 +347,15 @@ def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert all(r["class"] in "ABCD" for r in csv.DictReader((tmp_path / "ccf.csv").open(encoding="utf-8-sig")))
+
+
+def test_an_unset_database_gets_a_message_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SHIJIAN_HOME": str(tmp_path), "SHIJIAN_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"}
+    r = subprocess.run([sys.executable, "-m", "shijian.cli", "risk", "refresh"], env=env, capture_output=True,
+                       text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "shijian migrate" in r.stderr and "Traceback" not in r.stderr

@@ -33,7 +33,10 @@ calendar_app = typer.Typer(
 )
 hazards_app = typer.Typer(help="The problem and hazard library: scheduled jobs.", no_args_is_help=True)
 app.add_typer(hazards_app, name="hazards")
-risk_app = typer.Typer(help="信用风险研判: factor screening and backtests of the risk models.", no_args_is_help=True)
+risk_app = typer.Typer(
+    help="信用风险研判: fit, backtest and promote models; monthly classes; scoring; uplift; factor screening.",
+    no_args_is_help=True,
+)
 app.add_typer(risk_app, name="risk")
 app.add_typer(draw_app, name="draw")
 app.add_typer(calendar_app, name="calendar")
@@ -1091,7 +1094,20 @@ def bench_risk(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:
+        # database problems are the user's to fix (set up, migrate, start the server): a message, not a traceback
+        if type(exc).__module__.startswith("django.db") and type(exc).__name__ in (
+            "OperationalError",
+            "ProgrammingError",
+        ):
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "no such table" in text or "does not exist" in text:
+                text = f"the database is not set up or not up to date ({text}): run `shijian migrate`"
+            console.print(f"[red]error:[/] {text}", highlight=False)
+            sys.exit(2)
+        raise
 
 
 if __name__ == "__main__":
