@@ -200,6 +200,8 @@ def _refreshes_write_classes_with_history(lake: Path, live: Any, monkeypatch: An
     r1 = platform.refresh(lake, day)
     n = Entity.objects.filter(established_on__lt=day).count() + Entity.objects.filter(established_on=None).count()
     assert r1.entities == n == Assessment.objects.filter(refresh=r1).count()
+    kept = {p.name for p in Path(r1.factors_file).parent.iterdir()}
+    assert kept == {"scores.parquet"}  # what explanations need; the register copy is not kept per refresh
     assert sum(r1.classes.values()) == n and len([c for c, k in r1.classes.items() if k]) >= 2
     mismatched = sum(1 for a in Assessment.objects.filter(refresh=r1).select_related("entity")
                      if a.entity.risk_class != a.risk_class)  # fmt: skip
@@ -231,6 +233,7 @@ def _the_entity_page_explains_the_class(lake: Path, world_client: Any) -> None:
 
     e = Entity.objects.filter(risk_class="D").first() or Entity.objects.exclude(assessments=None).first()
     why = platform.explain(e.pk)
+    assert platform.explain(10**9) is None  # no such entity in the refresh
     assert why is not None and why.risk_class == e.risk_class and 1 <= len(why.reasons) <= 5
     assert all("风险升高" in text or "风险降低" in text for text, _c in why.reasons)
     page = world_client.get(reverse("entity_detail", args=[e.pk])).content.decode()
@@ -245,7 +248,7 @@ def _listed_entities_are_scored_from_the_data_before_the_date(lake: Path, tmp_pa
 
     codes = list(Entity.objects.exclude(uscc=None).order_by("id").values_list("uscc", flat=True)[:5])
     listed = tmp_path / "list.csv"
-    listed.write_text("uscc\n" + "\n".join(codes) + "\n91440608NOTACODE00\n", encoding="utf-8")
+    listed.write_text("uscc\n" + "\n".join(codes) + "\n91440608NOTACODE00\n999999999\n", encoding="utf-8")
     out = tmp_path / "scores.csv"
     live = platform.live_version()
     early = factors.add_months(live.as_of, -6)
@@ -254,9 +257,10 @@ def _listed_entities_are_scored_from_the_data_before_the_date(lake: Path, tmp_pa
     assert result.exit_code == 0, result.output
     assert "fitted on data before" in result.output  # the live model learnt from later data: not used
     rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
-    assert [r["key"] for r in rows] == [*codes, "91440608NOTACODE00"]
-    assert rows[-1]["note"] == "unknown entity" and rows[-1]["probability"] == ""
-    scored = [r for r in rows[:-1] if r["probability"]]
+    assert [r["key"] for r in rows] == [*codes, "91440608NOTACODE00", "999999999"]
+    assert not list((platform.home() / "score").glob("*"))  # the working snapshot is removed
+    assert [r["note"] for r in rows[-2:]] == ["unknown entity"] * 2 and rows[-1]["probability"] == ""
+    scored = [r for r in rows[:-2] if r["probability"]]
     assert scored and all(r["class"] in "ABCD" and "风险" in r["top_factors"] for r in scored)
 
 

@@ -87,11 +87,13 @@ def run(
                 "schedule": metrics.as_dict(metrics.schedule(test_dates, yte, s)),
             }
         report["folds"].append(fold)
-    report["mean"] = _means(report["folds"])
+    report["mean"] = means(report["folds"])
     return report
 
 
-def _means(fs: list[dict[str, Any]]) -> dict[str, Any]:
+def means(fs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per model, the mean over folds of AUC, precision, recall and spared per 100 at the budget, and of the
+    schedule metrics where the folds have them."""
     out: dict[str, Any] = {}
     if not fs:
         return out
@@ -102,9 +104,10 @@ def _means(fs: list[dict[str, Any]]) -> dict[str, Any]:
             "precision_at_budget": round(float(np.mean([r["at_budget"]["precision"] for r in rows])), 4),
             "recall_at_budget": round(float(np.mean([r["at_budget"]["recall"] for r in rows])), 4),
             "spared_per_100": round(float(np.mean([r["at_budget"]["spared_per_100"] for r in rows])), 2),
-            "days_earlier": round(float(np.mean([r["schedule"]["days_earlier"] for r in rows])), 2),
-            "first_half_gain": round(float(np.mean([r["schedule"]["first_half_gain"] for r in rows])), 4),
         }
+        if "schedule" in rows[0]:
+            out[name]["days_earlier"] = round(float(np.mean([r["schedule"]["days_earlier"] for r in rows])), 2)
+            out[name]["first_half_gain"] = round(float(np.mean([r["schedule"]["first_half_gain"] for r in rows])), 4)
     return out
 
 

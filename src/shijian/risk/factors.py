@@ -472,6 +472,16 @@ def phrase(name: str, value: object, contribution: float) -> str:
     return f"{label}：{shown}，{direction}"
 
 
+def reasons(contributions: list[tuple[str, float]], values: dict[str, object]) -> list[tuple[str, float]]:
+    """A row's largest contributions (as ``Model.explain`` gives them: a factor, or an encoded "factor=level" or
+    "factor_missing") as plain Chinese phrases with the row's values."""
+    out = []
+    for name, contribution in contributions:
+        base = name.split("=")[0].removesuffix("_missing")
+        out.append((phrase(base, values.get(base), contribution), contribution))
+    return out
+
+
 def catalogue_markdown() -> str:
     """docs/risk-factors.md: the factor catalogue."""
     lines = [

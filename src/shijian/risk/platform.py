@@ -29,9 +29,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shijian.risk import classes, factors, learn, metrics
+from shijian.risk.backtest import means as backtest_means
 
 Progress = Callable[[str, int, int], None]
 DEFAULT_HORIZON = 3  # months: the label is the first inspection in this window
@@ -237,21 +239,7 @@ def backtest(
         out["folds"].append(fold)
         if progress:
             progress(f"backtest {kind}", i + 1, len(dates))
-    out["mean"] = {
-        name: {
-            "auc": round(float(np.mean([f["models"][name]["auc"] for f in out["folds"]])), 4),
-            "precision_at_budget": round(
-                float(np.mean([f["models"][name]["at_budget"]["precision"] for f in out["folds"]])), 4
-            ),
-            "recall_at_budget": round(
-                float(np.mean([f["models"][name]["at_budget"]["recall"] for f in out["folds"]])), 4
-            ),
-            "spared_per_100": round(
-                float(np.mean([f["models"][name]["at_budget"]["spared_per_100"] for f in out["folds"]])), 2
-            ),
-        }
-        for name in out["folds"][0]["models"]
-    }
+    out["mean"] = backtest_means(out["folds"])
     return out
 
 
@@ -427,6 +415,9 @@ def refresh(lake_root: Path, as_of: dt.date | None = None, progress: Progress | 
     if progress:
         progress("factors", 0, 3)
     table = factors.compute(src, as_of)
+    for done in (src.register, src.hazards):  # the scores file below keeps what explanations need
+        if done is not None:
+            done.unlink(missing_ok=True)
     if progress:
         progress("factors", 1, 3)
     p = model.predict(table)
@@ -510,32 +501,42 @@ class Explanation:
 
 def explain(entity_id: int, top: int = 5) -> Explanation | None:
     """The latest refresh's score of an entity and the factors that pushed it most, in plain Chinese."""
-    import duckdb
-
     from shijian.risk.models import Refresh
 
     r = Refresh.objects.select_related("model").order_by("-id").first()
     if r is None or not r.factors_file or not Path(r.factors_file).exists():
         return None
-    con = duckdb.connect()
-    rel = con.sql(
-        f"SELECT * FROM read_parquet({factors._q(r.factors_file)}) WHERE entity_id = ?", params=[int(entity_id)]
-    )
-    if rel is None:
-        return None
-    row = rel.to_arrow_table()
-    con.close()
+    row = _factor_row(r.factors_file, int(entity_id))
     if row.num_rows == 0:
         return None
     model = load_model(r.model)
     values = row.to_pylist()[0]
-    reasons = []
-    for name, contribution in model.explain(row, top=top)[0]:
-        base = name.split("=")[0].removesuffix("_missing")
-        reasons.append((factors.phrase(base, values.get(base), contribution), contribution))
+    reasons = factors.reasons(model.explain(row, top=top)[0], values)
     return Explanation(
         float(values["probability"]), str(values["risk_class"]), r.as_of, r.model.pk, r.model.kind, reasons
     )
+
+
+@lru_cache(maxsize=2)
+def _row_groups(path: str) -> tuple[pq.ParquetFile, list[tuple[int, int]]]:
+    """The refresh's factor file, opened once per process, with each row group's entity-id range (sorted by id)."""
+    f = pq.ParquetFile(path)
+    col = f.schema_arrow.get_field_index(factors.KEY)
+    ranges = []
+    for i in range(f.metadata.num_row_groups):
+        st = f.metadata.row_group(i).column(col).statistics
+        ranges.append((int(st.min), int(st.max)))
+    return f, ranges
+
+
+def _factor_row(path: str, entity_id: int) -> pa.Table:
+    """One entity's row, reading only the row group whose id range holds it (a few ms at 780k entities)."""
+    f, ranges = _row_groups(path)
+    for i, (lo, hi) in enumerate(ranges):
+        if lo <= entity_id <= hi:
+            group = f.read_row_group(i)
+            return group.filter(pc.equal(group[factors.KEY], entity_id))
+    return f.schema_arrow.empty_table()
 
 
 # -- scoring listed entities as of a date --------------------------------------------------------------------------
@@ -546,20 +547,46 @@ def score_entities(
 ) -> tuple[list[dict[str, Any]], str]:
     """Score entities (by USCC or platform id) with data before ``as_of`` only. Uses the live model when it learnt
     from data before ``as_of``; otherwise fits the live recipe (or LightGBM) on the data before ``as_of``."""
+    import shutil
+
     from django.utils import timezone
 
+    folder = home() / "score" / timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+    try:
+        return _score(lake_root, folder, as_of, keys, progress)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # a working copy only
+
+
+def _score(
+    lake_root: Path, folder: Path, as_of: dt.date, keys: list[str], progress: Progress | None
+) -> tuple[list[dict[str, Any]], str]:
     from shijian.registry.models import Entity
 
-    folder = home() / "score" / timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+    def step(n: int) -> None:
+        if progress:
+            progress("score", n, 4)
+
     src, _info = snapshot(lake_root, folder)
+    step(1)
     lookup: dict[str, int] = {}
     wanted = [k.strip() for k in keys if k.strip()]
-    by_uscc = dict(Entity.objects.filter(uscc__in=wanted).values_list("uscc", "pk"))
+    by_uscc: dict[str, int] = {}
+    for i in range(0, len(wanted), 5000):  # within any database's limit on query parameters
+        by_uscc.update(
+            (str(u), int(pk))
+            for u, pk in Entity.objects.filter(uscc__in=wanted[i : i + 5000]).values_list("uscc", "pk")
+        )
+    ids = sorted({int(k) for k in wanted if k.isdigit() and k not in by_uscc})
+    known: set[int] = set()
+    for i in range(0, len(ids), 5000):
+        known.update(Entity.objects.filter(pk__in=ids[i : i + 5000]).values_list("pk", flat=True))
     for k in wanted:
         if k in by_uscc:
             lookup[k] = by_uscc[k]
-        elif k.isdigit():
+        elif k.isdigit() and int(k) in known:
             lookup[k] = int(k)
+    step(2)
     live = live_version()
     if live is not None and live.as_of <= as_of:
         model, note = load_model(live), f"live model v{live.pk} ({live.kind}, data before {live.as_of})"
@@ -570,6 +597,7 @@ def score_entities(
         train = labelled(factors.compute(src, factors.add_months(end, -horizon), horizon))
         model = learn.fit(kind, train, _y(train), factors.NUMERIC, factors.CATEGORICAL)
         note = f"{kind} fitted on data before {end} (the live model learnt from later data)"
+    step(3)
     table = factors.compute(src, as_of, entity_ids=sorted(set(lookup.values())))
     p = model.predict(table) if table.num_rows else np.zeros(0)
     cls = classes.classify(p, cutoffs(float(model.params.get("base_rate") or (np.mean(p) if len(p) else 0.0))))
@@ -577,11 +605,8 @@ def score_entities(
     rows_by_id: dict[int, dict[str, Any]] = {}
     values = table.to_pylist()
     for i, eid in enumerate(table[factors.KEY].to_pylist()):
-        phrases = []
-        for name, c in why[i]:
-            base = name.split("=")[0].removesuffix("_missing")
-            phrases.append(factors.phrase(base, values[i].get(base), c))
-        rows_by_id[eid] = {"probability": round(float(p[i]), 6), "class": cls[i], "top_factors": "；".join(phrases)}
+        phrases = "；".join(text for text, _c in factors.reasons(why[i], values[i]))
+        rows_by_id[eid] = {"probability": round(float(p[i]), 6), "class": cls[i], "top_factors": phrases}
     out = []
     for k in wanted:
         eid = lookup.get(k)
@@ -591,6 +616,7 @@ def score_entities(
             out.append({"key": k, "probability": "", "class": "", "top_factors": "", "note": reason})
         else:
             out.append({"key": k, **hit, "note": ""})
+    step(4)
     return out, note
 
 
@@ -600,32 +626,25 @@ def score_entities(
 def uplift(since: dt.date | None = None) -> dict[str, Any]:
     """Findings in the random (control) share vs the targeted share of checked visits, and the model measured on the
     random share alone: its AUC there, and the hit rate of its top classes against the random share's rate."""
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Exists, OuterRef, Subquery
 
     from shijian.risk.models import Assessment
     from shijian.supervision.models import FINDING_OUTCOMES, Visit, VisitItem
 
     checks = VisitItem.objects.filter(visit=OuterRef("pk"))
+    # the score each entity had when drawn: its assessment from the latest refresh made before the draw (one
+    # indexed lookup per visit, on (entity, refresh), in the same query)
+    when_drawn = Assessment.objects.filter(
+        entity=OuterRef("entity_id"), refresh__created_at__lte=OuterRef("draw__frozen_at")
+    ).order_by("-refresh_id")
     visits = Visit.objects.filter(checked_on__isnull=False).annotate(
         control=Exists(checks.filter(control=True)),
         found=Exists(checks.filter(outcome__in=list(FINDING_OUTCOMES))),
+        probability=Subquery(when_drawn.values("probability")[:1]),
     )
     if since:
         visits = visits.filter(checked_on__gte=since)
-    rows = list(visits.values_list("entity_id", "control", "found", "draw__frozen_at"))
-    # the score each entity had when drawn: its assessment from the latest refresh made before the draw
-    probs: dict[tuple[int, Any], float] = {}
-    ents = {e for e, *_ in rows}
-    history: dict[int, list[tuple[Any, float]]] = {}
-    for e, made, p in Assessment.objects.filter(entity_id__in=ents).values_list(
-        "entity_id", "refresh__created_at", "probability"
-    ):
-        history.setdefault(e, []).append((made, p))
-    for e, _c, _f, frozen in rows:
-        past = [(m, p) for m, p in history.get(e, []) if m <= frozen]
-        if past:
-            probs[(e, frozen)] = max(past)[1]
-    return estimate([(c, f, probs.get((e, fr))) for e, c, f, fr in rows])
+    return estimate(list(visits.values_list("control", "found", "probability")))
 
 
 def estimate(rows: Sequence[tuple[bool, bool, float | None]]) -> dict[str, Any]:

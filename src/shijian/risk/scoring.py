@@ -28,8 +28,8 @@ def _rows(keys: Sequence[str], scored_keys: Sequence[str], model: learn.Model, t
     values = t.to_pylist()
     hit: dict[str, dict[str, Any]] = {}
     for i, k in enumerate(scored_keys):
-        phrases = [factors.phrase(n.split("=")[0], values[i].get(n.split("=")[0]), c) for n, c in why[i]]
-        hit[k] = {"probability": round(float(p[i]), 6), "class": cls[i], "top_factors": "；".join(phrases), "note": ""}
+        phrases = "；".join(text for text, _c in factors.reasons(why[i], values[i]))
+        hit[k] = {"probability": round(float(p[i]), 6), "class": cls[i], "top_factors": phrases, "note": ""}
     empty = {"probability": "", "class": "", "top_factors": ""}
     return [{"key": k, **hit[k]} if k in hit else {"key": k, **empty, "note": missing} for k in keys]
 
