@@ -270,3 +270,29 @@ def test_the_cli_prints_reconciled_counts_and_fails_on_rejected_files(setup, tmp
     assert result.exit_code == 1 and "0 bytes" in " ".join(result.output.split())
     result = CliRunner().invoke(app, ["ingest", str(tmp_path / "missing.csv"), "--lake", str(lake.root)])
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_full_width_detection_sees_characters_across_read_boundaries(tmp_path) -> None:
+    from shijian.ingest.clean import has_fullwidth
+
+    f = tmp_path / "f.csv"
+    f.write_bytes(b"a" * 9 + "（".encode())  # the character's bytes straddle the 10-byte chunks
+    assert has_fullwidth(f, chunk=10)
+    f.write_bytes("佛山市人民路1号, 甲公司".encode() * 50)
+    assert not has_fullwidth(f, chunk=10)
+    f.write_bytes(b"x" * 25 + "\u3000".encode())
+    assert has_fullwidth(f, chunk=10)
+
+
+def test_a_file_without_full_width_text_is_trimmed_and_duplicates_are_judged_on_clean_content(setup) -> None:
+    maps, feeds, lake = setup
+    rows = [
+        f"r1,{GOOD}, 甲公司 ,甲地址,2024-01-01,100,x",  # line 2
+        f"r1,{GOOD},甲公司,甲地址,2024年1月1日,100,x",  # line 3: the same record once cleaned
+        f"r1,{GOOD},甲公司,甲地址,2024-01-02,100,x",  # line 4: another date, not a duplicate
+    ]
+    f = feeds / "plain.csv"
+    f.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    [r] = _run(lake, maps, f)
+    assert (r.rows_read, r.accepted, r.quarantined, r.duplicates) == (3, 2, 0, 1)
+    assert [(x[3], x[4], x[-1]) for x in _records(lake)] == [("甲公司", "2024-01-01", 2), ("甲公司", "2024-01-02", 4)]

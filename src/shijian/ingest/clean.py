@@ -1,7 +1,8 @@
 """Cleaning and validation SQL (DuckDB) over a delivered table ``raw(ord, <delivered columns>)``.
 
 - Text: trimmed; full-width ASCII (ＡＢＣ１２３（）and the ideographic space) to half-width, gated by a regular
-  expression so that the costly ``translate`` runs only on the few cells that need it.
+  expression so that the costly ``translate`` runs only on the few cells that need it; a file whose bytes hold
+  no full-width character at all (``has_fullwidth``, a byte search) is only trimmed.
 - USCC: normalised like text and upper-cased; validity (GB 32100 check digit) comes from ``uscc_valid``, a table
   of the file's distinct codes checked by ``shijian.ingest.uscc_vec`` (numpy), joined back.
 - Dates: the mapping's formats, the file's most frequent format first (detected on a sample), so that most rows
@@ -30,13 +31,31 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# trim() only where a cell starts or ends with a space: two cheap tests instead of a scan of every cell.
+_TRIM = "WHEN starts_with(s, ' ') OR ends_with(s, ' ') THEN trim(s) ELSE s END"
 MACROS = f"""
 CREATE OR REPLACE MACRO hw(s) AS CASE
   WHEN s IS NULL THEN ''
   WHEN regexp_matches(s, '[\\x{{FF01}}-\\x{{FF5E}}\\x{{3000}}]')
     THEN trim(translate(s, {sql_str(FULL)}, {sql_str(HALF)}))
-  ELSE trim(s) END;
+  {_TRIM};
+CREATE OR REPLACE MACRO tr(s) AS CASE WHEN s IS NULL THEN '' {_TRIM};
 """
+
+# UTF-8 lead bytes of U+FF00..U+FF7F and the ideographic space U+3000: a file without them needs no translation.
+FULLWIDTH_BYTES = (b"\xef\xbc", b"\xef\xbd", b"\xe3\x80\x80")
+
+
+def has_fullwidth(path: Any, chunk: int = 1 << 24) -> bool:
+    """True if the UTF-8 file holds any full-width ASCII or ideographic space (a fast byte search)."""
+    tail = b""
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            data = tail + block
+            if any(b in data for b in FULLWIDTH_BYTES):
+                return True
+            tail = block[-2:]
+    return False
 
 
 KEY_FIELDS = {"uscc", "reg_no", "licence_no", "entity_ref"}
@@ -44,25 +63,32 @@ KEY_FIELDS = {"uscc", "reg_no", "licence_no", "entity_ref"}
 FLOAT_ARTEFACT = {"record_id", "reg_no", "licence_no", "entity_ref", "event_date"}
 
 
-def canonical_select(header_map: dict[str, str], extra_columns: list[str] | None = None) -> str:
-    """SELECT of ``raw`` giving every canonical field as clean text ('' where the feed lacks it), and the
-    unmapped columns as one JSON text ``extra`` ('' when there are none)."""
+def canonical_select(
+    header_map: dict[str, str], extra_columns: list[str] | None = None, fullwidth: bool = True, source: str = "raw"
+) -> str:
+    """SELECT of ``source`` (columns ``ord``, ``line`` and the delivered ones) giving every canonical field as
+    clean text ('' where the feed lacks it), and the unmapped columns as one JSON text ``extra`` ('' when there
+    are none). ``fullwidth=False`` (the file holds no full-width character) only trims."""
     by_field = {canonical: header for header, canonical in header_map.items()}
-    cols = []
+    fn = "hw" if fullwidth else "tr"
+    inner, outer = [], []
     for f in CANONICAL_FIELDS:
         if f in by_field:
-            expr = f"hw({quote_ident(by_field[f])})"
-            if f in FLOAT_ARTEFACT:
-                expr = f"regexp_replace({expr}, '^(\\d+)\\.0$', '\\1')"
-            cols.append(f"upper({expr}) AS {f}" if f in KEY_FIELDS and f != "entity_ref" else f"{expr} AS {f}")
+            expr = f"{fn}({quote_ident(by_field[f])})"
+            inner.append(f"upper({expr}) AS {f}" if f in KEY_FIELDS and f != "entity_ref" else f"{expr} AS {f}")
+            if f in FLOAT_ARTEFACT:  # a cheap suffix test first: the regular expression runs on few cells
+                outer.append(f"CASE WHEN suffix({f}, '.0') THEN regexp_replace({f}, '^(\\d+)\\.0$', '\\1') ELSE {f} END AS {f}")
+            else:
+                outer.append(f)
         else:
-            cols.append(f"'' AS {f}")
+            outer.append(f"'' AS {f}")
     if extra_columns:
         packed = ", ".join(f"{sql_str(c)}: {quote_ident(c)}" for c in extra_columns)
-        cols.append(f"to_json({{{packed}}})::VARCHAR AS extra")
+        inner.append(f"to_json({{{packed}}})::VARCHAR AS extra")
     else:
-        cols.append("'' AS extra")
-    return "SELECT ord, " + ", ".join(cols) + " FROM raw"
+        inner.append("'' AS extra")
+    outer.append("extra")
+    return f"SELECT ord, line, {', '.join(outer)} FROM (SELECT ord, line, {', '.join(inner)} FROM {source})"
 
 
 def key_condition(keys: tuple[str, ...]) -> str:
@@ -79,7 +105,7 @@ def key_condition(keys: tuple[str, ...]) -> str:
 
 
 def clean_sql(mapping: FeedMapping, date_formats: list[str]) -> str:
-    """SELECT over ``canon`` (canonical_select), ``lines(ord, line)`` and ``uscc_valid(uscc, ok)``."""
+    """SELECT over ``canon`` (canonical_select) and ``uscc_valid(uscc, ok)``."""
     date_expr = "coalesce(" + ", ".join(f"try_strptime(event_date, {sql_str(fmt)})" for fmt in date_formats) + ")::DATE"
     unit = "1.0" if mapping.amount_unit == "wan" else "0.0001"
     amount_expr = (
@@ -114,13 +140,13 @@ def clean_sql(mapping: FeedMapping, date_formats: list[str]) -> str:
     reason = "CASE " + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in checks) + " ELSE NULL END"
     return f"""
 WITH c AS (
-  SELECT canon.*, lines.line, coalesce(uscc_valid.ok, false) AS uscc_ok,
+  SELECT canon.*, coalesce(uscc_valid.ok, false) AS uscc_ok,
          {rtype} AS record_type_c, {date_expr} AS event_date_c, {amount_expr} AS amount_c
   FROM canon
-  JOIN lines USING (ord)
   LEFT JOIN uscc_valid USING (uscc)
 )
 SELECT
+  ord,
   line,
   record_id,
   CASE WHEN uscc_ok THEN uscc END AS uscc,
@@ -131,11 +157,16 @@ SELECT
   event_date_c AS event_date,
   amount_c AS amount,
   result, detail, extra,
-  md5(concat_ws(chr(31), record_id, uscc, reg_no, licence_no, entity_ref, name, address, record_type, event_date,
-                amount, result, detail, extra)) AS row_hash,
   {reason} AS reason
 FROM c
 """
+
+
+# What makes two accepted records the same (duplicates): every canonical field, cleaned.
+CONTENT_COLUMNS = (
+    "record_id, uscc_raw, reg_no, licence_no, entity_ref, name, address, record_type, event_date, amount, result, "
+    "detail, extra"
+)
 
 
 def date_format_order(con: Any, formats: tuple[str, ...], sample_sql: str) -> list[str]:

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from shijian.core.files import sha256_file
-from shijian.ingest.clean import MACROS, canonical_select, clean_sql, date_format_order
+from shijian.ingest.clean import CONTENT_COLUMNS, MACROS, canonical_select, clean_sql, date_format_order, has_fullwidth
 from shijian.ingest.mapping import FeedMapping, MappingError
 from shijian.ingest.reader import FeedFileError, csv_header, detect_file_encoding, read_xlsx, to_utf8
 from shijian.ingest.uscc_vec import valid_array
@@ -120,8 +120,8 @@ def ingest_file(
         con = duckdb.connect(config={"threads": threads})
         con.execute("SET enable_progress_bar = false")
         con.execute(MACROS)
-        header_map = _read_raw(con, file, mapping, report, staged)
-        _write_load(con, header_map, mapping, report, lake, staged)
+        header_map, fullwidth = _read_raw(con, file, mapping, report, staged)
+        _write_load(con, header_map, fullwidth, mapping, report, lake, staged)
         con.close()
         report.load_id = load_id
         report.seconds = round(time.perf_counter() - t0, 3)
@@ -158,9 +158,10 @@ def _check_columns(names: list[str], mapping: FeedMapping) -> dict[str, str]:
 
 def _read_raw(
     con: duckdb.DuckDBPyConnection, file: Path, mapping: FeedMapping, report: LoadReport, staged: Path
-) -> dict[str, str]:
-    """Load the delivered rows into ``raw(ord, ...)`` and their line numbers into ``lines(ord, line)``;
-    malformed rows into ``bad_rows(line, reason, raw)``."""
+) -> tuple[dict[str, str], bool]:
+    """Load the delivered rows into ``raw_rows`` and the view ``raw(ord, line, ...)`` (row number and line in the
+    file); malformed rows into ``bad_rows(line, reason, raw)``. Also says whether any cell may hold full-width
+    characters."""
     if file.suffix.lower() == ".xlsx":
         result = read_xlsx(file)
         header_map = _check_columns(result.table.column_names, mapping)
@@ -169,6 +170,8 @@ def _read_raw(
         con.execute("CREATE TEMP TABLE raw_rows AS SELECT * FROM raw_arrow")
         con.register("lines_arrow", pa.table({"line": pa.array(result.lines)}))
         con.execute("CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS ord, line FROM lines_arrow")
+        con.execute("CREATE VIEW raw AS SELECT r.ord, lines.line, r.* EXCLUDE (ord) FROM "
+                    "(SELECT rowid + 1 AS ord, * FROM raw_rows) r JOIN lines USING (ord)")
         con.register(
             "bad_arrow",
             pa.table(
@@ -180,9 +183,8 @@ def _read_raw(
             ),
         )
         con.execute("CREATE TEMP TABLE bad_rows AS SELECT * FROM bad_arrow")
-        con.execute("CREATE VIEW raw AS SELECT rowid + 1 AS ord, * FROM raw_rows")
         report.rows_read = result.rows_read
-        return header_map
+        return header_map, True
     if file.suffix.lower() not in {".csv", ".txt"}:
         raise FeedFileError(f"unsupported file type {file.suffix!r}: give .csv or .xlsx")
     encoding = detect_file_encoding(file) if mapping.encoding == "auto" else mapping.encoding
@@ -197,34 +199,44 @@ def _read_raw(
         )
     except duckdb.Error as exc:
         raise FeedFileError(f"cannot parse as CSV: {str(exc).splitlines()[0]}") from exc
-    con.execute("CREATE VIEW raw AS SELECT rowid + 1 AS ord, * FROM raw_rows")  # rowid follows the file's order
     con.execute("""
         CREATE TEMP TABLE bad_rows AS
         SELECT line, arg_min(error_type || ': ' || error_message, column_idx) AS reason, any_value(csv_line) AS raw
         FROM reject_errors GROUP BY line
     """)
-    # Line of each accepted row: the rows fill lines 2.. in order, skipping the malformed ones.
-    con.execute("""
-        CREATE TEMP TABLE lines AS
-        WITH skips AS (SELECT line - row_number() OVER (ORDER BY line) AS s, row_number() OVER (ORDER BY line) AS j
-                       FROM bad_rows)
-        SELECT raw.ord, raw.ord + 1 + coalesce(skips.j, 0) AS line
-        FROM raw ASOF LEFT JOIN skips ON raw.ord >= skips.s
-    """)
-    report.rows_read = _one(con, "SELECT count(*) FROM raw") + _one(con, "SELECT count(*) FROM bad_rows")
-    return header_map
+    # rowid follows the file's order. Line of each accepted row: the rows fill lines 2.. in order, skipping the
+    # malformed ones (a well-formed file, the usual case, needs no join).
+    bad = _one(con, "SELECT count(*) FROM bad_rows")
+    if bad == 0:
+        con.execute("CREATE VIEW raw AS SELECT rowid + 1 AS ord, rowid + 2 AS line, * FROM raw_rows")
+    else:
+        con.execute("""
+            CREATE VIEW raw AS
+            WITH skips AS (SELECT line - row_number() OVER (ORDER BY line) AS s,
+                                  row_number() OVER (ORDER BY line) AS j FROM bad_rows),
+                 r AS (SELECT rowid + 1 AS ord, * FROM raw_rows)
+            SELECT r.ord, r.ord + 1 + coalesce(skips.j, 0) AS line, r.* EXCLUDE (ord)
+            FROM r ASOF LEFT JOIN skips ON r.ord >= skips.s
+        """)
+    report.rows_read = _one(con, "SELECT count(*) FROM raw_rows") + bad
+    return header_map, has_fullwidth(path)
 
 
 def _write_load(
     con: duckdb.DuckDBPyConnection,
     header_map: dict[str, str],
+    fullwidth: bool,
     mapping: FeedMapping,
     report: LoadReport,
     lake: Lake,
     staged: Path,
 ) -> None:
     extra = [c for c in _delivered_columns(con) if c not in header_map and c not in mapping.ignore]
-    con.execute("CREATE VIEW canon AS " + canonical_select(header_map, extra if mapping.keep_extra else None))
+    # One pass of text cleaning, kept: the USCC check, the date sample and the validation all read it.
+    con.execute(
+        "CREATE TEMP TABLE canon AS "
+        + canonical_select(header_map, extra if mapping.keep_extra else None, fullwidth=fullwidth)
+    )
     distinct = con.sql("SELECT DISTINCT uscc FROM canon WHERE uscc <> ''").to_arrow_table()
     codes = distinct.column("uscc") if distinct.num_rows else pa.array([], pa.string())
     con.register("uscc_checked", pa.table({"uscc": codes, "ok": pa.array(valid_array(codes))}))
@@ -233,37 +245,39 @@ def _write_load(
         con, mapping.date_formats, "SELECT event_date FROM canon WHERE event_date <> '' LIMIT 2000"
     )
     con.execute("CREATE TEMP TABLE cleaned AS " + clean_sql(mapping, formats))
+    con.execute("DROP TABLE canon")
     # Rejected rows keep the row exactly as delivered (JSON of its cells), with the line and the reason.
     con.execute("""
         CREATE TEMP TABLE rejected AS
-        SELECT c.line, c.reason, to_json(d.delivered)::VARCHAR AS raw
-        FROM (SELECT line, reason FROM cleaned WHERE reason IS NOT NULL) c
-        JOIN lines USING (line)
-        JOIN (SELECT rowid + 1 AS ord, raw_rows AS delivered FROM raw_rows) d USING (ord)
+        WITH bad AS (SELECT ord, line, reason FROM cleaned WHERE reason IS NOT NULL)
+        SELECT bad.line, bad.reason, to_json(d.delivered)::VARCHAR AS raw
+        FROM bad
+        JOIN (SELECT rowid + 1 AS ord, raw_rows AS delivered FROM raw_rows
+              WHERE rowid + 1 IN (SELECT ord FROM bad)) d USING (ord)
         UNION ALL SELECT line, reason, raw FROM bad_rows
     """)
-    # Duplicates: the first occurrence of each content hash is kept (and, if the mapping says so, nothing that
-    # an earlier load of the same source already holds).
+    # Duplicates: the first occurrence of the same content is kept (and, if the mapping says so, nothing that an
+    # earlier load of the same source already holds). A 64-bit hash finds the candidates; their content decides.
     prior = ""
     if mapping.dedupe_across_loads:
         existing = sorted((lake.records / f"source={report.source}").glob("load=*/records.parquet"))
         if existing:
             files = ", ".join(_sql(str(p)) for p in existing)
-            prior = f"UNION ALL SELECT DISTINCT row_hash, -1 FROM read_parquet([{files}])"
+            prior = f"UNION ALL SELECT -1 AS line, {CONTENT_COLUMNS} FROM read_parquet([{files}])"
     con.execute(f"""
         CREATE TEMP TABLE dropped AS
-        WITH h AS (SELECT row_hash, line FROM cleaned WHERE reason IS NULL {prior}),
-             first AS (SELECT row_hash, min(line) AS keep FROM h GROUP BY row_hash HAVING count(*) > 1)
-        SELECT h.line FROM h JOIN first USING (row_hash) WHERE h.line <> first.keep AND h.line >= 0
+        WITH rows AS (SELECT line, {CONTENT_COLUMNS} FROM cleaned WHERE reason IS NULL {prior}),
+             h AS (SELECT line, hash({CONTENT_COLUMNS}) AS h FROM rows),
+             twice AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1),
+             cand AS (SELECT rows.* FROM rows JOIN h USING (line) SEMI JOIN twice USING (h)),
+             ranked AS (SELECT line, row_number() OVER (PARTITION BY {CONTENT_COLUMNS} ORDER BY line) AS n FROM cand)
+        SELECT line FROM ranked WHERE n > 1 AND line >= 0
     """)
     columns = (
         "record_id, uscc, uscc_raw, uscc_invalid, reg_no, licence_no, entity_ref, name, address, record_type, "
-        f"event_date, amount, result, detail, extra, row_hash, {_sql(report.file)} AS file, line"
+        f"event_date, amount, result, detail, extra, {_sql(report.file)} AS file, line"
     )
-    accepted = (
-        f"SELECT {columns} FROM cleaned WHERE reason IS NULL "
-        "AND NOT EXISTS (SELECT 1 FROM dropped WHERE dropped.line = cleaned.line)"
-    )
+    accepted = f"SELECT {columns} FROM cleaned WHERE reason IS NULL AND line NOT IN (SELECT line FROM dropped)"
     report.quarantined = _one(con, "SELECT count(*) FROM rejected")
     report.duplicates = _one(con, "SELECT count(*) FROM dropped")
     report.accepted = report.rows_read - report.quarantined - report.duplicates
@@ -273,7 +287,7 @@ def _write_load(
         report.reasons[key] = report.reasons.get(key, 0) + n
     con.execute(
         f"COPY ({accepted}) TO {_sql(str(staged / 'records.parquet'))} "
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880)"
     )
     written = _one(con, f"SELECT count(*) FROM read_parquet({_sql(str(staged / 'records.parquet'))})")
     if written != report.accepted:
@@ -337,6 +351,8 @@ def ingest(
             continue
         seen.setdefault(sha, str(file))
         jobs.append((i, (file, root, mappings, lake.root, known, 1, sha)))
+    # Largest files first: the cores finish together instead of one waiting on a big file started last.
+    jobs.sort(key=lambda job: -(job[1][0].stat().st_size if job[1][0].is_file() else 0))
     cpus = os.cpu_count() or 2
     n_workers = max(1, min(workers or cpus, len(jobs)))
     rows = 0
