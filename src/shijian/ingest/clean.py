@@ -77,7 +77,8 @@ def canonical_select(
             expr = f"{fn}({quote_ident(by_field[f])})"
             inner.append(f"upper({expr}) AS {f}" if f in KEY_FIELDS and f != "entity_ref" else f"{expr} AS {f}")
             if f in FLOAT_ARTEFACT:  # a cheap suffix test first: the regular expression runs on few cells
-                outer.append(f"CASE WHEN suffix({f}, '.0') THEN regexp_replace({f}, '^(\\d+)\\.0$', '\\1') ELSE {f} END AS {f}")
+                fix = f"regexp_replace({f}, '^(\\d+)\\.0$', '\\1')"
+                outer.append(f"CASE WHEN suffix({f}, '.0') THEN {fix} ELSE {f} END AS {f}")
             else:
                 outer.append(f)
         else:

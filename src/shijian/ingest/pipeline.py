@@ -170,8 +170,10 @@ def _read_raw(
         con.execute("CREATE TEMP TABLE raw_rows AS SELECT * FROM raw_arrow")
         con.register("lines_arrow", pa.table({"line": pa.array(result.lines)}))
         con.execute("CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS ord, line FROM lines_arrow")
-        con.execute("CREATE VIEW raw AS SELECT r.ord, lines.line, r.* EXCLUDE (ord) FROM "
-                    "(SELECT rowid + 1 AS ord, * FROM raw_rows) r JOIN lines USING (ord)")
+        con.execute(
+            "CREATE VIEW raw AS SELECT r.ord, lines.line, r.* EXCLUDE (ord) FROM "
+            "(SELECT rowid + 1 AS ord, * FROM raw_rows) r JOIN lines USING (ord)"
+        )
         con.register(
             "bad_arrow",
             pa.table(
