@@ -72,23 +72,31 @@ def keys_select() -> str:
     """
 
 
+# A record's keys: joined on the four columns (any engine), or on their 64-bit hash where the build has checked
+# that the hash tells every key combination of the lake apart (DuckDB; one number compared instead of four texts).
 RECORD_JOIN = """
     JOIN keys k ON k.uscc IS NOT DISTINCT FROM r.uscc AND k.reg_no_raw = r.reg_no
                AND k.name = r.name AND k.address = r.address
 """
+RECORD_JOIN_HASHED = "JOIN keys k ON k.key_hash = hash(r.uscc, r.reg_no, r.name, r.address)"
+KEY_HASH = "hash(uscc, reg_no_raw, name, address)"
 
 
-def linked_select(buckets: int) -> str:
+def record_join(hashed: bool) -> str:
+    return RECORD_JOIN_HASHED if hashed else RECORD_JOIN
+
+
+def linked_select(buckets: int, hashed: bool = False) -> str:
     return f"""
         SELECT k.entity_id, k.entity_id % {buckets} AS bucket, k.link_method, k.match_probability,
                r.source, r.record_type, r.event_date, r.amount, r.result, r.detail, r.record_id, r.name, r.file, r.line
-        FROM records r {RECORD_JOIN}
+        FROM records r {record_join(hashed)}
         WHERE k.entity_id IS NOT NULL
     """
 
 
-def unlinked_select() -> str:
-    return f"SELECT r.* FROM records r {RECORD_JOIN} WHERE k.entity_id IS NULL"
+def unlinked_select(hashed: bool = False) -> str:
+    return f"SELECT r.* FROM records r {record_join(hashed)} WHERE k.entity_id IS NULL"
 
 
 def aggregate_select() -> str:
