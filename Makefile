@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards bench-risk lock messages clean
+.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards bench-risk bench-analytics lock messages clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-hazards: install
 ## bench-risk: the risk model at 780k entities (40M-record district built once in var/bench/risk)
 bench-risk: install
 	$(BIN)/shijian bench risk
+
+## bench-analytics: dashboard figures and pages at Foshan scale (after bench-ingest)
+bench-analytics: install
+	$(BIN)/shijian bench analytics
 
 ## lock: re-pin every dependency from pyproject.toml into requirements/lock.txt
 lock:

@@ -42,6 +42,9 @@ def pytest_report_header(config: Any) -> str:
     return f"shijian database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST', '')} {db['NAME']}"
 
 
+pytest_plugins = ["tests.browser"]  # the browser fixture, for the browser tests
+
+
 @dataclass
 class World:
     district: str

@@ -28,15 +28,23 @@ def test_duckdb_and_spark_build_the_same_files(db, tmp_path, settings) -> None:
     lake = Lake(tmp_path / "lake")
     ingest([out], load_mappings(), lake, workers=1)
 
-    duck = run_build(lake, threads=2, probabilistic=False)
+    duck = run_build(lake, threads=2)
     duck_rows = entity_files_rows(lake.root / "build" / "entity_files.parquet")
+    duck_review = entity_files_rows(lake.root / "build" / "review.parquet", order="name_key, address_key")
     duck_db = sorted(EntityFile.objects.values_list("entity_id", "records", "penalties", "tax_grade"))
     spark = run_build_spark(lake, master="local[2]")
     spark_rows = entity_files_rows(lake.root / "build" / "entity_files.parquet")
+    spark_review = entity_files_rows(lake.root / "build" / "review.parquet", order="name_key, address_key")
     spark_db = sorted(EntityFile.objects.values_list("entity_id", "records", "penalties", "tax_grade"))
 
     assert duck.records == spark.records == 6_000
     assert duck.linked == spark.linked and duck.unlinked == spark.unlinked
+    # Officials' decisions and the probabilistic step run for both engines (key-less records with misspelt
+    # names are in every generated district).
+    assert duck.linked.get("probabilistic", 0) > 0 and duck.probabilistic == spark.probabilistic | {
+        "seconds": duck.probabilistic["seconds"]
+    }
+    assert duck_review == spark_review and duck.reviews == spark.reviews
     assert len(duck_rows) == len(spark_rows) > 250
     assert duck_rows == spark_rows
     assert duck_db == spark_db

@@ -38,6 +38,8 @@ risk_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(risk_app, name="risk")
+analytics_app = typer.Typer(help="统计分析: dashboard figures per scope, forecasts.", no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
 app.add_typer(draw_app, name="draw")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(audit_app, name="audit")
@@ -173,6 +175,7 @@ def load(
             console.print(f"quarantined rows and reasons: {r['quarantine_file']}")
     if not all(r["reconciles"] for r in result["register"]):
         fail("counts do not reconcile", 1)
+    _refresh_analytics()
 
 
 @app.command()
@@ -281,6 +284,60 @@ def build(
             f"linkage against the truth: precision {q['precision']}, recall {q['recall']} "
             f"({q['correct']:,} correct of {q['links']:,} links; {q['linkable']:,} linkable records)"
         )
+    _refresh_analytics()
+
+
+def _refresh_analytics() -> None:
+    """Dashboard figures follow every change of the data they show (called after load, build, refresh, demo)."""
+    from django.conf import settings
+
+    from shijian.analytics.snapshot import refresh_all
+
+    t0 = time.perf_counter()
+    with progress_bar() as update:
+        n = refresh_all(Path(settings.SHIJIAN_LAKE), progress=update)
+    console.print(f"dashboard figures recomputed for {n} scopes in {time.perf_counter() - t0:.1f} s")
+
+
+@analytics_app.command("refresh")
+def analytics_refresh() -> None:
+    """Recompute the dashboard figures of the district, every town/street and every department."""
+    django_setup()
+    _refresh_analytics()
+
+
+@analytics_app.command("forecast")
+def analytics_forecast(
+    series: Annotated[str, typer.Option(help="complaints, findings or registrations")] = "complaints",
+    scope: Annotated[str, typer.Option(help="district, town:<9-digit code> or department:<id>")] = "district",
+) -> None:
+    """Print a monthly forecast with 80%/95% intervals and its rolling-origin backtest against last year's month."""
+    django_setup()
+    from django.conf import settings
+
+    from shijian.analytics import forecast, snapshot
+
+    try:
+        sc = snapshot.Scope.parse(scope)
+    except ValueError as exc:
+        fail(str(exc))
+    if series not in {"complaints", "findings", "registrations"}:
+        fail("--series must be complaints, findings or registrations")
+    data, _at = snapshot.get(sc, Path(settings.SHIJIAN_LAKE))
+    result = forecast.forecast(data["series"].get(series, []))
+    if result.message == "too_short":
+        fail("not enough history for a forecast (at least 18 complete months)", 1)
+    table = Table(title=f"{series}, {sc.key}: {result.method}")
+    for col in ("month", "forecast", "80%", "95%"):
+        table.add_column(col)
+    for pt in result.points:
+        table.add_row(pt.month, f"{pt.mean:.1f}", f"{pt.lo80:.1f}–{pt.hi80:.1f}", f"{pt.lo95:.1f}–{pt.hi95:.1f}")
+    console.print(table)
+    b = result.backtest
+    console.print(
+        f"backtest ({b.folds} origins, 1–{b.horizon} months ahead): MAE {b.mae} vs last year's month {b.naive_mae}; "
+        f"MAPE {b.mape} vs {b.naive_mape}; actuals inside the 80% interval {b.coverage80}"
+    )
 
 
 @user_app.command("create")
@@ -683,6 +740,7 @@ def risk_refresh(
         + ", ".join(f"{c} {n:,}" for c, n in r.classes.items())
         + f"; {moved:,} changed class"
     )
+    _refresh_analytics()
 
 
 @risk_app.command("score")
@@ -989,6 +1047,7 @@ def demo(
     if not Reminder.objects.exists():
         counts = refresh_reminders(Path(settings.SHIJIAN_LAKE))
         console.print("compliance reminders: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    _refresh_analytics()
     console.print(f"demo ready in {time.perf_counter() - t0:.1f} s")
     console.print(f"\n  open http://{host}:{port}/  and log in as one of:")
     for username, role, region, _d in DEMO_USERS:
@@ -1066,6 +1125,21 @@ def bench_ingest(
 
     report = run(scale, work, console, workers=workers)
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+
+
+@bench_app.command("analytics")
+def bench_analytics(
+    work: Annotated[Path, typer.Option(help="the world built by `shijian bench ingest`")] = Path("var/bench/ingest"),
+    requests: Annotated[int, typer.Option(help="requests per page")] = 20,
+) -> None:
+    """Dashboard figures for every scope and the dashboard/forecast pages at Foshan scale (reuses bench ingest)."""
+    from shijian.bench.analytics import run
+
+    try:
+        report = run(work, requests, console)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    out.print_json(json.dumps(report, ensure_ascii=False))
 
 
 @bench_app.command("risk")

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "shijian.supervision",
     "shijian.hazards",
     "shijian.risk",
+    "shijian.analytics",
     "shijian.web",
 ]
 

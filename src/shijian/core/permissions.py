@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("reminder", "view"): frozenset({LEADER, DEPT, INSPECTOR, ADMIN}),
     ("reminder", "export"): frozenset({LEADER, DEPT, ADMIN}),
     ("risk", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("analytics", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
     ("audit", "view"): frozenset({AUDITOR}),
     ("audit", "export"): frozenset({AUDITOR}),
 }

@@ -155,6 +155,69 @@ def sync_reviews(path: Path) -> int:
     return len(items)
 
 
+def resolve_pending(con: duckdb.DuckDBPyConnection, lake: Lake, probabilistic: bool) -> dict[str, Any]:
+    """What the exact rules left: officials' decisions first, then the probabilistic model (DuckDB, whichever
+    engine runs the rest of the build: these are the few distinct name + address pairs, not the records).
+
+    Reads ``pending(name_key, address_key)`` and ``ent_keys(id, name_key, address_key)``; creates
+    ``resolved(name_key, address_key, entity_id, link_method, match_probability)``, ``unresolved(pair_id, ...)``
+    (the pairs given to the model) and ``prob_reviews`` (its candidates for the review queue)."""
+    decisions = _sql(snapshot_decisions(lake))
+    con.execute(f"""
+        CREATE OR REPLACE TABLE resolved AS
+        SELECT p.name_key, p.address_key, d.entity_id, 'reviewed' AS link_method, 1.0 AS match_probability
+        FROM pending p JOIN read_parquet({decisions}) d USING (name_key, address_key)
+        WHERE d.entity_id IS NOT NULL
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE unresolved AS
+        SELECT row_number() OVER (ORDER BY name_key, address_key) AS pair_id, name_key, address_key
+        FROM (SELECT name_key, address_key FROM pending WHERE name_key <> ''
+              EXCEPT SELECT name_key, address_key FROM read_parquet({decisions}))
+    """)
+    stats: dict[str, Any] = {}
+    if probabilistic:
+        stats = asdict(link_pairs(con, "unresolved", "ent_keys"))
+    else:
+        con.execute("CREATE OR REPLACE TABLE prob_links (pair_id BIGINT, entity_id BIGINT, match_probability DOUBLE)")
+        con.execute(
+            "CREATE OR REPLACE TABLE prob_reviews "
+            "(pair_id BIGINT, entity_id BIGINT, match_probability DOUBLE, rank INT)"
+        )
+    con.execute("""
+        INSERT INTO resolved
+        SELECT u.name_key, u.address_key, p.entity_id, 'probabilistic', p.match_probability
+        FROM unresolved u JOIN prob_links p USING (pair_id)
+    """)
+    return stats
+
+
+def write_review(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The review queue: each unresolved name + address with its records, departments and the model's candidates.
+    Reads ``unlinked_groups`` (steps.unlinked_groups_select), ``unresolved`` and ``prob_reviews``."""
+    con.execute(f"""
+        COPY (
+            WITH recs AS (
+                SELECT name_key, address_key, sum(records) AS records,
+                       string_agg(source, ',' ORDER BY source) AS sources, min(name) AS name, min(address) AS address
+                FROM unlinked_groups GROUP BY ALL
+            )
+            SELECT recs.name, recs.address, recs.name_key, recs.address_key, recs.records, recs.sources,
+                   c.candidates, c.best_probability, c.best_entity
+            FROM (
+                SELECT pair_id,
+                       list({{'entity_id': entity_id, 'probability': match_probability}} ORDER BY rank) AS candidates,
+                       max(match_probability) AS best_probability,
+                       arg_max(entity_id, match_probability) AS best_entity
+                FROM prob_reviews GROUP BY pair_id
+            ) c
+            JOIN unresolved u USING (pair_id)
+            JOIN recs ON recs.name_key = u.name_key AND recs.address_key = u.address_key
+            ORDER BY recs.name_key, recs.address_key
+        ) TO {_sql(path)} (FORMAT parquet, COMPRESSION zstd)
+    """)
+
+
 def run_build(
     lake: Lake, progress: Progress | None = None, threads: int | None = None, probabilistic: bool = True
 ) -> BuildReport:
@@ -207,38 +270,18 @@ def run_build(
     for name, select in steps.KEY_TABLES:
         con.execute(f"CREATE TABLE {name} AS {select}")
     # Each record's keys are resolved once per distinct key combination, then joined back.
-    con.execute("CREATE TABLE keys AS " + steps.keys_select())
-    # Officials' decisions on earlier reviews come first; then the probabilistic model for what is left.
-    decisions = snapshot_decisions(lake)
-    con.execute(f"""
-        UPDATE keys SET entity_id = d.entity_id, link_method = 'reviewed', match_probability = 1.0
-        FROM read_parquet({_sql(decisions)}) d
-        WHERE keys.entity_id IS NULL AND d.entity_id IS NOT NULL
-          AND keys.name_key = d.name_key AND keys.address_key = d.address_key
-    """)
-    con.execute(f"""
-        CREATE TABLE unresolved AS
-        SELECT row_number() OVER (ORDER BY name_key, address_key) AS pair_id, name_key, address_key
-        FROM (SELECT DISTINCT name_key, address_key FROM keys WHERE entity_id IS NULL AND name_key <> ''
-              EXCEPT SELECT name_key, address_key FROM read_parquet({_sql(decisions)}))
-    """)
+    con.execute("CREATE TABLE keys_exact AS " + steps.keys_select())
+    con.execute("CREATE TABLE pending AS " + steps.pending_select())
     con.execute("CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ent")
+    report.probabilistic = resolve_pending(con, lake, probabilistic)
+    con.execute("CREATE TABLE keys AS " + steps.resolved_keys_select())
+    con.execute("DROP TABLE keys_exact")
     # Records find their key row by one 64-bit hash when it is injective over the lake's key combinations
     # (checked here; otherwise, never in practice, by the four columns).
     con.execute("ALTER TABLE keys ADD COLUMN key_hash UBIGINT DEFAULT NULL")
     con.execute(f"UPDATE keys SET key_hash = {steps.KEY_HASH}")
     hashed = _one(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") == 1
     report.key_hash_join = hashed
-    if probabilistic:
-        report.probabilistic = asdict(link_pairs(con, "unresolved", "ent_keys"))
-    else:
-        con.execute("CREATE TABLE prob_links (pair_id BIGINT, entity_id BIGINT, match_probability DOUBLE)")
-        con.execute("CREATE TABLE prob_reviews (pair_id BIGINT, entity_id BIGINT, match_probability DOUBLE, rank INT)")
-    con.execute("""
-        UPDATE keys SET entity_id = p.entity_id, link_method = 'probabilistic', match_probability = p.match_probability
-        FROM unresolved u JOIN prob_links p USING (pair_id)
-        WHERE keys.entity_id IS NULL AND keys.name_key = u.name_key AND keys.address_key = u.address_key
-    """)
     step("link", t0)
 
     t0 = time.perf_counter()
@@ -248,34 +291,10 @@ def run_build(
         "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (bucket), ROW_GROUP_SIZE 122880)"
     )
     con.execute(
-        f"COPY ({steps.unlinked_select(hashed)}) TO {_sql(tmp / 'unlinked.parquet')} "
-        "(FORMAT parquet, COMPRESSION zstd)"
+        f"COPY ({steps.unlinked_select(hashed)}) TO {_sql(tmp / 'unlinked.parquet')} (FORMAT parquet, COMPRESSION zstd)"
     )
-    con.execute(f"""
-        COPY (
-            WITH recs AS (
-                SELECT k.name_key, k.address_key, count(*) AS records, string_agg(DISTINCT r.source, ',') AS sources,
-                       any_value(r.name) AS name, any_value(r.address) AS address
-                FROM {records} r {steps.record_join(hashed)}
-                WHERE k.entity_id IS NULL
-                GROUP BY ALL
-            )
-            SELECT any_value(recs.name) AS name, any_value(recs.address) AS address, recs.name_key, recs.address_key,
-                   sum(recs.records) AS records, string_agg(DISTINCT recs.sources, ',') AS sources,
-                   any_value(c.candidates) AS candidates, any_value(c.best_probability) AS best_probability,
-                   any_value(c.best_entity) AS best_entity
-            FROM (
-                SELECT pair_id,
-                       list({{'entity_id': entity_id, 'probability': match_probability}} ORDER BY rank) AS candidates,
-                       max(match_probability) AS best_probability,
-                       arg_max(entity_id, match_probability) AS best_entity
-                FROM prob_reviews GROUP BY pair_id
-            ) c
-            JOIN unresolved u USING (pair_id)
-            JOIN recs ON recs.name_key = u.name_key AND recs.address_key = u.address_key
-            GROUP BY recs.name_key, recs.address_key
-        ) TO {_sql(tmp / "review.parquet")} (FORMAT parquet, COMPRESSION zstd)
-    """)
+    con.execute("CREATE TABLE unlinked_groups AS " + steps.unlinked_groups_select(hashed))
+    write_review(con, tmp / "review.parquet")
     step("by_entity", t0)
 
     t0 = time.perf_counter()

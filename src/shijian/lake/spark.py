@@ -4,8 +4,9 @@ The statements are the DuckDB ones, transpiled by ``sqlglot``; the outputs are t
 so the entity page and the database sync do not care which engine built them. ``--spark-master`` points at a
 cluster (``spark://host:7077``, ``yarn``); the default ``local[*]`` runs on this machine (a parity check: about ten
 times slower than DuckDB on one machine). The lake must then sit on storage every executor reads (HDFS, S3, a
-shared disk). Not on Spark yet: officials' review decisions and the probabilistic step (Splink has a Spark
-backend; see docs/lake.md).
+shared disk). Officials' review decisions and the probabilistic step run on DuckDB in the driver over the few
+distinct name + address pairs that no exact rule resolved (``build.resolve_pending``, the same code as the DuckDB
+build); their result goes back to Spark as a small table, and the review queue is written the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from shijian.lake import steps
-from shijian.lake.build import BuildReport, Progress, bucket_count, snapshot_entities, sync_entity_files
+from shijian.lake.build import (
+    BuildReport,
+    Progress,
+    bucket_count,
+    resolve_pending,
+    snapshot_entities,
+    sync_entity_files,
+    sync_reviews,
+    write_review,
+)
 from shijian.lake.store import Lake
 
 
@@ -42,7 +52,14 @@ def spark_session(master: str = "local[*]") -> Any:
     )
 
 
-def run_build_spark(lake: Lake, progress: Progress | None = None, master: str = "local[*]") -> BuildReport:
+RESOLVED_SCHEMA = "name_key string, address_key string, entity_id bigint, link_method string, match_probability double"
+
+
+def run_build_spark(
+    lake: Lake, progress: Progress | None = None, master: str = "local[*]", probabilistic: bool = True
+) -> BuildReport:
+    import duckdb
+
     report = BuildReport()
     files = sorted(str(p) for p in lake.records.glob("source=*/load=*/records.parquet"))
     if not files:
@@ -66,14 +83,26 @@ def run_build_spark(lake: Lake, progress: Progress | None = None, master: str = 
     report.seconds["raw scan"] = report.raw_scan_seconds
 
     t0 = time.perf_counter()
-    spark.read.parquet(str(snapshot_entities(lake))).createOrReplaceTempView("entities")
+    ent_path = snapshot_entities(lake)
+    spark.read.parquet(str(ent_path)).createOrReplaceTempView("entities")
     report.seconds["snapshot"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
     sql(steps.ent_select()).cache().createOrReplaceTempView("ent")
     for name, select in steps.KEY_TABLES:
         sql(select).cache().createOrReplaceTempView(name)
-    sql(steps.keys_select()).cache().createOrReplaceTempView("keys")
+    sql(steps.keys_select()).cache().createOrReplaceTempView("keys_exact")
+    # Decisions and the probabilistic step: DuckDB in the driver, over the pending pairs only.
+    local = duckdb.connect()
+    local.execute("SET enable_progress_bar = false")
+    local.register("pending_arrow", sql(steps.pending_select()).toArrow())
+    local.execute("CREATE TABLE pending AS SELECT * FROM pending_arrow")
+    local.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet('{ent_path}')")
+    local.execute(f"CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ({steps.ent_select()})")
+    report.probabilistic = resolve_pending(local, lake, probabilistic)
+    resolved = local.execute("SELECT * FROM resolved ORDER BY name_key, address_key").fetchall()
+    spark.createDataFrame(resolved, RESOLVED_SCHEMA).createOrReplaceTempView("resolved")
+    sql(steps.resolved_keys_select()).cache().createOrReplaceTempView("keys")
     report.seconds["link"] = round(time.perf_counter() - t0, 2)
     if progress:
         progress("build", 3, 6)
@@ -82,6 +111,10 @@ def run_build_spark(lake: Lake, progress: Progress | None = None, master: str = 
     staged = tmp / "by_entity"
     sql(steps.linked_select(report.buckets)).write.mode("overwrite").partitionBy("bucket").parquet(str(staged))
     sql(steps.unlinked_select()).coalesce(1).write.mode("overwrite").parquet(str(tmp / "unlinked"))
+    local.register("groups_arrow", sql(steps.unlinked_groups_select()).toArrow())
+    local.execute("CREATE TABLE unlinked_groups AS SELECT * FROM groups_arrow")
+    write_review(local, tmp / "review.parquet")
+    local.close()
     report.seconds["by_entity"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
@@ -103,11 +136,12 @@ def run_build_spark(lake: Lake, progress: Progress | None = None, master: str = 
     for name in ("unlinked", "entity_files", "entity_counts"):
         part = next((tmp / name).glob("*.parquet"))
         os.replace(part, out / f"{name}.parquet")
-    (out / "review.parquet").unlink(missing_ok=True)
+    os.replace(tmp / "review.parquet", out / "review.parquet")
     shutil.rmtree(tmp, ignore_errors=True)
 
     t0 = time.perf_counter()
     report.synced = sync_entity_files(out / "entity_files.parquet", out / "entity_counts.parquet")
+    report.reviews = sync_reviews(out / "review.parquet")
     report.seconds["sync"] = round(time.perf_counter() - t0, 2)
     import datetime as dt
     import json
@@ -117,9 +151,9 @@ def run_build_spark(lake: Lake, progress: Progress | None = None, master: str = 
     return report
 
 
-def entity_files_rows(path: Path) -> list[tuple[Any, ...]]:
-    """The aggregates of a build, sorted, floats rounded: what the parity test compares."""
+def entity_files_rows(path: Path, order: str = "entity_id") -> list[tuple[Any, ...]]:
+    """The rows of a build's output, sorted, floats rounded: what the parity test compares."""
     import duckdb
 
-    rows = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}') ORDER BY entity_id").fetchall()
+    rows = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}') ORDER BY {order}").fetchall()
     return [tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in rows]

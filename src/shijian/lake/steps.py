@@ -72,6 +72,23 @@ def keys_select() -> str:
     """
 
 
+def pending_select() -> str:
+    """The distinct name + address pairs that no exact rule resolved (for decisions and the probabilistic step)."""
+    return "SELECT DISTINCT name_key, address_key FROM keys_exact WHERE entity_id IS NULL"
+
+
+def resolved_keys_select() -> str:
+    """The exact keys, completed from ``resolved`` (officials' decisions, then probabilistic links)."""
+    return """
+        SELECT k.uscc, k.reg_no_raw, k.name, k.address, k.name_key, k.address_key,
+               coalesce(k.entity_id, x.entity_id) AS entity_id,
+               coalesce(k.link_method, x.link_method) AS link_method,
+               coalesce(k.match_probability, x.match_probability) AS match_probability
+        FROM keys_exact k
+        LEFT JOIN resolved x ON k.entity_id IS NULL AND k.name_key = x.name_key AND k.address_key = x.address_key
+    """
+
+
 # A record's keys: joined on the four columns (any engine), or on their 64-bit hash where the build has checked
 # that the hash tells every key combination of the lake apart (DuckDB; one number compared instead of four texts).
 RECORD_JOIN = """
@@ -130,4 +147,15 @@ def counts_select() -> str:
         GROUP BY entity_id, record_type
         UNION ALL
         SELECT entity_id, 'source' AS kind, source AS key, count(*) AS n FROM by_entity GROUP BY entity_id, source
+    """
+
+
+def unlinked_groups_select(hashed: bool = False) -> str:
+    """Unlinked records counted per name + address and department (the review queue's evidence)."""
+    return f"""
+        SELECT k.name_key, k.address_key, r.source, count(*) AS records, min(r.name) AS name,
+               min(r.address) AS address
+        FROM records r {record_join(hashed)}
+        WHERE k.entity_id IS NULL AND k.name_key <> ''
+        GROUP BY k.name_key, k.address_key, r.source
     """

@@ -21,6 +21,7 @@ from shijian.registry.models import (
     ItemKind,
     Level,
     Responsibility,
+    RiskClass,
     SpotCheckItem,
     Tag,
 )
@@ -117,6 +118,7 @@ ENTITY = ObjectSpec(
         Filter("industry", _("industry code"), lambda v: Q(industry_code__startswith=v)),
         Filter("type", _("type"), lambda v: Q(entity_type=v), lambda u: list(EntityType.choices)),
         Filter("status", _("status"), lambda v: Q(status=v), lambda u: list(EntityStatus.choices)),
+        Filter("risk", _("risk class"), lambda v: Q(risk_class=v), lambda u: list(RiskClass.choices)),
         Filter("tag", _("tag"), _tag_q, _tag_choices),
     ],
     search=_entity_search,

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from shijian.core.stats import wilson_rate
 from shijian.risk import classes, factors, learn, metrics
 from shijian.risk.backtest import means as backtest_means
 
@@ -672,11 +673,4 @@ def estimate(rows: Sequence[tuple[bool, bool, float | None]]) -> dict[str, Any]:
 
 def _rate(found: Sequence[bool]) -> dict[str, Any]:
     """A rate with its 95% Wilson interval."""
-    n, k = len(found), int(sum(bool(f) for f in found))
-    if n == 0:
-        return {"n": 0, "found": 0, "rate": None, "low": None, "high": None}
-    z = 1.96
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return {"n": n, "found": k, "rate": round(p, 4), "low": round(centre - half, 4), "high": round(centre + half, 4)}
+    return wilson_rate(len(found), int(sum(bool(f) for f in found)))

@@ -19,6 +19,7 @@ NAV: list[tuple[str, str, Any]] = [
     ("hazard", "hazard_list", _("Problems and hazards")),
     ("reminder", "reminder_list", _("Reminders")),
     ("risk", "risk_overview", _("Credit risk")),
+    ("analytics", "analytics", _("Statistics")),
     ("linkage", "review_list", _("Linkage review")),
     ("audit", "audit_list", _("Audit log")),
 ]

@@ -96,3 +96,24 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def write_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """One workbook, one sheet per (title, headers, rows); titles cut to Excel's 31 characters, made unique."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    used: set[str] = set()
+    for title, headers, rows in sheets:
+        name = "".join(ch for ch in title if ch not in "[]:*?/\\")[:28] or "data"
+        base, n = name, 2
+        while name in used:
+            name, n = f"{base}{n}", n + 1
+        used.add(name)
+        ws = wb.create_sheet(title=name)
+        ws.append(list(headers))
+        for row in rows:
+            ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

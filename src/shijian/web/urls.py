@@ -19,4 +19,5 @@ urlpatterns: list[Any] = [
     path("", include("shijian.supervision.urls")),
     path("", include("shijian.hazards.urls")),
     path("", include("shijian.risk.urls")),
+    path("", include("shijian.analytics.urls")),
 ]

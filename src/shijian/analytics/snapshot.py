@@ -1,0 +1,378 @@
+"""Dashboard figures per scope (the district, each town/street, each department), computed in bulk and stored.
+
+Pages read one ``Snapshot`` row (a few kB of JSON), so they stay fast whatever the number of entities; the
+figures are recomputed by ``refresh_all`` after each load, build, draw or class refresh (``shijian analytics
+refresh``; ``make demo`` runs it), and each page says when its figures were computed.
+
+Sources: the operational database (entities, visits and checked items, hazards and their transitions, team
+memberships, risk assessments) and the lake's entity files (monthly complaints and inspection findings from every
+department, ``build/by_entity``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from shijian.core.stats import wilson_rate
+from shijian.hazards import services as hazard_services
+from shijian.hazards import workflow
+from shijian.hazards.models import Hazard, Transition
+from shijian.registry.display import region_name
+from shijian.registry.models import Department, Entity, EntityStatus, RiskClass
+from shijian.supervision.models import FINDING_OUTCOMES, TeamMember, Visit, VisitItem, VisitStatus
+
+CLASSES = [c for c, _label in RiskClass.choices]
+MONTHS = 36  # monthly series kept per scope (forecasts need two seasons)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # district (6-digit code) | town (9-digit code) | department (id)
+    code: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.code}"
+
+    @classmethod
+    def parse(cls, key: str) -> Scope:
+        kind, _sep, code = key.partition(":")
+        if kind not in {"district", "town", "department"} or not code:
+            raise ValueError(f"unknown scope {key!r}: give district:<6 digits>, town:<9 digits> or department:<id>")
+        return cls(kind, code)
+
+    def label(self) -> str:
+        if self.kind in {"town", "district"}:
+            return region_name(self.code)
+        d = Department.objects.filter(pk=int(self.code)).first()
+        return d.name if d else self.code
+
+    # Row filters of each table for this scope.
+    def entities(self) -> QuerySet[Entity]:
+        qs = Entity.objects.all()
+        if self.kind == "town":
+            return qs.filter(town_code=self.code)
+        if self.kind == "department":
+            d = Department.objects.get(pk=int(self.code))
+            return qs.filter(region_code__startswith=d.region_code)
+        return qs.filter(district_code=self.code)
+
+    def visits(self) -> QuerySet[Visit]:
+        qs = Visit.objects.all()
+        if self.kind == "town":
+            return qs.filter(entity__town_code=self.code)
+        if self.kind == "department":
+            return qs.filter(departments__id=int(self.code))
+        return qs.filter(entity__district_code=self.code)
+
+    def hazards(self) -> QuerySet[Hazard]:
+        qs = Hazard.objects.all()
+        if self.kind == "town":
+            return qs.filter(town_code=self.code)
+        if self.kind == "department":
+            return qs.filter(department_id=int(self.code))
+        return qs.filter(district_code=self.code)
+
+    def transitions(self) -> QuerySet[Transition]:
+        qs = Transition.objects.all()
+        if self.kind == "town":
+            return qs.filter(town_code=self.code)
+        if self.kind == "department":
+            return qs.filter(department_id=int(self.code))
+        return qs.filter(town_code__startswith=self.code)
+
+    def drill(self) -> dict[str, str]:
+        """Query-string filters that restrict the list pages to this scope."""
+        if self.kind == "town":
+            return {"town": self.code}
+        if self.kind == "department":
+            return {"department": self.code}
+        return {}
+
+
+def all_scopes() -> list[Scope]:
+    towns = Entity.objects.order_by().values_list("town_code", flat=True).distinct()
+    districts = Entity.objects.order_by().values_list("district_code", flat=True).distinct()
+    depts = Department.objects.filter(active=True).order_by("code").values_list("pk", flat=True)
+    return [
+        *(Scope("district", d) for d in sorted(districts)),
+        *(Scope("town", t) for t in sorted(towns)),
+        *(Scope("department", str(d)) for d in depts),
+    ]
+
+
+def months_back(today: dt.date, n: int = MONTHS) -> list[str]:
+    y, m = today.year, today.month
+    out = []
+    for _ in range(n):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
+
+
+def _monthly(rows: Any, months: list[str]) -> list[list[Any]]:
+    got = {f"{r['month']:%Y-%m}": r["n"] for r in rows if r["month"] is not None}
+    return [[m, int(got.get(m, 0))] for m in months]
+
+
+def _entities(scope: Scope, months: list[str]) -> dict[str, Any]:
+    qs = scope.entities()
+    labels = dict(EntityStatus.choices)
+    by_status = {r["status"]: r["n"] for r in qs.order_by().values("status").annotate(n=Count("id"))}
+    from shijian.core.codes import tables
+
+    sections = tables.industries()
+    by_section = (
+        qs.order_by().values("industry_section").annotate(n=Count("id")).order_by("-n", "industry_section")[:20]
+    )
+    start = dt.date.fromisoformat(months[0] + "-01")
+    new = (
+        qs.filter(established_on__gte=start)
+        .order_by()
+        .annotate(month=TruncMonth("established_on"))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    by_class = {r["risk_class"]: r["n"] for r in qs.order_by().values("risk_class").annotate(n=Count("id"))}
+    out: dict[str, Any] = {
+        "total": sum(by_status.values()),
+        "by_status": [[s, str(labels.get(s, s)), by_status.get(s, 0)] for s in labels if by_status.get(s)],
+        "by_section": [
+            [
+                r["industry_section"],
+                sections[r["industry_section"]].name if r["industry_section"] in sections else "",
+                r["n"],
+            ]
+            for r in by_section
+        ],
+        "new_by_month": _monthly(new, months),
+        "by_class": [[c, by_class.get(c, 0)] for c in CLASSES],
+    }
+    if scope.kind != "town":
+        by_town = qs.order_by().values("town_code").annotate(n=Count("id")).order_by("-n", "town_code")
+        out["by_town"] = [[r["town_code"], region_name(r["town_code"]), r["n"]] for r in by_town]
+    return out
+
+
+def _inspections(scope: Scope, months: list[str]) -> dict[str, Any]:
+    visits = scope.visits()
+    by_status = {r["status"]: r["n"] for r in visits.order_by().values("status").annotate(n=Count("id", distinct=True))}
+    start = dt.date.fromisoformat(months[0] + "-01")
+    done = (
+        visits.filter(checked_on__gte=start)
+        .order_by()
+        .annotate(month=TruncMonth("checked_on"))
+        .values("month")
+        .annotate(n=Count("id", distinct=True))
+    )
+    published = (
+        visits.filter(published_at__date__gte=start)
+        .order_by()
+        .annotate(month=TruncMonth("published_at"))
+        .values("month")
+        .annotate(n=Count("id", distinct=True))
+    )
+    done_m, pub_m = _monthly(done, months), _monthly(published, months)
+    total = sum(by_status.values())
+    return {
+        "planned": total,
+        "assigned": by_status.get(VisitStatus.ASSIGNED, 0),
+        "done": by_status.get(VisitStatus.DONE, 0) + by_status.get(VisitStatus.PUBLISHED, 0),
+        "published": by_status.get(VisitStatus.PUBLISHED, 0),
+        "by_month": [[m, d, p] for (m, d), (_m, p) in zip(done_m, pub_m, strict=True)],
+    }
+
+
+def _findings(scope: Scope) -> dict[str, Any]:
+    checks = VisitItem.objects.filter(visit__in=scope.visits().values("id")).exclude(outcome="")
+    found = Q(outcome__in=list(FINDING_OUTCOMES))
+    rows = (
+        checks.order_by()
+        .values("control", "visit__entity__risk_class")
+        .annotate(n=Count("id"), k=Count("id", filter=found))
+    )
+    share = {True: [0, 0], False: [0, 0]}
+    by_class: dict[str, list[int]] = {c: [0, 0] for c in CLASSES}
+    for r in rows:
+        share[bool(r["control"])][0] += r["n"]
+        share[bool(r["control"])][1] += r["k"]
+        acc = by_class.setdefault(r["visit__entity__risk_class"] or "", [0, 0])
+        acc[0] += r["n"]
+        acc[1] += r["k"]
+    return {
+        "random": wilson_rate(*share[True]),
+        "targeted": wilson_rate(*share[False]),
+        "by_class": [[c, *by_class[c], wilson_rate(*by_class[c])["rate"]] for c in CLASSES],
+    }
+
+
+def _hazards(scope: Scope, today: dt.date) -> dict[str, Any]:
+    hz, tr = scope.hazards(), scope.transitions()
+    group = "town_code" if scope.kind != "town" else "department"
+    stats = hazard_services.dashboard(group, hz, tr, today)
+    names = dict(Department.objects.values_list("pk", "name"))
+    by_group = [
+        [
+            s.key,
+            region_name(s.key) if group == "town_code" else names.get(int(s.key), s.key),
+            s.open,
+            s.overdue,
+            s.closed,
+            s.mean_days_to_rectify,
+        ]
+        for s in stats
+    ]
+    closed = sum(s.closed for s in stats)
+    mean_days = round(sum((s.mean_days_to_rectify or 0) * s.closed for s in stats) / closed, 1) if closed else None
+    by_grade = {
+        r["grade"]: r["n"]
+        for r in hz.filter(state__in=workflow.OPEN).order_by().values("grade").annotate(n=Count("id"))
+    }
+    return {
+        "open": sum(s.open for s in stats),
+        "overdue": sum(s.overdue for s in stats),
+        "closed": closed,
+        "mean_days_to_rectify": mean_days,
+        "group": group,
+        "by_group": by_group,
+        "open_by_grade": sorted(by_grade.items()),
+    }
+
+
+def _workload(scope: Scope, since: dt.date) -> dict[str, Any]:
+    members = TeamMember.objects.filter(visit__in=scope.visits().values("id"), visit__window_end__gte=since)
+    rows = list(
+        members.order_by()
+        .values("inspector_id", "inspector__name", "inspector__department__name")
+        .annotate(n=Count("visit_id", distinct=True))
+        .order_by("-n", "inspector_id")
+    )
+    counts = [r["n"] for r in rows]
+    return {
+        "since": since.isoformat(),
+        "inspectors": len(rows),
+        "assignments": sum(counts),  # officer-visits: a joint visit counts once per officer
+        "mean": round(sum(counts) / len(counts), 1) if counts else 0,
+        "max": max(counts, default=0),
+        "top": [[r["inspector_id"], r["inspector__name"], r["inspector__department__name"], r["n"]] for r in rows[:15]],
+    }
+
+
+def _risk(scope: Scope) -> dict[str, Any]:
+    from shijian.risk.models import Assessment, Refresh
+
+    latest = Refresh.objects.order_by("-as_of", "-pk").first()
+    if latest is None:
+        return {"refresh_as_of": None, "movement": []}
+    qs = Assessment.objects.filter(refresh=latest, entity_id__in=scope.entities().values("id"))
+    cells = {
+        (r["previous_class"], r["risk_class"]): r["n"]
+        for r in qs.order_by().values("previous_class", "risk_class").annotate(n=Count("id"))
+    }
+    before = ["", *CLASSES]
+    return {
+        "refresh_as_of": latest.as_of.isoformat(),
+        "movement": [[b or "—", *[cells.get((b, a), 0) for a in CLASSES]] for b in before],
+    }
+
+
+def lake_series(lake_root: Path, months: list[str]) -> dict[str, dict[str, list[list[Any]]]]:
+    """Monthly complaints and inspection findings from every department's records in the entity files, per scope
+    key ("district:<code>", "town:<code>"); {} when there is no build."""
+    import duckdb
+    import pyarrow as pa
+
+    files = sorted(str(p) for p in (lake_root / "build" / "by_entity").glob("*/*.parquet"))
+    if not files:
+        return {}
+    ids, towns = zip(*Entity.objects.order_by().values_list("id", "town_code"), strict=True) or ((), ())
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("SET enable_progress_bar = false")
+    con.register("towns", pa.table({"id": pa.array(ids, pa.int64()), "town": pa.array(towns, pa.string())}))
+    start = months[0] + "-01"
+    rows = con.execute(
+        f"""
+        SELECT t.town, strftime(date_trunc('month', b.event_date), '%Y-%m') AS month,
+               count(*) FILTER (WHERE b.record_type = 'complaint') AS complaints,
+               count(*) FILTER (WHERE b.record_type = 'inspection' AND b.result NOT IN ('未发现问题', '')) AS findings
+        FROM read_parquet({files!r}) b JOIN towns t ON t.id = b.entity_id
+        WHERE b.event_date >= DATE '{start}' AND b.record_type IN ('complaint', 'inspection')
+        GROUP BY ALL
+        """
+    ).fetchall()
+    con.close()
+    acc: dict[str, dict[str, dict[str, int]]] = {}
+    for town, month, complaints, findings in rows:
+        for key in (f"district:{town[:6]}", f"town:{town}"):
+            d = acc.setdefault(key, {"complaints": {}, "findings": {}})
+            d["complaints"][month] = d["complaints"].get(month, 0) + complaints
+            d["findings"][month] = d["findings"].get(month, 0) + findings
+    return {key: {name: [[m, v.get(m, 0)] for m in months] for name, v in d.items()} for key, d in acc.items()}
+
+
+def compute(scope: Scope, today: dt.date, lake: dict[str, dict[str, list[list[Any]]]] | None = None) -> dict[str, Any]:
+    months = months_back(today)
+    data: dict[str, Any] = {
+        "scope": {"kind": scope.kind, "code": scope.code, "label": scope.label(), "drill": scope.drill()},
+        "as_of": today.isoformat(),
+        "months": months,
+        "entities": _entities(scope, months),
+        "inspections": _inspections(scope, months),
+        "findings": _findings(scope),
+        "hazards": _hazards(scope, today),
+        "workload": _workload(scope, today - dt.timedelta(days=365)),
+        "risk": _risk(scope),
+    }
+    series = (lake or {}).get(scope.key, {})
+    data["series"] = {
+        "registrations": data["entities"]["new_by_month"],
+        "complaints": series.get("complaints", []),
+        "findings": series.get("findings", []),
+    }
+    return data
+
+
+def store(scope: Scope, data: dict[str, Any], seconds: float) -> None:
+    from shijian.analytics.models import Snapshot
+
+    Snapshot.objects.update_or_create(
+        scope=scope.key, defaults={"data": data, "computed_at": timezone.now(), "seconds": round(seconds, 3)}
+    )
+
+
+def refresh_all(lake_root: Path | None, today: dt.date | None = None, progress: Progress | None = None) -> int:
+    """Recompute and store every scope's figures; returns the number of scopes."""
+    today = today or timezone.localdate()
+    lake = lake_series(lake_root, months_back(today)) if lake_root is not None else {}
+    scopes = all_scopes()
+    for i, scope in enumerate(scopes, 1):
+        t0 = time.perf_counter()
+        store(scope, compute(scope, today, lake), time.perf_counter() - t0)
+        if progress:
+            progress("scopes", i, len(scopes))
+    return len(scopes)
+
+
+def get(scope: Scope, lake_root: Path | None = None) -> tuple[dict[str, Any], Any]:
+    """The stored figures of a scope (computed and stored now if it has none yet) and when they were computed."""
+    from shijian.analytics.models import Snapshot
+
+    snap = Snapshot.objects.filter(scope=scope.key).first()
+    if snap is None:
+        t0 = time.perf_counter()
+        today = timezone.localdate()
+        lake = lake_series(lake_root, months_back(today)) if lake_root is not None else {}
+        store(scope, compute(scope, today, lake), time.perf_counter() - t0)
+        snap = Snapshot.objects.get(scope=scope.key)
+    return snap.data, snap.computed_at

@@ -1,0 +1,410 @@
+"""统计分析 pages: the dashboard of a scope (district, town/street, department), its Excel export, and forecasts.
+
+Views are thin: the figures come from ``snapshot.get`` (stored per scope), the forecasts from ``forecast``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from shijian.analytics import forecast as fc
+from shijian.analytics import snapshot
+from shijian.analytics.snapshot import Scope
+from shijian.core import audit
+from shijian.core.permissions import DEPT, require
+from shijian.registry.models import Department, Entity
+from shijian.web.tabular import write_xlsx_sheets, xlsx_response
+
+SERIES = {
+    "complaints": gettext_lazy("Complaints (12315 and departments)"),
+    "findings": gettext_lazy("Inspections with findings"),
+    "registrations": gettext_lazy("New registrations"),
+}
+
+
+def _lake_root() -> Path:
+    return Path(settings.SHIJIAN_LAKE)
+
+
+def user_scope(user: Any) -> Scope:
+    """The scope a user's dashboard opens on: department staff their department; others their district or town."""
+    region = getattr(user, "region_code", "") or ""
+    if getattr(user, "role", "") == DEPT and user.department_id and not user.is_superuser:
+        return Scope("department", str(user.department_id))
+    if len(region) >= 9:
+        return Scope("town", region[:9])
+    if len(region) == 6:
+        return Scope("district", region)
+    first = Entity.objects.order_by("district_code").values_list("district_code", flat=True).first()
+    return Scope("district", first or "000000")
+
+
+def may_see(user: Any, scope: Scope) -> bool:
+    """Jurisdiction (docs/permissions.md): department staff see their own department's figures only (as on the
+    hazard dashboards); leaders, data administrators and auditors see the district, towns and departments of
+    their region."""
+    if user.is_superuser:
+        return True
+    region = getattr(user, "region_code", "") or ""
+    if getattr(user, "role", "") == DEPT:
+        return scope.kind == "department" and str(user.department_id) == scope.code
+    if not region:
+        return False
+    if scope.kind == "district":
+        return len(region) <= 6 and scope.code.startswith(region)
+    if scope.kind == "town":
+        return scope.code.startswith(region)
+    dept = Department.objects.filter(pk=int(scope.code)).first()
+    return dept is not None and dept.region_code.startswith(region)
+
+
+def _scope(request: HttpRequest) -> Scope:
+    require(request.user, "analytics", "view")
+    town, dept = request.GET.get("town", "").strip(), request.GET.get("department", "").strip()
+    district = request.GET.get("district", "").strip()
+    if district:
+        if not (district.isdigit() and len(district) == 6):
+            raise Http404("district")
+        scope = Scope("district", district)
+    elif town:
+        if not (town.isdigit() and len(town) == 9):
+            raise Http404("town")
+        scope = Scope("town", town)
+    elif dept:
+        if not dept.isdigit() or not Department.objects.filter(pk=int(dept)).exists():
+            raise Http404("department")
+        scope = Scope("department", dept)
+    else:
+        scope = user_scope(request.user)
+    if not may_see(request.user, scope):
+        raise PermissionDenied
+    return scope
+
+
+def _url(name: str, **params: Any) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in ("", None)})
+    return reverse(name) + (f"?{query}" if query else "")
+
+
+def tables(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every dashboard table with its rows and, per row, the list behind the figure (drill-down)."""
+    drill = data["scope"]["drill"]
+    town = drill.get("town", "")
+    dept = drill.get("department", "")
+    ent, hz, ins, wl = data["entities"], data["hazards"], data["inspections"], data["workload"]
+    out = [
+        {
+            "id": "by_status",
+            "title": _("Entities by status"),
+            "headers": [_("status"), _("entities")],
+            "rows": [[label, n] for _c, label, n in ent["by_status"]],
+            "links": [_url("entity_list", town=town, status=c) for c, _l, _n in ent["by_status"]],
+        },
+        {
+            "id": "by_section",
+            "title": _("Entities by industry section"),
+            "headers": [_("industry section"), _("entities")],
+            "rows": [[f"{c} {name}", n] for c, name, n in ent["by_section"]],
+            "links": [_url("entity_list", town=town, section=c) for c, _l, _n in ent["by_section"]],
+        },
+        {
+            "id": "by_class",
+            "title": _("Entities by risk class"),
+            "headers": [_("risk class"), _("entities")],
+            "rows": [[c, n] for c, n in ent["by_class"]],
+            "links": [_url("entity_list", town=town, risk=c) for c, _n in ent["by_class"]],
+        },
+        {
+            "id": "inspections",
+            "title": _("Inspections (joint visits)"),
+            "headers": [_("stage"), _("visits")],
+            "rows": [
+                [_("planned"), ins["planned"]],
+                [_("assigned, not yet checked"), ins["assigned"]],
+                [_("checked"), ins["done"]],
+                [_("published"), ins["published"]],
+            ],
+            "links": [
+                _url("task_list"),
+                _url("task_list", status="assigned"),
+                _url("task_list", status="done"),
+                _url("publication"),
+            ],
+        },
+        {
+            "id": "findings",
+            "title": _("Findings rate: targeted vs purely random share"),
+            "headers": [_("share"), _("items checked"), _("with findings"), _("rate"), _("95% interval")],
+            "rows": [
+                [label, r["n"], r["found"], _pct(r["rate"]), _interval(r)]
+                for label, r in (
+                    (_("purely random"), data["findings"]["random"]),
+                    (_("targeted (risk-stratified)"), data["findings"]["targeted"]),
+                )
+            ],
+            "links": [_url("risk_overview") + "#uplift"] * 2,
+        },
+        {
+            "id": "findings_by_class",
+            "title": _("Findings rate by risk class"),
+            "headers": [_("risk class"), _("items checked"), _("with findings"), _("rate")],
+            "rows": [[c, n, k, _pct(rate)] for c, n, k, rate in data["findings"]["by_class"]],
+            "links": [_url("entity_list", town=town, risk=c) for c, *_r in data["findings"]["by_class"]],
+        },
+        {
+            "id": "hazards",
+            "title": _("Hazards by town / street") if hz["group"] == "town_code" else _("Hazards by department"),
+            "headers": [_("name"), _("open"), _("overdue"), _("closed"), _("mean days to rectify")],
+            "rows": [
+                [name, o, od, c, days if days is not None else "—"] for _k, name, o, od, c, days in hz["by_group"]
+            ],
+            "links": [
+                _url("hazard_list", **({"town": k} if hz["group"] == "town_code" else {"department": k, "town": town}))
+                for k, *_r in hz["by_group"]
+            ],
+        },
+        {
+            "id": "workload",
+            "title": _("Inspector workload (visits in the last 12 months)"),
+            "headers": [_("inspector"), _("department"), _("visits")],
+            "rows": [[name, dname, n] for _i, name, dname, n in wl["top"]],
+            "links": [reverse("inspector_detail", args=[i]) for i, *_r in wl["top"]],
+        },
+        {
+            "id": "complaints",
+            "title": _("Complaints per month"),
+            "headers": [_("month"), _("complaints")],
+            "rows": [list(r) for r in data["series"]["complaints"][-12:]],
+            "links": [_url("forecast", series="complaints", town=town, department=dept)] * 12,
+        },
+    ]
+    if "by_town" in ent:
+        out.insert(
+            1,
+            {
+                "id": "by_town",
+                "title": _("Entities by town / street"),
+                "headers": [_("town / street"), _("entities")],
+                "rows": [[name, n] for _c, name, n in ent["by_town"]],
+                "links": [_url("analytics", town=c) for c, _n, _x in ent["by_town"]],
+            },
+        )
+    if data["risk"]["movement"]:
+        out.append(
+            {
+                "id": "movement",
+                "title": _("Risk class movement at the last refresh (%(date)s)")
+                % {"date": data["risk"]["refresh_as_of"]},
+                "headers": [_("before \\ after"), *snapshot.CLASSES],
+                "rows": [list(r) for r in data["risk"]["movement"]],
+                "links": [
+                    _url("entity_list", town=town, risk=r[0]) if r[0] != "—" else "" for r in data["risk"]["movement"]
+                ],
+            }
+        )
+    return out
+
+
+def charts(data: dict[str, Any], tabs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chart specifications for static/shijian/charts.js; each click opens the table row's list."""
+    by_id = {t["id"]: t for t in tabs}
+    months = [m for m, _n in data["series"]["registrations"]][-24:]
+
+    def last(series: list[list[Any]]) -> list[Any]:
+        return [n for _m, n in series][-24:]
+
+    ins = data["inspections"]["by_month"][-24:]
+    out = [
+        {
+            "id": "chart-classes",
+            "title": _("Risk classes"),
+            "spec": {
+                "kind": "pie",
+                "categories": [r[0] for r in by_id["by_class"]["rows"]],
+                "series": [{"name": _("entities"), "data": [r[1] for r in by_id["by_class"]["rows"]]}],
+                "links": by_id["by_class"]["links"],
+            },
+        },
+        {
+            "id": "chart-sections",
+            "title": _("Entities by industry section"),
+            "spec": {
+                "kind": "bar",
+                "categories": [r[0][:1] for r in by_id["by_section"]["rows"]],
+                "series": [{"name": _("entities"), "data": [r[1] for r in by_id["by_section"]["rows"]]}],
+                "links": by_id["by_section"]["links"],
+            },
+        },
+        {
+            "id": "chart-trend",
+            "title": _("New registrations, complaints and findings per month"),
+            "spec": {
+                "kind": "line",
+                "categories": months,
+                "series": [
+                    {"name": _("new registrations"), "data": last(data["series"]["registrations"])},
+                    {"name": _("complaints"), "data": last(data["series"]["complaints"]) or [0] * len(months)},
+                    {
+                        "name": _("inspections with findings"),
+                        "data": last(data["series"]["findings"]) or [0] * len(months),
+                    },
+                ],
+            },
+        },
+        {
+            "id": "chart-inspections",
+            "title": _("Visits checked and published per month"),
+            "spec": {
+                "kind": "bar",
+                "categories": [m for m, _d, _p in ins],
+                "series": [
+                    {"name": _("checked"), "data": [d for _m, d, _p in ins]},
+                    {"name": _("published"), "data": [p for _m, _d, p in ins]},
+                ],
+            },
+        },
+        {
+            "id": "chart-findings",
+            "title": _("Findings rate: targeted vs purely random share"),
+            "spec": {
+                "kind": "bar",
+                "categories": [r[0] for r in by_id["findings"]["rows"]],
+                "series": [
+                    {
+                        "name": _("rate (%)"),
+                        "data": [
+                            round(x["rate"] * 100, 1) if x["rate"] is not None else 0
+                            for x in (data["findings"]["random"], data["findings"]["targeted"])
+                        ],
+                    },
+                ],
+                "links": by_id["findings"]["links"],
+            },
+        },
+        {
+            "id": "chart-hazards",
+            "title": by_id["hazards"]["title"],
+            "spec": {
+                "kind": "bar",
+                "categories": [r[0] for r in by_id["hazards"]["rows"]],
+                "series": [
+                    {"name": _("open"), "data": [r[1] for r in by_id["hazards"]["rows"]], "stack": "h"},
+                    {"name": _("overdue"), "data": [r[2] for r in by_id["hazards"]["rows"]]},
+                ],
+                "links": by_id["hazards"]["links"],
+            },
+        },
+    ]
+    if "by_town" in by_id:
+        t = by_id["by_town"]
+        out.insert(
+            1,
+            {
+                "id": "chart-towns",
+                "title": t["title"],
+                "spec": {
+                    "kind": "bar",
+                    "categories": [r[0] for r in t["rows"]],
+                    "series": [{"name": _("entities"), "data": [r[1] for r in t["rows"]]}],
+                    "links": t["links"],
+                },
+            },
+        )
+    for c in out:
+        c["spec_id"] = c["id"] + "-spec"
+    return out
+
+
+def forecast_chart(result: dict[str, Any]) -> dict[str, Any]:
+    hist, pts = result["history"][-24:], result["points"]
+    months = [m for m, _v in hist] + [p["month"] for p in pts]
+    pad = [None] * len(hist)
+
+    def band(lo: str, hi: str) -> list[list[Any]]:
+        return [pad + [p[lo] for p in pts], pad + [round(p[hi] - p[lo], 1) for p in pts]]
+
+    b95, b80 = band("lo95", "hi95"), band("lo80", "hi80")
+    return {
+        "kind": "line",
+        "categories": months,
+        "series": [
+            {"name": _("actual"), "data": [v for _m, v in hist] + [None] * len(pts)},
+            {"name": _("forecast"), "data": pad + [p["mean"] for p in pts]},
+            {"name": "95%", "data": b95[0], "band": "b95", "base": True},
+            {"name": "95%", "data": b95[1], "band": "b95"},
+            {"name": "80%", "data": b80[0], "band": "b80", "base": True},
+            {"name": "80%", "data": b80[1], "band": "b80"},
+        ],
+    }
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _interval(r: dict[str, Any]) -> str:
+    return "—" if r["low"] is None else f"{r['low'] * 100:.1f}–{r['high'] * 100:.1f}%"
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    data, computed_at = snapshot.get(scope, _lake_root())
+    tabs = tables(data)
+    if request.GET.get("format") == "xlsx":
+        audit.record("export", object_type="analytics.snapshot", object_repr=scope.key, reason=request.GET.urlencode())
+        body = write_xlsx_sheets([(t["title"], t["headers"], t["rows"]) for t in tabs])
+        return xlsx_response(f"dashboard-{scope.key.replace(':', '-')}.xlsx", body)
+    towns = [(c, name) for c, name, _n in data["entities"].get("by_town", [])]
+    return render(
+        request,
+        "analytics/dashboard.html",
+        {
+            "scope": scope,
+            "data": data,
+            "tables": tabs,
+            "charts": charts(data, tabs),
+            "computed_at": computed_at,
+            "towns": towns,
+            "departments": Department.objects.filter(active=True).order_by("code").values_list("pk", "name"),
+            "export_url": request.get_full_path() + ("&" if "?" in request.get_full_path() else "?") + "format=xlsx",
+            "series_names": {k: str(v) for k, v in SERIES.items()},
+        },
+    )
+
+
+def forecast_view(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    name = request.GET.get("series", "complaints")
+    if name not in SERIES:
+        raise Http404("series")
+    data, computed_at = snapshot.get(scope, _lake_root())
+    key = f"analytics:forecast:{scope.key}:{name}:{computed_at.isoformat()}"
+    result = cache.get(key)
+    if result is None:
+        result = fc.forecast(data["series"].get(name, [])).as_dict()
+        cache.set(key, result, 7 * 24 * 3600)
+    return render(
+        request,
+        "analytics/forecast.html",
+        {
+            "scope": scope,
+            "data": data,
+            "series": name,
+            "series_names": {k: str(v) for k, v in SERIES.items()},
+            "series_label": str(SERIES[name]),
+            "result": result,
+            "chart": forecast_chart(result),
+            "computed_at": computed_at,
+        },
+    )

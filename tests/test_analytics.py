@@ -1,0 +1,166 @@
+"""统计分析: dashboard figures per scope checked by hand, drill-down, jurisdiction, Excel export, forecasts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from shijian.analytics import forecast as fc
+from shijian.analytics import snapshot
+from shijian.analytics.snapshot import Scope
+
+
+def _checked_visits(world, settings, tmp_path):
+    """Two visits of a purely random batch drawn and checked: one with a finding, one without."""
+    from shijian.supervision import services as sup
+    from shijian.supervision.models import Visit, VisitItem
+    from tests.test_hazards import food_batch
+
+    settings.HOME = tmp_path
+    batch = food_batch(world, count=2)
+    draw = sup.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
+    assert sup.perform(draw, world.users["samr"], public_value="z").ok
+    visits = list(Visit.objects.order_by("pk"))
+    Visit.objects.filter(pk=visits[0].pk).update(checked_on=dt.date(2026, 3, 2), status="done")
+    VisitItem.objects.filter(visit=visits[0]).update(outcome="corrected")
+    Visit.objects.filter(pk=visits[1].pk).update(checked_on=dt.date(2026, 3, 5), status="done")
+    VisitItem.objects.filter(visit=visits[1]).update(outcome="no_problem")
+    return visits
+
+
+def test_district_and_town_figures_are_counted_as_by_hand(world, settings, tmp_path) -> None:
+    from shijian.hazards import services as hz
+    from shijian.registry.models import Entity
+
+    Entity.objects.filter(pk=world.entities["yanghe"].pk).update(risk_class="D", established_on=dt.date(2026, 2, 3))
+    _checked_visits(world, settings, tmp_path)
+    hz.open_entry(
+        world.entities["hecheng"],
+        source="manual",
+        title="无证经营",
+        department=world.depts["hecheng"],
+        scores={"severity": 10, "extent": 5, "confidence": 5},
+        user=world.users["hecheng"],
+        deadline=dt.date(2026, 3, 1),
+        now=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+    )
+    today = dt.date(2026, 3, 20)
+    d = snapshot.compute(Scope("district", "440608"), today)
+    assert d["entities"]["total"] == 2  # the other district's entity is not counted
+    assert dict((c, n) for c, n in d["entities"]["by_class"]) == {"A": 0, "B": 1, "C": 0, "D": 1}
+    assert [r for r in d["entities"]["new_by_month"] if r[1]] == [["2026-02", 1]]
+    assert (d["inspections"]["planned"], d["inspections"]["done"], d["inspections"]["published"]) == (2, 2, 0)
+    assert [r for r in d["inspections"]["by_month"] if r[1]] == [["2026-03", 2, 0]]
+    random_share = d["findings"]["random"]
+    assert (random_share["n"], random_share["found"], random_share["rate"]) == (2, 1, 0.5)
+    assert 0.09 < random_share["low"] < 0.1 and 0.9 < random_share["high"] < 0.91  # Wilson 95%: 0.095–0.905
+    assert d["findings"]["targeted"]["n"] == 0
+    assert (d["hazards"]["open"], d["hazards"]["overdue"]) == (1, 1)
+    assert [r[:5] for r in d["hazards"]["by_group"]] == [["440608004", "荷城街道", 1, 1, 0]]
+    assert d["workload"]["assignments"] == 4 and d["workload"]["max"] == 2  # 2 visits, 2 officers each
+    town = snapshot.compute(Scope("town", "440608106"), today)
+    assert town["entities"]["total"] == 1 and town["hazards"]["open"] == 0
+    assert "by_town" not in town["entities"] and town["scope"]["drill"] == {"town": "440608106"}
+
+
+def test_refresh_stores_every_scope_and_pages_read_the_stored_figures(world, settings, tmp_path) -> None:
+    from shijian.analytics.models import Snapshot
+
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    n = snapshot.refresh_all(settings.SHIJIAN_LAKE, today=dt.date(2026, 3, 20))
+    keys = set(Snapshot.objects.values_list("scope", flat=True))
+    assert {"district:440608", "district:440604", "town:440608004", "town:440608106"} <= keys and n == len(keys)
+    Snapshot.objects.filter(scope="district:440608").update(
+        data={
+            **Snapshot.objects.get(scope="district:440608").data,
+            "entities": {**Snapshot.objects.get(scope="district:440608").data["entities"], "total": 4242},
+        }
+    )
+    page = world.client("leader").get(reverse("analytics")).content.decode()
+    import re
+
+    assert re.search(r"<b>4,?242</b>", page), page[page.find("kpis") : page.find("kpis") + 400]  # stored, not recounted
+
+
+def test_dashboard_drills_down_exports_and_respects_jurisdiction(world, settings, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    _checked_visits(world, settings, tmp_path)
+    leader = world.client("leader")
+    r = leader.get(reverse("analytics"))
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert 'id="chart-classes-spec"' in page and "echarts-6.1.0.min.js" in page and "cdn" not in page.lower()
+    assert f"{reverse('entity_list')}?risk=B" in page  # a class's count opens the entities of that class
+    assert f"{reverse('analytics')}?town=440608004" in page  # a town's row opens the town's dashboard
+    # department staff see their department's figures only; a town's leader-level user sees the town
+    hecheng = world.client("hecheng")
+    assert "荷城市场监督管理所" in hecheng.get(reverse("analytics")).content.decode()
+    assert hecheng.get(reverse("analytics") + "?town=440608004").status_code == 403
+    assert hecheng.get(reverse("analytics") + "?district=440608").status_code == 403
+    assert hecheng.get(reverse("analytics") + f"?department={world.depts['yanghe'].pk}").status_code == 403
+    town_admin = world.client("hecheng_admin")
+    assert "荷城街道" in town_admin.get(reverse("analytics")).content.decode()
+    assert town_admin.get(reverse("analytics") + "?town=440608106").status_code == 403
+    assert town_admin.get(reverse("analytics") + "?district=440608").status_code == 403
+    assert world.client("outsider").get(reverse("analytics") + "?town=440608004").status_code == 403
+    assert world.client("inspector").get(reverse("analytics")).status_code == 403
+    assert leader.get(reverse("analytics") + "?town=12").status_code == 404
+    # Excel: every table of the page, one sheet each, same figures
+    x = leader.get(reverse("analytics") + "?format=xlsx")
+    assert x.status_code == 200 and x["Content-Type"].startswith("application/vnd.openxmlformats")
+    wb = load_workbook(io.BytesIO(x.content))
+    assert len(wb.sheetnames) >= 9
+    rows = {
+        r[0]: r[1:]
+        for r in next(ws for ws in wb.worksheets if ws.title.startswith("问题发现率：定向")).iter_rows(
+            values_only=True
+        )
+    }
+    assert rows["纯随机抽取"][:3] == (2, 1, "50.0%")  # zh-hans by default
+
+
+@pytest.fixture
+def seasonal() -> list[list]:
+    rng = np.random.default_rng(7)
+    months = [f"{2023 + i // 12}-{i % 12 + 1:02d}" for i in range(37)]
+    return [[m, int(200 + 3 * i + 40 * np.sin(2 * np.pi * i / 12) + rng.normal(0, 6))] for i, m in enumerate(months)]
+
+
+def test_forecast_has_ordered_intervals_and_beats_last_years_month_on_a_seasonal_trend(seasonal) -> None:
+    f = fc.forecast(seasonal, horizon=6)
+    assert f.method == "ETS(A,Ad,A)" and len(f.points) == 6
+    assert f.history[-1][0] == "2025-12" and f.points[0].month == "2026-01"  # the month still filling is left out
+    for p in f.points:
+        assert p.lo95 <= p.lo80 <= p.mean <= p.hi80 <= p.hi95
+    b = f.backtest
+    assert b.folds == 4 and b.horizon == 3 and b.mae is not None and b.naive_mae is not None
+    assert b.mae < b.naive_mae  # a trend the seasonal naive forecast misses
+    assert 0 <= b.coverage80 <= 1
+
+
+def test_a_short_series_gets_a_message_not_a_forecast() -> None:
+    f = fc.forecast([["2026-01", 3], ["2026-02", 4], ["2026-03", 1]])
+    assert f.message == "too_short" and f.points == []
+    assert fc.next_months("2025-11", 3) == ["2025-12", "2026-01", "2026-02"]
+
+
+def test_forecast_page_shows_the_forecast_and_its_backtest(world, settings, tmp_path, seasonal) -> None:
+    from django.utils import timezone
+
+    from shijian.analytics.models import Snapshot
+
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    data = snapshot.compute(Scope("district", "440608"), dt.date(2026, 1, 10))
+    data["series"]["complaints"] = seasonal
+    Snapshot.objects.create(scope="district:440608", data=data, computed_at=timezone.now())
+    page = world.client("leader").get(reverse("forecast") + "?series=complaints").content.decode()
+    assert 'id="backtest"' in page and "2026-01" in page and "chart-forecast-spec" in page
+    short = world.client("leader").get(reverse("forecast") + "?series=registrations").content.decode()
+    assert 'id="too-short"' in short
+    assert world.client("leader").get(reverse("forecast") + "?series=x").status_code == 404
