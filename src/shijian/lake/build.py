@@ -165,7 +165,7 @@ def resolve_pending(con: duckdb.DuckDBPyConnection, lake: Lake, probabilistic: b
     decisions = _sql(snapshot_decisions(lake))
     con.execute(f"""
         CREATE OR REPLACE TABLE resolved AS
-        SELECT p.name_key, p.address_key, d.entity_id, 'reviewed' AS link_method, 1.0 AS match_probability
+        SELECT p.name_key, p.address_key, d.entity_id, 'reviewed' AS link_method, 1.0::DOUBLE AS match_probability
         FROM pending p JOIN read_parquet({decisions}) d USING (name_key, address_key)
         WHERE d.entity_id IS NOT NULL
     """)
