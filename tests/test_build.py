@@ -183,3 +183,22 @@ def test_the_whole_chain(built) -> None:
     _the_entity_page_shows_the_file_and_its_timeline(built)
     _officials_review_uncertain_matches_and_the_next_build_follows(built)
     _a_second_build_replaces_the_first(built)
+
+
+def test_many_buckets_are_written_through_coarse_groups_with_the_same_result(tmp_path) -> None:
+    import duckdb
+
+    from shijian.lake import build
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT i AS entity_id, i % 256 AS bucket, 'r' || i AS detail FROM range(20000) r(i)")
+    build.write_by_entity(con, "SELECT * FROM t", 256, tmp_path / "two")  # 4 groups of 64 buckets
+    con.execute("CREATE TABLE u AS SELECT i AS entity_id, i % 32 AS bucket, 'r' || i AS detail FROM range(20000) r(i)")
+    build.write_by_entity(con, "SELECT * FROM u", 32, tmp_path / "one")  # one partitioned write
+    for root, n in ((tmp_path / "two", 256), (tmp_path / "one", 32)):
+        got = con.execute(
+            f"SELECT count(*), count(DISTINCT entity_id), bool_and(entity_id % {n} = bucket) "
+            f"FROM read_parquet('{root}/by_entity/*/*.parquet', hive_partitioning = true)"
+        ).fetchone()
+        assert got == (20000, 20000, True)
+        assert len(list((root / "by_entity").iterdir())) == n and not (root / "by_group").exists()

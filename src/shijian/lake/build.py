@@ -155,6 +155,35 @@ def sync_reviews(path: Path) -> int:
     return len(items)
 
 
+GROUPS_ABOVE = 64  # more buckets than this: written in two passes through coarse groups
+
+
+def write_by_entity(con: duckdb.DuckDBPyConnection, linked: str, buckets: int, tmp: Path) -> None:
+    """The linked records into ``tmp/by_entity/bucket=N/``. A partitioned write keeps a buffer per open partition,
+    so a thousand buckets at once spills tens of GB at 130M records; above ``GROUPS_ABOVE`` buckets the records are
+    first written into coarse groups (few partitions, streamed), then each group, small enough for memory, into
+    its buckets."""
+    opts = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 20480"
+    staged = tmp / "by_entity"
+    if buckets <= GROUPS_ABOVE:
+        con.execute(f"COPY ({linked}) TO {_sql(staged)} ({opts}, PARTITION_BY (bucket))")
+        return
+    groups = buckets // GROUPS_ABOVE  # bucket b lies in group b % groups
+    coarse = tmp / "by_group"
+    con.execute(
+        f"COPY (SELECT *, bucket % {groups} AS grp FROM ({linked})) TO {_sql(coarse)} ({opts}, PARTITION_BY (grp))"
+    )
+    for g in range(groups):
+        files = sorted(str(p) for p in (coarse / f"grp={g}").glob("*.parquet"))
+        if files:
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet({files!r}, hive_partitioning = false)) "
+                f"TO {_sql(staged)} ({opts}, PARTITION_BY (bucket), APPEND)"
+            )
+        shutil.rmtree(coarse / f"grp={g}", ignore_errors=True)
+    shutil.rmtree(coarse, ignore_errors=True)
+
+
 def resolve_pending(con: duckdb.DuckDBPyConnection, lake: Lake, probabilistic: bool) -> dict[str, Any]:
     """What the exact rules left: officials' decisions first, then the probabilistic model (DuckDB, whichever
     engine runs the rest of the build: these are the few distinct name + address pairs, not the records).
@@ -286,10 +315,7 @@ def run_build(
 
     t0 = time.perf_counter()
     staged = tmp / "by_entity"
-    con.execute(
-        f"COPY ({steps.linked_select(report.buckets, hashed)}) TO {_sql(staged)} "
-        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (bucket), ROW_GROUP_SIZE 122880)"
-    )
+    write_by_entity(con, steps.linked_select(report.buckets, hashed), report.buckets, tmp)
     con.execute(
         f"COPY ({steps.unlinked_select(hashed)}) TO {_sql(tmp / 'unlinked.parquet')} (FORMAT parquet, COMPRESSION zstd)"
     )
