@@ -163,6 +163,7 @@ def write_by_entity(con: duckdb.DuckDBPyConnection, linked: str, buckets: int, t
     so a thousand buckets at once spills tens of GB at 130M records; above ``GROUPS_ABOVE`` buckets the records are
     first written into coarse groups (few partitions, streamed), then each group, small enough for memory, into
     its buckets."""
+    tmp.mkdir(parents=True, exist_ok=True)
     opts = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 20480"
     staged = tmp / "by_entity"
     if buckets <= GROUPS_ABOVE:
