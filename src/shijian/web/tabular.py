@@ -86,16 +86,7 @@ def xlsx_response(filename: str, body: bytes) -> HttpResponse:
 
 
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "data") -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=sheet[:31])
-    ws.append(list(headers))
-    for row in rows:
-        ws.append(list(row))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return write_xlsx_sheets([(sheet, headers, rows)])
 
 
 def write_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
