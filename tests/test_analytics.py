@@ -116,12 +116,8 @@ def test_dashboard_drills_down_exports_and_respects_jurisdiction(world, settings
     assert x.status_code == 200 and x["Content-Type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(io.BytesIO(x.content))
     assert len(wb.sheetnames) >= 9
-    rows = {
-        r[0]: r[1:]
-        for r in next(ws for ws in wb.worksheets if ws.title.startswith("问题发现率：定向")).iter_rows(
-            values_only=True
-        )
-    }
+    sheet = next(ws for ws in wb.worksheets if ws.title.startswith("问题发现率：定向"))
+    rows = {r[0]: r[1:] for r in sheet.iter_rows(values_only=True)}
     assert rows["纯随机抽取"][:3] == (2, 1, "50.0%")  # zh-hans by default
 
 
