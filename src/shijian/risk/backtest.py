@@ -81,9 +81,7 @@ def run(
             "models": {},
         }
         for name, s in scores.items():
-            fold["models"][name] = {
-                "auc": round(metrics.auc(yte, s), 4),
-                "at_budget": metrics.as_dict(metrics.at_budget(yte, s, budget)),
+            fold["models"][name] = metrics.scored(yte, s, budget) | {
                 "schedule": metrics.as_dict(metrics.schedule(test_dates, yte, s)),
             }
         report["folds"].append(fold)

@@ -109,3 +109,8 @@ def schedule(dates: list[dt.date], y: ArrayLike, score: ArrayLike) -> Schedule:
 
 def as_dict(obj: Any) -> dict[str, Any]:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in obj.__dict__.items()}
+
+
+def scored(y: np.ndarray, s: np.ndarray, budget: int) -> dict[str, Any]:
+    """What every backtest fold reports for one model: AUC and the figures at the inspection budget."""
+    return {"auc": round(auc(y, s), 4), "at_budget": as_dict(at_budget(y, s, budget))}

@@ -231,10 +231,7 @@ def backtest(
             "models": {},
         }
         for name, s in scores.items():
-            fold["models"][name] = {
-                "auc": round(metrics.auc(yte, s), 4),
-                "at_budget": metrics.as_dict(metrics.at_budget(yte, s, budget)),
-            }
+            fold["models"][name] = metrics.scored(yte, s, budget)
             if name == kind:
                 fold["models"][name]["brier"] = round(float(np.mean((s - yte) ** 2)), 5)
         out["folds"].append(fold)
