@@ -160,3 +160,35 @@ def test_forecast_page_shows_the_forecast_and_its_backtest(world, settings, tmp_
     short = world.client("leader").get(reverse("forecast") + "?series=registrations").content.decode()
     assert 'id="too-short"' in short
     assert world.client("leader").get(reverse("forecast") + "?series=x").status_code == 404
+
+
+def test_scopes_are_checked_and_a_new_scope_is_computed_without_scanning_the_lake(world, settings, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    for bad in ("department:abc", "department:99999", "town:12", "district:4406", "region:440608"):
+        with pytest.raises(ValueError, match="unknown scope"):
+            Scope.parse(bad)
+        result = CliRunner().invoke(app, ["analytics", "forecast", "--scope", bad])
+        assert result.exit_code == 2 and "unknown scope" in result.output and "Traceback" not in result.output
+    assert Scope.parse(f"department:{world.depts['samr'].pk}").kind == "department"
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    data, _at = snapshot.get(Scope("town", "440608004"), settings.SHIJIAN_LAKE)
+    assert data["lake_pending"] is True and data["series"]["complaints"] == []
+    page = world.client("leader").get(reverse("analytics") + "?town=440608004").content.decode()
+    assert 'id="lake-pending"' in page
+
+
+def test_refresh_fits_the_district_forecasts_so_the_page_does_not(world, settings, tmp_path, monkeypatch) -> None:
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    snapshot.refresh_all(settings.SHIJIAN_LAKE, today=dt.date(2026, 3, 20))
+    calls: list[int] = []
+    real = fc.forecast
+    monkeypatch.setattr(fc, "forecast", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert world.client("leader").get(reverse("forecast") + "?series=complaints").status_code == 200
+    assert calls == []  # served from what the refresh fitted
+    world.client("leader").get(reverse("forecast") + "?series=complaints&town=440608004")
+    assert calls == [1]  # a town's forecast is fitted on its first view, then cached
+    world.client("leader").get(reverse("forecast") + "?series=complaints&town=440608004")
+    assert calls == [1]

@@ -323,8 +323,8 @@ def analytics_forecast(
         fail(str(exc))
     if series not in {"complaints", "findings", "registrations"}:
         fail("--series must be complaints, findings or registrations")
-    data, _at = snapshot.get(sc, Path(settings.SHIJIAN_LAKE))
-    result = forecast.forecast(data["series"].get(series, []))
+    snapshot.get(sc, Path(settings.SHIJIAN_LAKE))
+    result = forecast.Forecast.from_dict(snapshot.cached_forecast(sc, series))
     if result.message == "too_short":
         fail("not enough history for a forecast (at least 18 complete months)", 1)
     table = Table(title=f"{series}, {sc.key}: {result.method}")

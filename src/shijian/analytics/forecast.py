@@ -53,6 +53,16 @@ class Forecast:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Forecast:
+        return cls(
+            history=d["history"],
+            points=[Point(**p) for p in d["points"]],
+            backtest=Backtest(**d["backtest"]),
+            method=d["method"],
+            message=d["message"],
+        )
+
 
 def next_months(last: str, n: int) -> list[str]:
     y, m = int(last[:4]), int(last[5:7])

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,7 +17,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shijian.analytics import forecast as fc
 from shijian.analytics import snapshot
 from shijian.analytics.snapshot import Scope
 from shijian.core import audit
@@ -389,11 +387,7 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
     if name not in SERIES:
         raise Http404("series")
     data, computed_at = snapshot.get(scope, _lake_root())
-    key = f"analytics:forecast:{scope.key}:{name}:{computed_at.isoformat()}"
-    result = cache.get(key)
-    if result is None:
-        result = fc.forecast(data["series"].get(name, [])).as_dict()
-        cache.set(key, result, 7 * 24 * 3600)
+    result = snapshot.cached_forecast(scope, name)
     return render(
         request,
         "analytics/forecast.html",
