@@ -180,15 +180,24 @@ def test_scopes_are_checked_and_a_new_scope_is_computed_without_scanning_the_lak
     assert 'id="lake-pending"' in page
 
 
-def test_refresh_fits_the_district_forecasts_so_the_page_does_not(world, settings, tmp_path, monkeypatch) -> None:
+def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings, tmp_path, monkeypatch) -> None:
+    from shijian.analytics.models import StoredForecast
+    from shijian.registry.models import Entity
+
+    Entity.objects.filter(pk=world.entities["hecheng"].pk).update(established_on=dt.date(2026, 1, 5))
     settings.SHIJIAN_LAKE = tmp_path / "lake"
     snapshot.refresh_all(settings.SHIJIAN_LAKE, today=dt.date(2026, 3, 20))
+    scopes = snapshot.all_scopes()
+    assert StoredForecast.objects.filter(section="").count() == 3 * len(scopes)
+    sections = {s for s in StoredForecast.objects.exclude(section="").values_list("scope", "section")}
+    assert sections and {scope for scope, _s in sections} <= {s.key for s in scopes if s.kind == "district"}
     calls: list[int] = []
     real = fc.forecast
     monkeypatch.setattr(fc, "forecast", lambda *a, **k: calls.append(1) or real(*a, **k))
-    assert world.client("leader").get(reverse("forecast") + "?series=complaints").status_code == 200
+    for query in ("", "&town=440608004", f"&department={world.depts['samr'].pk}", "&section=H"):
+        assert world.client("leader").get(reverse("forecast") + "?series=complaints" + query).status_code == 200
     assert calls == []  # served from what the refresh fitted
-    world.client("leader").get(reverse("forecast") + "?series=complaints&town=440608004")
-    assert calls == [1]  # a town's forecast is fitted on its first view, then cached
-    world.client("leader").get(reverse("forecast") + "?series=complaints&town=440608004")
+    world.client("leader").get(reverse("forecast") + "?series=complaints&town=440608004&section=H")
+    assert calls == [1]  # a town's industry forecast is fitted on its first view, then kept
+    world.client("leader").get(reverse("forecast") + "?series=complaints&town=440608004&section=H")
     assert calls == [1]

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 from typer.testing import CliRunner
 
-from shijian.risk import classes, factors, platform
+from shijian.risk import classes, drift, factors, platform
 from shijian.synth.generator import generate, resolve_scale
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -226,6 +226,12 @@ def _refreshes_write_classes_with_history(lake: Path, live: Any, monkeypatch: An
         for e, p in Assessment.objects.filter(refresh=r2).values_list("entity_id", "previous_class")
     )
     assert sum(sum(row.values()) for row in r2.movement.values()) == r2.entities
+    # Drift: the first refresh has nothing to compare with; the second compares every factor and the probability.
+    assert r1.drift == {}
+    got = {d["factor"]: d for d in r2.drift["factors"]}
+    assert r2.drift["refresh_before"] == r1.pk and "probability" in got
+    assert set(got) - {"probability"} <= set(live.factors) and len(got) > 1
+    assert all(d["psi"] >= 0 and d["status"] == drift.status(d["psi"]) for d in got.values())
 
 
 def _the_entity_page_explains_the_class(lake: Path, world_client: Any) -> None:
@@ -363,3 +369,31 @@ def test_an_unset_database_gets_a_message_not_a_traceback(tmp_path):
                        text=True, timeout=120)  # fmt: skip
     assert r.returncode == 2, r.stderr
     assert "shijian migrate" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_drift_tells_a_shifted_factor_from_a_stable_one(tmp_path):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    same = rng.normal(0, 1, n)
+    before = pa.table({"age": same, "kind": ["a"] * (n // 2) + ["b"] * (n // 2), "probability": rng.random(n)})
+    after = pa.table(
+        {
+            "age": rng.normal(0, 1, n),  # a new sample of the same population
+            "kind": ["a"] * (n // 5) + ["b"] * (n - n // 5),  # the mix moved from 50/50 to 20/80
+            "probability": rng.random(n) ** 2,  # scores moved down
+        }
+    )
+    pq.write_table(before, tmp_path / "b.parquet")
+    pq.write_table(after, tmp_path / "a.parquet")
+    got = {
+        d["factor"]: d
+        for d in drift.compare(tmp_path / "b.parquet", tmp_path / "a.parquet", ["age", "kind"])["factors"]
+    }
+    assert got["age"]["status"] == "stable" and got["age"]["psi"] < 0.01
+    expected = (0.8 - 0.5) * np.log(0.8 / 0.5) + (0.2 - 0.5) * np.log(0.2 / 0.5)  # the two levels' terms
+    assert got["kind"]["status"] == "shift" and got["kind"]["psi"] == pytest.approx(expected, rel=0.01)
+    assert got["probability"]["status"] in {"watch", "shift"}

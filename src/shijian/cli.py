@@ -310,6 +310,9 @@ def analytics_refresh() -> None:
 def analytics_forecast(
     series: Annotated[str, typer.Option(help="complaints, findings or registrations")] = "complaints",
     scope: Annotated[str, typer.Option(help="district, town:<9-digit code> or department:<id>")] = "district",
+    section: Annotated[
+        str, typer.Option(help="an industry section (GB/T 4754 门类, A-T); default: every industry")
+    ] = "",
 ) -> None:
     """Print a monthly forecast with 80%/95% intervals and its rolling-origin backtest against last year's month."""
     django_setup()
@@ -321,13 +324,16 @@ def analytics_forecast(
         sc = snapshot.Scope.parse(scope)
     except ValueError as exc:
         fail(str(exc))
-    if series not in {"complaints", "findings", "registrations"}:
+    if series not in snapshot.SERIES:
         fail("--series must be complaints, findings or registrations")
+    section = section.strip().upper()
+    if section and not (len(section) == 1 and "A" <= section <= "T"):
+        fail(f"--section must be one industry section letter, A to T, not {section!r}")
     snapshot.get(sc, Path(settings.SHIJIAN_LAKE))
-    result = forecast.Forecast.from_dict(snapshot.cached_forecast(sc, series))
+    result = forecast.Forecast.from_dict(snapshot.stored_forecast(sc, series, section))
     if result.message == "too_short":
         fail("not enough history for a forecast (at least 18 complete months)", 1)
-    table = Table(title=f"{series}, {sc.key}: {result.method}")
+    table = Table(title=f"{series}, {sc.key}{' section ' + section if section else ''}: {result.method}")
     for col in ("month", "forecast", "80%", "95%"):
         table.add_column(col)
     for pt in result.points:

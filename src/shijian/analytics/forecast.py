@@ -146,14 +146,24 @@ def backtest(values: np.ndarray, horizon: int = 3, folds: int = 4) -> Backtest:
     )
 
 
-def forecast(history: list[list[Any]], horizon: int = 6, folds: int = 4) -> Forecast:
-    """``history``: [[YYYY-MM, count], ...] in order, the current month last (it is still filling, so dropped)."""
+def _complete(history: list[list[Any]]) -> list[list[Any]]:
     complete = history[:-1] if history else []
     # Leading months before the series starts (all zero) carry no information.
     while complete and not complete[0][1]:
         complete = complete[1:]
+    return complete
+
+
+def fittable(history: list[list[Any]]) -> bool:
+    """Enough complete months for a forecast and its backtest (a year and a half)."""
+    return len(_complete(history)) >= SEASON + 6
+
+
+def forecast(history: list[list[Any]], horizon: int = 6, folds: int = 4) -> Forecast:
+    """``history``: [[YYYY-MM, count], ...] in order, the current month last (it is still filling, so dropped)."""
+    complete = _complete(history)
     out = Forecast(history=complete)
-    if len(complete) < SEASON + 6:
+    if not fittable(history):
         out.message = "too_short"
         return out
     values = np.array([float(v) for _m, v in complete])
@@ -167,3 +177,12 @@ def forecast(history: list[list[Any]], horizon: int = 6, folds: int = 4) -> Fore
     out.method = "ETS(A,Ad,A)" if len(values) >= 2 * SEASON else "ETS(A,Ad,N)"
     out.backtest = backtest(values, min(3, horizon), folds)
     return out
+
+
+def fit_job(history: list[list[Any]]) -> tuple[dict[str, Any], float]:
+    """One forecast as a plain dict and its seconds (a process pool's unit of work: no Django here)."""
+    import time
+
+    t0 = time.perf_counter()
+    result = forecast(history).as_dict()
+    return result, round(time.perf_counter() - t0, 3)

@@ -19,3 +19,24 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return self.scope
+
+
+class StoredForecast(models.Model):
+    """One series' forecast and backtest (``forecast.forecast``) for a scope's snapshot, fitted by the refresh (or
+    on first view for a combination the refresh does not fit) and valid while the snapshot is."""
+
+    scope = models.CharField(_("scope"), max_length=40)
+    series = models.CharField(_("series"), max_length=20)
+    section = models.CharField(_("industry section"), max_length=1, blank=True)  # "" = every industry
+    snapshot_at = models.DateTimeField(_("figures computed at"))
+    data = models.JSONField(_("forecast"), default=dict)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        verbose_name = _("stored forecast")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "series", "section"], name="forecast_one_per_series"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.series} {self.section}".strip()

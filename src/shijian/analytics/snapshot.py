@@ -151,6 +151,16 @@ def _entities(scope: Scope, months: list[str]) -> dict[str, Any]:
         .values("month")
         .annotate(n=Count("id"))
     )
+    new_by_section: dict[str, list[Any]] = {}
+    for r in (
+        qs.filter(established_on__gte=start)
+        .order_by()
+        .annotate(month=TruncMonth("established_on"))
+        .values("industry_section", "month")
+        .annotate(n=Count("id"))
+    ):
+        if r["industry_section"]:
+            new_by_section.setdefault(r["industry_section"], []).append(r)
     by_class = {r["risk_class"]: r["n"] for r in qs.order_by().values("risk_class").annotate(n=Count("id"))}
     out: dict[str, Any] = {
         "total": sum(by_status.values()),
@@ -164,6 +174,7 @@ def _entities(scope: Scope, months: list[str]) -> dict[str, Any]:
             for r in by_section
         ],
         "new_by_month": _monthly(new, months),
+        "new_by_section_month": {sec: _monthly(rows, months) for sec, rows in sorted(new_by_section.items())},
         "by_class": [[c, by_class.get(c, 0)] for c in CLASSES],
     }
     if scope.kind != "town":
@@ -294,23 +305,38 @@ def _risk(scope: Scope) -> dict[str, Any]:
     }
 
 
-def lake_series(lake_root: Path, months: list[str]) -> dict[str, dict[str, list[list[Any]]]]:
+LakeSeries = dict[str, dict[str, Any]]
+
+
+def lake_series(lake_root: Path, months: list[str]) -> LakeSeries:
     """Monthly complaints and inspection findings from every department's records in the entity files, per scope
-    key ("district:<code>", "town:<code>"); {} when there is no build."""
+    key ("district:<code>", "town:<code>"): {"complaints": [[month, n], ...], "findings": [...], "by_section":
+    {section: {"complaints": [...], "findings": [...]}}}; {} when there is no build."""
     import duckdb
     import pyarrow as pa
 
     files = sorted(str(p) for p in (lake_root / "build" / "by_entity").glob("*/*.parquet"))
     if not files:
         return {}
-    ids, towns = zip(*Entity.objects.order_by().values_list("id", "town_code"), strict=True) or ((), ())
+    ids, towns, sections = zip(
+        *Entity.objects.order_by().values_list("id", "town_code", "industry_section"), strict=True
+    ) or ((), (), ())
     con = duckdb.connect(config={"threads": 2})
     con.execute("SET enable_progress_bar = false")
-    con.register("towns", pa.table({"id": pa.array(ids, pa.int64()), "town": pa.array(towns, pa.string())}))
+    con.register(
+        "towns",
+        pa.table(
+            {
+                "id": pa.array(ids, pa.int64()),
+                "town": pa.array(towns, pa.string()),
+                "section": pa.array(sections, pa.string()),
+            }
+        ),
+    )
     start = months[0] + "-01"
     rows = con.execute(
         f"""
-        SELECT t.town, strftime(date_trunc('month', b.event_date), '%Y-%m') AS month,
+        SELECT t.town, t.section, strftime(date_trunc('month', b.event_date), '%Y-%m') AS month,
                count(*) FILTER (WHERE b.record_type = 'complaint') AS complaints,
                count(*) FILTER (WHERE b.record_type = 'inspection' AND b.result NOT IN ('未发现问题', '')) AS findings
         FROM read_parquet({files!r}) b JOIN towns t ON t.id = b.entity_id
@@ -319,16 +345,25 @@ def lake_series(lake_root: Path, months: list[str]) -> dict[str, dict[str, list[
         """
     ).fetchall()
     con.close()
-    acc: dict[str, dict[str, dict[str, int]]] = {}
-    for town, month, complaints, findings in rows:
+    acc: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+    for town, section, month, complaints, findings in rows:
         for key in (f"district:{town[:6]}", f"town:{town}"):
-            d = acc.setdefault(key, {"complaints": {}, "findings": {}})
-            d["complaints"][month] = d["complaints"].get(month, 0) + complaints
-            d["findings"][month] = d["findings"].get(month, 0) + findings
-    return {key: {name: [[m, v.get(m, 0)] for m in months] for name, v in d.items()} for key, d in acc.items()}
+            for sec in ("", section or ""):
+                d = acc.setdefault((key, sec), {"complaints": {}, "findings": {}})
+                d["complaints"][month] = d["complaints"].get(month, 0) + complaints
+                d["findings"][month] = d["findings"].get(month, 0) + findings
+    out: LakeSeries = {}
+    for (key, sec), d in sorted(acc.items()):
+        series = {name: [[m, v.get(m, 0)] for m in months] for name, v in d.items()}
+        scope = out.setdefault(key, {"by_section": {}})
+        if sec:
+            scope["by_section"][sec] = series
+        else:
+            scope.update(series)
+    return out
 
 
-def compute(scope: Scope, today: dt.date, lake: dict[str, dict[str, list[list[Any]]]] | None = None) -> dict[str, Any]:
+def compute(scope: Scope, today: dt.date, lake: LakeSeries | None = None) -> dict[str, Any]:
     months = months_back(today)
     data: dict[str, Any] = {
         "scope": {"kind": scope.kind, "code": scope.code, "label": scope.label(), "drill": scope.drill()},
@@ -347,6 +382,17 @@ def compute(scope: Scope, today: dt.date, lake: dict[str, dict[str, list[list[An
         "complaints": series.get("complaints", []),
         "findings": series.get("findings", []),
     }
+    # Per industry section (GB/T 4754 门类), for the forecasts by industry.
+    lake_sections = series.get("by_section", {})
+    by_reg = data["entities"].pop("new_by_section_month")
+    data["series_by_section"] = {
+        sec: {
+            "registrations": by_reg.get(sec, [[m, 0] for m in months]),
+            "complaints": lake_sections.get(sec, {}).get("complaints", []),
+            "findings": lake_sections.get(sec, {}).get("findings", []),
+        }
+        for sec in sorted(set(by_reg) | set(lake_sections))
+    }
     return data
 
 
@@ -358,40 +404,99 @@ def store(scope: Scope, data: dict[str, Any], seconds: float) -> None:
     )
 
 
+SERIES = ("complaints", "findings", "registrations")
+
+
 def refresh_all(lake_root: Path | None, today: dt.date | None = None, progress: Progress | None = None) -> int:
-    """Recompute and store every scope's figures; returns the number of scopes."""
+    """Recompute and store every scope's figures, then fit their forecasts; returns the number of scopes."""
+    from shijian.analytics.models import Snapshot
+
     today = today or timezone.localdate()
     lake = lake_series(lake_root, months_back(today)) if lake_root is not None else {}
     scopes = all_scopes()
     for i, scope in enumerate(scopes, 1):
         t0 = time.perf_counter()
         store(scope, compute(scope, today, lake), time.perf_counter() - t0)
-        if scope.kind == "district":  # leaders open these first: their forecasts are ready, not fitted on view
-            cached_forecasts(scope)
         if progress:
             progress("scopes", i, len(scopes))
+    # Every scope's three series, and each industry section's for the districts: pages never fit on view.
+    snaps = {s.scope: s for s in Snapshot.objects.filter(scope__in=[sc.key for sc in scopes])}
+    jobs = [(snaps[sc.key], name, "") for sc in scopes for name in SERIES]
+    jobs += [
+        (snaps[sc.key], name, sec)
+        for sc in scopes
+        if sc.kind == "district"
+        for sec in snaps[sc.key].data.get("series_by_section", {})
+        for name in SERIES
+    ]
+    fit_forecasts(jobs, progress)
     return len(scopes)
 
 
-def cached_forecasts(scope: Scope, names: tuple[str, ...] = ("complaints", "findings", "registrations")) -> None:
-    for name in names:
-        cached_forecast(scope, name)
+def history(data: dict[str, Any], name: str, section: str = "") -> list[list[Any]]:
+    """A stored monthly series: the scope's, or one industry section's within it."""
+    if section:
+        return list(data.get("series_by_section", {}).get(section, {}).get(name, []))
+    return list(data["series"].get(name, []))
 
 
-def cached_forecast(scope: Scope, name: str) -> dict[str, Any]:
-    """The scope's forecast of one series for its stored figures: fitted once per snapshot, then cached."""
-    from django.core.cache import cache
+def fit_forecasts(jobs: list[tuple[Any, str, str]], progress: Progress | None = None) -> int:
+    """Fit (snapshot, series, section) forecasts, on every core when there are many, and store them (replacing
+    every earlier forecast of those scopes)."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
 
     from shijian.analytics import forecast
-    from shijian.analytics.models import Snapshot
+    from shijian.analytics.models import StoredForecast
+
+    histories = [history(snap.data, name, sec) for snap, name, sec in jobs]
+    workers = min(4, os.cpu_count() or 1)
+    results: list[tuple[dict[str, Any], float]] = []
+    if sum(map(forecast.fittable, histories)) >= 12 and workers > 1:  # else a pool's start costs more than it saves
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            for result in pool.map(forecast.fit_job, histories, chunksize=2):
+                results.append(result)
+                if progress:
+                    progress("forecasts", len(results), len(jobs))
+    else:
+        for h in histories:
+            results.append(forecast.fit_job(h))
+            if progress:
+                progress("forecasts", len(results), len(jobs))
+    StoredForecast.objects.filter(scope__in={snap.scope for snap, _n, _s in jobs}).delete()
+    StoredForecast.objects.bulk_create(
+        [
+            StoredForecast(
+                scope=snap.scope, series=name, section=sec, snapshot_at=snap.computed_at, data=data, seconds=sec_
+            )
+            for (snap, name, sec), (data, sec_) in zip(jobs, results, strict=True)
+        ],
+        batch_size=500,
+    )
+    return len(jobs)
+
+
+def stored_forecast(scope: Scope, name: str, section: str = "") -> dict[str, Any]:
+    """The scope's forecast of one series (of one industry section if given) for its stored figures: fitted by
+    the refresh, or now (about a second) for a combination the refresh does not fit, and kept."""
+    from shijian.analytics import forecast
+    from shijian.analytics.models import Snapshot, StoredForecast
 
     snap = Snapshot.objects.get(scope=scope.key)
-    key = f"analytics:forecast:{scope.key}:{name}:{snap.computed_at.isoformat()}"
-    result = cache.get(key)
-    if result is None:
-        result = forecast.forecast(snap.data["series"].get(name, [])).as_dict()
-        cache.set(key, result, 31 * 24 * 3600)
-    return dict(result)
+    row = StoredForecast.objects.filter(
+        scope=scope.key, series=name, section=section, snapshot_at=snap.computed_at
+    ).first()
+    if row is not None:
+        return dict(row.data)
+    data, seconds = forecast.fit_job(history(snap.data, name, section))
+    StoredForecast.objects.update_or_create(
+        scope=scope.key,
+        series=name,
+        section=section,
+        defaults={"snapshot_at": snap.computed_at, "data": data, "seconds": seconds},
+    )
+    return data
 
 
 def get(scope: Scope, lake_root: Path | None = None) -> tuple[dict[str, Any], Any]:

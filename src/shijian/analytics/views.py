@@ -386,8 +386,15 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("series", "complaints")
     if name not in SERIES:
         raise Http404("series")
+    from shijian.core.codes import tables as code_tables
+
+    sections = code_tables.industries()
+    section = request.GET.get("section", "").strip().upper()
+    if section and (len(section) != 1 or section not in sections):
+        raise Http404("section")
     data, computed_at = snapshot.get(scope, _lake_root())
-    result = snapshot.cached_forecast(scope, name)
+    result = snapshot.stored_forecast(scope, name, section)
+    label = str(SERIES[name]) + (f" · {section} {sections[section].name}" if section else "")
     return render(
         request,
         "analytics/forecast.html",
@@ -395,8 +402,10 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
             "scope": scope,
             "data": data,
             "series": name,
+            "section": section,
+            "sections": [(c, sections[c].name) for c in sorted(data.get("series_by_section", {})) if c in sections],
             "series_names": {k: str(v) for k, v in SERIES.items()},
-            "series_label": str(SERIES[name]),
+            "series_label": label,
             "result": result,
             "chart": forecast_chart(result),
             "computed_at": computed_at,

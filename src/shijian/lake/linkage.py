@@ -4,8 +4,13 @@ Only the distinct (name, address) pairs left over by the exact keys are linked, 
 addresses are compared after removing what carries no identity (province/city/district prefixes, company-form
 suffixes). The model is trained on the data itself: u-probabilities by random sampling, m-probabilities by
 expectation maximisation under two blocking rules (name's first four characters; address), so no labelled
-pairs are needed. Candidate pairs come from three blocking rules: the name's first four characters, its last four,
-or the address.
+pairs are needed. Candidate pairs come from three blocking rules: the name's head, its tail, or the address.
+
+Blocks are capped so the work grows with the number of pairs, not with its square: a head or tail key is the
+shortest of 4, 6 or 8 characters that at most ``BLOCK_CAP`` register entities share (a common head such as a
+chain's brand lengthens to 6, then 8 characters); an address that more than ``BLOCK_CAP`` entities share (a
+market building with hundreds of stalls) blocks nothing. Each record is thus compared with at most
+3 x ``BLOCK_CAP`` register entities.
 
 Outcomes per pair: ``probabilistic`` link when the best candidate's match probability is at least ``AUTO`` and
 clearly ahead of the next; a review item (top candidates) when it is at least ``REVIEW``; otherwise unlinked.
@@ -23,6 +28,8 @@ from shijian.lake.steps import CORE_ADDRESS, CORE_NAME
 
 AUTO = 0.95
 REVIEW = 0.5
+BLOCK_CAP = 100
+LENGTHS = (4, 6, 8)
 
 
 @dataclass
@@ -31,6 +38,7 @@ class LinkageStats:
     auto_linked: int = 0
     for_review: int = 0
     unmatched: int = 0
+    without_block: int = 0  # pairs whose every key is shared by too many entities: left for review, unlinked
     seconds: float = 0.0
 
 
@@ -53,13 +61,12 @@ def link_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table:
     if stats.pairs == 0 or n_entities < 2:
         stats.unmatched = stats.pairs
         return stats
-    # Seeded sampling and EM are reproducible only on one thread and ordered input; the tables here are small.
-    threads = con.execute("SELECT current_setting('threads')").fetchone()
-    con.execute("SET threads = 1")
-    try:
-        _prepare_and_predict(con, pairs_table, entities_table, n_entities)
-    finally:
-        con.execute(f"SET threads = {int(threads[0]) if threads else 2}")
+    _prepare_and_predict(con, pairs_table, entities_table, n_entities)
+    stats.without_block = int(
+        con.execute(  # type: ignore[index]
+            "SELECT count(*) FROM splink_left WHERE b_head IS NULL AND b_tail IS NULL AND b_addr IS NULL"
+        ).fetchone()[0]
+    )
     predictions = "SELECT * FROM prob_predictions"
 
     con.execute(f"""
@@ -92,18 +99,55 @@ def link_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table:
 
 def _prepare_and_predict(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table: str, n: int) -> None:
     con.execute(f"""
-        CREATE OR REPLACE TABLE splink_left AS
+        CREATE OR REPLACE TEMP TABLE core_left AS
         SELECT pair_id AS unique_id, {CORE_NAME.format(c="name_key")} AS name_core,
                {CORE_ADDRESS.format(c="address_key")} AS address_core
-        FROM {pairs_table} ORDER BY pair_id
+        FROM {pairs_table}
     """)
     con.execute(f"""
-        CREATE OR REPLACE TABLE splink_right AS
+        CREATE OR REPLACE TEMP TABLE core_right AS
         SELECT id AS unique_id, {CORE_NAME.format(c="name_key")} AS name_core,
                {CORE_ADDRESS.format(c="address_key")} AS address_core
-        FROM {entities_table} ORDER BY id
+        FROM {entities_table}
     """)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE block_sizes AS {block_sizes_select('core_right')}")
+    con.execute(f"CREATE OR REPLACE TABLE splink_left AS {blocked_select('core_left')} ORDER BY unique_id")
+    con.execute(f"CREATE OR REPLACE TABLE splink_right AS {blocked_select('core_right')} ORDER BY unique_id")
     con.execute("CREATE OR REPLACE TABLE prob_predictions AS " + _splink_predict(con, n))
+
+
+def _keys(kind: str) -> list[tuple[str, str]]:
+    """(length, SQL) of each candidate key of one kind: name head or tail at each length, or the address."""
+    if kind == "a":
+        return [("0", "address_core")]
+    fn = "left" if kind == "h" else "right"
+    return [(str(n), f"{fn}(name_core, {n})") for n in LENGTHS]
+
+
+def block_sizes_select(register: str) -> str:
+    """How many register entities share each key (kind h/t/a, length, key)."""
+    parts = [
+        f"SELECT '{kind}' AS kind, {length} AS len, {expr} AS key, count(*) AS n FROM {register} GROUP BY ALL"
+        for kind in ("h", "t", "a")
+        for length, expr in _keys(kind)
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def blocked_select(table: str) -> str:
+    """``table`` with its capped blocking keys ``b_head``, ``b_tail``, ``b_addr`` (NULL: no block)."""
+    joins, cols = [], []
+    for kind, col in (("h", "b_head"), ("t", "b_tail"), ("a", "b_addr")):
+        cases = []
+        for length, expr in _keys(kind):
+            alias = f"{kind}{length}"
+            joins.append(
+                f"LEFT JOIN block_sizes {alias} ON {alias}.kind = '{kind}' AND {alias}.len = {length} "
+                f"AND {alias}.key = {expr}"
+            )
+            cases.append(f"WHEN coalesce({alias}.n, 0) <= {BLOCK_CAP} THEN {expr}")
+        cols.append(f"CASE WHEN coalesce({_keys(kind)[0][1]}, '') = '' THEN NULL {' '.join(cases)} END AS {col}")
+    return f"SELECT {table}.*, {', '.join(cols)} FROM {table} {' '.join(joins)}"
 
 
 def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
@@ -121,18 +165,20 @@ def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
             cl.JaroWinklerAtThresholds("name_core", [0.95, 0.88, 0.75]),
             cl.JaroWinklerAtThresholds("address_core", [0.95, 0.85]),
         ],
-        # Blocks stay small (a town or district name starts many names) and one typo cannot break all three.
-        blocking_rules_to_generate_predictions=[
-            block_on("substr(name_core, 1, 4)"),
-            block_on("right(name_core, 4)"),
-            block_on("address_core"),
-        ],
+        # Capped blocks (see the module's docstring); one typo cannot break all three.
+        blocking_rules_to_generate_predictions=[block_on("b_head"), block_on("b_tail"), block_on("b_addr")],
     )
     logging.getLogger("splink").setLevel(logging.ERROR)  # training notes go to the build report, not the console
     linker = Linker([left, right], settings, log_level=logging.ERROR)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("substr(name_core, 1, 4)"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("address_core"))
+    # Seeded sampling and EM are reproducible only on one thread and ordered input; prediction is not order-bound.
+    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute("SET threads = 1")
+    try:
+        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("b_head"))
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("b_addr"))
+    finally:
+        con.execute(f"SET threads = {int(threads[0]) if threads else 2}")
     pred = linker.inference.predict(threshold_match_probability=REVIEW)
     table = pred.physical_name
     # Which side is which: source_dataset names the registered table.
@@ -149,5 +195,9 @@ def model_description() -> dict[str, Any]:
         "auto_link_at": AUTO,
         "review_from": REVIEW,
         "comparisons": ["name_core (Jaro-Winkler 0.95/0.88/0.75)", "address_core (Jaro-Winkler 0.95/0.85)"],
-        "blocking": ["name prefix (2 characters)", "address"],
+        "blocking": [
+            f"name head (4/6/8 characters, at most {BLOCK_CAP} entities)",
+            f"name tail (4/6/8 characters, at most {BLOCK_CAP} entities)",
+            f"address (at most {BLOCK_CAP} entities)",
+        ],
     }

@@ -57,6 +57,8 @@ class Refresh(models.Model):
     movement = models.JSONField(_("movement"), default=dict)
     cutoffs = models.JSONField(_("cut-offs"), default=list)
     factors_file = models.CharField(_("factor snapshot"), max_length=300, blank=True)
+    # Population stability of each factor and of the probability against the previous refresh (risk/drift.py).
+    drift = models.JSONField(_("drift"), default=dict, blank=True)
     seconds = models.FloatField(_("seconds"), default=0)
 
     class Meta:

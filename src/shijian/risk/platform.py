@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shijian.core.stats import wilson_rate
-from shijian.risk import classes, factors, learn, metrics
+from shijian.risk import classes, drift, factors, learn, metrics
 from shijian.risk.backtest import means as backtest_means
 
 Progress = Callable[[str, int, int], None]
@@ -433,6 +433,11 @@ def refresh(lake_root: Path, as_of: dt.date | None = None, progress: Progress | 
         "risk_class", pa.array(cls, pa.string())
     )
     pq.write_table(snap, folder / "scores.parquet", compression="zstd", row_group_size=8192)
+    prior = Refresh.objects.order_by("-as_of", "-pk").exclude(factors_file="").first()
+    inputs: dict[str, Any] = {}
+    if prior is not None and Path(prior.factors_file).exists():
+        inputs = drift.compare(Path(prior.factors_file), folder / "scores.parquet", list(live.factors))
+        inputs["refresh_before"] = prior.pk
     with transaction.atomic():
         r = Refresh.objects.create(
             model=live,
@@ -442,6 +447,7 @@ def refresh(lake_root: Path, as_of: dt.date | None = None, progress: Progress | 
             movement=classes.movement(before, cls),
             cutoffs=list(cut),
             factors_file=str(folder / "scores.parquet"),
+            drift=inputs,
         )
         table_name = connection.ops.quote_name(Assessment._meta.db_table)
         rows = [(r.pk, i, round(float(pr), 6), c, b) for i, pr, c, b in zip(ids, p, cls, before, strict=True)]
