@@ -201,3 +201,64 @@ def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings
     assert calls == [1]  # a town's industry forecast is fitted on its first view, then kept
     world.client("leader").get(reverse("forecast") + "?series=complaints&town=440608004&section=H")
     assert calls == [1]
+
+
+def test_the_monthly_report_is_a_pdf_with_the_months_figures_and_charts(world, settings, tmp_path, seasonal) -> None:
+    import pypdf
+    from django.utils import timezone
+
+    from shijian.analytics import report
+    from shijian.analytics.models import Snapshot
+
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    data = snapshot.compute(Scope("district", "440608"), dt.date(2026, 1, 10))
+    data["series"]["complaints"] = seasonal  # ... 2025-11: 4th value from the end
+    Snapshot.objects.create(scope="district:440608", data=data, computed_at=timezone.now())
+    client = world.client("leader")
+    client.cookies["django_language"] = "en"
+    r = client.get(reverse("analytics_report") + "?month=2025-11")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    pdf = pypdf.PdfReader(io.BytesIO(r.content))
+    text = "".join(p.extract_text() for p in pdf.pages)
+    got = dict(seasonal)
+    lines = [line.strip() for line in text.splitlines()]
+    at = lines.index("Complaints (12315 and departments)")
+    # this month, the month before, change, a year before, change
+    now, before, year = int(got["2025-11"]), int(got["2025-10"]), int(got["2024-11"])
+    assert lines[at + 1 : at + 6] == [
+        f"{now:,}",
+        f"{before:,}",
+        f"{(now - before) / before * 100:+.1f}%",
+        f"{year:,}",
+        f"{(now - year) / year * 100:+.1f}%",
+    ]
+    assert "Forecasts" in text and "Findings rate" in text
+    # The charts are vector drawings on the page: many path operations beyond the tables' grid.
+    content = b"".join(p.get_contents().get_data() for p in pdf.pages)
+    assert content.count(b" l") > 200
+    from tests.browser import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "monthly-report-en.pdf").write_bytes(r.content)
+    # A month the figures do not cover gets a message on the dashboard, not a traceback.
+    r = client.get(reverse("analytics_report") + "?month=2019-01", follow=True)
+    assert r.status_code == 200 and "No report for 2019-01" in r.content.decode()
+    assert report.check_month(data, "") == "2025-12"  # default: the last complete month
+    # Chinese by default (the standard font STSong-Light), and department staff only their own department.
+    zh = world.client("leader").get(reverse("analytics_report")).content
+    assert b"STSong-Light" in zh
+    assert world.client("samr").get(reverse("analytics_report") + "?district=440608").status_code == 403
+
+
+def test_the_report_command_writes_the_pdf_or_says_why_not(world, settings, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    out = tmp_path / "r.pdf"
+    result = CliRunner().invoke(app, ["analytics", "report", "--scope", "district:440608", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:5] == b"%PDF-"
+    bad = CliRunner().invoke(app, ["analytics", "report", "--scope", "district:440608", "--month", "2026-13"])
+    assert bad.exit_code == 2 and "2026-13" in bad.output and "Traceback" not in bad.output

@@ -51,6 +51,19 @@ def test_dashboards_and_forecast_render_in_a_browser(
     _charts_rendered(page)
     assert page.locator("#points tbody tr").count() == 6
     page.screenshot(path=str(ARTIFACTS / "analytics-forecast.png"), full_page=True)
+    page.goto(f"{base}/analytics/?department={world.depts['samr'].pk}")
+    _charts_rendered(page)
+    page.screenshot(path=str(ARTIFACTS / "analytics-department.png"), full_page=True)
+    page.goto(f"{base}/analytics/forecast/?series=registrations&section=H")
+    page.wait_for_selector("#section-form select")
+    page.screenshot(path=str(ARTIFACTS / "analytics-forecast-industry.png"), full_page=True)
+    # the operations centre: every tile links to its list
+    page.goto(f"{base}/analytics/operations/")
+    assert page.locator("#ops-kpis .tile").count() == 7
+    page.screenshot(path=str(ARTIFACTS / "operations-centre.png"), full_page=True)
+    page.click("#tile-unpublished")
+    page.wait_for_url("**/supervision/tasks/?due=unpublished")
+    assert page.locator("table.list tbody tr").count() == 2  # both checked visits await publication
     # a table row drills down to the list behind it
     page.goto(f"{base}/analytics/")
     page.click("#table-by_class a >> nth=1")

@@ -346,6 +346,37 @@ def analytics_forecast(
     )
 
 
+@analytics_app.command("report")
+def analytics_report(
+    scope: Annotated[str, typer.Option(help="district:<6 digits>, town:<9 digits> or department:<id>")],
+    month: Annotated[str, typer.Option(help="YYYY-MM, a complete month (default: the last one)")] = "",
+    out: Annotated[Path | None, typer.Option(help="PDF file to write (default: report-<scope>-<month>.pdf)")] = None,
+) -> None:
+    """Write a scope's monthly report (月度报告) as PDF: the month against the month before and a year before,
+    trends, the state today and forecasts, with charts."""
+    django_setup()
+    from django.conf import settings
+
+    from shijian.analytics import report, snapshot
+
+    try:
+        sc = snapshot.Scope.parse(scope)
+    except ValueError as exc:
+        fail(str(exc))
+    t0 = time.perf_counter()
+    data, computed_at = snapshot.get(sc, Path(settings.SHIJIAN_LAKE))
+    try:
+        m = report.check_month(data, month.strip())
+        body = report.render(
+            data, computed_at, m, {name: snapshot.stored_forecast(sc, name) for name in snapshot.SERIES}
+        )
+    except report.ReportError as exc:
+        fail(str(exc))
+    path = out or Path(f"report-{sc.key.replace(':', '-')}-{m}.pdf")
+    path.write_bytes(body)
+    console.print(f"{path}: {len(body):,} bytes, {time.perf_counter() - t0:.2f} s")
+
+
 @user_app.command("create")
 def user_create(
     username: str,

@@ -347,6 +347,12 @@ def forecast_chart(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def report_months(data: dict[str, Any]) -> list[str]:
+    from shijian.analytics import report
+
+    return report.months_available(data)[:24]
+
+
 def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
@@ -376,6 +382,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "towns": towns,
             "departments": Department.objects.filter(active=True).order_by("code").values_list("pk", "name"),
             "export_url": request.get_full_path() + ("&" if "?" in request.get_full_path() else "?") + "format=xlsx",
+            "report_months": report_months(data),
             "series_names": {k: str(v) for k, v in SERIES.items()},
         },
     )
@@ -411,3 +418,36 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
             "computed_at": computed_at,
         },
     )
+
+
+def report_view(request: HttpRequest) -> HttpResponse:
+    """The scope's monthly report as PDF (``?month=YYYY-MM``, default the last complete month)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from shijian.analytics import report
+
+    scope = _scope(request)
+    data, computed_at = snapshot.get(scope, _lake_root())
+    try:
+        month = report.check_month(data, request.GET.get("month", "").strip())
+        forecasts = {name: snapshot.stored_forecast(scope, name) for name in snapshot.SERIES}
+        body = report.render(data, computed_at, month, forecasts)
+    except report.ReportError as exc:
+        messages.error(request, str(exc))
+        return redirect(_url("analytics", **scope.drill()))
+    audit.record("export", object_type="analytics.report", object_repr=scope.key, reason=month)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="report-{scope.key.replace(":", "-")}-{month}.pdf"'
+    return response
+
+
+def operations_view(request: HttpRequest) -> HttpResponse:
+    """智慧运行中心: today's work, what is overdue or waiting, data loads and the model's health."""
+    from django.utils import timezone
+
+    from shijian.analytics import operations
+
+    require(request.user, "analytics", "view")
+    data = operations.overview(request.user, timezone.localdate(), _lake_root())
+    return render(request, "analytics/operations.html", {"ops": data})

@@ -149,6 +149,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The region shown when a user has none (a superuser): the demo district, 高明区.
 SHIJIAN_HOME_REGION = env_str("SHIJIAN_HOME_REGION", "440608")
 
+# A TrueType font file embedded in PDF reports; empty: the PDF standard Chinese font STSong-Light.
+SHIJIAN_PDF_FONT = env_str("SHIJIAN_PDF_FONT", "")
+
 # The record lake (Parquet) of departmental records.
 SHIJIAN_LAKE = Path(env_str("SHIJIAN_LAKE", str(HOME / "lake"))).resolve()
 

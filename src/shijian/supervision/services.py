@@ -606,3 +606,20 @@ def publish(visits: Iterable[Visit], user: Any) -> int:
                 actor=user,
             )
     return n
+
+
+# -- what is due ------------------------------------------------------------------------------------------------
+
+DUE = ("today", "late", "unpublished", "publish_late")
+
+
+def due_q(which: str, today: dt.date) -> Q:
+    """Visits due: ``today`` window open and not yet checked; ``late`` window closed, not checked; ``unpublished``
+    checked, result not yet published; ``publish_late`` past the publication deadline (20 working days)."""
+    assigned, done = Q(status=VisitStatus.ASSIGNED), Q(status=VisitStatus.DONE)
+    return {
+        "today": assigned & Q(window_start__lte=today, window_end__gte=today),
+        "late": assigned & Q(window_end__lt=today),
+        "unpublished": done,
+        "publish_late": done & Q(publish_by__lt=today),
+    }[which]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -191,6 +192,9 @@ def task_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in VisitStatus.values:
         qs = qs.filter(status=status)
+    due = request.GET.get("due", "")
+    if due in services.DUE:
+        qs = qs.filter(services.due_q(due, timezone.localdate()))
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -199,7 +203,14 @@ def task_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "statuses": VisitStatus.choices,
-            "querystring": f"status={status}" if status else "",
+            "due": due if due in services.DUE else "",
+            "dues": [
+                ("today", _("window open today")),
+                ("late", _("window passed, not checked")),
+                ("unpublished", _("checked, not yet published")),
+                ("publish_late", _("past the publication deadline")),
+            ],
+            "querystring": urlencode({k: v for k, v in (("status", status), ("due", due)) if v}),
         },
     )
 

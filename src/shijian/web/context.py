@@ -20,6 +20,7 @@ NAV: list[tuple[str, str, Any]] = [
     ("reminder", "reminder_list", _("Reminders")),
     ("risk", "risk_overview", _("Credit risk")),
     ("analytics", "analytics", _("Statistics")),
+    ("analytics", "operations", _("Operations centre")),
     ("linkage", "review_list", _("Linkage review")),
     ("audit", "audit_list", _("Audit log")),
 ]
