@@ -73,6 +73,8 @@ def test_it_counts_todays_work_what_is_late_and_what_waits(world, settings, tmp_
     assert june["awaiting_publication"] == {"count": 1, "late": 1}  # hecheng's result, due 2026-06-10
     assert june["hazards_overdue"]["count"] == 1 and june["hazards_overdue"]["rows"][0].title == "无证经营"
     assert [d.status for d in june["frozen_draws"]] == ["frozen"]
+    february = operations.overview(world.users["leader"], dt.date(2026, 2, 25), lake.root)
+    assert (february["hazards_due_soon"], february["hazards_overdue"]["count"]) == (1, 0)  # deadline 2026-03-01
     january = operations.overview(world.users["leader"], dt.date(2027, 1, 5), lake.root)
     assert (january["tasks"]["count"], january["late_visits"]["count"]) == (0, 1)
     # Jurisdiction: a town's staff see their town's work, another district's nothing.
@@ -120,7 +122,7 @@ def test_the_page_links_each_count_to_its_list_and_flags_a_load_that_does_not_re
         drift={"factors": [{"factor": "age_months", "psi": 0.31, "status": "shift"}], "worst": "shift"},
     )
     page = world.client("leader").get(reverse("operations")).content.decode()
-    for link in ("?due=today", "?due=late", "?due=unpublished", "?due=publish_late", "?overdue=1"):
+    for link in ("?due=today", "?due=late", "?due=unpublished", "?due=publish_late", "?overdue=1", "?due_within=7"):
         assert link in page
     assert 'id="not-reconciled"' in page and "complaints.csv" in page
     assert "0.81" in page and 'class="drift-shift"' in page

@@ -111,7 +111,7 @@ def overview(user: Any, today: dt.date, lake_root: Path) -> dict[str, Any]:
     late_publication = visits.filter(due_q("publish_late", today))
     hazards = hazard_scope.hazards(user)
     overdue_hz = hazards.filter(hazard_services.overdue_q(today)).order_by("deadline", "pk")
-    due_soon = hazards.filter(pending=True, deadline__gte=today, deadline__lte=today + dt.timedelta(days=7))
+    due_soon = hazards.filter(hazard_services.due_within_q(today, 7))
     frozen = sup_scope.draws(user).filter(status=DrawStatus.FROZEN).order_by("frozen_at")
     return {
         "today": today,

@@ -90,6 +90,14 @@ def _font() -> str:
     return name
 
 
+def _axes(chart: Any, font: str, categories: list[str]) -> None:
+    chart.categoryAxis.categoryNames = categories
+    for axis in (chart.categoryAxis, chart.valueAxis):
+        axis.labels.fontName = font
+        axis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+
+
 def _line_chart(font: str, categories: list[str], series: list[tuple[str, list[float | None]]]) -> Any:
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -100,12 +108,7 @@ def _line_chart(font: str, categories: list[str], series: list[tuple[str, list[f
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, 45, 420, 125
     chart.data = [[v if v is not None else 0 for v in values] for _n, values in series]
-    chart.categoryAxis.categoryNames = [m if i % 3 == 0 else "" for i, m in enumerate(categories)]
-    chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
+    _axes(chart, font, [m if i % 3 == 0 else "" for i, m in enumerate(categories)])
     for i in range(len(series)):
         chart.lines[i].strokeColor = colors.HexColor(COLORS[i % len(COLORS)])
         chart.lines[i].strokeWidth = 1.5
@@ -127,12 +130,7 @@ def _bar_chart(
     left = 110 if horizontal else 40
     chart.x, chart.y, chart.width, chart.height = left, 40, 460 - left, height - 55
     chart.data = [list(values) or [0] for _n, values in series]
-    chart.categoryAxis.categoryNames = categories or [""]
-    chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
+    _axes(chart, font, categories or [""])
     for i in range(len(series)):
         chart.bars[i].fillColor = colors.HexColor(COLORS[i % len(COLORS)])
         chart.bars[i].strokeColor = None

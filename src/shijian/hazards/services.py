@@ -248,6 +248,11 @@ def overdue_q(today: dt.date) -> Q:
     return Q(pending=True, deadline__lt=today)
 
 
+def due_within_q(today: dt.date, days: int) -> Q:
+    """Still to rectify, the deadline today or within ``days`` days."""
+    return Q(pending=True, deadline__gte=today, deadline__lte=today + dt.timedelta(days=days))
+
+
 @dataclass(frozen=True)
 class GroupStats:
     key: str

@@ -25,7 +25,7 @@ from shijian.registry.scope import restrict
 from shijian.web.pagination import BoundedPaginator
 from shijian.web.tabular import write_xlsx, xlsx_response
 
-FILTERS = ("grade", "state", "category", "source", "department", "town", "overdue", "open")
+FILTERS = ("grade", "state", "category", "source", "department", "town", "overdue", "due_within", "open")
 
 
 def _filtered(request: HttpRequest) -> tuple[Any, dict[str, str]]:
@@ -48,6 +48,8 @@ def _filtered(request: HttpRequest) -> tuple[Any, dict[str, str]]:
         qs = qs.filter(town_code=f["town"])
     if f["overdue"] == "1":
         qs = qs.filter(services.overdue_q(today))
+    if f["due_within"].isdigit() and 0 < int(f["due_within"]) <= 366:
+        qs = qs.filter(services.due_within_q(today, int(f["due_within"])))
     return qs, f
 
 
