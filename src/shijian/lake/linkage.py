@@ -29,6 +29,7 @@ from shijian.lake.steps import CORE_ADDRESS, CORE_NAME
 AUTO = 0.95
 REVIEW = 0.5
 BLOCK_CAP = 100
+TRAIN_PAIRS = 50_000
 LENGTHS = (4, 6, 8)
 
 
@@ -169,16 +170,31 @@ def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
         blocking_rules_to_generate_predictions=[block_on("b_head"), block_on("b_tail"), block_on("b_addr")],
     )
     logging.getLogger("splink").setLevel(logging.ERROR)  # training notes go to the build report, not the console
-    linker = Linker([left, right], settings, log_level=logging.ERROR)
+    # The model learns from at most TRAIN_PAIRS pairs (a fixed pseudo-random sample: enough for a handful of
+    # m- and u-probabilities), then scores every pair.
+    n_left = int(con.execute("SELECT count(*) FROM splink_left").fetchone()[0])  # type: ignore[index]
+    train_left = left
+    if n_left > TRAIN_PAIRS:
+        con.execute(
+            "CREATE OR REPLACE TABLE splink_left_train AS SELECT * FROM splink_left "
+            f"ORDER BY hash(unique_id), unique_id LIMIT {TRAIN_PAIRS}"
+        )
+        con.execute("CREATE OR REPLACE TABLE splink_left_train AS SELECT * FROM splink_left_train ORDER BY unique_id")
+        train_left = db_api.register("splink_left_train", dataset_display_name="records_sample")
+    trainer = Linker([train_left, right], settings, log_level=logging.ERROR)
     # Seeded sampling and EM are reproducible only on one thread and ordered input; prediction is not order-bound.
     threads = con.execute("SELECT current_setting('threads')").fetchone()
     con.execute("SET threads = 1")
     try:
-        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on("b_head"))
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on("b_addr"))
+        trainer.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+        trainer.training.estimate_parameters_using_expectation_maximisation(block_on("b_head"))
+        trainer.training.estimate_parameters_using_expectation_maximisation(block_on("b_addr"))
     finally:
         con.execute(f"SET threads = {int(threads[0]) if threads else 2}")
+    linker = trainer
+    if train_left is not left:
+        model = trainer.misc.save_model_to_json()
+        linker = Linker([left, right], model, log_level=logging.ERROR)
     pred = linker.inference.predict(threshold_match_probability=REVIEW)
     table = pred.physical_name
     # Which side is which: source_dataset names the registered table.
