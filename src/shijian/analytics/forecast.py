@@ -73,7 +73,7 @@ def next_months(last: str, n: int) -> list[str]:
     return out
 
 
-def _fit(values: np.ndarray) -> Any:
+def _fit(values: np.ndarray, start: Any = None) -> Any:
     import pandas as pd
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -88,12 +88,17 @@ def _fit(values: np.ndarray) -> Any:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return model.fit(disp=False, maxiter=200)
+        return model.fit(disp=False, maxiter=200, start_params=start)
 
 
-def _predict(values: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, 80% and 95% bounds, ``horizon`` steps ahead; counts cannot go below zero."""
-    fitted = _fit(values)
+Bounds = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _predict(values: np.ndarray, horizon: int, start: Any = None) -> tuple[Bounds, Any]:
+    """Mean, 80% and 95% bounds, ``horizon`` steps ahead (counts cannot go below zero), and the fitted parameters.
+    ``start``: parameters to start the optimiser from (a fit on fewer, earlier months: never on later ones)."""
+    seasonal_ok = start is not None and (len(values) >= 2 * SEASON) == (len(start) > 6)
+    fitted = _fit(values, start if seasonal_ok else None)
     n = len(values)
     pred = fitted.get_prediction(start=n, end=n + horizon - 1)
     f80 = pred.summary_frame(alpha=0.2)
@@ -103,25 +108,29 @@ def _predict(values: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, 
         out: np.ndarray = np.maximum(np.asarray(a, dtype=float), 0.0)
         return out
 
-    return (
+    bounds = (
         clip(f80["mean"]),
         clip(f80["pi_lower"]),
         clip(f80["pi_upper"]),
         clip(f95["pi_lower"]),
         clip(f95["pi_upper"]),
     )
+    return bounds, fitted.params
 
 
-def backtest(values: np.ndarray, horizon: int = 3, folds: int = 4) -> Backtest:
-    """Rolling-origin errors of the model and of the seasonal naive forecast over the last ``folds`` origins."""
+def backtest(values: np.ndarray, horizon: int = 3, folds: int = 4) -> tuple[Backtest, Any]:
+    """Rolling-origin errors of the model and of the seasonal naive forecast over the last ``folds`` origins; and
+    the last fold's parameters (the optimiser's start for the fit on every month). Each fold's optimiser starts
+    from the fold before (fitted on fewer, earlier months), so no fold sees a later month."""
     n = len(values)
     first_origin = n - folds - horizon + 1
     if first_origin < SEASON + 6:
-        return Backtest()
+        return Backtest(), None
     err, pct, nerr, npct, inside = [], [], [], [], []
+    params = None
     for origin in range(first_origin, first_origin + folds):
         train, actual = values[:origin], values[origin : origin + horizon]
-        mean, lo80, hi80, _lo95, _hi95 = _predict(train, horizon)
+        (mean, lo80, hi80, _lo95, _hi95), params = _predict(train, horizon, params)
         naive = np.array([train[origin - SEASON + h] for h in range(horizon)], dtype=float)
         for h in range(len(actual)):
             a = float(actual[h])
@@ -135,7 +144,7 @@ def backtest(values: np.ndarray, horizon: int = 3, folds: int = 4) -> Backtest:
     def r(xs: list[Any], d: int = 2) -> float | None:
         return round(float(np.mean(xs)), d) if xs else None
 
-    return Backtest(
+    result = Backtest(
         folds=folds,
         horizon=horizon,
         mae=r(err),
@@ -144,6 +153,7 @@ def backtest(values: np.ndarray, horizon: int = 3, folds: int = 4) -> Backtest:
         naive_mape=r(npct, 4),
         coverage80=r(inside, 3),
     )
+    return result, params
 
 
 def _complete(history: list[list[Any]]) -> list[list[Any]]:
@@ -167,7 +177,8 @@ def forecast(history: list[list[Any]], horizon: int = 6, folds: int = 4) -> Fore
         out.message = "too_short"
         return out
     values = np.array([float(v) for _m, v in complete])
-    mean, lo80, hi80, lo95, hi95 = _predict(values, horizon)
+    out.backtest, params = backtest(values, min(3, horizon), folds)
+    (mean, lo80, hi80, lo95, hi95), _params = _predict(values, horizon, params)
     months = next_months(complete[-1][0], horizon)
     out.points = [
         Point(m, round(float(a), 1), round(float(b), 1), round(float(c), 1), round(float(d), 1), round(float(e), 1))
@@ -175,7 +186,6 @@ def forecast(history: list[list[Any]], horizon: int = 6, folds: int = 4) -> Fore
         if all(math.isfinite(x) for x in (a, b, c, d, e))
     ]
     out.method = "ETS(A,Ad,A)" if len(values) >= 2 * SEASON else "ETS(A,Ad,N)"
-    out.backtest = backtest(values, min(3, horizon), folds)
     return out
 
 
