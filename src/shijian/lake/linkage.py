@@ -172,7 +172,8 @@ def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
     logging.getLogger("splink").setLevel(logging.ERROR)  # training notes go to the build report, not the console
     # The model learns from at most TRAIN_PAIRS pairs (a fixed pseudo-random sample: enough for a handful of
     # m- and u-probabilities), then scores every pair.
-    n_left = int(con.execute("SELECT count(*) FROM splink_left").fetchone()[0])  # type: ignore[index]
+    # fetchall: Splink runs its own queries on this connection, which must hold no unfinished result.
+    n_left = int(con.execute("SELECT count(*) FROM splink_left").fetchall()[0][0])
     train_left = left
     if n_left > TRAIN_PAIRS:
         con.execute(
@@ -183,7 +184,7 @@ def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
         train_left = db_api.register("splink_left_train", dataset_display_name="records_sample")
     trainer = Linker([train_left, right], settings, log_level=logging.ERROR)
     # Seeded sampling and EM are reproducible only on one thread and ordered input; prediction is not order-bound.
-    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0]
     con.execute("SET threads = 1")
     try:
         trainer.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
