@@ -186,9 +186,18 @@ def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings
 
     Entity.objects.filter(pk=world.entities["hecheng"].pk).update(established_on=dt.date(2026, 1, 5))
     settings.SHIJIAN_LAKE = tmp_path / "lake"
+    fits: list[int] = []
+    real_job = fc.fit_job
+    monkeypatch.setattr(fc, "fit_job", lambda h: fits.append(1) or real_job(h))
     snapshot.refresh_all(settings.SHIJIAN_LAKE, today=dt.date(2026, 3, 20))
+    monkeypatch.setattr(fc, "fit_job", real_job)
     scopes = snapshot.all_scopes()
+    from shijian.analytics.models import Snapshot
+
+    data = {s.scope: s.data for s in Snapshot.objects.all()}
+    inputs = [str(snapshot.history(data[f.scope], f.series, f.section)) for f in StoredForecast.objects.all()]
     assert StoredForecast.objects.filter(section="").count() == 3 * len(scopes)
+    assert len(fits) == len(set(inputs)) < len(inputs)  # identical series are fitted once
     sections = {s for s in StoredForecast.objects.exclude(section="").values_list("scope", "section")}
     assert sections and {scope for scope, _s in sections} <= {s.key for s in scopes if s.kind == "district"}
     calls: list[int] = []

@@ -12,6 +12,7 @@ department, ``build/by_entity``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -451,19 +452,25 @@ def fit_forecasts(jobs: list[tuple[Any, str, str]], progress: Progress | None = 
     from shijian.analytics.models import StoredForecast
 
     histories = [history(snap.data, name, sec) for snap, name, sec in jobs]
+    # Identical series are fitted once (a district-level department's series are its district's).
+    keys = [json.dumps(h) for h in histories]
+    distinct = list(dict.fromkeys(keys))
+    todo = [json.loads(k) for k in distinct]
     workers = min(4, os.cpu_count() or 1)
-    results: list[tuple[dict[str, Any], float]] = []
-    if sum(map(forecast.fittable, histories)) >= 12 and workers > 1:  # else a pool's start costs more than it saves
+    fitted: list[tuple[dict[str, Any], float]] = []
+    if sum(map(forecast.fittable, todo)) >= 12 and workers > 1:  # else a pool's start costs more than it saves
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            for result in pool.map(forecast.fit_job, histories, chunksize=2):
-                results.append(result)
+            for result in pool.map(forecast.fit_job, todo, chunksize=2):
+                fitted.append(result)
                 if progress:
-                    progress("forecasts", len(results), len(jobs))
+                    progress("forecasts", len(fitted), len(todo))
     else:
-        for h in histories:
-            results.append(forecast.fit_job(h))
+        for h in todo:
+            fitted.append(forecast.fit_job(h))
             if progress:
-                progress("forecasts", len(results), len(jobs))
+                progress("forecasts", len(fitted), len(todo))
+    by_key = dict(zip(distinct, fitted, strict=True))
+    results = [by_key[k] for k in keys]
     StoredForecast.objects.filter(scope__in={snap.scope for snap, _n, _s in jobs}).delete()
     StoredForecast.objects.bulk_create(
         [
