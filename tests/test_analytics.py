@@ -266,7 +266,7 @@ def test_the_report_command_writes_the_pdf_or_says_why_not(world, settings, tmp_
 
     settings.SHIJIAN_LAKE = tmp_path / "lake"
     out = tmp_path / "r.pdf"
-    result = CliRunner().invoke(app, ["analytics", "report", "--scope", "district:440608", "--out", str(out)])
+    result = CliRunner().invoke(app, ["analytics", "report", "--out", str(out)])  # the home district, 440608
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:5] == b"%PDF-"
     bad = CliRunner().invoke(app, ["analytics", "report", "--scope", "district:440608", "--month", "2026-13"])

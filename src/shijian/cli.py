@@ -306,10 +306,26 @@ def analytics_refresh() -> None:
     _refresh_analytics()
 
 
+def _scope(key: str) -> Any:
+    """A dashboard scope from the command line; plain ``district`` is the home district (SHIJIAN_HOME_REGION)."""
+    from django.conf import settings
+
+    from shijian.analytics import snapshot
+
+    if key == "district":
+        key = f"district:{settings.SHIJIAN_HOME_REGION}"
+    try:
+        return snapshot.Scope.parse(key)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 @analytics_app.command("forecast")
 def analytics_forecast(
     series: Annotated[str, typer.Option(help="complaints, findings or registrations")] = "complaints",
-    scope: Annotated[str, typer.Option(help="district, town:<9-digit code> or department:<id>")] = "district",
+    scope: Annotated[
+        str, typer.Option(help="district (the home district), district:<6 digits>, town:<9 digits> or department:<id>")
+    ] = "district",
     section: Annotated[
         str, typer.Option(help="an industry section (GB/T 4754 门类, A-T); default: every industry")
     ] = "",
@@ -320,10 +336,7 @@ def analytics_forecast(
 
     from shijian.analytics import forecast, snapshot
 
-    try:
-        sc = snapshot.Scope.parse(scope)
-    except ValueError as exc:
-        fail(str(exc))
+    sc = _scope(scope)
     if series not in snapshot.SERIES:
         fail("--series must be complaints, findings or registrations")
     section = section.strip().upper()
@@ -348,7 +361,9 @@ def analytics_forecast(
 
 @analytics_app.command("report")
 def analytics_report(
-    scope: Annotated[str, typer.Option(help="district:<6 digits>, town:<9 digits> or department:<id>")],
+    scope: Annotated[
+        str, typer.Option(help="district (the home district), district:<6 digits>, town:<9 digits> or department:<id>")
+    ] = "district",
     month: Annotated[str, typer.Option(help="YYYY-MM, a complete month (default: the last one)")] = "",
     out: Annotated[Path | None, typer.Option(help="PDF file to write (default: report-<scope>-<month>.pdf)")] = None,
 ) -> None:
@@ -359,10 +374,7 @@ def analytics_report(
 
     from shijian.analytics import report, snapshot
 
-    try:
-        sc = snapshot.Scope.parse(scope)
-    except ValueError as exc:
-        fail(str(exc))
+    sc = _scope(scope)
     t0 = time.perf_counter()
     data, computed_at = snapshot.get(sc, Path(settings.SHIJIAN_LAKE))
     try:
