@@ -44,6 +44,8 @@ class LoadReport:
     status: str = "loaded"  # loaded | already_loaded | rejected | skipped
     message: str = ""
     reasons: dict[str, int] = field(default_factory=dict)
+    engine: str = ""  # native (the fast path, fast.py) | sql (the reference path)
+    fallback: str = ""  # why the native path handed the file to the SQL path
     seconds: float = 0.0
     finished_at: str = ""
 
@@ -117,12 +119,14 @@ def ingest_file(
     load_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{report.sha256[:12]}"
     staged = lake.begin(load_id)
     try:
-        con = duckdb.connect(config={"threads": threads})
-        con.execute("SET enable_progress_bar = false")
-        con.execute(MACROS)
-        header_map, fullwidth = _read_raw(con, file, mapping, report, staged)
-        _write_load(con, header_map, fullwidth, mapping, report, lake, staged)
-        con.close()
+        if not _try_native(file, mapping, report, lake, staged):
+            report.engine = "sql"
+            con = duckdb.connect(config={"threads": threads})
+            con.execute("SET enable_progress_bar = false")
+            con.execute(MACROS)
+            header_map, fullwidth = _read_raw(con, file, mapping, report, staged)
+            _write_load(con, header_map, fullwidth, mapping, report, lake, staged)
+            con.close()
         report.load_id = load_id
         report.seconds = round(time.perf_counter() - t0, 3)
         report.finished_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -142,6 +146,50 @@ def ingest_file(
         raise
     known[report.sha256] = load_id
     return report
+
+
+def _try_native(file: Path, mapping: FeedMapping, report: LoadReport, lake: Lake, staged: Path) -> bool:
+    """The fast path (``fast.py``) for a CSV file; False, with the reason in the report, where it declines."""
+    from shijian.ingest import fast
+
+    if file.suffix.lower() not in {".csv", ".txt"}:
+        return False
+    if not fast.available():
+        report.fallback = "the native reader is not built"
+        return False
+    encoding = mapping.encoding
+    if encoding == "auto":  # not UTF-8: GB18030, which the native decoder checks on every byte
+        encoding = "utf-8" if _head_is_utf8(file) else "gb18030"
+        try:
+            header = csv_header(file, encoding)
+        except FeedFileError:  # the full detection says why
+            encoding = detect_file_encoding(file)
+            header = csv_header(file, encoding)
+    else:
+        header = csv_header(file, encoding)
+    header_map = _check_columns(header, mapping)
+    prior = _prior_loads(lake, report.source) if mapping.dedupe_across_loads else []
+    result = fast.ingest_csv(file, encoding, header, header_map, mapping, report.file, staged, prior)
+    if isinstance(result, str):
+        report.fallback = result
+        for leftover in ("records.parquet", "quarantine.parquet"):
+            (staged / leftover).unlink(missing_ok=True)
+        return False
+    report.engine, report.encoding = "native", encoding
+    report.rows_read, report.accepted = result.rows_read, result.accepted
+    report.quarantined, report.duplicates = result.quarantined, result.duplicates
+    report.kept_with_invalid_uscc, report.reasons = result.kept_with_invalid_uscc, result.reasons
+    return True
+
+
+def _head_is_utf8(file: Path) -> bool:
+    with file.open("rb") as f:
+        head = f.read(1 << 20)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a character cut at the end of the sample
+    return True
 
 
 def _check_columns(names: list[str], mapping: FeedMapping) -> dict[str, str]:
@@ -260,21 +308,11 @@ def _write_load(
     """)
     # Duplicates: the first occurrence of the same content is kept (and, if the mapping says so, nothing that an
     # earlier load of the same source already holds). A 64-bit hash finds the candidates; their content decides.
-    prior = ""
-    if mapping.dedupe_across_loads:
-        existing = sorted((lake.records / f"source={report.source}").glob("load=*/records.parquet"))
-        if existing:
-            files = ", ".join(_sql(str(p)) for p in existing)
-            prior = f"UNION ALL SELECT -1 AS line, {CONTENT_COLUMNS} FROM read_parquet([{files}])"
-    con.execute(f"""
-        CREATE TEMP TABLE dropped AS
-        WITH rows AS (SELECT line, {CONTENT_COLUMNS} FROM cleaned WHERE reason IS NULL {prior}),
-             h AS (SELECT line, hash({CONTENT_COLUMNS}) AS h FROM rows),
-             twice AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1),
-             cand AS (SELECT rows.* FROM rows JOIN h USING (line) SEMI JOIN twice USING (h)),
-             ranked AS (SELECT line, row_number() OVER (PARTITION BY {CONTENT_COLUMNS} ORDER BY line) AS n FROM cand)
-        SELECT line FROM ranked WHERE n > 1 AND line >= 0
-    """)
+    prior = _prior_loads(lake, report.source) if mapping.dedupe_across_loads else []
+    con.execute(
+        "CREATE TEMP TABLE dropped AS "
+        + dropped_sql(f"SELECT line, {CONTENT_COLUMNS} FROM cleaned WHERE reason IS NULL", prior)
+    )
     columns = (
         "record_id, uscc, uscc_raw, uscc_invalid, reg_no, licence_no, entity_ref, name, address, record_type, "
         f"event_date, amount, result, detail, extra, {_sql(report.file)} AS file, line"
@@ -300,6 +338,28 @@ def _write_load(
     )
 
 
+def _prior_loads(lake: Lake, source: str) -> list[Path]:
+    return sorted((lake.records / f"source={source}").glob("load=*/records.parquet"))
+
+
+def dropped_sql(rows_sql: str, prior: list[Path]) -> str:
+    """Lines of the rows of ``rows_sql`` (``line`` and the content columns) that repeat an earlier row (a lower
+    line, or any row of the ``prior`` loads' Parquet files). A 64-bit hash finds the candidates; their content
+    decides."""
+    union = ""
+    if prior:
+        files = ", ".join(_sql(str(p)) for p in prior)
+        union = f"UNION ALL SELECT -1 AS line, {CONTENT_COLUMNS} FROM read_parquet([{files}])"
+    return f"""
+        WITH rows AS ({rows_sql} {union}),
+             h AS (SELECT *, hash({CONTENT_COLUMNS}) AS h FROM rows),
+             twice AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1),
+             cand AS (SELECT * FROM h WHERE h IN (SELECT h FROM twice)),
+             ranked AS (SELECT line, row_number() OVER (PARTITION BY {CONTENT_COLUMNS} ORDER BY line) AS n FROM cand)
+        SELECT line FROM ranked WHERE n > 1 AND line >= 0
+    """
+
+
 def _delivered_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(r[0]) for r in con.execute("DESCRIBE raw_rows").fetchall()]
 
@@ -315,6 +375,7 @@ def _sql(value: str) -> str:
 
 def _ingest_one(args: tuple[Path, Path | None, list[FeedMapping], Path, dict[str, str], int, str]) -> LoadReport:
     file, root, mappings, lake_root, known, threads, sha = args
+    pa.set_cpu_count(threads)  # one process per core: no thread pools competing with the other workers
     return ingest_file(file, root, mappings, Lake(lake_root), known, threads, sha)
 
 
@@ -375,11 +436,19 @@ def ingest(
             note(reports[i])
     else:
         # spawn, not fork: the parent may hold database connections and DuckDB threads that a fork would copy.
-        with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as processes:
-            futures = {processes.submit(_ingest_one, job): i for i, job in jobs}
-            for fut in as_completed(futures):
-                reports[futures[fut]] = fut.result()
-                note(reports[futures[fut]])
+        # One process per core: the workers' numerical libraries must not start thread pools of their own.
+        saved = {var: os.environ.get(var) for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+        os.environ.update({var: "1" for var, value in saved.items() if value is None})
+        try:
+            with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as processes:
+                futures = {processes.submit(_ingest_one, job): i for i, job in jobs}
+                for fut in as_completed(futures):
+                    reports[futures[fut]] = fut.result()
+                    note(reports[futures[fut]])
+        finally:
+            for var, value in saved.items():
+                if value is None:
+                    os.environ.pop(var, None)
     return [reports[i] for i in sorted(reports)]
 
 

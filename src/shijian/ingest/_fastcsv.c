@@ -1,0 +1,795 @@
+/* Fast path of `shijian ingest`: one pass over a delivered CSV file's bytes that decodes (UTF-8 or GB18030),
+ * splits the cells and cleans them exactly as the reference SQL path does (shijian/ingest/clean.py):
+ * full-width ASCII and the ideographic space to half-width, trim of Unicode space separators, upper-case of
+ * the key columns, the spreadsheet ".0" artefact. It also parses dates (the subset of strptime the mappings
+ * use: %Y %m %d and literals) and amounts, and hashes each row's text for duplicate detection.
+ *
+ * Anything it is not sure to treat exactly like the reference path (a malformed row, a blank line, a 4-byte
+ * GB18030 sequence, invalid UTF-8, a NUL byte, a non-ASCII key that upper() could change, an amount such as
+ * "1e3" or "inf") makes it give up with a reason, and the caller runs the reference path on the whole file:
+ * the fast path is an optimisation, never a second set of rules. The tests compare the two on messy files.
+ *
+ * Output is Arrow-layout buffers (int32 offsets + UTF-8 data per column) returned as bytes objects.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* GB18030 two-byte codes: lead 0x81..0xFE, trail 0x40..0xFE; 0 = not a two-byte code we decode. The table is
+ * filled from Python (set_gb_table), built from the codec and checked against iconv by the tests. */
+static uint16_t GB2[126 * 191];
+/* Four-byte codes of the BMP, by linear index (b1-0x81)*12600 + (b2-0x30)*1260 + (b3-0x81)*10 + (b4-0x30);
+ * the supplementary planes (b1 0x90..0xE3) are computed. */
+#define GB4_BMP 39420
+static uint16_t GB4[GB4_BMP];
+static int gb_ready = 0;
+/* GB2 as ready UTF-8: bytes in the low 24 bits, length in bits 24-26, bit 31 set for full-width ASCII and
+ * U+3000 (already translated to the half-width byte). */
+static uint32_t GB2U8[126 * 191];
+
+static void gb_prepare(void) {
+    for (int i = 0; i < 126 * 191; i++) {
+        uint32_t cp = GB2[i];
+        uint32_t e = 0;
+        if (cp == 0) {
+            e = 0;
+        } else if (cp >= 0xFF01 && cp <= 0xFF5E) {
+            e = (cp - 0xFEE0) | (1u << 24) | 0x80000000u;
+        } else if (cp == 0x3000) {
+            e = ' ' | (1u << 24) | 0x80000000u;
+        } else if (cp < 0x80) {
+            e = cp | (1u << 24);
+        } else if (cp < 0x800) {
+            e = (0xC0 | (cp >> 6)) | ((0x80 | (cp & 0x3F)) << 8) | (2u << 24);
+        } else {
+            e = (0xE0 | (cp >> 12)) | ((0x80 | ((cp >> 6) & 0x3F)) << 8) | ((0x80 | (cp & 0x3F)) << 16) | (3u << 24);
+        }
+        GB2U8[i] = e;
+    }
+}
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} buf_t;
+
+static int buf_grow(buf_t *b, size_t extra) {
+    if (b->n + extra <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 1 << 16;
+    while (cap < b->n + extra) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static void buf_free(buf_t *b) {
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+#define FLAG_UPPER 1    /* key column: upper-case (ASCII; CJK has no case; anything else: give up) */
+#define FLAG_ARTEFACT 2 /* "123.0" -> "123" */
+#define FLAG_HASH 4     /* part of the row's content hash */
+#define FLAG_USCC 8     /* GB 32100 check of the cleaned value, one byte per row in "uscc_ok" */
+
+static const char USCC_CHARSET[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+static const int USCC_WEIGHTS[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+static signed char USCC_VALUE[256];
+
+static void uscc_init(void) {
+    memset(USCC_VALUE, -1, sizeof USCC_VALUE);
+    for (int i = 0; i < 31; i++) USCC_VALUE[(unsigned char)USCC_CHARSET[i]] = (signed char)i;
+}
+
+/* 18 characters of the charset, positions 3-8 digits, the right check character (shijian.core.codes.uscc) */
+static int uscc_valid(const unsigned char *s, size_t n) {
+    if (n != 18) return 0;
+    int total = 0;
+    for (int i = 0; i < 18; i++) {
+        int v = USCC_VALUE[s[i]];
+        if (v < 0) return 0;
+        if (i >= 2 && i < 8 && !(s[i] >= '0' && s[i] <= '9')) return 0;
+        if (i < 17) total += v * USCC_WEIGHTS[i];
+    }
+    return USCC_CHARSET[(31 - total % 31) % 31] == (char)s[17];
+}
+
+typedef struct {
+    const char *reason; /* set when giving up */
+    long line;          /* data row (1-based) where it gave up, 0 if not row-specific */
+} fail_t;
+
+static inline uint64_t mix(uint64_t h, uint64_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+    return h * 0xFF51AFD7ED558CCDULL;
+}
+
+static inline int put_utf8(unsigned char *o, uint32_t cp) {
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    o[0] = (unsigned char)(0xE0 | (cp >> 12));
+    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+}
+
+/* Length of a Unicode space separator (category Zs, what DuckDB's trim() removes) starting at s, else 0. */
+static inline int zs_at(const unsigned char *s, size_t n) {
+    if (n >= 1 && s[0] == ' ') return 1;
+    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xA0) return 2;
+    if (n >= 3 && s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80) return 3;                /* U+1680 */
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && s[2] >= 0x80 && s[2] <= 0x8A) return 3; /* U+2000..200A */
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && s[2] == 0xAF) return 3;                /* U+202F */
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F) return 3;                /* U+205F */
+    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) return 3;                /* U+3000 */
+    return 0;
+}
+
+/* Length of a Zs character ending at s[n-1], else 0. */
+static inline int zs_before(const unsigned char *s, size_t n) {
+    if (n >= 1 && s[n - 1] == ' ') return 1;
+    if (n >= 2 && zs_at(s + n - 2, 2) == 2) return 2;
+    if (n >= 3 && zs_at(s + n - 3, 3) == 3) return 3;
+    return 0;
+}
+
+/* Decode the raw cell bytes [s, s+n) into out (UTF-8), translating full-width ASCII and U+3000. Quoted cells
+ * have their doubled quotes collapsed by the caller beforehand. Returns 0, or -1 with f->reason set. */
+static int decode_cell(const unsigned char *s, size_t n, int gb, buf_t *out, int *fullwidth, fail_t *f) {
+    if (buf_grow(out, n * 3 / 2 + 8) < 0) {
+        f->reason = "out of memory";
+        return -1;
+    }
+    unsigned char *o = (unsigned char *)out->p + out->n;
+    size_t i = 0;
+    while (i < n) {
+        /* runs of ASCII without NUL, 8 bytes at a time */
+        while (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if ((v & 0x8080808080808080ULL) || ((v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL)) break;
+            memcpy(o, &v, 8);
+            o += 8;
+            i += 8;
+        }
+        if (i >= n) break;
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c == 0) {
+                f->reason = "NUL byte";
+                return -1;
+            }
+            *o++ = c;
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        if (gb) {
+            if (c == 0x80 || c == 0xFF || i + 1 >= n) {
+                f->reason = "byte outside GB18030 two-byte codes";
+                return -1;
+            }
+            unsigned char t = s[i + 1];
+            if (t >= 0x30 && t <= 0x39) {
+                if (i + 3 >= n || s[i + 2] < 0x81 || s[i + 2] > 0xFE || s[i + 3] < 0x30 || s[i + 3] > 0x39) {
+                    f->reason = "invalid GB18030 four-byte sequence";
+                    return -1;
+                }
+                uint32_t lin = (uint32_t)(c - 0x81) * 12600 + (uint32_t)(t - 0x30) * 1260 +
+                               (uint32_t)(s[i + 2] - 0x81) * 10 + (uint32_t)(s[i + 3] - 0x30);
+                i += 4;
+                if (lin < GB4_BMP) {
+                    cp = GB4[lin];
+                } else if (c >= 0x90 && c <= 0xE3) {
+                    uint32_t sup = 0x10000 + (uint32_t)(c - 0x90) * 12600 + (uint32_t)(t - 0x30) * 1260 +
+                                   (uint32_t)(s[i - 2] - 0x81) * 10 + (uint32_t)(s[i - 1] - 0x30);
+                    if (sup > 0x10FFFF) {
+                        f->reason = "invalid GB18030 four-byte sequence";
+                        return -1;
+                    }
+                    *o++ = (unsigned char)(0xF0 | (sup >> 18));
+                    *o++ = (unsigned char)(0x80 | ((sup >> 12) & 0x3F));
+                    *o++ = (unsigned char)(0x80 | ((sup >> 6) & 0x3F));
+                    *o++ = (unsigned char)(0x80 | (sup & 0x3F));
+                    continue;
+                } else {
+                    cp = 0;
+                }
+                if (cp == 0) {
+                    f->reason = "GB18030 four-byte code without a table entry";
+                    return -1;
+                }
+            } else {
+                if (t < 0x40 || t == 0x7F || t == 0xFF) {
+                    f->reason = "invalid GB18030 byte";
+                    return -1;
+                }
+                uint32_t e = GB2U8[(c - 0x81) * 191 + (t - 0x40)];
+                if (e == 0) {
+                    f->reason = "GB18030 code without a table entry";
+                    return -1;
+                }
+                o[0] = (unsigned char)e;
+                o[1] = (unsigned char)(e >> 8);
+                o[2] = (unsigned char)(e >> 16); /* may run past a 1-2 byte character: within the reserve */
+                o += (e >> 24) & 7;
+                if (e & 0x80000000u) *fullwidth = 1;
+                i += 2;
+                continue;
+            }
+        } else {
+            if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+                cp = ((uint32_t)(c & 0x1F) << 6) | (s[i + 1] & 0x3F);
+                i += 2;
+            } else if (c >= 0xE0 && c <= 0xEF && i + 2 < n && (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+                if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0)) {
+                    f->reason = "invalid UTF-8";
+                    return -1;
+                }
+                if (!((c == 0xEF && (s[i + 1] == 0xBC || s[i + 1] == 0xBD)) || (c == 0xE3 && s[i + 1] == 0x80))) {
+                    /* not full-width ASCII nor U+3000: copied as it is */
+                    o[0] = c;
+                    o[1] = s[i + 1];
+                    o[2] = s[i + 2];
+                    o += 3;
+                    i += 3;
+                    continue;
+                }
+                cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+                i += 3;
+            } else if (c >= 0xF0 && c <= 0xF4 && i + 3 < n && (s[i + 1] & 0xC0) == 0x80 &&
+                       (s[i + 2] & 0xC0) == 0x80 && (s[i + 3] & 0xC0) == 0x80) {
+                cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[i + 1] & 0x3F) << 12) |
+                     ((uint32_t)(s[i + 2] & 0x3F) << 6) | (s[i + 3] & 0x3F);
+                if (cp < 0x10000 || cp > 0x10FFFF) {
+                    f->reason = "invalid UTF-8";
+                    return -1;
+                }
+                /* copy the 4 bytes as they are */
+                memcpy(o, s + i, 4);
+                o += 4;
+                i += 4;
+                continue;
+            } else {
+                f->reason = "invalid UTF-8";
+                return -1;
+            }
+        }
+        if (cp >= 0xFF01 && cp <= 0xFF5E) {
+            *o++ = (unsigned char)(cp - 0xFEE0);
+            *fullwidth = 1;
+        } else if (cp == 0x3000) {
+            *o++ = ' ';
+            *fullwidth = 1;
+        } else {
+            o += put_utf8(o, cp);
+        }
+    }
+    size_t len = (size_t)(o - ((unsigned char *)out->p + out->n));
+    out->n += len;
+    return 0;
+}
+
+/* Clean the cell just decoded at out[start..out->n): trim, upper-case, ".0" artefact (as clean.py). */
+static int finish_cell(buf_t *out, size_t start, int fullwidth, int flags, fail_t *f) {
+    unsigned char *s = (unsigned char *)out->p + start;
+    size_t n = out->n - start;
+    if (n && (fullwidth || s[0] == ' ' || s[n - 1] == ' ')) {
+        size_t a = 0, b = n;
+        int k;
+        while (a < b && (k = zs_at(s + a, b - a)) > 0) a += (size_t)k;
+        while (b > a && (k = zs_before(s + a, b - a)) > 0) b -= (size_t)k;
+        if (a) memmove(s, s + a, b - a);
+        n = b - a;
+        out->n = start + n;
+    }
+    if (flags & FLAG_UPPER) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = s[i];
+            if (c >= 'a' && c <= 'z') {
+                s[i] = (unsigned char)(c - 32);
+            } else if (c >= 0x80) {
+                /* U+3000..U+9FFF (lead bytes E3..E9) have no case; anything else might */
+                if (c >= 0xE3 && c <= 0xE9 && i + 2 < n) {
+                    i += 2;
+                } else {
+                    f->reason = "non-ASCII key that upper() might change";
+                    return -1;
+                }
+            }
+        }
+    }
+    if ((flags & FLAG_ARTEFACT) && n >= 3 && s[n - 1] == '0' && s[n - 2] == '.') {
+        size_t i = 0;
+        while (i < n - 2 && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == n - 2) out->n = start + n - 2;
+    }
+    return 0;
+}
+
+/* Two independent multiply lanes over 16-byte steps (a short dependency chain); equal hashes are only
+ * candidates, which the caller confirms on the content. */
+static inline uint64_t hash_bytes(uint64_t h, const unsigned char *s, size_t n) {
+    uint64_t a = h ^ n, b = h + 0x632BE59BD9B4E019ULL;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint64_t v, w;
+        memcpy(&v, s + i, 8);
+        memcpy(&w, s + i + 8, 8);
+        a = (a ^ v) * 0x9E3779B97F4A7C15ULL;
+        b = (b ^ w) * 0xC2B2AE3D27D4EB4FULL;
+        a ^= a >> 29;
+        b ^= b >> 31;
+    }
+    uint64_t v = 0, w = 0;
+    size_t rest = n - i;
+    memcpy(&v, s + i, rest < 8 ? rest : 8);
+    if (rest > 8) memcpy(&w, s + i + 8, rest - 8);
+    return mix(mix(h, a ^ v), b ^ w);
+}
+
+/* parse(data, gb18030, ncols, slots, flags, nslots) -> dict | str
+ * slots[c]: output column of delivered column c, or -1 (not kept); flags[k]: FLAG_* of output column k.
+ * Returns {"rows", "columns": [(offsets, data)], "starts": bytes(int64 per row: byte offset in data),
+ * "hash": bytes(uint64)} or a str: why the fast path gave up. */
+static PyObject *parse(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    int gb, ncols, nslots;
+    PyObject *slots_obj, *flags_obj;
+    if (!PyArg_ParseTuple(args, "y*iiOOi", &view, &gb, &ncols, &slots_obj, &flags_obj, &nslots)) return NULL;
+    if (gb && !gb_ready) {
+        PyBuffer_Release(&view);
+        return PyUnicode_FromString("GB18030 table not loaded");
+    }
+    int *slots = calloc((size_t)ncols, sizeof(int));
+    int *flags = calloc((size_t)nslots + 1, sizeof(int));
+    buf_t *data = calloc((size_t)nslots + 1, sizeof(buf_t));
+    buf_t *offs = calloc((size_t)nslots + 1, sizeof(buf_t));
+    buf_t starts = {0}, hashes = {0}, quoted = {0}, okbuf = {0};
+    PyObject *result = NULL;
+    fail_t f = {NULL, 0};
+    if (!slots || !flags || !data || !offs) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int c = 0; c < ncols; c++) {
+        PyObject *v = PySequence_GetItem(slots_obj, c);
+        if (!v) goto done;
+        slots[c] = (int)PyLong_AsLong(v);
+        Py_DECREF(v);
+    }
+    for (int k = 0; k < nslots; k++) {
+        PyObject *v = PySequence_GetItem(flags_obj, k);
+        if (!v) goto done;
+        flags[k] = (int)PyLong_AsLong(v);
+        Py_DECREF(v);
+    }
+    if (PyErr_Occurred()) goto done;
+
+    const unsigned char *p = view.buf;
+    size_t n = (size_t)view.len, pos = 0;
+    long rows = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF && !gb) pos = 3;
+    /* skip the header record (the caller read and checked it) */
+    {
+        int inq = 0;
+        while (pos < n) {
+            unsigned char c = p[pos++];
+            if (c == '"') inq = !inq;
+            else if (c == '\n' && !inq) break;
+        }
+    }
+    for (int k = 0; k < nslots; k++) {
+        if (buf_grow(&offs[k], 4) < 0) {
+            f.reason = "out of memory";
+            goto parsed;
+        }
+        int32_t zero = 0;
+        memcpy(offs[k].p, &zero, 4);
+        offs[k].n = 4;
+    }
+    while (pos < n) {
+        if (p[pos] == '\n' || p[pos] == '\r') {
+            f.reason = "blank line";
+            f.line = rows + 1;
+            goto parsed;
+        }
+        int64_t start = (int64_t)pos;
+        if (buf_grow(&starts, 8) < 0 || buf_grow(&hashes, 8) < 0) {
+            f.reason = "out of memory";
+            goto parsed;
+        }
+        memcpy(starts.p + starts.n, &start, 8);
+        starts.n += 8;
+        if (buf_grow(&okbuf, 1) < 0) {
+            f.reason = "out of memory";
+            goto parsed;
+        }
+        okbuf.p[okbuf.n] = 0;
+        uint64_t h = 0x243F6A8885A308D3ULL;
+        for (int c = 0; c < ncols; c++) {
+            const unsigned char *cell;
+            size_t len;
+            if (pos < n && p[pos] == '"') {
+                /* quoted: "" inside is a literal quote */
+                size_t q = pos + 1;
+                quoted.n = 0;
+                for (;;) {
+                    const unsigned char *e = memchr(p + q, '"', n - q);
+                    if (!e) {
+                        f.reason = "unterminated quote";
+                        f.line = rows + 1;
+                        goto parsed;
+                    }
+                    size_t seg = (size_t)(e - (p + q));
+                    size_t qe = (size_t)(e - p);
+                    if (qe + 1 < n && p[qe + 1] == '"') {
+                        if (buf_grow(&quoted, seg + 1) < 0) {
+                            f.reason = "out of memory";
+                            goto parsed;
+                        }
+                        memcpy(quoted.p + quoted.n, p + q, seg + 1);
+                        quoted.n += seg + 1;
+                        q = qe + 2;
+                        continue;
+                    }
+                    if (quoted.n) {
+                        if (buf_grow(&quoted, seg) < 0) {
+                            f.reason = "out of memory";
+                            goto parsed;
+                        }
+                        memcpy(quoted.p + quoted.n, p + q, seg);
+                        quoted.n += seg;
+                        cell = (const unsigned char *)quoted.p;
+                        len = quoted.n;
+                    } else {
+                        cell = p + q;
+                        len = seg;
+                    }
+                    pos = qe + 1;
+                    break;
+                }
+            } else {
+                size_t e = pos;
+                while (e < n) {
+                    unsigned char ch = p[e];
+                    if (ch == ',' || ch == '\n' || ch == '\r') break;
+                    if (ch == '"') {
+                        f.reason = "quote inside an unquoted cell";
+                        f.line = rows + 1;
+                        goto parsed;
+                    }
+                    e++;
+                }
+                cell = p + pos;
+                len = e - pos;
+                pos = e;
+            }
+            /* separator */
+            if (c < ncols - 1) {
+                if (pos >= n || p[pos] != ',') {
+                    f.reason = "too few cells";
+                    f.line = rows + 1;
+                    goto parsed;
+                }
+                pos++;
+            } else {
+                if (pos < n && p[pos] == '\r') pos++;
+                if (pos < n && p[pos] != '\n') {
+                    f.reason = p[pos] == ',' ? "too many cells" : "unexpected character after a cell";
+                    f.line = rows + 1;
+                    goto parsed;
+                }
+                if (pos < n) pos++;
+            }
+            int k = slots[c];
+            if (k < 0) continue;
+            int fw = 0;
+            size_t cstart = data[k].n;
+            if (decode_cell(cell, len, gb, &data[k], &fw, &f) < 0 || finish_cell(&data[k], cstart, fw, flags[k], &f) < 0) {
+                f.line = rows + 1;
+                goto parsed;
+            }
+            if (data[k].n > 0x7FFFFFF0u) {
+                f.reason = "column over 2 GB";
+                goto parsed;
+            }
+            if (flags[k] & FLAG_USCC) okbuf.p[okbuf.n] = (char)uscc_valid((unsigned char *)data[k].p + cstart, data[k].n - cstart);
+            if (flags[k] & FLAG_HASH) h = hash_bytes(mix(h, (uint64_t)k), (unsigned char *)data[k].p + cstart, data[k].n - cstart);
+        }
+        for (int k = 0; k < nslots; k++) {
+            if (buf_grow(&offs[k], 4) < 0) {
+                f.reason = "out of memory";
+                goto parsed;
+            }
+            int32_t end = (int32_t)data[k].n;
+            memcpy(offs[k].p + offs[k].n, &end, 4);
+            offs[k].n += 4;
+        }
+        memcpy(hashes.p + hashes.n, &h, 8);
+        hashes.n += 8;
+        okbuf.n++;
+        rows++;
+        if (rows == 4096 && pos < n) {
+            /* room for the whole file at the rate seen so far (fewer reallocations and copies) */
+            double scale = (double)(n - pos) / (double)(pos + 1) * 1.1;
+            for (int k = 0; k < nslots; k++)
+                if (buf_grow(&data[k], (size_t)(data[k].n * scale)) < 0 || buf_grow(&offs[k], (size_t)(offs[k].n * scale)) < 0) {
+                    f.reason = "out of memory";
+                    goto parsed;
+                }
+            if (buf_grow(&starts, (size_t)(starts.n * scale)) < 0 || buf_grow(&hashes, (size_t)(hashes.n * scale)) < 0 ||
+                buf_grow(&okbuf, (size_t)(okbuf.n * scale)) < 0) {
+                f.reason = "out of memory";
+                goto parsed;
+            }
+        }
+    }
+parsed:
+    Py_END_ALLOW_THREADS;
+    if (f.reason) {
+        if (f.line) result = PyUnicode_FromFormat("%s (data row %ld)", f.reason, f.line);
+        else result = PyUnicode_FromString(f.reason);
+        goto done;
+    }
+    {
+        PyObject *cols = PyList_New(nslots);
+        if (!cols) goto done;
+        for (int k = 0; k < nslots; k++) {
+            PyObject *t = Py_BuildValue("(y#y#)", offs[k].p, (Py_ssize_t)offs[k].n, data[k].p ? data[k].p : "",
+                                        (Py_ssize_t)data[k].n);
+            if (!t) {
+                Py_DECREF(cols);
+                goto done;
+            }
+            PyList_SET_ITEM(cols, k, t);
+        }
+        result = Py_BuildValue("{s:l,s:N,s:y#,s:y#,s:y#}", "rows", rows, "columns", cols, "starts",
+                               starts.p ? starts.p : "", (Py_ssize_t)starts.n, "hash", hashes.p ? hashes.p : "",
+                               (Py_ssize_t)hashes.n, "uscc_ok", okbuf.p ? okbuf.p : "", (Py_ssize_t)okbuf.n);
+    }
+done:
+    PyBuffer_Release(&view);
+    if (data)
+        for (int k = 0; k < nslots; k++) buf_free(&data[k]);
+    if (offs)
+        for (int k = 0; k < nslots; k++) buf_free(&offs[k]);
+    buf_free(&starts);
+    buf_free(&hashes);
+    buf_free(&quoted);
+    buf_free(&okbuf);
+    free(data);
+    free(offs);
+    free(slots);
+    free(flags);
+    return result;
+}
+
+static PyObject *set_gb_table(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    if ((size_t)view.len != sizeof(GB2) + sizeof(GB4)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "GB18030 table has the wrong size");
+        return NULL;
+    }
+    memcpy(GB2, view.buf, sizeof(GB2));
+    memcpy(GB4, (const char *)view.buf + sizeof(GB2), sizeof(GB4));
+    gb_prepare();
+    gb_ready = 1;
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+}
+
+/* ---- dates: the strptime subset %Y %m %d plus literal characters, with DuckDB's rules: leading and trailing
+ * white space skipped, %Y up to 4 digits, %m and %d up to 2, at least 1 digit each, no sign; the date must exist.
+ */
+
+static int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int parse_one_date(const unsigned char *s, size_t n, const char *fmt, int32_t *out) {
+    size_t i = 0;
+    while (i < n && is_space(s[i])) i++;
+    while (n > i && is_space(s[n - 1])) n--;
+    int y = -1, m = 1, d = 1;
+    for (const char *q = fmt; *q; q++) {
+        if (*q == '%') {
+            q++;
+            int maxd = *q == 'Y' ? 4 : 2, v = 0, k = 0;
+            while (k < maxd && i < n && s[i] >= '0' && s[i] <= '9') {
+                v = v * 10 + (s[i] - '0');
+                i++;
+                k++;
+            }
+            if (!k) return 0;
+            if (*q == 'Y') y = v;
+            else if (*q == 'm') m = v;
+            else d = v;
+        } else {
+            if (i >= n || s[i] != (unsigned char)*q) return 0;
+            i++;
+        }
+    }
+    if (i != n || y < 0 || m < 1 || m > 12 || d < 1) return 0;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int dim = mdays[m - 1] + (m == 2 && leap);
+    if (d > dim) return 0;
+    *out = (int32_t)days_from_civil(y, (unsigned)m, (unsigned)d);
+    return 1;
+}
+
+/* dates(offsets, data, formats) -> (int32 days bytes, uint8 ok bytes): the first format that reads wins. */
+static PyObject *dates(PyObject *self, PyObject *args) {
+    Py_buffer ov, dv;
+    PyObject *fmts;
+    if (!PyArg_ParseTuple(args, "y*y*O", &ov, &dv, &fmts)) return NULL;
+    Py_ssize_t nf = PySequence_Length(fmts);
+    const char **fv = calloc((size_t)nf + 1, sizeof(char *));
+    PyObject *result = NULL;
+    for (Py_ssize_t j = 0; j < nf; j++) {
+        PyObject *v = PySequence_GetItem(fmts, j);
+        if (!v) goto out;
+        fv[j] = PyUnicode_AsUTF8(v); /* kept alive by the sequence */
+        Py_DECREF(v);
+        if (!fv[j]) goto out;
+    }
+    {
+        Py_ssize_t rows = ov.len / 4 - 1;
+        const int32_t *o = ov.buf;
+        const unsigned char *s = dv.buf;
+        PyObject *days = PyBytes_FromStringAndSize(NULL, rows * 4);
+        PyObject *ok = PyBytes_FromStringAndSize(NULL, rows);
+        if (!days || !ok) {
+            Py_XDECREF(days);
+            Py_XDECREF(ok);
+            goto out;
+        }
+        int32_t *dp = (int32_t *)PyBytes_AS_STRING(days);
+        char *kp = PyBytes_AS_STRING(ok);
+        for (Py_ssize_t r = 0; r < rows; r++) {
+            dp[r] = 0;
+            kp[r] = 0;
+            size_t len = (size_t)(o[r + 1] - o[r]);
+            if (!len) continue;
+            for (Py_ssize_t j = 0; j < nf; j++)
+                if (parse_one_date(s + o[r], len, fv[j], &dp[r])) {
+                    kp[r] = 1;
+                    break;
+                }
+        }
+        result = Py_BuildValue("(NN)", days, ok);
+    }
+out:
+    free(fv);
+    PyBuffer_Release(&ov);
+    PyBuffer_Release(&dv);
+    return result;
+}
+
+/* ---- amounts, as clean.py's SQL: '' -> NULL; "…万元"/"…万" -> number in 万元; "…元" -> number / 10000;
+ * else number * unit. Commas removed. Status per row: 0 empty, 1 read, 2 unreadable, 3 unsure (give up). */
+
+static const unsigned char WAN[] = {0xE4, 0xB8, 0x87}, YUAN[] = {0xE5, 0x85, 0x83};
+
+static int ends_with3(const unsigned char *s, size_t n, const unsigned char *t) {
+    return n >= 3 && s[n - 3] == t[0] && s[n - 2] == t[1] && s[n - 1] == t[2];
+}
+
+/* 1 read, 2 unreadable, 3 unsure */
+static int read_number(const unsigned char *s, size_t n, double *out) {
+    char tmp[64];
+    size_t k = 0;
+    int digits = 0, dots = 0, ascii = 1, plain = 1, foreign = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == ',') continue;
+        if (c >= 0x80) {
+            ascii = 0;
+            continue;
+        }
+        if (c >= '0' && c <= '9') digits++;
+        else if (c == '.') dots++;
+        else if ((c == '-' || c == '+') && k == 0) {
+        } else {
+            plain = 0;
+            /* a character no spelling of a number (1e3, 1_000, inf, nan, spaces) holds */
+            if (!strchr("+-._eE \t\n\v\f\rinfatyINFATY", c)) foreign = 1;
+        }
+        if (k < sizeof tmp - 1) tmp[k++] = (char)c;
+        else plain = 0;
+    }
+    if (!ascii || foreign) return 2; /* DuckDB's cast reads ASCII numbers only, the whole text */
+    if (!plain || dots > 1) return 3;
+    if (!digits) return 2;
+    tmp[k] = 0;
+    char *end;
+    *out = strtod(tmp, &end);
+    return *end == 0 ? 1 : 3;
+}
+
+static PyObject *amounts(PyObject *self, PyObject *args) {
+    Py_buffer ov, dv;
+    double unit;
+    if (!PyArg_ParseTuple(args, "y*y*d", &ov, &dv, &unit)) return NULL;
+    Py_ssize_t rows = ov.len / 4 - 1;
+    const int32_t *o = ov.buf;
+    const unsigned char *s = dv.buf;
+    PyObject *vals = PyBytes_FromStringAndSize(NULL, rows * 8);
+    PyObject *status = PyBytes_FromStringAndSize(NULL, rows);
+    if (!vals || !status) {
+        Py_XDECREF(vals);
+        Py_XDECREF(status);
+        PyBuffer_Release(&ov);
+        PyBuffer_Release(&dv);
+        return NULL;
+    }
+    double *vp = (double *)PyBytes_AS_STRING(vals);
+    char *sp = PyBytes_AS_STRING(status);
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        const unsigned char *c = s + o[r];
+        size_t n = (size_t)(o[r + 1] - o[r]);
+        vp[r] = 0.0;
+        if (!n) {
+            sp[r] = 0;
+            continue;
+        }
+        double v = 0.0;
+        int st;
+        if (ends_with3(c, n, WAN) || (n >= 6 && ends_with3(c, n, YUAN) && ends_with3(c, n - 3, WAN))) {
+            size_t m = n; /* rtrim of every trailing 万 and 元 */
+            while (ends_with3(c, m, WAN) || ends_with3(c, m, YUAN)) m -= 3;
+            st = read_number(c, m, &v);
+        } else if (ends_with3(c, n, YUAN)) {
+            size_t m = n;
+            while (ends_with3(c, m, WAN) || ends_with3(c, m, YUAN)) m -= 3;
+            st = read_number(c, m, &v);
+            v = v / 10000;
+        } else {
+            st = read_number(c, n, &v);
+            v = v * unit;
+        }
+        sp[r] = (char)st;
+        vp[r] = st == 1 ? v : 0.0;
+    }
+    PyBuffer_Release(&ov);
+    PyBuffer_Release(&dv);
+    return Py_BuildValue("(NN)", vals, status);
+}
+
+static PyMethodDef methods[] = {
+    {"parse", parse, METH_VARARGS, "Decode, split and clean a CSV file's rows (see the module source)."},
+    {"set_gb_table", set_gb_table, METH_VARARGS, "Load the GB18030 tables: two-byte (126*191 uint16) then four-byte BMP (39420 uint16)."},
+    {"dates", dates, METH_VARARGS, "Parse dates with a list of %Y/%m/%d formats: (int32 days, uint8 ok)."},
+    {"amounts", amounts, METH_VARARGS, "Parse amounts: (float64 values, uint8 status)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastcsv", NULL, -1, methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__fastcsv(void) {
+    uscc_init();
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,306 @@
+"""The native fast path of ingest (``fast.py`` + ``_fastcsv.c``) against the SQL reference path: the same records,
+the same quarantine, the same counts, on deliberately messy files; and a hand-over (with its reason) wherever the
+native path is not sure to follow the reference rules."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from shijian.core.codes.uscc import make
+from shijian.ingest import fast
+from shijian.ingest.mapping import load_mappings
+from shijian.ingest.pipeline import LoadReport, ingest
+
+pytestmark = pytest.mark.skipif(not fast.available(), reason="the native reader is not built (no C compiler)")
+
+MAPPING = """
+[feed]
+name = "messy test feed"
+files = ["*.csv"]
+source = "{source}"
+encoding = "auto"
+date_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d"]
+amount_unit = "{unit}"
+entity_keys = ["uscc", "reg_no", "name_address"]
+dedupe_across_loads = {across}
+
+[columns]
+record_id = ["编号"]
+uscc = ["统一社会信用代码"]
+reg_no = ["注册号"]
+name = ["企业名称"]
+address = ["住所"]
+record_type = ["类别"]
+event_date = ["日期"]
+amount = ["金额"]
+result = ["结果"]
+detail = ["内容"]
+
+[record_types]
+"检查结果" = "inspection"
+"行政处罚" = "penalty"
+"""
+HEADER = ["编号", "统一社会信用代码", "注册号", "企业名称", "住所", "类别", "日期", "金额", "结果", "内容"]
+USCCS = [make("91", "440608", f"MA{i:06d}") for i in range(40)]
+
+
+def _messy_rows(seed: int, n: int) -> list[list[str]]:
+    rnd = random.Random(seed)
+    names = [
+        "佛山市高明区华㘵五金厂",
+        "佛山市荣兴餐饮有限公司",
+        "ＡＢＣ贸易（佛山）有限公司",
+        "佛山 宏达 电器",
+        "𠀀记茶楼",
+    ]
+    dates = ["2019-09-01", "2019/9/1", "20190901", "2019年9月1日", "2019.09.01", "2019-9-1", " 2021-03-04 ",
+             "2019-02-30", "2019-13-01", "２０２０－０１－０２", "2020-01-02.0", "20200102.0", "2021", "",
+             "昨天"]  # fmt: skip
+    amounts = ["", "12", "12.5万元", "1,200元", "3万", "0.5", "约12万元", "12元万元", "-3", "+4.25", ".5", "5.",
+               "１２", "abc", "万元", "1,2,3"]  # fmt: skip
+    types = ["检查结果", "行政处罚", "inspection", "complaint", "", "未知类型", " 行政处罚 "]
+
+    def pick(values: list[str], good: int) -> str:  # mostly one of the first ``good`` (readable) values
+        return rnd.choice(values[:good]) if rnd.random() < 0.85 else rnd.choice(values)
+
+    rows = []
+    for i in range(n):
+        u = rnd.choice(USCCS)
+        uscc = pick([u, u.lower(), " " + u, "９１" + u[2:], u + "\u3000", u[:-1] + "0", "", "N/A"], 5)
+        rows.append(
+            [
+                rnd.choice([f"R{i}", f"{i}.0", f" R{i} ", f"Ｒ{i}"]),
+                uscc,
+                rnd.choice(["", "440608600123456", "440608600123456.0", "４４０６０８"]),
+                rnd.choice([*names, ""]),
+                rnd.choice(["广东省佛山市高明区荷城街道1号", "", "\u3000沧江路２号\u3000", "三洲\u00a0村 "]),
+                pick(types, 3),
+                pick(dates, 7),
+                pick(amounts, 7),
+                rnd.choice(["合格", "不合格", 'say "ok"', "line\nbreak", ""]),
+                rnd.choice(["", "内容,含逗号", "  空格  ", "ｆｕｌｌ"]),
+            ]
+        )
+    rows += [list(r) for r in rows[: n // 10]]  # exact duplicates
+    twin = list(rows[0])
+    twin[6] = "2019/9/1" if twin[6] == "2019-09-01" else twin[6]
+    rows.append(twin)
+    return rows
+
+
+def _csv(rows: list[list[str]], newline: str = "\n") -> str:
+    def cell(v: str) -> str:
+        return '"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n') or not v or random.random() < 0.5 else v
+
+    return newline.join(",".join(cell(v) for v in r) for r in [HEADER, *rows]) + newline
+
+
+def _ingest_both(tmp_path: Path, name: str, data: bytes, unit: str = "wan", across: str = "false") -> dict:
+    out = {}
+    for engine in ("native", "sql"):
+        root = tmp_path / engine
+        maps = root / "maps"
+        maps.mkdir(parents=True, exist_ok=True)
+        (maps / "m.toml").write_text(MAPPING.format(source="messy", unit=unit, across=across), encoding="utf-8")
+        f = root / "feeds" / name
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(data)
+        saved = fast._fastcsv
+        if engine == "sql":
+            fast._fastcsv = None
+        try:
+            [report] = ingest([f], load_mappings(maps), fast_lake(root), workers=1)
+        finally:
+            fast._fastcsv = saved
+        out[engine] = (report, root)
+    return out
+
+
+def fast_lake(root: Path):
+    from shijian.lake.store import Lake
+
+    return Lake(root / "lake")
+
+
+COLS = (
+    "record_id, uscc, uscc_raw, uscc_invalid, reg_no, licence_no, entity_ref, name, address, record_type, "
+    "event_date, amount, result, detail, extra, line"
+)
+
+
+def _tables(root: Path) -> tuple[list[tuple], list[tuple]]:
+    con = duckdb.connect()
+    lake = root / "lake" / "records"
+    if not list(lake.glob("**/records.parquet")):
+        return [], []
+    records = con.execute(f"SELECT {COLS} FROM read_parquet('{lake}/**/records.parquet') ORDER BY ALL").fetchall()
+    quarantine = [
+        (line, reason, json.loads(raw) if raw.startswith("{") else raw)  # malformed rows: the text
+        for line, reason, raw in con.execute(
+            f"SELECT line, reason, raw FROM read_parquet('{lake}/**/quarantine.parquet') ORDER BY ALL"
+        ).fetchall()
+    ]
+    return records, quarantine
+
+
+def _same(both: dict) -> LoadReport:
+    native, n_root = both["native"]
+    sql, s_root = both["sql"]
+    assert sql.engine == "sql"
+    for field in ("status", "rows_read", "accepted", "quarantined", "duplicates", "kept_with_invalid_uscc", "reasons"):
+        assert getattr(native, field) == getattr(sql, field), field
+    n_rec, n_q = _tables(n_root)
+    s_rec, s_q = _tables(s_root)
+    assert len(n_rec) == len(s_rec)
+    for a, b in zip(n_rec, s_rec, strict=True):
+        assert a == b
+    assert n_q == s_q
+    return native
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8", "utf-8-sig"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_messy_files_give_the_same_records_quarantine_and_counts_on_both_paths(tmp_path, encoding, newline) -> None:
+    random.seed(7)
+    rows = _messy_rows(11, 1500)
+    both = _ingest_both(tmp_path, "a.csv", _csv(rows, newline).encode(encoding))
+    native = _same(both)
+    assert native.engine == "native", native.fallback
+    # the messiness is really there: rejects of every kind, duplicates, invalid USCCs kept
+    assert native.quarantined > 100 and native.duplicates > 100 and native.kept_with_invalid_uscc > 10
+    assert {"unreadable date", "unreadable amount", "unknown record type"} <= set(native.reasons)
+
+
+def test_amounts_in_yuan_and_a_fixed_point_of_comparison(tmp_path) -> None:
+    rows = _messy_rows(3, 400)
+    native = _same(_ingest_both(tmp_path, "b.csv", _csv(rows).encode("utf-8"), unit="yuan"))
+    assert native.engine == "native"
+
+
+def test_duplicates_of_earlier_loads_are_found_on_both_paths(tmp_path) -> None:
+    rows = _messy_rows(5, 300)
+    for engine in ("native", "sql"):
+        (tmp_path / engine).mkdir()
+    first = _ingest_both(tmp_path, "one.csv", _csv(rows[:200]).encode("gb18030"), across="true")
+    _same(first)
+    second = _ingest_both(tmp_path, "two.csv", _csv(rows[100:]).encode("gb18030"), across="true")
+    native = _same(second)
+    assert native.engine == "native" and native.duplicates >= 80  # rows 100-199 again, less the rejected ones
+
+
+H = ",".join(HEADER) + "\n"
+ROW = "R1,{u},,甲,乙,检查结果,2024-01-02,{amount},合格,{tail}"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("blank.csv", H + ROW + "\n\n" + ROW + "\n", "blank line"),
+        ("short.csv", H + ROW.rsplit(",", 1)[0] + "\n", "too few cells"),
+        ("long.csv", H + ROW + ",多\n", "too many cells"),
+        ("quote.csv", H + ROW.replace("{tail}", '"{tail}') + "\n", "unterminated quote"),
+        ("exp.csv", H + ROW.replace("{amount}", "1e3") + "\n", "amount"),
+        ("upper.csv", H + ROW.replace("{u}", "ß{u}") + "\n", "upper()"),
+    ],
+)
+def test_what_the_native_path_is_not_sure_of_goes_to_the_reference_path(tmp_path, name, data, why) -> None:
+    both = _ingest_both(tmp_path, name, data.format(u=USCCS[0], amount="1", tail="x").encode("utf-8"))
+    native, _root = both["native"]
+    assert native.engine == "sql" and why in native.fallback
+    _same(both)
+
+
+def test_the_gb18030_tables_agree_with_iconv() -> None:
+    if not shutil.which("iconv"):
+        pytest.skip("no iconv on this machine")
+    raw = np.frombuffer(fast._gb_table(), np.uint16)
+    two, four = raw[: 126 * 191], raw[126 * 191 :]
+    codes, expected = [], []
+    for i in np.flatnonzero(two):
+        lead, trail = divmod(int(i), 191)
+        codes.append(bytes((0x81 + lead, 0x40 + trail)))
+        expected.append(chr(int(two[i])))
+    for lin in np.flatnonzero(four):
+        b1, r = divmod(int(lin), 12600)
+        b2, r = divmod(r, 1260)
+        b3, b4 = divmod(r, 10)
+        codes.append(bytes((0x81 + b1, 0x30 + b2, 0x81 + b3, 0x30 + b4)))
+        expected.append(chr(int(four[lin])))
+    assert len(codes) > 50_000  # GBK, 21,886 two-byte codes, and the four-byte BMP ones
+    out = subprocess.run(
+        ["iconv", "-f", "GB18030", "-t", "UTF-8"], input=b"\n".join(codes), capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    assert out.split("\n") == expected
+
+
+def test_dates_follow_duckdbs_strptime() -> None:
+    rnd = random.Random(1)
+    formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y"]
+    alphabet = "0123456789-/.年月日 \t"
+    samples = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 12))) for _ in range(4000)]
+    samples += [f"{rnd.randint(0, 12000)}-{rnd.randint(0, 13)}-{rnd.randint(0, 32)}" for _ in range(3000)]
+    samples += [f"{rnd.randint(1990, 2030)}{rnd.randint(1, 12):02d}{rnd.randint(1, 31)}" for _ in range(1000)]
+    samples += ["2000-02-29", "1900-02-29", "0000-01-01", " 2019-09-01 ", "2019-09-01x", "19-9-1"]
+    import pyarrow as pa
+
+    arr = pa.array(samples, pa.string())
+    offsets, data = arr.buffers()[1], arr.buffers()[2]
+    con = duckdb.connect()
+    for fmt in formats:
+        days, ok = fast._fastcsv.dates(offsets, data, [fmt])
+        days = np.frombuffer(days, np.int32)
+        ok = np.frombuffer(ok, np.uint8).astype(bool)
+        want = con.execute(
+            "SELECT (try_strptime(s, ?)::DATE - DATE '1970-01-01') FROM unnest(?) t(s)", [fmt, samples]
+        ).fetchall()
+        for s, d, k, (w,) in zip(samples, days, ok, want, strict=True):
+            assert (int(d) if k else None) == w, (fmt, s)
+
+
+def test_amounts_follow_the_sql_cast_or_hand_over() -> None:
+    import pyarrow as pa
+
+    samples = ["12", "12.5万元", "1,200元", "3万", "-3", "+4.25", ".5", "5.", "abc", "万元", "12元万元", "约12万元",
+               "1,2,3", "00012", "-", ".", "1e3", "inf", " 12", "12 ", "1_000", "0x10", "١٢"]  # fmt: skip
+    arr = pa.array(samples, pa.string())
+    vals, status = fast._fastcsv.amounts(arr.buffers()[1], arr.buffers()[2], 1.0)
+    vals, status = np.frombuffer(vals, np.float64), np.frombuffer(status, np.uint8)
+    con = duckdb.connect()
+    for s, v, st in zip(samples, vals, status, strict=True):
+        (want,) = con.execute(
+            "SELECT CASE WHEN suffix(a, '万元') OR suffix(a, '万') THEN "
+            "TRY_CAST(replace(rtrim(a, '万元'), ',', '') AS DOUBLE) WHEN suffix(a, '元') THEN "
+            "TRY_CAST(replace(rtrim(a, '万元'), ',', '') AS DOUBLE) / 10000 "
+            "ELSE TRY_CAST(replace(a, ',', '') AS DOUBLE) END FROM (SELECT ?::VARCHAR AS a)",
+            [s],
+        ).fetchone()
+        if st == 3:
+            continue  # handed over: the reference path decides
+        assert (float(v) if st == 1 else None) == want, s
+    assert int((status == 3).sum()) >= 4  # 1e3, inf, " 12", 1_000 ...
+
+
+def test_the_uscc_check_is_the_reference_one() -> None:
+    from shijian.ingest.uscc_vec import valid_array
+
+    rnd = random.Random(3)
+    codes = [make("91", "440608", f"MA{rnd.randint(0, 999999):06d}") for _ in range(500)]
+    codes += [c[:-1] + rnd.choice("0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV") for c in codes]
+    codes += ["", "9144060", "91440608MA0000001X1", "91 440608MA000001X"]
+    text = "\n".join(f"R{i},{c},甲,乙,检查结果" for i, c in enumerate(codes))
+    data = ("编号,统一社会信用代码,企业名称,住所,类别\n" + text + "\n").encode()
+    flags = [0, fast.FLAG_USCC | fast.FLAG_UPPER, *([0] * 10)]
+    parsed = fast._fastcsv.parse(data, False, 5, [0, 1, 5, 6, 7], flags, 12)
+    import pyarrow as pa
+
+    ok = np.frombuffer(parsed["uscc_ok"], np.uint8).astype(bool)
+    assert ok.tolist() == valid_array(pa.array(codes)).tolist()
+    assert 400 < ok.sum() < len(codes)
