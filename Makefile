@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards bench-risk bench-analytics lock messages clean
 
-$(STAMP): requirements/lock.txt pyproject.toml
+$(STAMP): requirements/lock.txt pyproject.toml setup.py src/shijian/ingest/_fastcsv.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/lock.txt

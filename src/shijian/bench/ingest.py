@@ -105,16 +105,24 @@ def run(scale: str, work: Path, console: Console, seed: int = 1, workers: int | 
     secs = time.perf_counter() - t0
     totals = summary(reports)
     by_enc: dict[str, list[float]] = {}
+    engines: dict[str, int] = {}
+    fallbacks: dict[str, int] = {}
     for r in reports:
         if r.status == "loaded":
             acc = by_enc.setdefault(r.encoding, [0, 0.0])
             acc[0] += r.rows_read
             acc[1] += r.seconds
+            engines[r.engine] = engines.get(r.engine, 0) + 1
+            if r.fallback:
+                fallbacks[r.fallback] = fallbacks.get(r.fallback, 0) + 1
     report["ingest"] = {
         **totals,
         "seconds": round(secs, 1),
         "rows_per_s": round(totals["rows_read"] / secs),
         "rows_per_s_per_file_by_encoding": {k: round(v[0] / v[1]) for k, v in by_enc.items() if v[1]},
+        "files_by_engine": engines,
+        "handed_to_sql_because": fallbacks,
+        "peak_rss_mb_largest_worker": _rss_mb()["largest_worker"],
         "baseline_decode_parse_rows_per_s": round(floor_rows / floor_s),
         "baseline_sample_files": len(sample),
         "ratio_to_decode_parse": round((secs / totals["rows_read"]) / (floor_s / floor_rows), 2),
