@@ -390,6 +390,7 @@ def ingest(
     reported); a file named explicitly must match one. Files run in parallel, one process per core."""
     import multiprocessing
     import os
+    from collections import Counter
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
     found = expand(paths)
@@ -402,8 +403,15 @@ def ingest(
             reports[i] = LoadReport(file=str(file), status="skipped", message="no mapping matches this file")
         else:
             todo.append((i, file, root))
+    # Two files of this run can only be identical if they have the same size: only those are hashed here (to
+    # load one of them); every other file is hashed by its worker, which reads it anyway (one read from disk).
+    sizes = Counter(t[1].stat().st_size for t in todo if t[1].is_file())
+
+    def early(t: tuple[int, Path, Path | None]) -> str:
+        return sha256_file(t[1]) if t[1].is_file() and sizes[t[1].stat().st_size] > 1 else ""
+
     with ThreadPoolExecutor(2) as pool:  # hashlib releases the GIL: hash on both cores
-        hashes = list(pool.map(lambda t: sha256_file(t[1]) if t[1].is_file() else "", todo))
+        hashes = list(pool.map(early, todo))
     seen: dict[str, str] = {}
     jobs = []
     for (i, file, root), sha in zip(todo, hashes, strict=True):
