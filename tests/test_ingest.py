@@ -169,6 +169,20 @@ def test_re_running_the_same_file_adds_nothing(setup, tmp_path) -> None:
     assert len(_records(lake)) == 1
 
 
+def test_identical_files_in_one_run_load_once_and_files_of_other_sizes_all_load(setup) -> None:
+    maps, feeds, lake = setup
+    body = HEADER + f"r1,{GOOD},甲,甲地址,2024-01-01,1,x\n"
+    (feeds / "a.csv").write_text(body, encoding="utf-8")
+    (feeds / "b.csv").write_text(body, encoding="utf-8")  # a twin: same size, same content
+    (feeds / "c.csv").write_text(body.replace("r1", "r2"), encoding="utf-8")  # same size, other content
+    (feeds / "d.csv").write_text(body.replace("r1", "r33"), encoding="utf-8")  # a size of its own
+    reports = ingest([feeds], load_mappings(maps), lake, workers=2)
+    status = {Path(r.file).name: r.status for r in reports}
+    assert status == {"a.csv": "loaded", "b.csv": "already_loaded", "c.csv": "loaded", "d.csv": "loaded"}
+    assert all(len(r.sha256) == 64 for r in reports)
+    assert len(_records(lake)) == 3
+
+
 def test_duplicates_across_loads_are_dropped_when_the_mapping_says_so(setup) -> None:
     maps, feeds, lake = setup
     (feeds / "m1.csv").write_text(HEADER + f"r1,{GOOD},甲,甲地址,2024-01-01,1,x\n", encoding="utf-8")
