@@ -1168,11 +1168,12 @@ def bench_ingest(
     scale: Annotated[str, typer.Option(help="foshan (780k entities, 130M records), gaoming or a number")] = "foshan",
     work: Annotated[Path, typer.Option(help="working directory (database, lake)")] = Path("var/bench/ingest"),
     workers: Annotated[int | None, typer.Option(help="files ingested in parallel (default: one per core)")] = None,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="also build the entity files (default)")] = True,
 ) -> None:
     """Register load, feed ingest and entity-file build at scale (generates the district once, then reuses it)."""
     from shijian.bench.ingest import run
 
-    report = run(scale, work, console, workers=workers)
+    report = run(scale, work, console, workers=workers, build=build)
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
 
 

@@ -48,7 +48,9 @@ def _parse_floor(files: list[Path]) -> tuple[int, float]:
     return rows, time.perf_counter() - t0
 
 
-def run(scale: str, work: Path, console: Console, seed: int = 1, workers: int | None = None) -> dict[str, Any]:
+def run(
+    scale: str, work: Path, console: Console, seed: int = 1, workers: int | None = None, build: bool = True
+) -> dict[str, Any]:
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     db = work / "ingest.sqlite3"
@@ -128,6 +130,9 @@ def run(scale: str, work: Path, console: Console, seed: int = 1, workers: int | 
         "ratio_to_decode_parse": round((secs / totals["rows_read"]) / (floor_s / floor_rows), 2),
     }
     console.print(f"ingest: {totals['rows_read']:,} rows in {secs:.1f} s ({totals['rows_read'] / secs:,.0f} rows/s)")
+    if not build:
+        report["peak_rss_mb"] = _rss_mb()
+        return report
     t0 = time.perf_counter()
     build = run_build(lake)
     report["build"] = {

@@ -327,7 +327,7 @@ def _write_load(
         report.reasons[key] = report.reasons.get(key, 0) + n
     con.execute(
         f"COPY ({accepted}) TO {_sql(str(staged / 'records.parquet'))} "
-        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880)"
+        f"(FORMAT parquet, {_copy_codec()}, ROW_GROUP_SIZE 122880)"
     )
     written = _one(con, f"SELECT count(*) FROM read_parquet({_sql(str(staged / 'records.parquet'))})")
     if written != report.accepted:
@@ -336,6 +336,12 @@ def _write_load(
         f"COPY (SELECT {_sql(report.file)} AS file, line, reason, raw FROM rejected ORDER BY line) "
         f"TO {_sql(str(staged / 'quarantine.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
     )
+
+
+def _copy_codec() -> str:
+    from shijian.ingest.fast import lake_codec
+
+    return "COMPRESSION zstd, COMPRESSION_LEVEL 1" if lake_codec() == "zstd" else "COMPRESSION lz4_raw"
 
 
 def _prior_loads(lake: Lake, source: str) -> list[Path]:
