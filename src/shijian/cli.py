@@ -1173,7 +1173,7 @@ def bench_ingest(
     """Register load, feed ingest and entity-file build at scale (generates the district once, then reuses it)."""
     from shijian.bench.ingest import run
 
-    report = run(scale, work, console, workers=workers, build=build)
+    report = run(scale, work, console, workers=workers, with_build=build)
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
 
 

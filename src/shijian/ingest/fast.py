@@ -267,22 +267,23 @@ def _validate_and_write(
     vals_b, status_b = _fastcsv.amounts(a_off, a_data, 1.0 if mapping.amount_unit == "wan" else 0.0001)
     status = np.frombuffer(status_b, np.uint8)
     if (status == 3).any():
-        first = int(np.flatnonzero(status == 3)[0])
-        return f"an amount the native reader is not sure to read like the SQL cast ({cols['amount'][first]})"
+        unsure = int(np.flatnonzero(status == 3)[0])
+        return f"an amount the native reader is not sure to read like the SQL cast ({cols['amount'][unsure]})"
     amount_ok = status == 1
     amounts = np.frombuffer(vals_b, np.float64) + 0.0  # -0.0 -> 0.0
 
     # Validation, in the reference path's order: the first failing check is the reason.
+    key_present = {
+        "uscc": uscc_ok,
+        "reg_no": ~empty["reg_no"],
+        "licence_no": ~empty["licence_no"],
+        "entity_ref": ~empty["entity_ref"],
+        "name_address": ~empty["name"] & ~empty["address"],
+        "address": ~empty["address"],
+    }
     has_key = np.zeros(n, bool)
     for k in mapping.entity_keys:
-        has_key |= {
-            "uscc": lambda: uscc_ok,
-            "reg_no": lambda: ~empty["reg_no"],
-            "licence_no": lambda: ~empty["licence_no"],
-            "entity_ref": lambda: ~empty["entity_ref"],
-            "name_address": lambda: ~empty["name"] & ~empty["address"],
-            "address": lambda: ~empty["address"],
-        }[k]()
+        has_key |= key_present[k]
     checks: list[tuple[np.ndarray, str]] = [(rt_null, "record_type")]
     checks += [(empty[f], f"missing {f}") for f in mapping.required if f not in {"event_date", "amount"}]
     if "event_date" in mapping.required:
@@ -360,13 +361,13 @@ def _validate_and_write(
         cand = acc_rows[counts[inverse] > 1]
         if cand.size:
             sub = table.select(_CONTENT).take(pa.array(cand)).to_pylist()
-            first: dict[tuple[Any, ...], int] = {}
-            for r, row in zip(cand.tolist(), sub, strict=True):
-                key = tuple(row.values())
-                if key in first:
+            seen: set[tuple[Any, ...]] = set()
+            for r, row in zip(cand.tolist(), sub, strict=True):  # in line order: the first occurrence stays
+                content = tuple(row.values())
+                if content in seen:
                     drop[r] = True
                 else:
-                    first[key] = r
+                    seen.add(content)
     keep = accepted & ~drop
     out = table if keep.all() else table.filter(pa.array(keep))
     records = staged / "records.parquet"
@@ -394,8 +395,8 @@ def _validate_and_write(
     pq.write_table(quarantine, staged / "quarantine.parquet", compression="zstd", store_schema=False)
     reasons: dict[str, int] = {}
     for reason in q_reasons:
-        key = _reason_key(reason)
-        reasons[key] = reasons.get(key, 0) + 1
+        label = _reason_key(reason)
+        reasons[label] = reasons.get(label, 0) + 1
     return FastResult(
         rows_read=n,
         accepted=int(keep.sum()),
