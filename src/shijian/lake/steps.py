@@ -150,12 +150,13 @@ def counts_select() -> str:
     """
 
 
-def unlinked_groups_select(hashed: bool = False) -> str:
-    """Unlinked records counted per name + address and department (the review queue's evidence)."""
+def unlinked_groups_select(hashed: bool = False, records: str = "records") -> str:
+    """Unlinked records counted per name + address and department (the review queue's evidence). ``records`` may
+    name a view of the unlinked records alone (the DuckDB build reads its ``unlinked.parquet``, not the lake)."""
     return f"""
         SELECT k.name_key, k.address_key, r.source, count(*) AS records, min(r.name) AS name,
                min(r.address) AS address
-        FROM records r {record_join(hashed)}
+        FROM {records} r {record_join(hashed)}
         WHERE k.entity_id IS NULL AND k.name_key <> ''
         GROUP BY k.name_key, k.address_key, r.source
     """
