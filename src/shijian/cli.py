@@ -1169,11 +1169,18 @@ def bench_ingest(
     work: Annotated[Path, typer.Option(help="working directory (database, lake)")] = Path("var/bench/ingest"),
     workers: Annotated[int | None, typer.Option(help="files ingested in parallel (default: one per core)")] = None,
     build: Annotated[bool, typer.Option("--build/--no-build", help="also build the entity files (default)")] = True,
+    build_only: Annotated[
+        bool, typer.Option("--build-only", help="rebuild on the register and lake a previous run left in --work")
+    ] = False,
 ) -> None:
     """Register load, feed ingest and entity-file build at scale (generates the district once, then reuses it)."""
     from shijian.bench.ingest import run
 
-    report = run(scale, work, console, workers=workers, with_build=build)
+    try:
+        report = run(scale, work, console, workers=workers, with_build=build or build_only, with_ingest=not build_only)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
 
 

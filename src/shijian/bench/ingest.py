@@ -69,13 +69,23 @@ def _read_floor(files: list[Path]) -> float:
 
 
 def run(
-    scale: str, work: Path, console: Console, seed: int = 1, workers: int | None = None, with_build: bool = True
+    scale: str,
+    work: Path,
+    console: Console,
+    seed: int = 1,
+    workers: int | None = None,
+    with_build: bool = True,
+    with_ingest: bool = True,
 ) -> dict[str, Any]:
+    """The whole chain; ``with_ingest=False`` rebuilds on the register and lake a previous run left in ``work``."""
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     db = work / "ingest.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(db) + suffix).unlink(missing_ok=True)
+    if not with_ingest and not (db.exists() and (work / "lake" / "records").is_dir()):
+        raise FileNotFoundError(f"nothing to rebuild in {work}: run `shijian bench ingest` without --build-only first")
+    if with_ingest:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
     os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{db}"
     os.environ.setdefault("SHIJIAN_HOME", str(work / "home"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shijian.config.settings")
@@ -100,64 +110,65 @@ def run(
         "records": s.records,
         "machine": f"{os.cpu_count()} cores",
     }
-    if not (synth / "manifest.json").exists():
-        console.print(f"generating the {s.name} district into {synth} (once; reused afterwards) ...")
-        t0 = time.perf_counter()
-        generate(s, seed, synth)
-        report["generate_s"] = round(time.perf_counter() - t0, 1)
-    files = [f for f, _root in expand([synth / "feeds"])]
-    report["feed_files"] = len(files)
-    report["feed_bytes_gb"] = round(sum(f.stat().st_size for f in files) / 1e9, 1)
-
-    call_command("migrate", interactive=False, verbosity=0)
-    t0 = time.perf_counter()
-    with acting_as(None):
-        loaded = load_district(synth, work / "load-report")
-    secs = time.perf_counter() - t0
-    n = loaded["register"][0]["loaded"]
-    report["register_load"] = {"entities": n, "seconds": round(secs, 1), "rows_per_s": round(n / secs)}
-    console.print(f"register: {n:,} entities in {secs:.1f} s")
-
-    sample = [f for f in files if f.suffix == ".csv"][::8]
-    floor_rows, floor_s = _parse_floor(sample)
     lake = Lake(work / "lake")
-    shutil.rmtree(lake.root, ignore_errors=True)
-    t0 = time.perf_counter()
-    reports = ingest([synth], load_mappings(), lake, workers=workers)
-    secs = time.perf_counter() - t0
-    totals = summary(reports)
-    by_enc: dict[str, list[float]] = {}
-    engines: dict[str, int] = {}
-    fallbacks: dict[str, int] = {}
-    for r in reports:
-        if r.status == "loaded":
-            acc = by_enc.setdefault(r.encoding, [0, 0.0])
-            acc[0] += r.rows_read
-            acc[1] += r.seconds
-            engines[r.engine] = engines.get(r.engine, 0) + 1
-            if r.fallback:
-                fallbacks[r.fallback] = fallbacks.get(r.fallback, 0) + 1
-    report["ingest"] = {
-        **totals,
-        "seconds": round(secs, 1),
-        "rows_per_s": round(totals["rows_read"] / secs),
-        "rows_per_s_per_file_by_encoding": {k: round(v[0] / v[1]) for k, v in by_enc.items() if v[1]},
-        "files_by_engine": engines,
-        "handed_to_sql_because": fallbacks,
-        "peak_rss_mb_largest_worker": _rss_mb()["largest_worker"],
-        "baseline_decode_parse_rows_per_s": round(floor_rows / floor_s),
-        "baseline_sample_files": len(sample),
-        "ratio_to_decode_parse": round((secs / totals["rows_read"]) / (floor_s / floor_rows), 2),
-    }
-    console.print(f"ingest: {totals['rows_read']:,} rows in {secs:.1f} s ({totals['rows_read'] / secs:,.0f} rows/s)")
-    read_s = _read_floor(files)
-    report["ingest"]["baseline_read_files_once_s"] = round(read_s, 1)
-    report["ingest"]["baseline_read_files_once_rows_per_s"] = round(totals["rows_read"] / read_s)
-    report["ingest"]["ratio_to_reading_the_files"] = round(secs / read_s, 2)
-    console.print(f"reading the same files once: {read_s:.1f} s (ingest / read = {secs / read_s:.2f})")
-    if not with_build:
-        report["peak_rss_mb"] = _rss_mb()
-        return report
+    call_command("migrate", interactive=False, verbosity=0)
+    if with_ingest:
+        if not (synth / "manifest.json").exists():
+            console.print(f"generating the {s.name} district into {synth} (once; reused afterwards) ...")
+            t0 = time.perf_counter()
+            generate(s, seed, synth)
+            report["generate_s"] = round(time.perf_counter() - t0, 1)
+        files = [f for f, _root in expand([synth / "feeds"])]
+        report["feed_files"] = len(files)
+        report["feed_bytes_gb"] = round(sum(f.stat().st_size for f in files) / 1e9, 1)
+        t0 = time.perf_counter()
+        with acting_as(None):
+            loaded = load_district(synth, work / "load-report")
+        secs = time.perf_counter() - t0
+        n = loaded["register"][0]["loaded"]
+        report["register_load"] = {"entities": n, "seconds": round(secs, 1), "rows_per_s": round(n / secs)}
+        console.print(f"register: {n:,} entities in {secs:.1f} s")
+
+        sample = [f for f in files if f.suffix == ".csv"][::8]
+        floor_rows, floor_s = _parse_floor(sample)
+        shutil.rmtree(lake.root, ignore_errors=True)
+        t0 = time.perf_counter()
+        reports = ingest([synth], load_mappings(), lake, workers=workers)
+        secs = time.perf_counter() - t0
+        totals = summary(reports)
+        by_enc: dict[str, list[float]] = {}
+        engines: dict[str, int] = {}
+        fallbacks: dict[str, int] = {}
+        for r in reports:
+            if r.status == "loaded":
+                acc = by_enc.setdefault(r.encoding, [0, 0.0])
+                acc[0] += r.rows_read
+                acc[1] += r.seconds
+                engines[r.engine] = engines.get(r.engine, 0) + 1
+                if r.fallback:
+                    fallbacks[r.fallback] = fallbacks.get(r.fallback, 0) + 1
+        report["ingest"] = {
+            **totals,
+            "seconds": round(secs, 1),
+            "rows_per_s": round(totals["rows_read"] / secs),
+            "rows_per_s_per_file_by_encoding": {k: round(v[0] / v[1]) for k, v in by_enc.items() if v[1]},
+            "files_by_engine": engines,
+            "handed_to_sql_because": fallbacks,
+            "peak_rss_mb_largest_worker": _rss_mb()["largest_worker"],
+            "baseline_decode_parse_rows_per_s": round(floor_rows / floor_s),
+            "baseline_sample_files": len(sample),
+            "ratio_to_decode_parse": round((secs / totals["rows_read"]) / (floor_s / floor_rows), 2),
+        }
+        rows = totals["rows_read"]
+        console.print(f"ingest: {rows:,} rows in {secs:.1f} s ({rows / secs:,.0f} rows/s)")
+        read_s = _read_floor(files)
+        report["ingest"]["baseline_read_files_once_s"] = round(read_s, 1)
+        report["ingest"]["baseline_read_files_once_rows_per_s"] = round(totals["rows_read"] / read_s)
+        report["ingest"]["ratio_to_reading_the_files"] = round(secs / read_s, 2)
+        console.print(f"reading the same files once: {read_s:.1f} s (ingest / read = {secs / read_s:.2f})")
+        if not with_build:
+            report["peak_rss_mb"] = _rss_mb()
+            return report
     t0 = time.perf_counter()
     build = run_build(lake)
     report["build"] = {
@@ -169,6 +180,7 @@ def run(
         "unlinked": build.unlinked,
         "entity_files": build.synced,
         "buckets": build.buckets,
+        "seconds_detail": build.seconds_detail,
     }
     # A raw scan that reads every row of the lake (not just Parquet metadata): the fair floor for a build.
     import duckdb
