@@ -23,10 +23,10 @@ def _batches(rows: int, size: int) -> tuple[pa.Schema, list[pa.RecordBatch]]:
     return table.schema, table.to_batches(max_chunksize=size)
 
 
-@pytest.mark.parametrize(("buckets", "flush_rows"), [(16, 10_000_000), (64, 3_000), (1024, 20_000)])
-def test_every_row_lands_once_in_its_bucket(tmp_path: Path, buckets: int, flush_rows: int) -> None:
+@pytest.mark.parametrize(("buckets", "flush_bytes"), [(16, 1 << 30), (64, 100_000), (1024, 1_000_000)])
+def test_every_row_lands_once_in_its_bucket(tmp_path: Path, buckets: int, flush_bytes: int) -> None:
     schema, batches = _batches(50_000, 7_000)
-    written = write_partitioned(iter(batches), schema, "entity_id", buckets, tmp_path / "out", flush_rows=flush_rows)
+    written = write_partitioned(iter(batches), schema, "entity_id", buckets, tmp_path / "out", flush_bytes=flush_bytes)
     assert sum(written) == 50_000
     con = duckdb.connect()
     src = con.from_arrow(pa.Table.from_batches(batches, schema=schema))
@@ -44,8 +44,13 @@ def test_every_row_lands_once_in_its_bucket(tmp_path: Path, buckets: int, flush_
     assert len(files) == len(per_bucket)
     meta = pq.ParquetFile(files[0]).metadata
     assert "bucket" not in pq.read_schema(files[0]).names
-    batches_per_flush = -(-flush_rows // 7_000)  # a flush follows the batch that reaches flush_rows
-    assert meta.num_row_groups == -(-len(batches) // batches_per_flush)
+    flushes, buffered = 0, 0  # a flush follows the batch that brings the buffer to flush_bytes, and one at the end
+    for b in batches:
+        buffered += b.nbytes
+        if buffered >= flush_bytes:
+            flushes, buffered = flushes + 1, 0
+    assert meta.num_row_groups == flushes + (buffered > 0)
+    assert (flush_bytes < 1 << 30) == (meta.num_row_groups > 1)
 
 
 def test_empty_stream_writes_nothing(tmp_path: Path) -> None:

@@ -1,0 +1,46 @@
+"""`shijian bench ingest` end to end at a tiny scale: ingest alone, then the build alone on what it left."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SHIJIAN_HOME": str(tmp_path / "home"),
+        "SHIJIAN_BENCH_SYNTH": str(tmp_path / "synth"),
+    }
+    env.pop("SHIJIAN_DATABASE_URL", None)
+    cmd = [sys.executable, "-m", "shijian.cli", "bench", "ingest", "--scale", "150", "--work", str(tmp_path / "w")]
+    return subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def _report(out: str) -> dict[str, object]:
+    return json.loads(out[out.index("{") :])  # type: ignore[no-any-return]
+
+
+def test_build_only_rebuilds_what_the_ingest_left(tmp_path: Path) -> None:
+    r = _bench(tmp_path, "--build-only")
+    assert r.returncode == 2, r.stderr
+    assert "nothing to rebuild" in r.stderr and "Traceback" not in r.stderr
+
+    r = _bench(tmp_path, "--no-build")
+    assert r.returncode == 0, r.stderr
+    ingest = _report(r.stdout)["ingest"]
+    assert isinstance(ingest, dict)
+    assert ingest["reconciles"] is True and ingest["rows_read"] > 20_000
+    assert sum(ingest["files_by_engine"].values()) == ingest["loaded"]
+
+    r = _bench(tmp_path, "--build-only")
+    assert r.returncode == 0, r.stderr
+    report = _report(r.stdout)
+    assert "ingest" not in report  # nothing ingested again
+    build = report["build"]
+    assert isinstance(build, dict)
+    assert sum(build["linked"].values()) + build["unlinked"] == ingest["accepted"]
+    assert build["entity_files"] > 100 and build["seconds_detail"]["by_entity write"] > 0
