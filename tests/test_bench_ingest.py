@@ -28,6 +28,8 @@ def test_build_only_rebuilds_what_the_ingest_left(tmp_path: Path) -> None:
     r = _bench(tmp_path, "--build-only")
     assert r.returncode == 2, r.stderr
     assert "nothing to rebuild" in r.stderr and "Traceback" not in r.stderr
+    r = _bench(tmp_path, "--build-only", "--no-build")
+    assert r.returncode == 2 and "nothing to do" in r.stderr, r.stderr
 
     r = _bench(tmp_path, "--no-build")
     assert r.returncode == 0, r.stderr

@@ -57,3 +57,10 @@ def test_empty_stream_writes_nothing(tmp_path: Path) -> None:
     schema, _ = _batches(10, 10)
     assert write_partitioned(iter([]), schema, "entity_id", 16, tmp_path / "out") == [0] * 16
     assert list((tmp_path / "out").glob("*/*.parquet")) == []
+
+
+def test_progress_counts_up_to_every_row(tmp_path: Path) -> None:
+    schema, batches = _batches(30_000, 4_000)
+    seen: list[int] = []
+    write_partitioned(iter(batches), schema, "entity_id", 64, tmp_path / "out", progress=seen.append)
+    assert len(seen) == len(batches) and seen == sorted(seen) and seen[-1] == 30_000

@@ -1176,8 +1176,11 @@ def bench_ingest(
     """Register load, feed ingest and entity-file build at scale (generates the district once, then reuses it)."""
     from shijian.bench.ingest import run
 
+    if build_only and not build:
+        console.print("[red]--build-only and --no-build together leave nothing to do[/red]")
+        raise typer.Exit(2)
     try:
-        report = run(scale, work, console, workers=workers, with_build=build or build_only, with_ingest=not build_only)
+        report = run(scale, work, console, workers=workers, with_build=build, with_ingest=not build_only)
     except FileNotFoundError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

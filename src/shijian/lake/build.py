@@ -157,14 +157,20 @@ def sync_reviews(path: Path) -> int:
     return len(items)
 
 
-def write_by_entity(con: duckdb.DuckDBPyConnection, linked: str, buckets: int, tmp: Path) -> None:
+def write_by_entity(
+    con: duckdb.DuckDBPyConnection,
+    linked: str,
+    buckets: int,
+    tmp: Path,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """The linked records into ``tmp/by_entity/bucket=N/`` in one pass with bounded memory (``lake/partition.py``).
     DuckDB's own partitioned write buffers a row group per open file: at 1,024 buckets and 130M records it spilled
     tens of GB under the 6 GB cap, and a two-pass write through coarse groups took 419 s (docs/benchmarks.md)."""
     tmp.mkdir(parents=True, exist_ok=True)
     # Batches small enough for the reordering's random reads to stay in the CPU caches.
     reader = con.sql(f"SELECT * EXCLUDE (bucket) FROM ({linked})").to_arrow_reader(1 << 17)
-    write_partitioned(
+    written = write_partitioned(
         reader,
         reader.schema,
         "entity_id",
@@ -173,7 +179,9 @@ def write_by_entity(con: duckdb.DuckDBPyConnection, linked: str, buckets: int, t
         # Within a bucket, names, departments, types, results and files repeat: dictionary pages pay there.
         dictionary=[n for n in reader.schema.names if n not in ("detail", "record_id", "line", "amount")],
         statistics=["entity_id", "event_date"],
+        progress=progress,
     )
+    return sum(written)
 
 
 def resolve_pending(con: duckdb.DuckDBPyConnection, lake: Lake, probabilistic: bool) -> dict[str, Any]:
@@ -306,7 +314,15 @@ def run_build(
 
     t0 = time.perf_counter()
     staged = tmp / "by_entity"
-    write_by_entity(con, steps.linked_select(report.buckets, hashed), report.buckets, tmp)
+
+    # Minutes at 130M records: the records written so far are shown (of all records; the unlinked stay out).
+    def rows_done(n: int) -> None:
+        if progress:
+            progress("records by entity", n, report.records)
+
+    done = write_by_entity(con, steps.linked_select(report.buckets, hashed), report.buckets, tmp, rows_done)
+    if progress:
+        progress("records by entity", done, done)
     report.seconds_detail["by_entity write"] = round(time.perf_counter() - t0, 2)
     con.execute(
         f"COPY ({steps.unlinked_select(hashed)}) TO {_sql(tmp / 'unlinked.parquet')} (FORMAT parquet, COMPRESSION zstd)"

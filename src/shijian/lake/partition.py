@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,10 +35,12 @@ def write_partitioned(
     compression_level: int | None = 1,
     dictionary: list[str] | None = None,
     statistics: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[int]:
     """Write ``batches`` into ``out/bucket=N/data_0.parquet`` with ``N = batch[key] % buckets`` (``key`` an integer
     column without nulls). The bucket column itself is not stored (it is the folder's name, as with DuckDB's and
-    Spark's partitioned writes). Returns the rows written per bucket."""
+    Spark's partitioned writes). ``progress`` gets the rows taken so far after each batch. Returns the rows written
+    per bucket."""
     out.mkdir(parents=True, exist_ok=True)
     written = [0] * buckets
     writers: dict[int, pq.ParquetWriter] = {}
@@ -96,6 +98,8 @@ def write_partitioned(
         buffered += nbytes
         if buffered >= flush_bytes:
             flush()
+        if progress:
+            progress(sum(written))
 
     # The reordering (a gather: memory-bound) runs in threads while the next batches are fetched; batches are
     # collected in the order they came, so the output does not depend on timing.
