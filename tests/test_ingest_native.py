@@ -304,3 +304,50 @@ def test_the_uscc_check_is_the_reference_one() -> None:
     ok = np.frombuffer(parsed["uscc_ok"], np.uint8).astype(bool)
     assert ok.tolist() == valid_array(pa.array(codes)).tolist()
     assert 400 < ok.sum() < len(codes)
+
+
+def _column(values: list[str]) -> tuple[bytearray, bytearray]:
+    data = "".join(values).encode()
+    offsets = np.cumsum([0] + [len(v.encode()) for v in values]).astype(np.int32)
+    return bytearray(offsets.tobytes()), bytearray(data)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compaction_in_place_keeps_exactly_the_kept_rows(seed: int) -> None:
+    rnd = random.Random(seed)
+    values = [rnd.choice(["", "a", "佛山", "ＡＢ", "x" * rnd.randint(0, 40)]) for _ in range(rnd.randint(0, 300))]
+    keep = np.array([rnd.random() < [0.0, 1.0, 0.5, 0.97, 0.03, 0.5][seed] for _ in values], bool)
+    offsets, data = _column(values)
+    kept = fast._fastcsv.compact(offsets, data, keep.view(np.uint8))
+    expected = [v for v, k in zip(values, keep, strict=True) if k]
+    assert kept == len(expected)
+    o = np.frombuffer(offsets, np.int32)[: kept + 1]
+    assert [bytes(data[o[i] : o[i + 1]]).decode() for i in range(kept)] == expected
+
+
+def test_compaction_refuses_a_short_mask_and_read_only_buffers() -> None:
+    offsets, data = _column(["ab", "c", "d"])
+    with pytest.raises(ValueError, match="shorter"):
+        fast._fastcsv.compact(offsets, data, b"\x01")
+    with pytest.raises(TypeError):
+        fast._fastcsv.compact(bytes(offsets), data, b"\x01\x01\x01")
+
+
+def test_the_parsers_buffers_are_zero_copy_writable_and_recycled() -> None:
+    """parse() hands its columns over without a copy; a released buffer's memory serves the next file."""
+    rows = [f"{i},{'佛山' * (i % 7)}" for i in range(200_000)]
+    data = ("a,b\n" + "\n".join(rows) + "\n").encode()
+    first = fast._fastcsv.parse(data, 0, 2, [0, 1], [0, 0], 2)
+    offsets, values = first["columns"][1]
+    view = memoryview(values)
+    assert not view.readonly and view.nbytes == sum(len(r.split(",")[1].encode()) for r in rows)
+    o = np.frombuffer(offsets, np.int32)
+    assert bytes(view[o[8] : o[9]]).decode() == "佛山"
+    view.release()
+    _blocks, pooled = fast._fastcsv.pool_stats()
+    del first, offsets, values, view, o
+    assert fast._fastcsv.pool_stats()[1] > pooled  # kept, not freed
+    again = fast._fastcsv.parse(data, 0, 2, [0, 1], [0, 0], 2)
+    assert fast._fastcsv.pool_stats()[1] <= pooled + 1  # and taken again
+    o = np.frombuffer(again["columns"][1][0], np.int32)
+    assert bytes(memoryview(again["columns"][1][1])[o[199_999] : o[200_000]]).decode() == "佛山" * (199_999 % 7)

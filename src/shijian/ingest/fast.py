@@ -252,9 +252,6 @@ def _validate_and_write(
         idx = enc.indices.to_numpy(zero_copy_only=False) if enc is not None else np.zeros(0, np.int32)
         rt_index = lookup[idx]
         rt_null = rt_index < 0
-    record_type = pa.DictionaryArray.from_arrays(
-        pa.array(np.where(rt_null, 0, rt_index).astype(np.int32), mask=rt_null), pa.array(list(RECORD_TYPES))
-    )
 
     # Dates: the mapping's formats, the file's most frequent first.
     d_off, d_data = raw["event_date"]
@@ -319,33 +316,9 @@ def _validate_and_write(
         q_reasons.append(reason)
         q_raw.append(_raw_json(buf, int(starts[r]), end, encoding, header))
 
-    date_arr = pa.array(np.where(date_ok, days, 0), pa.int32(), mask=~date_ok).cast(pa.date32())
-    amount_arr = pa.array(amounts, pa.float64(), mask=~amount_ok)
-    table = pa.table(
-        {
-            "record_id": cols["record_id"],
-            "uscc": pa.Array.from_buffers(
-                pa.string(),
-                n,
-                [pa.py_buffer(np.packbits(uscc_ok, bitorder="little").tobytes()), *cols["uscc"].buffers()[1:]],
-            ),
-            "uscc_raw": cols["uscc"],
-            "uscc_invalid": pa.array(uscc_invalid),
-            "reg_no": cols["reg_no"],
-            "licence_no": cols["licence_no"],
-            "entity_ref": cols["entity_ref"],
-            "name": cols["name"],
-            "address": cols["address"],
-            "record_type": record_type,
-            "event_date": date_arr,
-            "amount": amount_arr,
-            "result": cols["result"],
-            "detail": cols["detail"],
-            "extra": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([""])),
-            "file": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([file_label])),
-            "line": pa.array(lines),
-        }
-    )
+    numbers = {"uscc_ok": uscc_ok, "rt": rt_index, "rt_null": rt_null, "days": days, "date_ok": date_ok}
+    numbers |= {"amounts": amounts, "amount_ok": amount_ok, "line": lines}
+    table = _records_table(raw, n, numbers, file_label)
 
     # Duplicates among the accepted rows: a 64-bit hash of the content finds candidates, the content decides.
     h = np.frombuffer(parsed["hash"], np.uint64)
@@ -369,7 +342,16 @@ def _validate_and_write(
                 else:
                     seen.add(content)
     keep = accepted & ~drop
-    out = table if keep.all() else table.filter(pa.array(keep))
+    if keep.all():
+        out = table
+    else:  # the rows kept, moved in place in the parser's buffers (no copy of every column)
+        del table, cols  # views of those buffers
+        mask = keep.view(np.uint8)
+        kept = int(keep.sum())
+        for offsets, data in raw.values():
+            if _fastcsv.compact(offsets, data, mask) != kept:
+                raise RuntimeError("compaction kept the wrong number of rows")
+        out = _records_table(raw, kept, {name: v[keep] for name, v in numbers.items()}, file_label)
     records = staged / "records.parquet"
     codec = lake_codec()
     pq.write_table(
@@ -404,6 +386,46 @@ def _validate_and_write(
         duplicates=int(drop.sum()),
         kept_with_invalid_uscc=int((accepted & uscc_invalid).sum()),
         reasons=reasons,
+    )
+
+
+def _records_table(
+    raw: dict[str, tuple[Any, Any]], n: int, numbers: dict[str, np.ndarray], file_label: str
+) -> pa.Table:
+    """The lake's records from the parser's string columns (the first n rows of each) and the parsed values."""
+    cols = {
+        f: pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(o), pa.py_buffer(d)]) for f, (o, d) in raw.items()
+    }
+    uscc_ok, date_ok, amount_ok = numbers["uscc_ok"], numbers["date_ok"], numbers["amount_ok"]
+    rt_null = numbers["rt_null"]
+    uscc_empty = np.diff(np.frombuffer(raw["uscc"][0], np.int32, n + 1)) == 0
+    record_type = pa.DictionaryArray.from_arrays(
+        pa.array(np.where(rt_null, 0, numbers["rt"]).astype(np.int32), mask=rt_null), pa.array(list(RECORD_TYPES))
+    )
+    return pa.table(
+        {
+            "record_id": cols["record_id"],
+            "uscc": pa.Array.from_buffers(
+                pa.string(),
+                n,
+                [pa.py_buffer(np.packbits(uscc_ok, bitorder="little").tobytes()), *cols["uscc"].buffers()[1:]],
+            ),
+            "uscc_raw": cols["uscc"],
+            "uscc_invalid": pa.array(~uscc_empty & ~uscc_ok),
+            "reg_no": cols["reg_no"],
+            "licence_no": cols["licence_no"],
+            "entity_ref": cols["entity_ref"],
+            "name": cols["name"],
+            "address": cols["address"],
+            "record_type": record_type,
+            "event_date": pa.array(np.where(date_ok, numbers["days"], 0), pa.int32(), mask=~date_ok).cast(pa.date32()),
+            "amount": pa.array(numbers["amounts"], pa.float64(), mask=~amount_ok),
+            "result": cols["result"],
+            "detail": cols["detail"],
+            "extra": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([""])),
+            "file": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([file_label])),
+            "line": pa.array(numbers["line"]),
+        }
     )
 
 

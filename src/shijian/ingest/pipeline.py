@@ -159,7 +159,7 @@ def _try_native(file: Path, mapping: FeedMapping, report: LoadReport, lake: Lake
         return False
     encoding = mapping.encoding
     if encoding == "auto":  # not UTF-8: GB18030, which the native decoder checks on every byte
-        encoding = "utf-8" if _head_is_utf8(file) else "gb18030"
+        encoding = "utf-8" if head_is_utf8(file) else "gb18030"
         try:
             header = csv_header(file, encoding)
         except FeedFileError:  # the full detection says why
@@ -182,7 +182,7 @@ def _try_native(file: Path, mapping: FeedMapping, report: LoadReport, lake: Lake
     return True
 
 
-def _head_is_utf8(file: Path) -> bool:
+def head_is_utf8(file: Path) -> bool:
     with file.open("rb") as f:
         head = f.read(1 << 20)
     try:
@@ -391,15 +391,17 @@ def ingest(
     lake: Lake,
     progress: Progress | None = None,
     workers: int | None = None,
+    select: Callable[[Path], bool] | None = None,
 ) -> list[LoadReport]:
     """Ingest every file under ``paths``: files found in a directory that no mapping matches are skipped (and
-    reported); a file named explicitly must match one. Files run in parallel, one process per core."""
+    reported); a file named explicitly must match one. Files run in parallel, one process per core. ``select``
+    keeps only the files it accepts (the others are not part of this run; the benchmark times encodings apart)."""
     import multiprocessing
     import os
     from collections import Counter
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
-    found = expand(paths)
+    found = [(f, root) for f, root in expand(paths) if select is None or select(f)]
     lake.clean_staging()
     known = lake.loaded_hashes()
     reports: dict[int, LoadReport] = {}
