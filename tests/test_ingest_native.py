@@ -288,6 +288,37 @@ def test_amounts_follow_the_sql_cast_or_hand_over() -> None:
     assert int((status == 3).sum()) >= 4  # 1e3, inf, " 12", 1_000 ...
 
 
+def test_amounts_are_read_to_the_same_double_as_strtod() -> None:
+    """Up to 15 digits the reader divides exact integers; beyond, strtod: either way the correctly rounded value."""
+    import pyarrow as pa
+
+    rnd = random.Random(5)
+    samples = []
+    for _ in range(20_000):
+        digits = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 19)))
+        cut = rnd.randint(0, len(digits))
+        samples.append(rnd.choice(["", "-", "+"]) + digits[:cut] + rnd.choice([".", ""]) + digits[cut:])
+    arr = pa.array(samples, pa.string())
+    vals, status = fast._fastcsv.amounts(arr.buffers()[1], arr.buffers()[2], 1.0)
+    vals, status = np.frombuffer(vals, np.float64), np.frombuffer(status, np.uint8)
+    assert (status == 1).all()
+    assert vals.tolist() == [float(x) + 0.0 for x in samples]
+
+
+def test_repeated_hashes_are_the_rows_a_sort_would_find() -> None:
+    rnd = np.random.default_rng(7)
+    hashes = rnd.integers(0, 50_000, 200_000, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    hashes[::1000] = 0  # a zero hash is a hash like any other
+    rows = np.flatnonzero(rnd.random(200_000) < 0.9).astype(np.int64)
+    _u, inverse, counts = np.unique(hashes[rows], return_inverse=True, return_counts=True)
+    want = rows[counts[inverse] > 1]
+    got = np.frombuffer(fast._fastcsv.repeated(hashes, rows), np.int64)
+    assert got.tolist() == want.tolist()
+    assert np.frombuffer(fast._fastcsv.repeated(hashes, np.zeros(0, np.int64)), np.int64).size == 0
+    with pytest.raises(IndexError):
+        fast._fastcsv.repeated(hashes[:10], np.array([10], np.int64))
+
+
 def test_the_uscc_check_is_the_reference_one() -> None:
     from shijian.ingest.uscc_vec import valid_array
 

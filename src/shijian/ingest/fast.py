@@ -176,8 +176,10 @@ def ingest_csv(
     file_label: str,
     staged: Path,
     prior: list[Path],
+    data: Any = None,
 ) -> FastResult | str:
-    """Clean, validate and write one CSV file's records to ``staged``; or the reason the fast path cannot."""
+    """Clean, validate and write one CSV file's records to ``staged``; or the reason the fast path cannot.
+    ``data``: the file's bytes where the caller has read them already (else the file is mapped)."""
     if _fastcsv is None:
         return "the native reader is not built"
     if encoding not in {"utf-8", "gb18030"}:
@@ -201,6 +203,11 @@ def ingest_csv(
     ]
     if encoding == "gb18030":
         _fastcsv.set_gb_table(_gb_table())
+    if data is not None:
+        parsed = _fastcsv.parse(data, encoding == "gb18030", len(header), slots, flags, len(CANONICAL_FIELDS))
+        if isinstance(parsed, str):
+            return parsed
+        return _validate_and_write(parsed, data, encoding, header, mapping, file_label, staged, prior)
     with path.open("rb") as fh:
         size = path.stat().st_size
         buf: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
@@ -330,8 +337,7 @@ def _validate_and_write(
     if prior:
         drop[_dropped_with_prior(table.take(pa.array(acc_rows)), prior) - 2] = True
     elif acc_rows.size:
-        _u, inverse, counts = np.unique(h[acc_rows], return_inverse=True, return_counts=True)
-        cand = acc_rows[counts[inverse] > 1]
+        cand = np.frombuffer(_fastcsv.repeated(np.ascontiguousarray(h), acc_rows.astype(np.int64)), np.int64)
         if cand.size:
             sub = table.select(_CONTENT).take(pa.array(cand)).to_pylist()
             seen: set[tuple[Any, ...]] = set()

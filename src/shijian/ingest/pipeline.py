@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from shijian.core.files import sha256_file
+from shijian.core.files import file_bytes, sha256_file
 from shijian.ingest.clean import CONTENT_COLUMNS, MACROS, canonical_select, clean_sql, date_format_order, has_fullwidth
 from shijian.ingest.mapping import FeedMapping, MappingError
 from shijian.ingest.reader import FeedFileError, csv_header, detect_file_encoding, read_xlsx, to_utf8
@@ -112,14 +112,38 @@ def ingest_file(
         report.message = "no mapping matches this file; add one (see docs/ingest.md) or pass --mapping DIR"
         return report
     report.mapping, report.source = mapping.path, mapping.source_for(file)
+    if file.suffix.lower() in {".csv", ".txt"} and _native_available():
+        # the native path parses the bytes it hashed: the file is read once
+        with file_bytes(file) as (data, digest):
+            report.sha256 = sha256 or digest
+            return _load(file, mapping, report, lake, known, threads, t0, data)
     report.sha256 = sha256 or sha256_file(file)
+    return _load(file, mapping, report, lake, known, threads, t0, None)
+
+
+def _native_available() -> bool:
+    from shijian.ingest import fast
+
+    return fast.available()
+
+
+def _load(
+    file: Path,
+    mapping: FeedMapping,
+    report: LoadReport,
+    lake: Lake,
+    known: dict[str, str],
+    threads: int,
+    t0: float,
+    data: memoryview | None,
+) -> LoadReport:
     if report.sha256 in known:
         report.status, report.message = "already_loaded", f"identical file committed as load {known[report.sha256]}"
         return report
     load_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{report.sha256[:12]}"
     staged = lake.begin(load_id)
     try:
-        if not _try_native(file, mapping, report, lake, staged):
+        if not _try_native(file, mapping, report, lake, staged, data):
             report.engine = "sql"
             con = duckdb.connect(config={"threads": threads})
             con.execute("SET enable_progress_bar = false")
@@ -148,7 +172,9 @@ def ingest_file(
     return report
 
 
-def _try_native(file: Path, mapping: FeedMapping, report: LoadReport, lake: Lake, staged: Path) -> bool:
+def _try_native(
+    file: Path, mapping: FeedMapping, report: LoadReport, lake: Lake, staged: Path, data: memoryview | None = None
+) -> bool:
     """The fast path (``fast.py``) for a CSV file; False, with the reason in the report, where it declines."""
     from shijian.ingest import fast
 
@@ -169,7 +195,7 @@ def _try_native(file: Path, mapping: FeedMapping, report: LoadReport, lake: Lake
         header = csv_header(file, encoding)
     header_map = _check_columns(header, mapping)
     prior = _prior_loads(lake, report.source) if mapping.dedupe_across_loads else []
-    result = fast.ingest_csv(file, encoding, header, header_map, mapping, report.file, staged, prior)
+    result = fast.ingest_csv(file, encoding, header, header_map, mapping, report.file, staged, prior, data)
     if isinstance(result, str):
         report.fallback = result
         for leftover in ("records.parquet", "quarantine.parquet"):
