@@ -33,10 +33,15 @@ def test_build_only_rebuilds_what_the_ingest_left(tmp_path: Path) -> None:
 
     r = _bench(tmp_path, "--no-build")
     assert r.returncode == 0, r.stderr
-    ingest = _report(r.stdout)["ingest"]
+    report = _report(r.stdout)
+    ingest = report["ingest"]
     assert isinstance(ingest, dict)
     assert ingest["reconciles"] is True and ingest["rows_read"] > 20_000
     assert sum(ingest["files_by_engine"].values()) == ingest["loaded"]
+    parts = ingest["parts"]  # the GB18030 files and the rest, timed apart: together, the whole ingest
+    assert sum(part["rows"] for part in parts.values()) == ingest["rows_read"]
+    assert parts["gb18030_csv"]["files"] > 0 and parts["utf8_csv_and_excel"]["files"] > 0
+    assert 0 < ingest["peak_rss_mb_largest_worker"] == report["peak_rss_mb"]["largest_worker"]
 
     r = _bench(tmp_path, "--build-only")
     assert r.returncode == 0, r.stderr

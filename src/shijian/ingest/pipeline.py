@@ -48,6 +48,7 @@ class LoadReport:
     fallback: str = ""  # why the native path handed the file to the SQL path
     seconds: float = 0.0
     finished_at: str = ""
+    peak_rss_mb: int = 0  # peak resident memory of the process that loaded the file, when it committed it
 
     @property
     def reconciles(self) -> bool:
@@ -121,6 +122,21 @@ def ingest_file(
     return _load(file, mapping, report, lake, known, threads, t0, None)
 
 
+def peak_rss_mb() -> int:
+    """This process's peak resident memory since it started its program (``VmHWM``; ``ru_maxrss`` would include
+    the parent's memory at the fork of a spawned worker, which Linux keeps across ``exec``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) // 1024
+
+
 def _native_available() -> bool:
     from shijian.ingest import fast
 
@@ -158,6 +174,7 @@ def _load(
             raise RuntimeError(f"counts do not reconcile for {file}: {asdict(report)}")
         for tmp in staged.glob("_*"):
             tmp.unlink()
+        report.peak_rss_mb = peak_rss_mb()
         lake.commit(staged, report.source, load_id, asdict(report))
     except (FeedFileError, MappingError) as exc:
         lake.abort(staged)
