@@ -51,3 +51,5 @@ def test_build_only_rebuilds_what_the_ingest_left(tmp_path: Path) -> None:
     assert isinstance(build, dict)
     assert sum(build["linked"].values()) + build["unlinked"] == ingest["accepted"]
     assert build["entity_files"] > 100 and build["seconds_detail"]["by_entity write"] > 0
+    pages = report["entity_page_ms"]  # the whole entity page, timeline included, through Django
+    assert isinstance(pages, dict) and pages["pages"] > 0 and 0 < pages["median"] <= pages["p95"]

@@ -240,5 +240,37 @@ def run(
         "p95": round(lat[int(len(lat) * 0.95) - 1] * 1000, 1),
         "lookups": len(lat),
     }
+    report["entity_page_ms"] = _entity_pages(lake, ids)
     report["peak_rss_mb"] = _rss_mb(worker_mb)
     return report
+
+
+def _entity_pages(lake: Any, ids: list[int]) -> dict[str, float]:
+    """The whole entity page as a signed-in user gets it (register data, the entity file, risk, the first page
+    of the timeline from the lake), through Django's request handling, for the same entities as the lookups."""
+    import statistics
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client, override_settings
+
+    user, _created = get_user_model().objects.get_or_create(
+        username="bench-ingest", defaults={"is_superuser": True, "is_staff": True}
+    )
+    client = Client()
+    client.force_login(user)
+    lat = []
+    with override_settings(SHIJIAN_LAKE=lake.root):
+        for eid in ids[:10]:  # the first requests load templates and code
+            client.get(f"/entities/{eid}/")
+        for eid in ids:
+            t0 = time.perf_counter()
+            response = client.get(f"/entities/{eid}/")
+            lat.append(time.perf_counter() - t0)
+            if response.status_code != 200 or b'id="timeline"' not in response.content:
+                raise RuntimeError(f"/entities/{eid}/ answered {response.status_code} without its timeline")
+    lat.sort()
+    return {
+        "median": round(statistics.median(lat) * 1000, 1),
+        "p95": round(lat[int(len(lat) * 0.95) - 1] * 1000, 1),
+        "pages": len(lat),
+    }
