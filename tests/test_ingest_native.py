@@ -382,3 +382,22 @@ def test_the_parsers_buffers_are_zero_copy_writable_and_recycled() -> None:
     assert fast._fastcsv.pool_stats()[1] <= pooled + 1  # and taken again
     o = np.frombuffer(again["columns"][1][0], np.int32)
     assert bytes(memoryview(again["columns"][1][1])[o[199_999] : o[200_000]]).decode() == "佛山" * (199_999 % 7)
+    del again, o
+    fast.release_memory()
+    assert fast._fastcsv.pool_stats() == (0, 0)
+
+
+def test_an_ingest_in_this_process_gives_the_kept_memory_back(tmp_path) -> None:
+    """Between files the reader keeps its buffers; when an in-process ingest ends, the caller gets them back."""
+    root = tmp_path / "in-process"
+    (root / "maps").mkdir(parents=True)
+    (root / "maps" / "m.toml").write_text(MAPPING.format(source="big", unit="wan", across="false"), encoding="utf-8")
+    feed = root / "feeds" / "big.csv"
+    feed.parent.mkdir()
+    name = "佛山市高明区荣兴餐饮有限公司" * 4
+    body = "".join(f"R{i},{USCCS[i % 40]},,{name},地址{i},检查结果,2020-01-01,1,合格,x\n" for i in range(60_000))
+    feed.write_text(",".join(HEADER) + "\n" + body, encoding="gb18030")
+    [report] = ingest([feed], load_mappings(root / "maps"), fast_lake(root), workers=1)
+    assert report.engine == "native" and report.accepted == 60_000, report.fallback
+    assert report.peak_rss_mb > 0
+    assert fast._fastcsv.pool_stats() == (0, 0)

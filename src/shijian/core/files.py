@@ -42,6 +42,15 @@ def _read_buffer(size: int) -> mmap.mmap:
     return buf
 
 
+def release_read_buffer() -> None:
+    """Give this thread's read buffer back (at the end of an ingest run in this process)."""
+    buf: mmap.mmap | None = getattr(_local, "buf", None)
+    _local.buf = None
+    if buf is not None:
+        with suppress(BufferError):
+            buf.close()
+
+
 @contextmanager
 def file_bytes(path: Path, chunk: int = 32 << 20) -> Iterator[tuple[memoryview, str]]:
     """A regular file's bytes, read once, and their SHA-256.

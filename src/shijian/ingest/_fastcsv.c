@@ -1059,6 +1059,15 @@ out:
     return result;
 }
 
+static PyObject *pool_clear(PyObject *self, PyObject *args) {
+    pthread_mutex_lock(&pool_lock);
+    for (int i = 0; i < pool_n; i++) free(pool[i].p);
+    pool_n = 0;
+    pool_bytes = 0;
+    pthread_mutex_unlock(&pool_lock);
+    Py_RETURN_NONE;
+}
+
 static PyObject *pool_stats(PyObject *self, PyObject *args) {
     pthread_mutex_lock(&pool_lock);
     int n = pool_n;
@@ -1069,6 +1078,7 @@ static PyObject *pool_stats(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"repeated", repeated, METH_VARARGS, "Rows whose 64-bit hash occurs more than once among the given rows (int64)."},
+    {"pool_clear", pool_clear, METH_NOARGS, "Give the kept output memory back (at the end of an ingest run)."},
     {"pool_stats", pool_stats, METH_NOARGS, "(blocks, bytes) of released output memory kept for reuse."},
     {"compact", compact, METH_VARARGS, "Keep the rows of a string column (int32 offsets, data) that a mask keeps, in place."},
     {"parse", parse, METH_VARARGS, "Decode, split and clean a CSV file's rows (see the module source)."},

@@ -76,6 +76,12 @@ def available() -> bool:
     return _fastcsv is not None
 
 
+def release_memory() -> None:
+    """Give back the memory the native reader keeps between files (its column buffers)."""
+    if _fastcsv is not None:
+        _fastcsv.pool_clear()
+
+
 @cache
 def _gb_table() -> bytes:
     """GB18030 two-byte and four-byte codes -> BMP code points: the reference path's decoder's mapping. That is

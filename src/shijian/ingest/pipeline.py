@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from shijian.core.files import file_bytes, sha256_file
+from shijian.core.files import file_bytes, release_read_buffer, sha256_file
 from shijian.ingest.clean import CONTENT_COLUMNS, MACROS, canonical_select, clean_sql, date_format_order, has_fullwidth
 from shijian.ingest.mapping import FeedMapping, MappingError
 from shijian.ingest.reader import FeedFileError, csv_header, detect_file_encoding, read_xlsx, to_utf8
@@ -490,9 +490,15 @@ def ingest(
             progress("rows", rows, rows)
 
     if n_workers <= 1:
-        for i, (file, root, maps, lake_root, kn, _threads, sha) in jobs:
-            reports[i] = ingest_file(file, root, maps, Lake(lake_root), kn, cpus, sha)
-            note(reports[i])
+        try:
+            for i, (file, root, maps, lake_root, kn, _threads, sha) in jobs:
+                reports[i] = ingest_file(file, root, maps, Lake(lake_root), kn, cpus, sha)
+                note(reports[i])
+        finally:  # the buffers kept from file to file are not the calling process's to keep
+            from shijian.ingest import fast
+
+            fast.release_memory()
+            release_read_buffer()
     else:
         # spawn, not fork: the parent may hold database connections and DuckDB threads that a fork would copy.
         # One process per core: the workers' numerical libraries must not start thread pools of their own.
