@@ -387,6 +387,22 @@ def test_the_parsers_buffers_are_zero_copy_writable_and_recycled() -> None:
     assert fast._fastcsv.pool_stats() == (0, 0)
 
 
+def test_a_file_too_big_to_read_whole_is_mapped_with_the_same_result(tmp_path, monkeypatch) -> None:
+    """Above read_once_limit() a file is hashed as it streams and then mapped: the same records and counts."""
+    from shijian.ingest import pipeline
+
+    rows = _messy_rows(13, 800)
+    data = _csv(rows).encode("gb18030")
+    read_once = _ingest_both(tmp_path / "once", "a.csv", data)["native"]
+    monkeypatch.setattr(pipeline, "read_once_limit", lambda: 16)
+    mapped = _ingest_both(tmp_path / "mapped", "a.csv", data)["native"]
+    assert read_once[0].engine == mapped[0].engine == "native", mapped[0].fallback
+    assert read_once[0].sha256 == mapped[0].sha256
+    for field in ("rows_read", "accepted", "quarantined", "duplicates", "reasons"):
+        assert getattr(read_once[0], field) == getattr(mapped[0], field), field
+    assert _tables(read_once[1]) == _tables(mapped[1])
+
+
 def test_an_ingest_in_this_process_gives_the_kept_memory_back(tmp_path) -> None:
     """Between files the reader keeps its buffers; when an in-process ingest ends, the caller gets them back."""
     root = tmp_path / "in-process"

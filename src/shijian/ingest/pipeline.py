@@ -113,13 +113,24 @@ def ingest_file(
         report.message = "no mapping matches this file; add one (see docs/ingest.md) or pass --mapping DIR"
         return report
     report.mapping, report.source = mapping.path, mapping.source_for(file)
-    if file.suffix.lower() in {".csv", ".txt"} and _native_available():
+    if file.suffix.lower() in {".csv", ".txt"} and _native_available() and file.stat().st_size <= read_once_limit():
         # the native path parses the bytes it hashed: the file is read once
         with file_bytes(file) as (data, digest):
             report.sha256 = sha256 or digest
             return _load(file, mapping, report, lake, known, threads, t0, data)
     report.sha256 = sha256 or sha256_file(file)
     return _load(file, mapping, report, lake, known, threads, t0, None)
+
+
+def read_once_limit() -> int:
+    """The largest file read whole into memory (an eighth of the machine's memory); a larger one is hashed as it
+    streams past and then mapped, so its bytes stay in the page cache, which the system can evict."""
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 8
+    except (ValueError, OSError):
+        return 1 << 30
 
 
 def peak_rss_mb() -> int:
