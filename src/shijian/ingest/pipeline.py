@@ -213,7 +213,7 @@ def _try_native(
         return False
     encoding = mapping.encoding
     if encoding == "auto":  # not UTF-8: GB18030, which the native decoder checks on every byte
-        encoding = "utf-8" if head_is_utf8(file) else "gb18030"
+        encoding = "utf-8" if head_is_utf8(file, data) else "gb18030"
         try:
             header = csv_header(file, encoding)
         except FeedFileError:  # the full detection says why
@@ -236,9 +236,13 @@ def _try_native(
     return True
 
 
-def head_is_utf8(file: Path) -> bool:
-    with file.open("rb") as f:
-        head = f.read(1 << 20)
+def head_is_utf8(file: Path, data: memoryview | None = None) -> bool:
+    """Whether the file's first megabyte decodes as UTF-8 (from ``data``, the file's bytes, where read already)."""
+    if data is not None:
+        head = bytes(data[: 1 << 20])
+    else:
+        with file.open("rb") as f:
+            head = f.read(1 << 20)
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
