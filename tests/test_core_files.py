@@ -48,3 +48,33 @@ def test_a_file_system_without_direct_io_is_read_normally() -> None:
 def test_a_missing_file_is_an_error_not_empty_bytes(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError), file_bytes(tmp_path / "gone.csv"):
         pass
+
+
+def test_an_unreadable_feed_is_rejected_with_a_message_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
+    from shijian.ingest import pipeline
+    from shijian.ingest.mapping import load_mappings
+    from shijian.lake.store import Lake
+
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "m.toml").write_text(
+        '[feed]\nname = "t"\nfiles = ["*.csv"]\nsource = "T"\nencoding = "auto"\nentity_keys = ["uscc"]\n'
+        'record_type = "inspection"\n\n[columns]\nuscc = ["uscc"]\nevent_date = ["date"]\n',
+        encoding="utf-8",
+    )
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("uscc,date\n91440608MA4UJ9XG2E,2020-01-01\n", encoding="utf-8")
+    bad.write_text("uscc,date\n", encoding="utf-8")
+    real = pipeline.file_bytes
+
+    def failing(path: Path, *args, **kwargs):  # a read error the machine cannot easily stage (EIO)
+        if path == bad:
+            raise OSError(5, "Input/output error", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "file_bytes", failing)
+    reports = pipeline.ingest([good, bad], load_mappings(maps), Lake(tmp_path / "lake"), workers=1)
+    by_file = {Path(r.file).name: r for r in reports}
+    assert by_file["bad.csv"].status == "rejected"
+    assert by_file["bad.csv"].message == "cannot read the file: Input/output error"
+    assert by_file["good.csv"].status == "loaded" and by_file["good.csv"].rows_read == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,13 +114,23 @@ def ingest_file(
         report.message = "no mapping matches this file; add one (see docs/ingest.md) or pass --mapping DIR"
         return report
     report.mapping, report.source = mapping.path, mapping.source_for(file)
-    if file.suffix.lower() in {".csv", ".txt"} and _native_available() and file.stat().st_size <= read_once_limit():
-        # the native path parses the bytes it hashed: the file is read once
-        with file_bytes(file) as (data, digest):
-            report.sha256 = sha256 or digest
-            return _load(file, mapping, report, lake, known, threads, t0, data)
-    report.sha256 = sha256 or sha256_file(file)
-    return _load(file, mapping, report, lake, known, threads, t0, None)
+    with ExitStack() as stack:
+        data: memoryview | None = None
+        try:
+            if (
+                file.suffix.lower() in {".csv", ".txt"}
+                and _native_available()
+                and file.stat().st_size <= read_once_limit()
+            ):
+                # the native path parses the bytes it hashed: the file is read once
+                data, digest = stack.enter_context(file_bytes(file))
+            else:
+                digest = sha256 or sha256_file(file)
+        except OSError as exc:  # unreadable, or changed while read: this file is rejected, the run goes on
+            report.status, report.message = "rejected", f"cannot read the file: {exc.strerror or exc}"
+            return report
+        report.sha256 = sha256 or digest
+        return _load(file, mapping, report, lake, known, threads, t0, data)
 
 
 def read_once_limit() -> int:
