@@ -34,7 +34,10 @@ SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/check.sqlite3" "$BIN/python" -m 
   --settings=shijian.config.settings || status=1
 
 if [ "$which_dbs" = all ] || [ "$which_dbs" = sqlite ]; then
-  SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/test.sqlite3" run_pytest SQLite -p no:cacheprovider
+  # On SQLite the suite runs on a clock at 23:30 UTC (07:30 the next day in Beijing): a business date taken from
+  # UTC instead of Asia/Shanghai fails, whatever the hour CI really runs. PostgreSQL runs on the real clock.
+  SHIJIAN_TEST_NOW="${SHIJIAN_TEST_NOW:-$(date -u +%Y-%m-%d)T23:30:00Z}" \
+    SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/test.sqlite3" run_pytest SQLite -p no:cacheprovider
 fi
 if [ "$which_dbs" = all ] || [ "$which_dbs" = postgres ]; then
   SHIJIAN_DATABASE_URL="${SHIJIAN_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/shijian}" \

@@ -27,6 +27,29 @@ def _postgres_unreachable() -> str:
         return f"PostgreSQL not reachable at {host}:{port} ({exc}); PostgreSQL run skipped"
 
 
+_travel: Any = None
+
+
+def pytest_configure(config: Any) -> None:
+    """SHIJIAN_TEST_NOW=ISO-INSTANT runs the whole suite on a clock started at that instant (time-machine, ticking).
+
+    CI runs the SQLite suite at 23:30 UTC, when the UTC date is a day behind Beijing's, so a business date taken
+    from UTC instead of Asia/Shanghai fails a test whatever the hour the suite really runs.
+    """
+    global _travel
+    at = os.environ.get("SHIJIAN_TEST_NOW", "")
+    if at:
+        import time_machine
+
+        _travel = time_machine.travel(at, tick=True)
+        _travel.start()
+
+
+def pytest_unconfigure(config: Any) -> None:
+    if _travel is not None:
+        _travel.stop()
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     reason = _postgres_unreachable()
     if reason:
@@ -39,7 +62,8 @@ def pytest_report_header(config: Any) -> str:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    return f"shijian database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST', '')} {db['NAME']}"
+    clock = f"; clock started at {os.environ['SHIJIAN_TEST_NOW']}" if os.environ.get("SHIJIAN_TEST_NOW") else ""
+    return f"shijian database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST', '')} {db['NAME']}{clock}"
 
 
 pytest_plugins = ["tests.browser"]  # the browser fixture, for the browser tests

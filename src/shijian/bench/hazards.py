@@ -26,6 +26,7 @@ WEIGHTS = [5, 10, 15, 5, 50, 5, 10]
 def populate(n: int, console: Console) -> None:
     from django.db import connection, transaction
 
+    from shijian.core import clock
     from shijian.hazards.models import Hazard, Transition
     from shijian.registry.models import Department, Entity
 
@@ -47,7 +48,7 @@ def populate(n: int, console: Console) -> None:
         state = rnd.choices(STATES, WEIGHTS)[0]
         grade = rnd.choices(["major", "serious", "general"], [5, 20, 75])[0]
         dept = rnd.choice(depts[district])
-        deadline = (opened + dt.timedelta(days={"major": 7, "serious": 15, "general": 30}[grade])).date()
+        deadline = clock.local_date(opened + dt.timedelta(days={"major": 7, "serious": 15, "general": 30}[grade]))
         closed = opened + dt.timedelta(days=rnd.randint(3, 40)) if state in ("closed", "enforcement_closed") else None
         hz_rows.append(
             (

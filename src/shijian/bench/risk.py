@@ -9,7 +9,6 @@ classes written to the database); peak memory.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import resource
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+
+from shijian.core import clock
 
 
 def _peak_mb() -> int:
@@ -123,7 +124,7 @@ def run(entities: int, records: int, horizon: int, work: Path, console: Console)
         ModelVersion.objects.filter(status=VersionStatus.LIVE).update(status=VersionStatus.RETIRED)
         ModelVersion.objects.filter(pk=v.pk).update(status=VersionStatus.LIVE)
     t0 = time.perf_counter()
-    r = platform.refresh(lake, dt.date.today())
+    r = platform.refresh(lake, clock.today())
     report["refresh_seconds"] = round(time.perf_counter() - t0, 2)
     report["refresh_entities"] = r.entities
     report["peak_memory_mb"] = _peak_mb()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shijian.core import audit
+from shijian.core import audit, clock
 from shijian.hazards import grading, workflow
 from shijian.hazards.models import Category, Hazard, Notification, Reminder, ReminderKind, Source, Transition
 from shijian.registry.models import Department, Entity, Responsibility
@@ -75,7 +75,7 @@ def open_entry(
     except grading.GradingError as exc:
         raise HazardError(str(exc)) from None
     now = now or timezone.now()
-    deadline = deadline or (now.date() + dt.timedelta(days=grading.DEADLINE_DAYS[graded]))
+    deadline = deadline or (clock.local_date(now) + dt.timedelta(days=grading.DEADLINE_DAYS[graded]))
     if source_ref and Hazard.objects.filter(source_ref=source_ref).exists():
         raise HazardError(_("An entry already exists for this finding."))
     since = now - dt.timedelta(days=REPEAT_WINDOW_DAYS)
@@ -419,4 +419,4 @@ def refresh_reminders(lake_root: Path, today: dt.date | None = None) -> dict[str
 
 
 def _date(value: Any) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[no-any-return]
+    return clock.local_date(value)

@@ -20,7 +20,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shijian.core import audit
+from shijian.core import audit, clock
 from shijian.core.codes.tables import industry_matches
 from shijian.registry.models import Entity, EntityStatus, Inspector, InspectorConflict, Responsibility, SpotCheckItem
 from shijian.registry.scope import entity_region_q
@@ -558,7 +558,7 @@ def record_results(visit: Visit, results: Mapping[int, tuple[str, str]], checked
         raise DrawError(_("The results of this visit are published and can no longer be changed."))
     if checked_on > timezone.localdate():
         raise DrawError(_("The check date is in the future."))
-    if checked_on < visit.draw.frozen_at.date():
+    if checked_on < clock.local_date(visit.draw.frozen_at):
         raise DrawError(_("The check date is before the draw."))
     now = timezone.now()
     with transaction.atomic():
