@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy
 
 from shijian.accounts.models import User
 from shijian.core import audit
+from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed
 from shijian.lake.models import LinkDecision, LinkReview
 from shijian.registry.models import Entity
-from shijian.registry.scope import restrict
 from shijian.web.pagination import BoundedPaginator
 
 
