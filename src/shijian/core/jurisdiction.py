@@ -37,6 +37,14 @@ WRITES = frozenset({"add", "change", "delete", "import"})
 ENTITY_COLUMNS = ("district_code", "town_code", "region_code")
 
 
+# The URL names answered without a login (the one place that says so; tests/test_jurisdiction_urls.py requires
+# every other URL to be behind a login and restricted): the public pages of 一公开, signing in and out, the
+# language switch and the health check.
+PUBLIC_URLS = frozenset(
+    {"public_index", "public_draw", "public_draw_file", "public_results", "login", "logout", "set_language", "healthz"}
+)
+
+
 # -- the region rule -------------------------------------------------------------------------------------------
 
 
