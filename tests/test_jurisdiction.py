@@ -318,3 +318,32 @@ def test_the_old_scope_modules_are_gone() -> None:
     for name in ("shijian.registry.scope", "shijian.hazards.scope", "shijian.supervision.scope"):
         with pytest.raises(ModuleNotFoundError):
             importlib.import_module(name)
+
+
+def test_the_draw_page_shows_a_town_only_its_unstaffed_visits(world, settings, tmp_path) -> None:
+    from django.utils import timezone
+
+    plan = Plan.objects.create(
+        code="GM-U",
+        name="g",
+        year=2026,
+        department=world.depts["samr"],
+        region_code=world.district,
+        created_by=world.users["samr"],
+    )
+    hc, yh = world.entities["hecheng"].uscc, world.entities["yanghe"].uscc
+    draw = Draw.objects.create(
+        code="GM-U-D01",
+        plan=plan,
+        seed_method="beacon",
+        frozen_at=timezone.now(),
+        frozen_digest="0" * 64,
+        created_by=world.users["samr"],
+        last_attempt={"visits": 9, "unstaffed": 2, "reasons": {hc: "无合格人员", yh: "杨和无人"}},
+    )
+    r = world.client("hecheng").get(reverse("draw_detail", args=[draw.pk]))
+    body = r.content.decode()
+    assert r.status_code == 200 and hc in body and yh not in body and "杨和无人" not in body
+    assert zh("%(n)s visit in your jurisdiction could not be staffed; nothing was assigned.", n="1") in body
+    body = world.client("samr").get(reverse("draw_detail", args=[draw.pk])).content.decode()
+    assert hc in body and yh in body and "9" in body

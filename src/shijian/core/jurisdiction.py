@@ -35,6 +35,9 @@ WRITES = frozenset({"add", "change", "delete", "import"})
 
 # (district, town, village) columns of the models coded like an entity, relative to the model.
 ENTITY_COLUMNS = ("district_code", "town_code", "region_code")
+HAZARD_COLUMNS = ("district_code", "town_code", "entity__region_code")
+TRANSITION_COLUMNS = ("hazard__district_code", "town_code", "hazard__entity__region_code")
+REMINDER_COLUMNS = ("entity__district_code", "town_code", "entity__region_code")
 
 
 # The URL names answered without a login (the one place that says so; tests/test_jurisdiction_urls.py requires
@@ -157,21 +160,21 @@ def _of_visit(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> 
 
 
 def _hazard(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
-    qs = qs.filter(coded_q(region, columns=("district_code", "town_code", "entity__region_code")))
+    qs = qs.filter(coded_q(region, columns=HAZARD_COLUMNS))
     if user.role == "dept_staff":
         qs = qs.filter(department_id=user.department_id)
     return qs
 
 
 def _transition(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
-    qs = qs.filter(coded_q(region, columns=("hazard__district_code", "town_code", "hazard__entity__region_code")))
+    qs = qs.filter(coded_q(region, columns=TRANSITION_COLUMNS))
     if user.role == "dept_staff":
         qs = qs.filter(department_id=user.department_id)
     return qs
 
 
 def _reminder(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
-    return qs.filter(coded_q(region, columns=("entity__district_code", "town_code", "entity__region_code")))
+    return qs.filter(coded_q(region, columns=REMINDER_COLUMNS))
 
 
 def _notification(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
