@@ -16,11 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shijian.hazards import scope as hazard_scope
+from shijian.core.jurisdiction import restrict
 from shijian.hazards import services as hazard_services
+from shijian.hazards.models import Hazard
 from shijian.lake.store import Lake
-from shijian.supervision import scope as sup_scope
-from shijian.supervision.models import DrawStatus
+from shijian.supervision.models import Draw, DrawStatus, Visit
 from shijian.supervision.services import due_q
 
 LIST = 10  # rows shown per list; the counts say how many there are
@@ -104,15 +104,15 @@ def _model() -> dict[str, Any]:
 
 
 def overview(user: Any, today: dt.date, lake_root: Path) -> dict[str, Any]:
-    visits = sup_scope.visits(user).select_related("entity")
+    visits = restrict(Visit.objects.all(), user).select_related("entity")
     today_q = visits.filter(due_q("today", today)).order_by("window_end", "entity_key")
     late = visits.filter(due_q("late", today)).order_by("window_end", "entity_key")
     awaiting = visits.filter(due_q("unpublished", today))
     late_publication = visits.filter(due_q("publish_late", today))
-    hazards = hazard_scope.hazards(user)
+    hazards = restrict(Hazard.objects.all(), user)
     overdue_hz = hazards.filter(hazard_services.overdue_q(today)).order_by("deadline", "pk")
     due_soon = hazards.filter(hazard_services.due_within_q(today, 7))
-    frozen = sup_scope.draws(user).filter(status=DrawStatus.FROZEN).order_by("frozen_at")
+    frozen = restrict(Draw.objects.all(), user).filter(status=DrawStatus.FROZEN).order_by("frozen_at")
     return {
         "today": today,
         "tasks": {"count": today_q.count(), "rows": list(today_q[:LIST])},

@@ -23,6 +23,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from shijian.core.jurisdiction import HAZARD_COLUMNS, TRANSITION_COLUMNS, coded_q
 from shijian.core.stats import wilson_rate
 from shijian.hazards import services as hazard_services
 from shijian.hazards import workflow
@@ -66,39 +67,26 @@ class Scope:
         d = Department.objects.filter(pk=int(self.code)).first()
         return d.name if d else self.code
 
-    # Row filters of each table for this scope.
+    # Row filters of each table for this scope: the region rule of ``core.jurisdiction`` (indexed, no LIKE).
     def entities(self) -> QuerySet[Entity]:
-        qs = Entity.objects.all()
-        if self.kind == "town":
-            return qs.filter(town_code=self.code)
         if self.kind == "department":
-            d = Department.objects.get(pk=int(self.code))
-            return qs.filter(region_code__startswith=d.region_code)
-        return qs.filter(district_code=self.code)
+            return Entity.objects.filter(coded_q(Department.objects.get(pk=int(self.code)).region_code))
+        return Entity.objects.filter(coded_q(self.code))
 
     def visits(self) -> QuerySet[Visit]:
-        qs = Visit.objects.all()
-        if self.kind == "town":
-            return qs.filter(entity__town_code=self.code)
         if self.kind == "department":
-            return qs.filter(departments__id=int(self.code))
-        return qs.filter(entity__district_code=self.code)
+            return Visit.objects.filter(departments__id=int(self.code))
+        return Visit.objects.filter(coded_q(self.code, "entity__"))
 
     def hazards(self) -> QuerySet[Hazard]:
-        qs = Hazard.objects.all()
-        if self.kind == "town":
-            return qs.filter(town_code=self.code)
         if self.kind == "department":
-            return qs.filter(department_id=int(self.code))
-        return qs.filter(district_code=self.code)
+            return Hazard.objects.filter(department_id=int(self.code))
+        return Hazard.objects.filter(coded_q(self.code, columns=HAZARD_COLUMNS))
 
     def transitions(self) -> QuerySet[Transition]:
-        qs = Transition.objects.all()
-        if self.kind == "town":
-            return qs.filter(town_code=self.code)
         if self.kind == "department":
-            return qs.filter(department_id=int(self.code))
-        return qs.filter(town_code__startswith=self.code)
+            return Transition.objects.filter(department_id=int(self.code))
+        return Transition.objects.filter(coded_q(self.code, columns=TRANSITION_COLUMNS))
 
     def drill(self) -> dict[str, str]:
         """Query-string filters that restrict the list pages to this scope."""

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from shijian.analytics import snapshot
 from shijian.analytics.snapshot import Scope
 from shijian.core import audit
+from shijian.core.jurisdiction import choices, may_see_figures
 from shijian.core.permissions import DEPT, require
 from shijian.registry.models import Department, Entity
 from shijian.web.tabular import write_xlsx_sheets, xlsx_response
@@ -49,22 +50,8 @@ def user_scope(user: Any) -> Scope:
 
 
 def may_see(user: Any, scope: Scope) -> bool:
-    """Jurisdiction (docs/permissions.md): department staff see their own department's figures only (as on the
-    hazard dashboards); leaders, data administrators and auditors see the district, towns and departments of
-    their region."""
-    if user.is_superuser:
-        return True
-    region = getattr(user, "region_code", "") or ""
-    if getattr(user, "role", "") == DEPT:
-        return scope.kind == "department" and str(user.department_id) == scope.code
-    if not region:
-        return False
-    if scope.kind == "district":
-        return len(region) <= 6 and scope.code.startswith(region)
-    if scope.kind == "town":
-        return scope.code.startswith(region)
-    dept = Department.objects.filter(pk=int(scope.code)).first()
-    return dept is not None and dept.region_code.startswith(region)
+    """Jurisdiction of the dashboards (``core.jurisdiction.may_see_figures``)."""
+    return may_see_figures(user, scope.kind, scope.code)
 
 
 def _scope(request: HttpRequest) -> Scope:
@@ -380,7 +367,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "charts": charts(data, tabs),
             "computed_at": computed_at,
             "towns": towns,
-            "departments": Department.objects.filter(active=True).order_by("code").values_list("pk", "name"),
+            "departments": [
+                (d.pk, d.name)
+                for d in choices(Department.objects.filter(active=True).order_by("code"), request.user)
+                if may_see_figures(request.user, "department", str(d.pk))
+            ],
             "export_url": request.get_full_path() + ("&" if "?" in request.get_full_path() else "?") + "format=xlsx",
             "report_months": report_months(data),
             "series_names": {k: str(v) for k, v in SERIES.items()},

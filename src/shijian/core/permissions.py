@@ -1,7 +1,7 @@
 """The permission matrix: which role may do what on which kind of object.
 
 A registry, as Datasette keeps one: docs/permissions.md documents every row and a test fails when one is
-missing. Jurisdiction (which rows a user may see) is applied on top, by ``shijian.registry.scope``.
+missing. Jurisdiction (which rows a user may see) is applied on top, by ``shijian.core.jurisdiction``.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shijian.core import audit, clock
+from shijian.core.jurisdiction import contains
 from shijian.hazards import grading, workflow
 from shijian.hazards.models import Category, Hazard, Notification, Reminder, ReminderKind, Source, Transition
 from shijian.registry.models import Department, Entity, Responsibility
@@ -209,10 +210,15 @@ def escalate_overdue(
     today = today or timezone.localdate()
     now = timezone.now()
     pks = list(Hazard.objects.filter(overdue_q(today)).order_by("pk").values_list("pk", flat=True))
+    local = dict(Department.objects.filter(active=True).order_by("-pk").values_list("region_code", "pk"))
     n = 0
     for i in range(0, len(pks), chunk):
         with transaction.atomic():
-            rows = list(Hazard.objects.select_for_update().filter(overdue_q(today), pk__in=pks[i : i + chunk]))
+            rows = list(
+                Hazard.objects.select_for_update(of=("self",))
+                .select_related("department")
+                .filter(overdue_q(today), pk__in=pks[i : i + chunk])
+            )
             transitions, notices = [], []
             for h in rows:
                 workflow.check(h.state, workflow.ESCALATED, "", system=True, reason="overdue")
@@ -220,9 +226,12 @@ def escalate_overdue(
                     "date": h.deadline
                 }
                 transitions.append(_transition(h, h.state, workflow.ESCALATED, None, reason, "", now, system=True))
+                recipient = _notified(h, local)
+                if recipient is None:
+                    continue
                 notices.append(
                     Notification(
-                        department_id=h.department_id,
+                        department_id=recipient,
                         hazard=h,
                         message=_("Entry #%(id)d (%(title)s) is overdue and was escalated to enforcement.")
                         % {"id": h.pk, "title": h.title[:100]},
@@ -239,6 +248,14 @@ def escalate_overdue(
             "update", object_type="hazards.hazard", object_repr=f"{n} entries", reason="overdue entries escalated"
         )
     return n
+
+
+def _notified(h: Hazard, local: dict[str, int]) -> int | None:
+    """The department told of an escalated entry: its own if the entry lies in that department's region (a town
+    department hears only of its town's entries), else the department of the entry's town, else of its district."""
+    if contains(h.department.region_code, h.town_code):
+        return h.department_id
+    return local.get(h.town_code) or local.get(h.district_code)
 
 
 # -- counts ----------------------------------------------------------------------------------------------------

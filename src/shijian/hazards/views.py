@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy
 
 from shijian.core import audit
 from shijian.core.codes import uscc
+from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed, require
-from shijian.hazards import grading, scope, services, workflow
-from shijian.hazards.models import Category, Grade, Hazard, ReminderKind, Source, State
+from shijian.hazards import grading, services, workflow
+from shijian.hazards.models import Category, Grade, Hazard, Reminder, ReminderKind, Source, State, Transition
 from shijian.registry.models import Department, Entity
-from shijian.registry.scope import restrict
 from shijian.web.pagination import BoundedPaginator
 from shijian.web.tabular import write_xlsx, xlsx_response
 
@@ -29,7 +29,7 @@ FILTERS = ("grade", "state", "category", "source", "department", "town", "overdu
 
 
 def _filtered(request: HttpRequest) -> tuple[Any, dict[str, str]]:
-    qs = scope.hazards(request.user)
+    qs = restrict(Hazard.objects.all(), request.user)
     f = {k: request.GET.get(k, "").strip() for k in FILTERS}
     today = timezone.localdate()
     if f["grade"] in Grade.values:
@@ -131,7 +131,7 @@ class ChangeForm(forms.Form):
 @login_required
 def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "hazard", "view")
-    h = get_object_or_404(scope.hazards(request.user).select_related("entity", "department"), pk=pk)
+    h = get_object_or_404(restrict(Hazard.objects.all(), request.user).select_related("entity", "department"), pk=pk)
     labels = dict(State.choices)
     form = ChangeForm(request.POST or None)
     form.fields["new_state"].choices = [(s, labels[s]) for s in workflow.allowed_next(h.state)]  # type: ignore[attr-defined]
@@ -230,8 +230,7 @@ def hazard_add(request: HttpRequest) -> HttpResponse:
 @login_required
 def open_from_check(request: HttpRequest, check_pk: int) -> HttpResponse:
     """From an inspection result with a finding, one step to an entry."""
-    from shijian.supervision import scope as sup_scope
-    from shijian.supervision.models import VisitItem
+    from shijian.supervision.models import Visit, VisitItem
 
     require(request.user, "hazard", "add")
     if request.method != "POST":
@@ -239,7 +238,7 @@ def open_from_check(request: HttpRequest, check_pk: int) -> HttpResponse:
     check = get_object_or_404(
         VisitItem.objects.select_related("visit__entity", "item", "batch__department"), pk=check_pk
     )
-    if not sup_scope.visits(request.user).filter(pk=check.visit_id).exists():
+    if not restrict(Visit.objects.all(), request.user).filter(pk=check.visit_id).exists():
         raise PermissionDenied
     existing = Hazard.objects.filter(source_ref=f"visititem:{check.pk}").first()
     if existing is not None:
@@ -257,7 +256,7 @@ def open_from_check(request: HttpRequest, check_pk: int) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     require(request.user, "hazard", "view")
     today = timezone.localdate()
-    hz, tr = scope.hazards(request.user), scope.transitions(request.user)
+    hz, tr = restrict(Hazard.objects.all(), request.user), restrict(Transition.objects.all(), request.user)
     by_dept = services.dashboard("department", hz, tr, today)
     by_town = services.dashboard("town_code", hz, tr, today)
     names = dict(Department.objects.filter(pk__in=[int(r.key) for r in by_dept]).values_list("pk", "name"))
@@ -281,16 +280,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _notifications(request: HttpRequest) -> list[Any]:
     from shijian.hazards.models import Notification
 
-    user: Any = request.user
-    if user.department_id is None:
-        return []
-    return list(Notification.objects.filter(department_id=user.department_id, read_at__isnull=True)[:20])
+    return list(restrict(Notification.objects.filter(read_at__isnull=True), request.user)[:20])
 
 
 @login_required
 def reminder_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "reminder", "view")
-    qs = scope.reminders(request.user).select_related("entity")
+    qs = restrict(Reminder.objects.all(), request.user).select_related("entity")
     kind, town = request.GET.get("kind", ""), request.GET.get("town", "").strip()
     if kind in ReminderKind.values:
         qs = qs.filter(kind=kind)

@@ -18,16 +18,15 @@ from django.utils.translation import gettext_lazy
 
 from shijian.accounts.models import User
 from shijian.core import audit
+from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed
 from shijian.lake.models import LinkDecision, LinkReview
 from shijian.registry.models import Entity
-from shijian.registry.scope import restrict
 from shijian.web.pagination import BoundedPaginator
 
 
 def _reviews(user: Any) -> QuerySet[LinkReview]:
-    visible = restrict(Entity.objects.all(), user, "view").values("pk")
-    return LinkReview.objects.filter(best_entity__in=visible)
+    return restrict(LinkReview.objects.all(), user, "view")
 
 
 @login_required
@@ -67,13 +66,13 @@ class DecisionForm(forms.Form):
 
 @login_required
 def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.method != "POST":
-        return redirect("review_list")
     if not allowed(request.user, "linkage", "change"):
         raise PermissionDenied
     review = _reviews(request.user).filter(pk=pk, status=LinkReview.Status.PENDING).first()
     if review is None:
         raise Http404
+    if request.method != "POST":
+        return redirect("review_list")
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a candidate or reject them all."))

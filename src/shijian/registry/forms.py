@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shijian.core.codes import tables, uscc
+from shijian.core.jurisdiction import choices, in_jurisdiction, restrict
 from shijian.registry.models import (
     LEVEL_CODE_LENGTH,
     STATUS_BY_LABEL,
@@ -23,7 +24,6 @@ from shijian.registry.models import (
     SpotCheckItem,
     Tag,
 )
-from shijian.registry.scope import can_see_region, restrict
 
 
 def _choice_key(value: str, choices: Any, aliases: dict[str, str] | None = None) -> str:
@@ -50,15 +50,13 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
         if "department" in self.fields:
             field = self.fields["department"]
             assert isinstance(field, forms.ModelChoiceField)
-            field.queryset = restrict(Department.objects.all(), user, "view")
+            field.queryset = choices(Department.objects.all(), user)
 
     def clean_region(self, code: str, lengths: tuple[int, ...]) -> str:
         code = uscc.normalise(code)
         if len(code) not in lengths or code not in tables.divisions():
             raise forms.ValidationError(_("Unknown division code %(code)s.") % {"code": code})
-        if not can_see_region(self.user, code) and not (
-            self.user.region_code and self.user.region_code.startswith(code)
-        ):
+        if not in_jurisdiction(self.user, code):
             raise forms.ValidationError(_("Division %(code)s is outside your jurisdiction.") % {"code": code})
         return code
 
@@ -291,6 +289,12 @@ class ResponsibilityForm(ScopedModelForm):
     class Meta:
         model = Responsibility
         fields = ["department", "item", "region_code", "note"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["item"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = restrict(SpotCheckItem.objects.all(), self.user, "view")
 
     def clean_region_code(self) -> str:
         return self.clean_region(self.cleaned_data.get("region_code") or "", (6, 9, 12))

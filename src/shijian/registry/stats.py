@@ -7,8 +7,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count
 
+from shijian.core.jurisdiction import restrict
 from shijian.registry.models import Entity
-from shijian.registry.scope import restrict
 
 VERSION_KEY = "registry:entity-version"
 

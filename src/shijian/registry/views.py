@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shijian.core.codes import tables, uscc
+from shijian.core.jurisdiction import restrict, subtree_q
 from shijian.registry import forms
 from shijian.registry.display import industry_name, mask_person, money, region_name, region_path, source_label
 from shijian.registry.models import (
@@ -25,7 +26,6 @@ from shijian.registry.models import (
     SpotCheckItem,
     Tag,
 )
-from shijian.registry.scope import restrict
 from shijian.registry.search import name_contains
 from shijian.registry.stats import status_counts
 from shijian.registry.views_extra import entity_file_context
@@ -71,13 +71,6 @@ def _entity_search(term: str) -> Q:
 
 def _dept_choices(user: Any) -> list[tuple[str, str]]:
     return [(str(d.pk), d.name) for d in restrict(Department.objects.all(), user, "view")]
-
-
-def _region_q(field: str) -> Any:
-    def to_q(value: str) -> Q:
-        return Q(**{f"{field}__startswith": value})
-
-    return to_q
 
 
 ENTITY = ObjectSpec(
@@ -191,7 +184,7 @@ DEPARTMENT = ObjectSpec(
     ],
     filters=[
         Filter("level", _("level"), lambda v: Q(level=v), lambda u: list(Level.choices)),
-        Filter("region", _("region code"), _region_q("region_code")),
+        Filter("region", _("region code"), subtree_q),
     ],
     search=lambda t: Q(name__contains=t) | Q(code__startswith=t),
     search_help=_("name or code"),
@@ -251,7 +244,7 @@ INSPECTOR = ObjectSpec(
         Filter(
             "department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]), _dept_choices
         ),
-        Filter("region", _("region code"), _region_q("region_code")),
+        Filter("region", _("region code"), subtree_q),
         Filter("active", _("active"), lambda v: Q(active=v == "1"), lambda u: [("1", "✓"), ("0", "✗")]),
     ],
     search=lambda t: Q(name__contains=t) | Q(cert_no__startswith=t),
@@ -386,7 +379,7 @@ RESPONSIBILITY = ObjectSpec(
         Filter(
             "department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]), _dept_choices
         ),
-        Filter("region", _("region code"), _region_q("region_code")),
+        Filter("region", _("region code"), subtree_q),
     ],
     search=lambda t: Q(item__name__contains=t) | Q(item__code__startswith=t),
     search_help=_("item name or code"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shijian.core.codes import uscc
+from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed
 from shijian.registry.models import Entity, Inspector, InspectorConflict
-from shijian.registry.scope import restrict
 
 
 class DeclareConflictForm(forms.Form):
@@ -24,13 +26,18 @@ class DeclareConflictForm(forms.Form):
     person_name = forms.CharField(label=gettext_lazy("person"), max_length=60, required=False)
     reason = forms.CharField(label=gettext_lazy("reason"), max_length=200)
 
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         code = str(data.get("entity_uscc") or "").strip()
         entity = None
         if code:
             result = uscc.validate(code)
-            entity = Entity.objects.filter(uscc=result.code).first() if result.ok else None
+            # Only within the user's jurisdiction: the form must not tell whether a code exists elsewhere.
+            entity = restrict(Entity.objects.filter(uscc=result.code), self.user).first() if result.ok else None
             if entity is None:
                 self.add_error("entity_uscc", _("No entity with this code."))
         elif not data.get("person_name"):
@@ -46,7 +53,7 @@ def conflict_add(request: HttpRequest, pk: int) -> HttpResponse:
     inspector = restrict(Inspector.objects.all(), request.user, "change").filter(pk=pk).first()
     if inspector is None:
         raise Http404
-    form = DeclareConflictForm(request.POST or None)
+    form = DeclareConflictForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             InspectorConflict.objects.create(

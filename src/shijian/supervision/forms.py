@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shijian.core.jurisdiction import choices, contains, in_jurisdiction, restrict
 from shijian.registry.models import Department, SpotCheckItem
 from shijian.supervision.draw import CLASSES, DEFAULT_RATIOS, DrawError, percent_bp
 from shijian.supervision.models import Batch, Outcome, Plan, SeedMethod
@@ -26,16 +27,14 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        depts = Department.objects.filter(active=True)
-        if not user.is_superuser:
-            depts = depts.filter(region_code__startswith=user.region_code or "-")
-            if user.role == "dept_staff":
-                depts = depts.filter(pk=user.department_id)
+        depts = choices(Department.objects.filter(active=True), user)
+        if user.role == "dept_staff" and not user.is_superuser:
+            depts = depts.filter(pk=user.department_id)
         self.fields["department"].queryset = depts  # type: ignore[attr-defined]
 
     def clean_region_code(self) -> str:
         region = str(self.cleaned_data["region_code"]).strip()
-        if not self.user.is_superuser and not region.startswith(self.user.region_code or "-"):
+        if not region.isdigit() or not in_jurisdiction(self.user, region):
             raise forms.ValidationError(_("The plan's region must lie in your jurisdiction."))
         return region
 
@@ -92,12 +91,13 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, plan: Plan, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.plan = plan
-        depts = Department.objects.filter(active=True, region_code__startswith=plan.region_code[:6])
+        self.plan, self.user = plan, user
+        depts = choices(Department.objects.filter(active=True), user)
         if user.role == "dept_staff" and not user.is_superuser:
             depts = depts.filter(pk=user.department_id)
         self.fields["department"].queryset = depts  # type: ignore[attr-defined]
-        self.fields["items"].queryset = SpotCheckItem.objects.filter(active=True)  # type: ignore[attr-defined]
+        items = restrict(SpotCheckItem.objects.filter(active=True), user)
+        self.fields["items"].queryset = items  # type: ignore[attr-defined]
         if self.instance.pk:
             for c in CLASSES:
                 self.fields[f"ratio_{c.lower()}"].initial = (self.instance.ratios or {}).get(c)
@@ -134,7 +134,8 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
             if (
                 not r.isdigit()
                 or len(r) not in (6, 9, 12)
-                or not (r.startswith(self.plan.region_code) or self.plan.region_code.startswith(r))
+                or not contains(self.plan.region_code, r)
+                or not in_jurisdiction(self.user, r)
             ):
                 self.add_error("regions", _("%(code)s is not a region code within the plan's region.") % {"code": r})
         excluded = _codes(data.get("excluded", ""))

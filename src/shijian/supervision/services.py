@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from shijian.core import audit, clock
 from shijian.core.codes.tables import industry_matches
+from shijian.core.jurisdiction import coded_q, in_jurisdiction, restrict
 from shijian.registry.models import Entity, EntityStatus, Inspector, InspectorConflict, Responsibility, SpotCheckItem
-from shijian.registry.scope import entity_region_q
 from shijian.supervision import calendar, record
 from shijian.supervision.draw import (
     CLASSES,
@@ -51,6 +51,7 @@ from shijian.supervision.models import (
     CalendarDay,
     Draw,
     DrawStatus,
+    Plan,
     SeedMethod,
     TeamMember,
     Visit,
@@ -100,8 +101,9 @@ def candidates_for(batch: Batch) -> list[Candidate]:
     regions = batch.scope_regions or [batch.plan.region_code]
     region_q = Q(pk__in=[])
     for r in regions:
-        region_q |= entity_region_q(r)
-    qs = qs.filter(region_q)
+        region_q |= coded_q(r)
+    # Never outside the plan's region, whatever the batch names (the plan's region lies in its author's).
+    qs = qs.filter(region_q & coded_q(batch.plan.region_code))
     if batch.scope_types:
         qs = qs.filter(entity_type__in=batch.scope_types)
     if batch.scope_industries:
@@ -197,9 +199,13 @@ def freeze(
     if not batches:
         raise DrawError(_("Choose at least one batch."))
     plan = batches[0].plan
+    if not restrict(Plan.objects.filter(pk=plan.pk), user, "change").exists():
+        raise DrawError(_("You may not draw this plan."))
     for b in batches:
         if b.plan_id != plan.pk:
             raise DrawError(_("Batches drawn together must belong to one plan."))
+        if not all(in_jurisdiction(user, r) for r in b.scope_regions):
+            raise DrawError(_("Batch %(code)s names a region outside your jurisdiction.") % {"code": b.code})
         if b.status != BatchStatus.DRAFT:
             raise DrawError(_("Batch %(code)s is already frozen.") % {"code": b.code})
     rules = [rule_of(b) for b in batches]

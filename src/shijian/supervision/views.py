@@ -17,18 +17,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shijian.core import audit
+from shijian.core.jurisdiction import in_jurisdiction, restrict
 from shijian.core.permissions import allowed, require
-from shijian.supervision import scope, services
+from shijian.supervision import masking, services
 from shijian.supervision.draw import DrawError
 from shijian.supervision.forms import OUTCOME_CHOICES, AttachmentForm, BatchForm, FreezeForm, PlanForm, SeedForm
-from shijian.supervision.models import FINDING_OUTCOMES, Attachment, Batch, Plan, SeedMethod, Visit, VisitStatus
+from shijian.supervision.models import FINDING_OUTCOMES, Attachment, Batch, Draw, Plan, SeedMethod, Visit, VisitStatus
 from shijian.web.pagination import BoundedPaginator
 
 
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "plan", "view")
-    plans = scope.plans(request.user).select_related("department").annotate(n_batches=Count("batches"))
+    plans = restrict(Plan.objects.all(), request.user).select_related("department").annotate(n_batches=Count("batches"))
     return render(
         request,
         "supervision/plan_list.html",
@@ -59,8 +60,8 @@ def plan_add(request: HttpRequest) -> HttpResponse:
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "plan", "view")
-    plan = get_object_or_404(scope.plans(request.user).select_related("department"), pk=pk)
-    can_change = scope.plans(request.user, "change").filter(pk=pk).exists()
+    plan = get_object_or_404(restrict(Plan.objects.all(), request.user).select_related("department"), pk=pk)
+    can_change = restrict(Plan.objects.all(), request.user, "change").filter(pk=pk).exists()
     freeze = FreezeForm(plan=plan, initial={"seed_method": SeedMethod.BEACON, "prefer_region": True})
     return render(
         request,
@@ -77,7 +78,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _changeable_plan(request: HttpRequest, pk: int) -> Plan:
     require(request.user, "plan", "change")
-    return get_object_or_404(scope.plans(request.user, "change"), pk=pk)
+    return get_object_or_404(restrict(Plan.objects.all(), request.user, "change"), pk=pk)
 
 
 @login_required
@@ -105,7 +106,7 @@ def batch_add(request: HttpRequest, plan_pk: int) -> HttpResponse:
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "plan", "view")
     batch = get_object_or_404(
-        Batch.objects.filter(plan__in=scope.plans(request.user)).select_related("plan", "department", "draw"), pk=pk
+        restrict(Batch.objects.all(), request.user).select_related("plan", "department", "draw"), pk=pk
     )
     return render(
         request, "supervision/batch_detail.html", {"batch": batch, "items": batch.items.select_related("category")}
@@ -143,8 +144,8 @@ def freeze(request: HttpRequest, plan_pk: int) -> HttpResponse:
 @login_required
 def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "draw", "view")
-    draw = get_object_or_404(scope.draws(request.user).select_related("plan"), pk=pk)
-    can_draw = draw.status == "frozen" and scope.draws(request.user, "change").filter(pk=pk).exists()
+    draw = get_object_or_404(restrict(Draw.objects.all(), request.user).select_related("plan"), pk=pk)
+    can_draw = draw.status == "frozen" and restrict(Draw.objects.all(), request.user, "change").filter(pk=pk).exists()
     form = SeedForm(request.POST or None)
     if request.method == "POST":
         if not can_draw:
@@ -167,10 +168,18 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"n": len(result.infeasible), "total": result.visits},
                 )
             return redirect(draw)
+    # Only the visits in the user's jurisdiction (a district draw spans towns), names masked as on the public page
+    # where the viewer may not see the officer or the entity.
     visits = (
-        draw.visits.select_related("entity").prefetch_related("members__inspector__department").order_by("entity_key")
+        restrict(draw.visits.all(), request.user)
+        .select_related("entity")
+        .prefetch_related("members__inspector__department")
+        .order_by("entity_key")
     )
     page = BoundedPaginator(visits, 50).get_page(request.GET.get("page"))
+    rows = masking.visit_rows(list(page.object_list), request.user)
+    reasons = masking.visible_reasons(draw, request.user)
+    whole = in_jurisdiction(request.user, draw.plan.region_code)
     return render(
         request,
         "supervision/draw_detail.html",
@@ -180,6 +189,9 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "can_draw": can_draw,
             "page": page,
+            "rows": rows,
+            "reasons": reasons,
+            "reasons_total": draw.last_attempt.get("visits") if whole else None,
             "querystring": "",
         },
     )
@@ -188,7 +200,11 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "visit", "view")
-    qs = scope.visits(request.user).select_related("entity", "draw").order_by("status", "window_end", "entity_key")
+    qs = (
+        restrict(Visit.objects.all(), request.user)
+        .select_related("entity", "draw")
+        .order_by("status", "window_end", "entity_key")
+    )
     status = request.GET.get("status", "")
     if status in VisitStatus.values:
         qs = qs.filter(status=status)
@@ -217,13 +233,18 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 def _visit(request: HttpRequest, pk: int, action: str = "view") -> Visit:
     require(request.user, "visit", action)
-    return get_object_or_404(scope.visits(request.user, action).select_related("entity", "draw").distinct(), pk=pk)
+    return get_object_or_404(
+        restrict(Visit.objects.all(), request.user, action).select_related("entity", "draw").distinct(), pk=pk
+    )
 
 
 @login_required
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
-    can_record = visit.status != VisitStatus.PUBLISHED and scope.visits(request.user, "change").filter(pk=pk).exists()
+    can_record = (
+        visit.status != VisitStatus.PUBLISHED
+        and restrict(Visit.objects.all(), request.user, "change").filter(pk=pk).exists()
+    )
     checks = list(visit.checks.select_related("item__category", "batch"))
     if request.method == "POST":
         if not can_record:
@@ -340,7 +361,7 @@ def attachment_get(request: HttpRequest, pk: int) -> FileResponse:
 def publication(request: HttpRequest) -> HttpResponse:
     require(request.user, "publication", "view")
     qs = (
-        scope.visits(request.user)
+        restrict(Visit.objects.all(), request.user)
         .filter(status=VisitStatus.DONE)
         .select_related("entity", "draw")
         .order_by("publish_by")
@@ -353,9 +374,11 @@ def publication(request: HttpRequest) -> HttpResponse:
         return redirect("publication")
     today = timezone.localdate()
     overdue = qs.filter(publish_by__lt=today).count()
-    published = scope.visits(request.user).filter(status=VisitStatus.PUBLISHED).count()
+    published = restrict(Visit.objects.all(), request.user).filter(status=VisitStatus.PUBLISHED).count()
     late = (
-        scope.visits(request.user).filter(status=VisitStatus.PUBLISHED, published_at__date__gt=F("publish_by")).count()
+        restrict(Visit.objects.all(), request.user)
+        .filter(status=VisitStatus.PUBLISHED, published_at__date__gt=F("publish_by"))
+        .count()
     )
     page = BoundedPaginator(qs, 100).get_page(request.GET.get("page"))
     return render(

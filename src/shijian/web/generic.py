@@ -1,7 +1,7 @@
 """Generic object views. Each registry kind declares an ``ObjectSpec``; behaviour lives here, once.
 
 Every view checks the role matrix (``core.permissions``) and restricts rows by jurisdiction
-(``registry.scope.restrict``): an object outside the user's scope is a 404, an action the role may not do a 403.
+(``core.jurisdiction.restrict``): an object outside the user's scope is a 404, an action the role may not do a 403.
 Writes run in a transaction and the saved object is re-checked against the user's scope before commit.
 """
 
@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shijian.core import audit
+from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed, require
-from shijian.registry.scope import restrict
 from shijian.web.pagination import BoundedPaginator
 from shijian.web.tabular import TableError, read_table, write_xlsx, xlsx_response
 

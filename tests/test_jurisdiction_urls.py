@@ -1,0 +1,528 @@
+"""Every URL pattern of the site, requested as every role, with objects inside and outside the user's jurisdiction.
+
+The patterns come from the URL resolver, so a new URL without a rule in ``URLS`` below (or a declaration as public
+in ``core.jurisdiction.PUBLIC_URLS``) fails the test. A leak is: an object of a region disjoint from the user's
+answered 200 (or written), one of its names or codes in a list, export or dashboard, or a page whose figures change
+when objects are added in such a region.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from shijian.core.codes.uscc import make
+from shijian.core.jurisdiction import PUBLIC_URLS
+from shijian.hazards.models import Grade, Hazard, Notification, Reminder
+from shijian.lake.models import LinkReview
+from shijian.registry.models import Entity, Inspector, Responsibility, SpotCheckItem
+from shijian.supervision.models import Attachment, Batch, Draw, Plan, TeamMember, Visit, VisitItem
+
+USERS = ["leader", "samr", "inspector", "admin", "auditor", "hecheng", "hecheng_admin", "outsider"]
+PLACES = {"hecheng": "440608004", "yanghe": "440608106", "chancheng": "440604"}
+
+# The rule of each URL name: the kind of object its kwargs name (None: it names none: a list, a form, an export, a
+# dashboard), the method that exercises it, and the status it answers for an object the user may act on.
+# ``lists``: the page lists objects of the places (so some user must see an inside one in it).
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str | None = None
+    method: str = "get"
+    ok: int = 200
+    lists: bool = False
+    queries: tuple[str, ...] = ()  # query strings that name a place ({town}, {district}, {dept}, {uscc})
+    shows: bool = True  # a 200 page names the object (the entity's records page is a fragment of its file)
+    whole: str = ""  # why the page is the same for the whole installation (not restricted to a region)
+
+
+TOWN_Q = ("town={town}",)
+SCOPE_Q = ("town={town}", "district={district}", "department={dept}")
+URLS: dict[str, Rule] = {
+    "home": Rule(lists=False),
+    "audit_list": Rule(whole="the audit trail is one hash chain per installation, read whole by auditors"),
+    "audit_verify": Rule(),
+    "risk_overview": Rule(),
+    **{f"{k}_{a}": Rule() for k in ("entity", "department", "inspector", "item", "responsibility") for a in ("add",)},
+    **{f"{k}_import": Rule() for k in ("entity", "department", "inspector", "item", "responsibility")},
+    "entity_list": Rule(lists=True, queries=("town={town}", "q={uscc}", "village={village}")),
+    "entity_export": Rule(lists=True, queries=("town={town}", "q={uscc}")),
+    **{
+        f"{k}_{a}": Rule(lists=True, queries=("region={region}",))
+        for k in ("department", "inspector", "responsibility")
+        for a in ("list", "export")
+    },
+    "item_list": Rule(lists=True),
+    "item_export": Rule(lists=True),
+    **{f"{k}_detail": Rule(k) for k in ("entity", "department", "inspector", "item", "responsibility")},
+    **{f"{k}_edit": Rule(k) for k in ("entity", "department", "inspector", "item", "responsibility")},
+    **{f"{k}_delete": Rule(k) for k in ("entity", "department", "inspector", "item", "responsibility")},
+    "entity_records": Rule("entity", shows=False),
+    "inspector_conflict_add": Rule("inspector"),
+    "review_list": Rule(lists=True),
+    "review_decide": Rule("review", method="post", ok=302),
+    "plan_list": Rule(lists=True),
+    "plan_add": Rule(),
+    "plan_detail": Rule("plan"),
+    "batch_add": Rule("plan"),
+    "plan_freeze": Rule("plan", ok=302),
+    "batch_detail": Rule("batch"),
+    "draw_detail": Rule("draw"),
+    "task_list": Rule(lists=True),
+    "visit_detail": Rule("visit"),
+    "visit_print": Rule("visit"),
+    "attachment_add": Rule("visit", ok=302),
+    "attachment_get": Rule("attachment"),
+    "publication": Rule(lists=True),
+    "hazard_list": Rule(lists=True, queries=("town={town}", "department={dept}")),
+    "hazard_export": Rule(lists=True, queries=("town={town}", "department={dept}")),
+    "hazard_add": Rule(),
+    "hazard_dashboard": Rule(lists=True),
+    "reminder_list": Rule(lists=True, queries=TOWN_Q),
+    "hazard_detail": Rule("hazard"),
+    "hazard_from_check": Rule("check", method="post", ok=302),
+    "analytics": Rule(queries=SCOPE_Q),
+    "forecast": Rule(queries=SCOPE_Q),
+    "operations": Rule(lists=True),
+    "analytics_report": Rule(queries=SCOPE_Q),
+}
+# What fills each URL kwarg besides the object's pk.
+EXTRA_KWARGS = {"form": "notice"}
+OBJECT_KWARGS = {"pk", "plan_pk", "check_pk"}
+
+
+def patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[str, URLPattern]]:
+    """Every named pattern, recursively (the resolver's own tree, not a copy of it)."""
+    out = []
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            out += patterns(p, prefix + str(p.pattern))
+        else:
+            out.append((prefix + str(p.pattern), p))
+    return out
+
+
+def disjoint(a: str, b: str) -> bool:
+    return not (a.startswith(b) or b.startswith(a))
+
+
+@dataclass
+class Place:
+    region: str
+    objects: dict[str, Any]
+    markers: list[str]
+    query: dict[str, str]
+
+
+def _visit_objects(world: Any, key: str, region: str, item: SpotCheckItem) -> dict[str, Any]:
+    dept, entity, user = world.depts[key], world.entities[key], world.users["samr"]
+    plan = Plan.objects.create(
+        code=f"P-{key}",
+        name=f"{key}专项计划",
+        year=2026,
+        level="town" if len(region) == 9 else "district",
+        department=dept,
+        region_code=region,
+        created_by=user,
+    )
+    draw = Draw.objects.create(
+        code=f"P-{key}-D01",
+        plan=plan,
+        status="drawn",
+        seed_method="beacon",
+        frozen_at=timezone.now(),
+        frozen_digest="0" * 64,
+        created_by=user,
+    )
+    batch = Batch.objects.create(
+        plan=plan,
+        code=f"P-{key}-01",
+        name=f"{key}批次",
+        department=dept,
+        mode="random",
+        count=1,
+        window_start=dt.date(2026, 3, 1),
+        window_end=dt.date(2026, 12, 31),
+        status="drawn",
+        draw=draw,
+        candidates_file=f"P-{key}-01.candidates.csv",
+    )
+    batch.items.set([item])
+    visit = Visit.objects.create(
+        draw=draw,
+        entity=entity,
+        entity_key=entity.uscc,
+        window_start=dt.date(2026, 3, 1),
+        window_end=dt.date(2026, 12, 31),
+        status="done",
+        checked_on=dt.date(2026, 4, 1),
+        publish_by=dt.date(2026, 4, 30),
+    )
+    visit.departments.set([dept])
+    officer = world.inspectors[key]
+    if key == "hecheng":
+        officer.user = world.users["inspector"]  # the inspector's own visit (inspectors see theirs only)
+        officer.save()
+    TeamMember.objects.create(visit=visit, inspector=officer, position=0)
+    check = VisitItem.objects.create(visit=visit, item=item, batch=batch, outcome="problem", note="")
+    att = Attachment(visit=visit, name=f"{key}.pdf", content_type="application/pdf", size=20, sha256="0" * 64)
+    att.uploaded_by = user
+    att.file.save(f"{key}.pdf", ContentFile(f"%PDF-1.4 {key}-evidence".encode()), save=False)
+    att.save()
+    return {"plan": plan, "batch": batch, "draw": draw, "visit": visit, "check": check, "attachment": att}
+
+
+def _hazard(world: Any, key: str, entity: Entity, title: str) -> Hazard:
+    return Hazard.objects.create(
+        entity=entity,
+        town_code=entity.town_code,
+        district_code=entity.district_code,
+        source="manual",
+        category="problem",
+        grade=Grade.GENERAL,
+        scores={},
+        title=title,
+        department=world.depts[key],
+        deadline=dt.date(2026, 5, 1),
+        opened_at=timezone.now(),
+        created_by=world.users["samr"],
+    )
+
+
+@pytest.fixture
+def places(world, settings, tmp_path) -> dict[str, Place]:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.HOME = tmp_path
+    out = {}
+    for key, region in PLACES.items():
+        dept, entity = world.depts[key], world.entities[key]
+        item = SpotCheckItem.objects.create(
+            code=f"IT-{key}", name=f"{key}专属检查事项", category=world.items["food"].category, kind="general"
+        )
+        item.departments.set([dept])
+        objs = _visit_objects(world, key, region, item)
+        hazard = _hazard(world, key, entity, f"{key}后厨问题")
+        Notification.objects.create(department=dept, hazard=hazard, message=f"{key}逾期通知")
+        Reminder.objects.create(
+            entity=entity,
+            town_code=entity.town_code,
+            kind="annual_report",
+            due_on=dt.date(2026, 6, 30),
+            refreshed_at=timezone.now(),
+        )
+        review = LinkReview.objects.create(
+            name_key=f"{key}待核名称",
+            address_key="人民路",
+            records=1,
+            candidates=[{"entity_id": entity.pk, "probability": 0.8}],
+            best_entity=entity,
+            best_probability=0.8,
+            built_at=timezone.now(),
+        )
+        objs |= {
+            "entity": entity,
+            "department": dept,
+            "inspector": world.inspectors[key],
+            "item": item,
+            "responsibility": Responsibility.objects.filter(department=dept).first(),
+            "hazard": hazard,
+            "review": review,
+        }
+        markers = [
+            entity.name,
+            entity.uscc,
+            dept.name,
+            world.inspectors[key].name,
+            item.name,
+            objs["plan"].name,
+            hazard.title,
+            f"{key}待核名称",
+            f"{key}逾期通知",
+        ]
+        query = {
+            "town": entity.town_code,
+            "district": entity.district_code,
+            "village": entity.region_code,
+            "dept": str(dept.pk),
+            "uscc": entity.uscc,
+            "region": region,
+        }
+        out[key] = Place(region, objs, markers, query)
+    out["gaoming"] = _district_draw(world)
+    return out
+
+
+def _district_draw(world: Any) -> Place:
+    """A district plan whose draw spans both towns: seen from a town (a region above it), it must show only the
+    town's visits; a different district must not see it at all."""
+    samr = world.depts["samr"]
+    plan = Plan.objects.create(
+        code="P-gaoming",
+        name="高明区联合抽查计划",
+        year=2026,
+        department=samr,
+        region_code="440608",
+        created_by=world.users["samr"],
+    )
+    draw = Draw.objects.create(
+        code="P-gaoming-D01",
+        plan=plan,
+        status="drawn",
+        seed_method="beacon",
+        frozen_at=timezone.now(),
+        frozen_digest="1" * 64,
+        created_by=world.users["samr"],
+    )
+    batch = Batch.objects.create(
+        plan=plan,
+        code="P-gaoming-01",
+        name="联合批次",
+        department=samr,
+        mode="random",
+        count=2,
+        window_start=dt.date(2026, 3, 1),
+        window_end=dt.date(2026, 12, 31),
+        status="drawn",
+        draw=draw,
+        candidates_file="P-gaoming-01.candidates.csv",
+    )
+    batch.items.set([world.items["food"]])
+    for key in ("hecheng", "yanghe"):
+        entity = world.entities[key]
+        visit = Visit.objects.create(
+            draw=draw,
+            entity=entity,
+            entity_key=entity.uscc,
+            window_start=dt.date(2026, 3, 1),
+            window_end=dt.date(2026, 12, 31),
+        )
+        visit.departments.set([samr, world.depts[key]])
+        TeamMember.objects.create(visit=visit, inspector=world.inspectors["samr"], position=0)
+        TeamMember.objects.create(visit=visit, inspector=world.inspectors[key], position=1)
+    objs = {"plan": plan, "batch": batch, "draw": draw, "department": samr}
+    e = world.entities["hecheng"]
+    query = {"town": e.town_code, "district": "440608", "village": e.region_code, "dept": str(samr.pk)}
+    query |= {"uscc": str(e.uscc), "region": "440608"}
+    return Place("440608", objs, [plan.name, samr.name, world.inspectors["samr"].name], query)
+
+
+def _url(name: str, pattern: URLPattern, obj: Any) -> str:
+    kwargs = {}
+    for kw in re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern)):
+        kwargs[kw] = obj.pk if kw in OBJECT_KWARGS else EXTRA_KWARGS[kw]
+    return reverse(name, kwargs=kwargs)
+
+
+def _text(response: Any) -> str:
+    """What a user reads in a response: the page, or the cells of an Excel export, or the text of a PDF."""
+    ctype = response.get("Content-Type", "")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if "spreadsheetml" in ctype:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(body), read_only=True)
+        return "\n".join(
+            str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None
+        )
+    if "pdf" in ctype and body.startswith(b"%PDF-") and b"-evidence" not in body:
+        from pypdf import PdfReader
+
+        return "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(body)).pages)
+    return body.decode("utf-8", "replace")
+
+
+def _region(world: Any, who: str) -> str:
+    return str(world.users[who].region_code)
+
+
+def test_every_url_has_a_rule_or_is_declared_public() -> None:
+    names = {p.name for _path, p in patterns()}
+    assert None not in names, "every URL pattern needs a name, for the rules of this test"
+    missing = sorted(n for n in names if n not in URLS and n not in PUBLIC_URLS)
+    assert not missing, f"URLs with no jurisdiction rule in tests/test_jurisdiction_urls.py: {missing}"
+    stale = sorted(n for n in {*URLS, *PUBLIC_URLS} if n not in names)
+    assert not stale, f"rules for URLs that no longer exist: {stale}"
+
+
+def test_anonymous_users_are_sent_to_login_except_on_public_urls(world, places) -> None:
+    c = world.client("anonymous")
+    for name, rule in URLS.items():
+        pattern = next(p for _path, p in patterns() if p.name == name)
+        url = _url(name, pattern, places["hecheng"].objects[rule.kind]) if rule.kind else reverse(name)
+        for method in ("get", "post"):
+            r = getattr(c, method)(url)
+            assert r.status_code == 302 and r["Location"].startswith(reverse("login")), (name, method, r.status_code)
+    draw = places["hecheng"].objects["draw"]
+    for url in (reverse("public_index"), reverse("public_draw", args=[draw.code]), reverse("healthz")):
+        r = c.get(url)
+        assert r.status_code == 200, url
+    r = c.get(reverse("public_results", args=["csv"]))
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_objects_outside_the_jurisdiction_are_never_answered(world, places, who) -> None:
+    c = world.client(who)
+    region = _region(world, who)
+    outside = [k for k, p in places.items() if disjoint(p.region, region)]
+    inside = [k for k, p in places.items() if p.region.startswith(region)]
+    assert outside and inside
+    for _path, pattern in patterns():
+        rule = URLS.get(str(pattern.name))
+        if rule is None or rule.kind is None:
+            continue
+        name = str(pattern.name)
+        for key in outside:
+            if rule.kind not in places[key].objects:
+                continue
+            url = _url(name, pattern, places[key].objects[rule.kind])
+            for method in ("get", "post"):
+                r = getattr(c, method)(url)
+                assert r.status_code in (403, 404), (who, name, key, method, r.status_code)
+                body = _text(r)
+                assert not any(m in body for m in places[key].markers), (who, name, key, method)
+
+
+def test_objects_inside_the_jurisdiction_are_answered_with_their_content(world, places) -> None:
+    """The other half, so that a 404 for everyone cannot pass the test above: each URL with an object answers its
+    ``ok`` status to some role for an object in that role's region, and a 200 page shows the object."""
+    answered: set[str] = set()
+    for who in USERS:
+        c = world.client(who)
+        region = _region(world, who)
+        outside = [k for k, p in places.items() if disjoint(p.region, region)]
+        for _path, pattern in patterns():
+            rule = URLS.get(str(pattern.name))
+            if rule is None or rule.kind is None:
+                continue
+            name = str(pattern.name)
+            for key, place in places.items():
+                if disjoint(place.region, region) or rule.kind not in place.objects:
+                    continue
+                inside = place.region.startswith(region)  # else a region above the user's (a district plan)
+                r = getattr(c, rule.method)(_url(name, pattern, place.objects[rule.kind]))
+                assert r.status_code in (rule.ok, 403, 404), (who, name, key, r.status_code)
+                if r.status_code == rule.ok and inside:
+                    answered.add(name)
+                if r.status_code != 200:
+                    continue
+                body = _text(r)
+                if inside and rule.shows:
+                    shown = f"{key}-evidence" if rule.kind == "attachment" else None
+                    assert shown in body if shown else any(m in body for m in place.markers), (who, name, key)
+                for other in outside:
+                    leaked = [m for m in places[other].markers if m in body]
+                    assert not leaked, (who, name, key, other, leaked)
+    assert answered == {n for n, r in URLS.items() if r.kind}
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_lists_exports_and_dashboards_show_nothing_from_outside(world, places, who) -> None:
+    c = world.client(who)
+    region = _region(world, who)
+    outside = [k for k, p in places.items() if disjoint(p.region, region)]
+    for name, rule in URLS.items():
+        if rule.kind is not None or rule.whole:
+            continue
+        urls = [reverse(name)] + [
+            f"{reverse(name)}?{q.format(**places[k].query)}" for q in rule.queries for k in outside
+        ]
+        for url in urls:
+            r = c.get(url)
+            assert r.status_code in (200, 403, 404), (who, url, r.status_code)
+            if r.status_code == 200:
+                body = _text(r)
+                for key in outside:
+                    typed = set(places[key].query.values()) & set(url.partition("?")[2].split("=")[1:])
+                    leaked = [m for m in places[key].markers if m in body and m not in typed]
+                    assert not leaked, (who, url, key, leaked)
+
+
+def test_every_list_shows_some_user_an_object_of_their_own(world, places) -> None:
+    seen: set[str] = set()
+    for who in USERS:
+        c = world.client(who)
+        region = _region(world, who)
+        own = [k for k, p in places.items() if p.region.startswith(region)]
+        for name, rule in URLS.items():
+            if rule.lists:
+                r = c.get(reverse(name))
+                assert r.status_code in (200, 403), (who, name, r.status_code)
+                if r.status_code == 200 and any(m in _text(r) for k in own for m in places[k].markers):
+                    seen.add(name)
+    assert seen == {n for n, r in URLS.items() if r.lists}
+
+
+def _pages(world: Any, who: str) -> dict[str, tuple[int, str]]:
+    c = world.client(who)
+    out = {}
+    for name, rule in URLS.items():
+        if rule.kind is None and name not in {"audit_list", "audit_verify"}:
+            r = c.get(reverse(name))
+            body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", _text(r))
+            out[name] = (r.status_code, body)
+    return out
+
+
+def _more(world: Any, key: str) -> None:
+    """More objects in one place: entities, an entry, a reminder, a visit."""
+    region = PLACES[key] if len(PLACES[key]) == 9 else PLACES[key] + "001"
+    dept = world.depts[key]
+    for i in range(3):
+        e = Entity.objects.create(
+            uscc=make("92", region[:6], f"MB{key[:2].upper()}{i:04d}"),
+            name=f"{key}新增个体户{i}",
+            entity_type="individual",
+            industry_code="6210",
+            industry_section="H",
+            region_code=region[:9] + "001",
+            town_code=region[:9],
+            district_code=region[:6],
+            status="active",
+        )
+        _hazard(world, key, e, f"{key}新增问题{i}")
+        Reminder.objects.create(
+            entity=e,
+            town_code=e.town_code,
+            kind="annual_report",
+            due_on=dt.date(2026, 6, 30),
+            refreshed_at=timezone.now(),
+        )
+        Inspector.objects.create(name=f"新增{i}", department=dept, region_code=dept.region_code, cert_no=f"9{i}{key}")
+
+
+@pytest.mark.parametrize(
+    ("who", "elsewhere"),
+    [
+        ("hecheng", "yanghe"),
+        ("hecheng_admin", "yanghe"),
+        ("leader", "chancheng"),
+        ("samr", "chancheng"),
+        ("admin", "chancheng"),
+        ("auditor", "chancheng"),
+        ("outsider", "yanghe"),
+    ],
+)
+def test_counts_do_not_move_when_objects_are_added_outside(world, places, who, elsewhere) -> None:
+    before = _pages(world, who)
+    _more(world, elsewhere)
+    from django.core.cache import cache
+
+    cache.clear()
+    after = _pages(world, who)
+    changed = [name for name in before if before[name] != after[name]]
+    assert not changed, (who, elsewhere, changed)
+    # and the check can see a change: objects added in the user's own region move their pages
+    own = next(k for k, p in PLACES.items() if p.startswith(_region(world, who)))
+    _more(world, own)
+    cache.clear()
+    assert _pages(world, who) != after
