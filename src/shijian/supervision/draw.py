@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-FORMAT = "shijian-draw/1"
+FORMAT = "shijian-draw/2"
 CLASSES = ("A", "B", "C", "D")
 DEFAULT_RATIOS = {"A": "3", "B": "10", "C": "30", "D": "80"}
 STRATIFIED, RANDOM = "stratified", "random"
@@ -111,10 +111,14 @@ def commitment(secret: str) -> str:
     return sha256_hex(secret)
 
 
+BLANKS = " \t\r\n"  # the white space trimmed from a public value: space, tab, CR, LF (nothing else)
+
+
 def seed_from_beacon(frozen: str, public_value: str) -> str:
-    if not public_value.strip():
+    value = public_value.strip(BLANKS)
+    if not value:
         raise DrawError("the public value is empty")
-    return sha256_hex(f"shijian-seed/1|{frozen}|beacon|{public_value.strip()}")
+    return sha256_hex(f"shijian-seed/1|{frozen}|beacon|{value}")
 
 
 def seed_from_reveals(frozen: str, commitments: Sequence[str], secrets: Sequence[str]) -> str:
@@ -267,28 +271,38 @@ def build_visits(
         batches = tuple(per_entity[key])
         cand = candidates[batches[0]][key]
         items = sorted({i for b in batches for i in candidates[b][key].items})
-        depts: set[str] = set()
-        unmatched = []
-        for item in items:
-            found = {r.department for r in by_item.get(item, []) if cand.region.startswith(r.region)}
-            if not found:
-                unmatched.append(item)
-            depts |= found
         window = windows_overlap(rules[b].window for b in batches)
         assert window is not None
-        visits.append(
-            Visit(
-                key,
-                cand.region,
-                window,
-                batches,
-                tuple(items),
-                tuple(sorted(depts)),
-                tuple(sorted({item_category[i] for i in items})),
-                tuple(unmatched),
-            )
-        )
+        visits.append(_visit(key, cand.region, window, batches, items, by_item, item_category))
     return visits
+
+
+def _visit(
+    key: str,
+    region: str,
+    window: tuple[str, str],
+    batches: tuple[str, ...],
+    items: Sequence[str],
+    by_item: Mapping[str, Sequence[Responsibility]],
+    item_category: Mapping[str, str],
+) -> Visit:
+    depts: set[str] = set()
+    unmatched = []
+    for item in items:
+        found = {r.department for r in by_item.get(item, []) if region.startswith(r.region)}
+        if not found:
+            unmatched.append(item)
+        depts |= found
+    return Visit(
+        key,
+        region,
+        window,
+        batches,
+        tuple(items),
+        tuple(sorted(depts)),
+        tuple(sorted({item_category[i] for i in items})),
+        tuple(unmatched),
+    )
 
 
 # -- stage 3: teams --------------------------------------------------------------------------------------------
@@ -388,6 +402,47 @@ def staff(
         for cert in team:
             pools.bump(cert)
     return Staffing(teams, infeasible, dict(pools.workload))
+
+
+def unstaffable(
+    candidates: Mapping[str, Sequence[Candidate]],
+    item_category: Mapping[str, str],
+    responsibilities: Sequence[Responsibility],
+    officers: Sequence[Officer],
+    exclusions: Iterable[tuple[str, str]],
+    prefer_region: bool = False,
+) -> dict[str, str]:
+    """Candidates that some draw could not staff (key -> reason), known at the freeze.
+
+    Whether a visit can be staffed does not depend on workloads or on the seed (they only choose among the officers
+    who may go), only on its region, items and exclusions; a candidate of several batches is checked for every
+    combination of them that a draw could make. So a frozen list with no such candidate never yields an unstaffed
+    visit, and nobody has a reason to draw again.
+    """
+    pools = _Pools(officers)
+    banned: dict[str, set[str]] = {}
+    for cert, key in exclusions:
+        banned.setdefault(key, set()).add(cert)
+    by_item: dict[str, list[Responsibility]] = {}
+    for r in responsibilities:
+        by_item.setdefault(r.item, []).append(r)
+    per_key: dict[str, list[Candidate]] = {}
+    for code in sorted(candidates):
+        for c in candidates[code]:
+            per_key.setdefault(c.key, []).append(c)
+    seen: dict[tuple[str, tuple[str, ...], frozenset[str]], str] = {}
+    out: dict[str, str] = {}
+    for key, cands in sorted(per_key.items()):
+        for n in range(1, 2 ** len(cands)):
+            items = tuple(sorted({i for j, c in enumerate(cands) if n >> j & 1 for i in c.items}))
+            sig = (cands[0].region, items, frozenset(banned.get(key, ())))
+            if sig not in seen:
+                v = _visit(key, cands[0].region, ("", ""), (), items, by_item, item_category)
+                seen[sig] = _team_for(v, pools, set(sig[2]), "", prefer_region)[1]
+            if seen[sig]:
+                out[key] = seen[sig]
+                break
+    return out
 
 
 def _team_for(v: Visit, pools: _Pools, banned: set[str], seed: str, prefer_region: bool) -> tuple[list[str], str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,7 @@ from shijian.registry.models import Entity, EntityStatus, Inspector, InspectorCo
 from shijian.registry.scope import entity_region_q
 from shijian.supervision import calendar, record
 from shijian.supervision.draw import (
+    BLANKS,
     CLASSES,
     RANDOM,
     BatchRule,
@@ -35,13 +37,12 @@ from shijian.supervision.draw import (
     Officer,
     candidates_bytes,
     commitment,
-    draw_batch,
-    frozen_digest,
     parse_candidates,
     percent_bp,
     quota,
     quotas,
     sha256_hex,
+    unstaffable,
     windows_overlap,
 )
 from shijian.supervision.draw import Responsibility as Resp
@@ -57,6 +58,8 @@ from shijian.supervision.models import (
     VisitItem,
     VisitStatus,
 )
+from shijian.translog import services as translog
+from shijian.translog.models import LogEntry
 
 PUBLISH_WITHIN_WORKING_DAYS = 20
 CLOSED_STATUSES = (EntityStatus.DEREGISTERED, EntityStatus.MOVED_OUT)
@@ -192,8 +195,10 @@ def freeze(
     beacon_source: str = "",
     commitments: Sequence[str] = (),
     prefer_region: bool = True,
+    beacon_at: dt.datetime | None = None,
 ) -> Draw:
-    """Fix the candidate lists of batches drawn together and publish their digests; the seed comes later."""
+    """Fix everything the draw reads (candidate lists, scope rules, the staffing inputs) and announce its digest
+    on the transparency log; the seed comes later (for a beacon, not before the announced ``beacon_at``)."""
     if not batches:
         raise DrawError(_("Choose at least one batch."))
     plan = batches[0].plan
@@ -202,67 +207,161 @@ def freeze(
             raise DrawError(_("Batches drawn together must belong to one plan."))
         if b.status != BatchStatus.DRAFT:
             raise DrawError(_("Batch %(code)s is already frozen.") % {"code": b.code})
+    batches = sorted(batches, key=lambda b: b.code)
     rules = [rule_of(b) for b in batches]
     for r in rules:
         r.validate()
     if windows_overlap(r.window for r in rules) is None:
         raise DrawError(_("Batches drawn together must share a window (their windows do not overlap)."))
-    if seed_method == SeedMethod.COMMIT_REVEAL:
-        commitments = [c.strip().lower() for c in commitments]
-        if len(commitments) < 2 or any(
-            len(c) != 64 or any(ch not in "0123456789abcdef" for ch in c) for c in commitments
-        ):
-            raise DrawError(
-                _("Commit-then-reveal needs at least two commitments, each a SHA-256 in hex (64 characters).")
-            )
-    elif seed_method == SeedMethod.BEACON:
-        commitments = []
-        if not beacon_source.strip():
-            raise DrawError(_("Say which public value, announced after the freeze, will seed the draw."))
-    else:
-        raise DrawError(f"unknown seed method {seed_method!r}")
     now = timezone.now()
+    seed_plan = _seed_plan(seed_method, beacon_source, commitments, beacon_at, now)
     with transaction.atomic():
-        n = Draw.objects.filter(plan=plan).count() + 1
-        code = f"{plan.code}-D{n:02d}"
-        while Draw.objects.filter(code=code).exists():
-            n += 1
-            code = f"{plan.code}-D{n:02d}"
+        code = _next_code(plan)
         folder = draw_dir(code)
         folder.mkdir(parents=True, exist_ok=True)
-        digests = []
+        cands: dict[str, list[Candidate]] = {}
         for b, r in zip(batches, rules, strict=True):
-            cands = candidates_for(b)
-            _check_caps(b, r, cands)
-            data = candidates_bytes(cands)
-            name = f"{b.code}.candidates.csv"
-            (folder / name).write_bytes(data)
-            b.candidates_file, b.candidates_sha256, b.candidates_count = name, sha256_hex(data), len(cands)
-            digests.append((b.code, b.candidates_sha256))
+            cands[b.code] = candidates_for(b)
+            _check_caps(b, r, cands[b.code])
+        item_category, resp = _responsibilities(batches)
+        ids = _entity_ids({c.key for cs in cands.values() for c in cs})
+        officers, exclusions = _officers({r.department for r in resp}), _exclusions(ids)
+        _check_staffable(cands, item_category, resp, officers, exclusions, prefer_region)
+        for b in batches:
+            data = candidates_bytes(cands[b.code])
+            b.candidates_file = f"{b.code}.candidates.csv"
+            (folder / b.candidates_file).write_bytes(data)
+            b.candidates_sha256, b.candidates_count = sha256_hex(data), len(cands[b.code])
+        staffing = record.staffing_block(officers, exclusions)
+        frozen = record.manifest(
+            draw_code=code,
+            frozen_at=now.isoformat(),
+            rules=rules,
+            scopes={b.code: scope_of(b) for b in batches},
+            candidate_files={b.code: b.candidates_file for b in batches},
+            candidate_digests={b.code: b.candidates_sha256 for b in batches},
+            candidate_counts={b.code: b.candidates_count or 0 for b in batches},
+            seed_plan=seed_plan,
+            item_category=item_category,
+            responsibilities=resp,
+            staffing=staffing,
+            prefer_region=prefer_region,
+        )
+        digest = record.manifest_digest(frozen)
+        (folder / FROZEN_FILE).write_bytes(record.canonical({"frozen": frozen, "staffing": staffing}))
         draw = Draw.objects.create(
             code=code,
             plan=plan,
             seed_method=seed_method,
-            beacon_source=beacon_source.strip(),
-            commitments=list(commitments),
+            beacon_source=seed_plan.get("source", ""),
+            beacon_at=beacon_at if seed_method == SeedMethod.BEACON else None,
+            commitments=list(seed_plan.get("commitments", [])),
             prefer_region=prefer_region,
             frozen_at=now,
-            frozen_digest=frozen_digest(digests),
+            frozen_digest=digest,
             created_by=user,
         )
         for b in batches:
             b.status, b.draw = BatchStatus.FROZEN, draw
             b.save(update_fields=["status", "draw", "candidates_file", "candidates_sha256", "candidates_count"])
+        translog.append("freeze", code, record.freeze_leaf(frozen, digest))
         audit.record(
             "create",
             object_type="supervision.draw",
             object_id=str(draw.pk),
             object_repr=code,
-            after={"frozen_digest": draw.frozen_digest, "batches": dict(digests), "seed_method": seed_method},
+            after={"frozen_digest": digest, "batches": {b.code: b.candidates_sha256 for b in batches}, **seed_plan},
             reason="candidates frozen",
             actor=user,
         )
     return draw
+
+
+FULL_RECORD = "record.full.json"  # with the staffing inputs and the teams (staff only)
+FROZEN_FILE = "frozen.json"  # the manifest and the staffing inputs, as frozen (staff only: certificates, conflicts)
+
+
+def _next_code(plan: Any) -> str:
+    n = Draw.objects.filter(plan=plan).count() + 1
+    code = f"{plan.code}-D{n:02d}"
+    while Draw.objects.filter(code=code).exists():
+        n += 1
+        code = f"{plan.code}-D{n:02d}"
+    return code
+
+
+def _seed_plan(
+    method: str, source: str, commitments: Sequence[str], beacon_at: dt.datetime | None, now: dt.datetime
+) -> dict[str, Any]:
+    """What the freeze announces about the seed: the beacon and when it is published, or the commitments."""
+    if method == SeedMethod.COMMIT_REVEAL:
+        cs = [c.strip().lower() for c in commitments]
+        if len(cs) < 2 or any(len(c) != 64 or any(ch not in "0123456789abcdef" for ch in c) for c in cs):
+            raise DrawError(
+                _("Commit-then-reveal needs at least two commitments, each a SHA-256 in hex (64 characters).")
+            )
+        return {"method": "commit_reveal", "commitments": cs}
+    if method != SeedMethod.BEACON:
+        raise DrawError(f"unknown seed method {method!r}")
+    if not source.strip():
+        raise DrawError(_("Say which public value, announced after the freeze, will seed the draw."))
+    if beacon_at is None or beacon_at <= now:
+        raise DrawError(_("Say when the public value will be published: a time after now."))
+    return {"method": "beacon", "source": source.strip(), "at": beacon_at.astimezone(dt.UTC).isoformat()}
+
+
+def scope_of(batch: Batch) -> dict[str, Any]:
+    """The batch's scope rules as frozen: what ``candidates_for`` read to make the candidate list."""
+    return {
+        "plan_region": batch.plan.region_code,
+        "plan_year": batch.plan.year,
+        "regions": sorted(batch.scope_regions or []),
+        "industries": sorted(batch.scope_industries or []),
+        "entity_types": sorted(batch.scope_types or []),
+        "tags": sorted(batch.scope_tags.values_list("code", flat=True)),
+        "exclude_keys": sorted(batch.exclude_keys or []),
+        "exclude_reason": batch.exclude_reason,
+        "exclude_new_days": batch.exclude_new_days,
+        "exclude_drawn_this_year": batch.exclude_drawn_this_year,
+        "raise_hazard_entities": batch.raise_hazard_entities,
+    }
+
+
+def _responsibilities(batches: Sequence[Batch]) -> tuple[dict[str, str], list[Resp]]:
+    """Item categories and the (item, department, region) responsibility list of the batches' items."""
+    items = {i.code: i for b in batches for i in b.items.select_related("category")}
+    item_category = {code: i.category.code for code, i in items.items()}
+    resp = [
+        Resp(item, dept, region)
+        for item, dept, region in Responsibility.objects.filter(
+            item__code__in=items, department__active=True
+        ).values_list("item__code", "department__code", "region_code")
+    ]
+    covered = {r.item for r in resp}
+    for code, item in sorted(items.items()):
+        if code not in covered:
+            resp += [Resp(code, d.code, d.region_code) for d in item.departments.filter(active=True)]
+    return item_category, sorted(set(resp), key=lambda r: (r.item, r.department, r.region))
+
+
+def _check_staffable(
+    cands: Mapping[str, Sequence[Candidate]],
+    item_category: Mapping[str, str],
+    resp: Sequence[Resp],
+    officers: Sequence[Officer],
+    exclusions: Sequence[tuple[str, str]],
+    prefer_region: bool,
+) -> None:
+    bad = unstaffable(cands, item_category, resp, officers, exclusions, prefer_region)
+    if bad:
+        key, reason = next(iter(sorted(bad.items())))
+        raise DrawError(
+            _(
+                "%(n)d candidates could not be staffed if drawn (e.g. %(key)s: %(reason)s). "
+                "Add officers or qualifications, or declare fewer conflicts, then freeze."
+            )
+            % {"n": len(bad), "key": key, "reason": reason}
+        )
 
 
 # -- draw ------------------------------------------------------------------------------------------------------
@@ -361,28 +460,50 @@ def _exclusions(ids: Mapping[str, int]) -> list[tuple[str, str]]:
     return sorted(out)
 
 
+def load_frozen(draw: Draw) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The manifest and staffing inputs written at the freeze; refused if they are not the ones announced."""
+    path = draw_dir(draw.code) / FROZEN_FILE
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        raise DrawError(
+            _("The frozen inputs %(path)s are missing; restore them or freeze again.") % {"path": path}
+        ) from None
+    if record.manifest_digest(data["frozen"]) != draw.frozen_digest:
+        raise DrawError(_("The frozen inputs of draw %(code)s have changed since the freeze.") % {"code": draw.code})
+    if sha256_hex(record.canonical(data["staffing"])) != data["frozen"]["staffing_sha256"]:
+        raise DrawError(_("The frozen inputs of draw %(code)s have changed since the freeze.") % {"code": draw.code})
+    return data["frozen"], data["staffing"]
+
+
+def _seed_block(draw: Draw, public_value: str, secrets: Sequence[str], now: dt.datetime) -> dict[str, Any]:
+    if draw.seed_method == SeedMethod.BEACON:
+        if draw.beacon_at is not None and now < draw.beacon_at:
+            raise DrawError(
+                _("The public value is announced for %(at)s; the draw cannot be made before then.")
+                % {"at": timezone.localtime(draw.beacon_at).strftime("%Y-%m-%d %H:%M")}
+            )
+        if not public_value.strip(BLANKS):
+            raise DrawError(_("Enter the public value as announced."))
+        return {"method": "beacon", "source": draw.beacon_source, "public_value": public_value.strip(BLANKS)}
+    for n, (c, secret) in enumerate(zip(draw.commitments, secrets, strict=False), start=1):
+        if commitment(secret) != c:
+            raise DrawError(_("The secret of official %(n)d does not match the commitment.") % {"n": n})
+    return {"method": "commit_reveal", "commitments": list(draw.commitments), "secrets": list(secrets)}
+
+
 def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str] = ()) -> DrawResult:
-    """Seed, draw, match departments, staff; save everything, or nothing and a report of what cannot be staffed."""
+    """Seed, draw, match departments, staff from the frozen inputs; save everything with the log's proof."""
     if draw.status != DrawStatus.FROZEN:
         raise DrawError(_("Draw %(code)s has already been made.") % {"code": draw.code})
-    if draw.seed_method == SeedMethod.BEACON:
-        if not public_value.strip():
-            raise DrawError(_("Enter the public value as announced."))
-        seed_block: dict[str, Any] = {
-            "method": "beacon",
-            "source": draw.beacon_source,
-            "public_value": public_value.strip(),
-        }
-    else:
-        seed_block = {"method": "commit_reveal", "commitments": list(draw.commitments), "secrets": list(secrets)}
-        for n, (c, secret) in enumerate(zip(draw.commitments, secrets, strict=False), start=1):
-            if commitment(secret) != c:
-                raise DrawError(_("The secret of official %(n)d does not match the commitment.") % {"n": n})
+    now = timezone.now()
+    seed_block = _seed_block(draw, public_value, secrets, now)
+    frozen, staffing = load_frozen(draw)
     batches = list(draw.batches.order_by("code").prefetch_related("items__category"))
-    rules = [rule_of(b) for b in batches]
     cands = {b.code: load_candidates(draw, b) for b in batches}
-    seed = record.compute_seed(seed_block, draw.frozen_digest)
-    drawn: dict[str, list[Drawn]] = {r.code: draw_batch(r, cands[r.code], seed) for r in rules}
+    rec, staffed, visits, drawn = record.build(
+        frozen=frozen, staffing=staffing, candidates=cands, seed_block=seed_block, drawn_at=now.isoformat()
+    )
     keys = {d.key for ds in drawn.values() for d in ds}
     ids = _entity_ids(keys)
     missing = sorted(keys - set(ids))
@@ -391,59 +512,12 @@ def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str
             _("%(n)d drawn entities no longer exist (e.g. %(key)s); freeze again.")
             % {"n": len(missing), "key": missing[0]}
         )
+    if not staffed.complete:  # the freeze checks every candidate; only a changed reference code gets here
+        raise DrawError(_("%(n)d visits cannot be staffed.") % {"n": len(staffed.infeasible)})
+    entry = LogEntry.objects.get(kind="freeze", subject=draw.code)
+    rec["log"] = translog.inclusion(entry)
     items = {i.code: i for b in batches for i in b.items.all()}
-    item_category = {code: i.category.code for code, i in items.items()}
-    resp = [
-        Resp(item, dept, region)
-        for item, dept, region in Responsibility.objects.filter(
-            item__code__in=items, department__active=True
-        ).values_list("item__code", "department__code", "region_code")
-    ]
-    covered = {r.item for r in resp}
-    for code, item in items.items():
-        if code not in covered:
-            resp += [Resp(code, d.code, d.region_code) for d in item.departments.filter(active=True)]
-    officers = _officers({r.department for r in resp})
-    exclusions = _exclusions(ids)
-    now = timezone.now()
-    rec, staffing, visits, drawn = record.build(
-        draw_code=draw.code,
-        frozen_at=draw.frozen_at.isoformat(),
-        drawn_at=now.isoformat(),
-        rules=rules,
-        candidate_files={b.code: b.candidates_file for b in batches},
-        candidates=cands,
-        candidate_digests={b.code: b.candidates_sha256 for b in batches},
-        seed_block=seed_block,
-        item_category=item_category,
-        responsibilities=resp,
-        officers=officers,
-        exclusions=exclusions,
-        prefer_region=draw.prefer_region,
-        drawn=drawn,
-    )
-    if not staffing.complete:
-        report = {
-            "at": now.isoformat(),
-            "visits": len(visits),
-            "unstaffed": len(staffing.infeasible),
-            "reasons": dict(sorted(staffing.infeasible.items())[:500]),
-        }
-        with transaction.atomic():
-            draw.last_attempt = report
-            draw.save(update_fields=["last_attempt"])
-            audit.record(
-                "update",
-                object_type="supervision.draw",
-                object_id=str(draw.pk),
-                object_repr=draw.code,
-                after=report,
-                reason="draw attempted; some visits cannot be staffed, nothing assigned",
-                actor=user,
-            )
-        return DrawResult(draw, len(visits), staffing.infeasible)
-    data = record.dumps(rec)
-    _save(draw, batches, rec, data, visits, drawn, cands, items, ids, staffing.teams, seed, now, user)
+    _save(draw, batches, rec, visits, drawn, cands, items, ids, staffed.teams, rec["seed"]["seed"], now, user)
     return DrawResult(draw, len(visits), {})
 
 
@@ -451,7 +525,6 @@ def _save(
     draw: Draw,
     batches: Sequence[Batch],
     rec: Mapping[str, Any],
-    data: bytes,
     visits: Sequence[Any],
     drawn: Mapping[str, Sequence[Drawn]],
     cands: Mapping[str, Sequence[Candidate]],
@@ -472,7 +545,9 @@ def _save(
     control = {(code, d.key): d.control for code, ds in drawn.items() for d in ds}
     cand_items = {code: {c.key: c.items for c in cs} for code, cs in cands.items()}
     with transaction.atomic():
+        data = record.dumps(record.public_copy(rec))
         (draw_dir(draw.code) / "record.json").write_bytes(data)
+        (draw_dir(draw.code) / FULL_RECORD).write_bytes(record.dumps(rec))
         # Plain multi-row inserts: at 30k visits the ORM's per-object bulk_create costs ten times more.
         _insert(
             Visit,
@@ -524,7 +599,7 @@ def _save(
                 "seed": seed,
                 "visits": len(visits),
                 "record_sha256": draw.record_sha256,
-                "inputs": rec["inputs"]["seed"],
+                "seed_inputs": rec["seed"],
             },
             reason="drawn and staffed",
             actor=user,

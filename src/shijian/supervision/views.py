@@ -130,6 +130,7 @@ def freeze(request: HttpRequest, plan_pk: int) -> HttpResponse:
             request.user,
             d["seed_method"],
             beacon_source=d["beacon_source"],
+            beacon_at=d["beacon_at"],
             commitments=[d["commitment_1"], d["commitment_2"]],
             prefer_region=d["prefer_region"],
         )
