@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from typer.testing import CliRunner
 
-from shijian.core.codes.uscc import make
 from shijian.registry.models import Entity, InspectorConflict
 from shijian.supervision import calendar, services
 from shijian.supervision.draw import DrawError, commitment
@@ -31,67 +30,12 @@ def _english() -> Any:
         yield
 
 
-def more_entities(n: int, town: str = "440608004001") -> None:
-    Entity.objects.bulk_create(
-        [
-            Entity(
-                uscc=make("92", "440608", f"MA1{i:05d}"),
-                name=f"高明区测试餐馆{i}",
-                entity_type="individual",
-                industry_code="6210",
-                industry_section="H",
-                region_code=town,
-                town_code=town[:9],
-                district_code=town[:6],
-                legal_rep=f"王{i}",
-                status="active",
-            )
-            for i in range(n)
-        ]
-    )
+more_entities, make_batch = draws.more_entities, draws.make_batch
 
 
 @pytest.fixture
 def plan(world: Any) -> Plan:
-    world.inspectors["samr"].user = world.users["inspector"]
-    world.inspectors["samr"].save()
-    # a second officer in each department, so that conflicts can be avoided
-    from shijian.registry.models import Inspector
-
-    for key, cert in (("samr", "44000011"), ("hecheng", "44000012")):
-        o = Inspector.objects.create(
-            name=f"{world.inspectors[key].name}二",
-            department=world.depts[key],
-            region_code=world.inspectors[key].region_code,
-            cert_no=cert,
-        )
-        o.qualifications.set(world.inspectors[key].qualifications.all())
-    return Plan.objects.create(
-        code="GM2026",
-        name="高明区2026年度双随机抽查计划",
-        year=2026,
-        level="district",
-        department=world.depts["samr"],
-        region_code="440608",
-        created_by=world.users["samr"],
-    )
-
-
-def make_batch(plan: Plan, world: Any, code: str = "GM2026-01", **kw: Any) -> Batch:
-    fields = {
-        "plan": plan,
-        "code": code,
-        "name": "餐饮服务专项抽查",
-        "department": world.depts["samr"],
-        "mode": "random",
-        "count": 10,
-        "window_start": dt.date(2026, 3, 1),
-        "window_end": dt.date(2026, 12, 31),
-        "scope_regions": ["440608004"],
-    } | kw
-    b = Batch.objects.create(**fields)
-    b.items.set([world.items["food"]])
-    return b
+    return draws.make_plan(world)
 
 
 def test_it_draws_and_staffs_a_batch_verifiably(world, plan, tmp_path, settings):
@@ -114,7 +58,9 @@ def test_it_draws_and_staffs_a_batch_verifiably(world, plan, tmp_path, settings)
     # the published record verifies, from the command line too
     record = services.draw_dir(draw.code) / "record.json"
     from shijian.cli import app
+    from shijian.translog.services import export
 
+    (record.parent / "log.json").write_text(json.dumps(export()))
     r = CliRunner().invoke(app, ["draw", "verify", str(record)])
     assert r.exit_code == 0 and "VERIFIED" in r.output, r.output
     data = json.loads((record.parent / services.FULL_RECORD).read_bytes())
@@ -122,8 +68,11 @@ def test_it_draws_and_staffs_a_batch_verifiably(world, plan, tmp_path, settings)
     tampered = tmp_path / "tampered" / "record.json"
     tampered.parent.mkdir()
     tampered.write_text(json.dumps(data, ensure_ascii=False))
-    r = CliRunner().invoke(app, ["draw", "verify", str(tampered), "--candidates-dir", str(record.parent)])
-    assert r.exit_code == 1 and "team" in r.output
+    log = ["--log", str(record.parent / "log.json")]
+    r = CliRunner().invoke(app, ["draw", "verify", str(tampered), "--candidates-dir", str(record.parent), *log])
+    assert r.exit_code == 1 and "team" in r.output, r.output
+    r = CliRunner().invoke(app, ["log", "verify"])
+    assert r.exit_code == 0 and "OK: transparency log consistent, 1 entries" in r.output, r.output
     # a second draw this year for the same item finds only entities not drawn yet
     b2 = make_batch(plan, world, code="GM2026-02", count=100)
     d2 = draws.freeze([b2], world.users["samr"], "x")

@@ -14,6 +14,7 @@ urlpatterns: list[Any] = [
     path("supervision/plans/<int:plan_pk>/freeze/", views.freeze, name="plan_freeze"),
     path("supervision/batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("supervision/draws/<int:pk>/", views.draw_detail, name="draw_detail"),
+    path("supervision/draws/<int:pk>/record.full.json", views.draw_full_record, name="draw_full_record"),
     path("supervision/tasks/", views.task_list, name="task_list"),
     path("supervision/visits/<int:pk>/", views.visit_detail, name="visit_detail"),
     path("supervision/visits/<int:pk>/print/<str:form>/", views.visit_print, name="visit_print"),

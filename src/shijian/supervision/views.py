@@ -187,6 +187,17 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def draw_full_record(request: HttpRequest, pk: int) -> FileResponse:
+    """The full record (officers' certificates, conflict pairs, teams): staff who may see the draw, not the public."""
+    require(request.user, "draw", "view")
+    draw = get_object_or_404(scope.draws(request.user), pk=pk)
+    path = services.draw_dir(draw.code) / services.FULL_RECORD
+    if not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), content_type="application/json", filename=f"{draw.code}.record.full.json")
+
+
+@login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "visit", "view")
     qs = scope.visits(request.user).select_related("entity", "draw").order_by("status", "window_end", "entity_key")
