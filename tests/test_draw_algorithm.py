@@ -22,8 +22,13 @@ from shijian.supervision.draw import (
     candidates_bytes,
     commitment,
     draw_batch,
+    entity_commitment,
+    full_bytes,
     parse_candidates,
+    parse_full,
+    parse_public,
     percent_bp,
+    public_bytes,
     quota,
     quotas,
     seed_from_beacon,
@@ -273,7 +278,9 @@ def test_visits_merge_batches_and_match_every_responsible_department():
 def small_record(**kw: object) -> tuple[dict, dict[str, bytes]]:
     """A full record of a small draw (no log block), and its candidate file."""
     cands = make_candidates(["A", "B", "C", "D"] * 30)
-    files = {"B1.candidates.csv": candidates_bytes(cands)}
+    salts = {c.key: f"{i:032x}" for i, c in enumerate(cands)}
+    public, full = public_bytes(cands, salts), full_bytes(cands, salts)
+    files = {"B1.candidates.csv": public, "B1.candidates.full.csv": full}
     r = rule({"A": "10", "B": "20", "C": "40", "D": "80"})
     officers = [Officer(f"C{i:02d}", "SAMR", "440608", ("FOOD",), 0) for i in range(8)]
     staffing = rec.staffing_block(officers, [("C01", cands[0].key)])
@@ -282,9 +289,7 @@ def small_record(**kw: object) -> tuple[dict, dict[str, bytes]]:
         frozen_at="2026-03-01T09:00:00+08:00",
         rules=[r],
         scopes={"B1": {"regions": ["440608"]}},
-        candidate_files={"B1": "B1.candidates.csv"},
-        candidate_digests={"B1": hashlib.sha256(files["B1.candidates.csv"]).hexdigest()},
-        candidate_counts={"B1": len(cands)},
+        candidate_files={"B1": rec.candidate_files("B1", public, full, len(cands))},
         seed_plan={"method": "beacon", "source": "上证综指", "at": "2026-03-02T07:00:00+00:00"},
         item_category={"FOOD-01": "FOOD"},
         responsibilities=[Responsibility("FOOD-01", "SAMR", "4406")],
@@ -294,7 +299,7 @@ def small_record(**kw: object) -> tuple[dict, dict[str, bytes]]:
     record, staffed, _visits, _drawn = rec.build(
         frozen=frozen,
         staffing=staffing,
-        candidates={"B1": cands},
+        full={"B1": (cands, salts)},
         seed_block={"method": "beacon", "source": "上证综指", "public_value": "上证综指 2026-03-02 收盘 3312.45"},
         drawn_at="2026-03-02T09:00:00+08:00",
     )
@@ -317,9 +322,25 @@ def test_a_record_verifies_and_any_tampering_shows():
     public = rec.public_copy(loaded)
     assert "staffing" not in public and all("team" not in v for v in public["outputs"]["visits"])
     assert rec.verify(public, files.__getitem__) == ["the record carries no transparency-log inclusion proof"]
+    revealed = json.loads(rec.dumps(public))
+    key, _salt, region, items = revealed["outputs"]["reveals"]["B1"][0]
+    revealed["outputs"]["reveals"]["B1"][0] = [key, "f" * 32, region, items]  # a wrong salt
+    assert any("is not revealed" in p for p in rec.verify(revealed, files.__getitem__))
     files["B1.candidates.csv"] = files["B1.candidates.csv"].split(b"\n", 1)[1]
     problems = rec.verify(loaded, files.__getitem__)
     assert any("SHA-256" in p for p in problems)
+    assert any("not the full list's commitments" in p for p in problems)
+
+
+def test_the_public_list_names_no_entity_and_commits_to_each():
+    cands = make_candidates(["A", "B", "C", "D"] * 5)
+    salts = {c.key: f"{i:032x}" for i, c in enumerate(cands)}
+    public = public_bytes(cands, salts)
+    assert not any(c.key.encode() in public for c in cands)
+    listed = parse_public(public)
+    assert [c.key for c in listed] == sorted(entity_commitment(c.key, salts[c.key]) for c in cands)
+    assert entity_commitment("K00001", "0" * 32) == hashlib.sha256(b'["K00001","' + b"0" * 32 + b'"]').hexdigest()
+    assert parse_full(full_bytes(cands, salts)) == (cands, salts)
 
 
 def test_the_record_is_rfc8785_canonical_json():

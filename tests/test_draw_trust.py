@@ -18,7 +18,7 @@ from django.urls import reverse
 from shijian.registry.models import Entity, InspectorConflict
 from shijian.supervision import record as rec
 from shijian.supervision import services
-from shijian.supervision.draw import candidates_bytes, parse_candidates, sha256_hex
+from shijian.supervision.draw import full_bytes, parse_full, public_bytes, sha256_hex
 from shijian.supervision.models import Draw, Plan, TeamMember, Visit
 from shijian.translog import services as translog
 from tests import draws
@@ -52,10 +52,10 @@ def reader(draw: Draw, files: dict[str, bytes] | None = None) -> Any:
 def forge(record: dict[str, Any], frozen: dict[str, Any], staffing: dict[str, Any], read: Any) -> dict[str, Any]:
     """What a bureau that controls its own server could publish: a record rebuilt from changed inputs, with the
     same public value, so that it re-runs identically (the attack the old format could not see)."""
-    cands = {b["code"]: parse_candidates(read(b["candidates"]["file"])) for b in frozen["batches"]}
+    full = {b["code"]: parse_full(read(b["candidates"]["full_file"])) for b in frozen["batches"]}
     seed_block = {k: v for k, v in record["seed"].items() if k != "seed"}
     forged, _staffed, _visits, _drawn = rec.build(
-        frozen=frozen, staffing=staffing, candidates=cands, seed_block=seed_block, drawn_at=record["drawn_at"]
+        frozen=frozen, staffing=staffing, full=full, seed_block=seed_block, drawn_at=record["drawn_at"]
     )
     forged["log"] = record["log"]
     return json.loads(rec.dumps(forged))
@@ -109,11 +109,11 @@ def test_a_redraw_with_a_dropped_candidate_is_detected(drawn):
     """Finding 13: a candidate silently dropped and the draw re-run: a self-consistent record that does not verify."""
     record = full_record(drawn)
     b = record["frozen"]["batches"][0]
-    name = b["candidates"]["file"]
-    cands = parse_candidates((services.draw_dir(drawn.code) / name).read_bytes())
+    cands, salts = parse_full((services.draw_dir(drawn.code) / b["candidates"]["full_file"]).read_bytes())
     dropped = [c for c in cands if c.key != record["outputs"]["entities"][b["code"]][0][0]]
-    files = {name: candidates_bytes(dropped)}
-    batch = dict(b, candidates={**b["candidates"], "sha256": sha256_hex(files[name]), "count": len(dropped)})
+    public, full = public_bytes(dropped, salts), full_bytes(dropped, salts)
+    files = {b["candidates"]["file"]: public, b["candidates"]["full_file"]: full}
+    batch = dict(b, candidates=rec.candidate_files(b["code"], public, full, len(dropped)))
     frozen = dict(record["frozen"], batches=[batch])
     forged = forge(record, frozen, record["staffing"], reader(drawn, files))
     assert rec.verify(forged, reader(drawn, files), None) == [
@@ -150,10 +150,24 @@ def test_the_public_record_names_no_certificate_nor_conflict(world, drawn):
     certs = {o["cert"] for o in full["staffing"]["officers"]}
     assert certs and not any(c.encode() in public for c in certs)
     assert b"exclusions" not in public and b"officers" not in public
-    assert anonymous.get(reverse("draw_full_record", args=[drawn.pk])).status_code == 302  # to the login page
-    r = world.client("samr").get(reverse("draw_full_record", args=[drawn.pk]))
+    # the public candidate list shows commitments and classes only: no entity's code, drawn or not
+    listed = b"".join(
+        anonymous.get(reverse("public_draw_file", args=[drawn.code, "GM2026-01.candidates.csv"])).streaming_content
+    )
+    assert listed.count(b"\n") == 31 and not any(e.uscc.encode() in listed for e in Entity.objects.all())
+    name = "GM2026-01.candidates.full.csv"
+    assert anonymous.get(reverse("public_draw_file", args=[drawn.code, name])).status_code == 404
+    r = world.client("samr").get(reverse("draw_staff_file", args=[drawn.pk, name]))
+    assert r.status_code == 200 and b"".join(r.streaming_content).count(b"\n") == 31
+    assert (
+        anonymous.get(reverse("draw_staff_file", args=[drawn.pk, "record.full.json"])).status_code == 302
+    )  # to the login page
+    r = world.client("samr").get(reverse("draw_staff_file", args=[drawn.pk, "record.full.json"]))
     assert r.status_code == 200 and json.loads(b"".join(r.streaming_content)) == full
-    assert world.client("inspector").get(reverse("draw_full_record", args=[drawn.pk])).status_code == 403
+    assert (
+        world.client("inspector").get(reverse("draw_staff_file", args=[drawn.pk, "record.full.json"])).status_code
+        == 403
+    )
     log = anonymous.get(reverse("public_log")).json()
     assert log["public_key"] == translog.public_key_hex() and log["entries"][0]["leaf"]["draw"] == drawn.code
 
@@ -165,3 +179,23 @@ def test_the_scope_rules_are_frozen_with_the_candidates(drawn):
     assert set(scope) >= {"industries", "entity_types", "tags", "exclude_keys", "exclude_new_days"}
     assert set(scope) >= {"raise_hazard_entities", "plan_year"}
     assert Visit.objects.filter(draw=drawn).count() == 10
+
+
+def test_an_entity_finds_its_own_line_with_its_receipt(world, drawn):
+    """Finding 15: the public list hides who is on it, yet each entity can check its own line and class."""
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    anonymous = world.client("anonymous")
+    record = full_record(drawn)
+    drawn_keys = [v["key"] for v in record["outputs"]["visits"]]
+    entity = Entity.objects.filter(region_code__startswith="440608004").exclude(uscc__in=drawn_keys).first()
+    r = CliRunner().invoke(app, ["draw", "receipt", drawn.code, entity.uscc])
+    assert r.exit_code == 0, r.output
+    salt = r.output.split("salt ")[1].split()[0]
+    page = anonymous.get(reverse("public_check", args=[drawn.code]), {"key": entity.uscc, "salt": salt})
+    html = page.content.decode()
+    assert page.status_code == 200 and "<td>GM2026-01</td><td>B</td>" in html  # on the list, class B, not drawn
+    wrong = anonymous.get(reverse("public_check", args=[drawn.code]), {"key": entity.uscc, "salt": "0" * 32})
+    assert "<td>GM2026-01</td>" not in wrong.content.decode()

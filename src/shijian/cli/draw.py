@@ -61,6 +61,24 @@ def draw_verify(
     raise typer.Exit(1)
 
 
+@draw_app.command("receipt")
+def draw_receipt(
+    code: Annotated[str, typer.Argument(help="the draw's code")],
+    key: Annotated[str, typer.Argument(help="the entity's unified social credit code (or ID + internal id)")],
+) -> None:
+    """An entity's receipt: its salt and commitment in a draw, so it can find its own line on the public list."""
+    django_setup()
+    from shijian.supervision.draw import entity_commitment
+    from shijian.supervision.models import Draw
+    from shijian.supervision.services import salt_for
+
+    if not Draw.objects.filter(code=code).exists():
+        fail(f"no draw {code}")
+    salt = salt_for(code, key.strip().upper())
+    out.print(f"draw {code}\nentity {key.strip().upper()}\nsalt {salt}")
+    out.print(f"commitment {entity_commitment(key.strip().upper(), salt)}")
+
+
 def _read_json(path: Path, hint: str = "") -> Any:
     try:
         return json.loads(path.read_bytes())

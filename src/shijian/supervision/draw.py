@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+import rfc8785
+
 FORMAT = "shijian-draw/2"
 CLASSES = ("A", "B", "C", "D")
 DEFAULT_RATIOS = {"A": "3", "B": "10", "C": "30", "D": "80"}
 STRATIFIED, RANDOM = "stratified", "random"
+SALT_HEX = 32  # a salt is 128 bits, 32 lower-case hexadecimal digits
 
 
 class DrawError(ValueError):
@@ -96,6 +99,48 @@ def parse_candidates(data: bytes) -> list[Candidate]:
         if items is None:
             items = item_sets[parts[3]] = tuple(p for p in parts[3].split("|") if p)
         out.append(Candidate(parts[0], parts[1], parts[2], items))
+    return out
+
+
+# -- commitments: the public list names no entity ------------------------------------------------------------
+
+
+def entity_commitment(key: str, salt: str) -> str:
+    """hex(SHA-256(JCS([key, salt]))): what the public list shows instead of the entity's code."""
+    return sha256_hex(rfc8785.dumps([key, salt]))
+
+
+def full_bytes(cands: Sequence[Candidate], salts: Mapping[str, str]) -> bytes:
+    """The staff candidate list: ``key,class,region,items,salt`` per line, sorted by key."""
+    lines = candidates_bytes(cands).decode().split("\n")[:-1]
+    return "".join(f"{line},{salts[c.key]}\n" for line, c in zip(lines, cands, strict=True)).encode()
+
+
+def parse_full(data: bytes) -> tuple[list[Candidate], dict[str, str]]:
+    """A staff candidate list: the candidates and each one's salt."""
+    rows = [line.rsplit(",", 1) for line in data.decode().split("\n") if line]
+    if any(len(r) != 2 or len(r[1]) != SALT_HEX for r in rows):
+        raise DrawError("a full candidate line is key,class,region,items,salt")
+    cands = parse_candidates("".join(r[0] + "\n" for r in rows).encode())
+    return cands, {c.key: r[1] for c, r in zip(cands, rows, strict=True)}
+
+
+def public_bytes(cands: Sequence[Candidate], salts: Mapping[str, str]) -> bytes:
+    """The public candidate list: ``commitment,class`` per line, sorted by commitment."""
+    rows = sorted((entity_commitment(c.key, salts[c.key]), c.risk_class) for c in cands)
+    return "".join(f"{c},{cls}\n" for c, cls in rows).encode()
+
+
+def parse_public(data: bytes) -> list[Candidate]:
+    """A public list as candidates whose key is the commitment (what stage 1 ranks); no region, no items."""
+    out = []
+    for n, line in enumerate(data.decode().split("\n")[:-1] if data else [], start=1):
+        parts = line.split(",")
+        if len(parts) != 2 or len(parts[0]) != 64 or parts[1] not in CLASSES:
+            raise DrawError(f"public candidate line {n} is not commitment,class: {line!r}")
+        out.append(Candidate(parts[0], parts[1], "", ()))
+    if [c.key for c in out] != sorted({c.key for c in out}):
+        raise DrawError("public candidates must be sorted by commitment and unique")
     return out
 
 

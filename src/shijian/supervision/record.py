@@ -25,7 +25,10 @@ from shijian.supervision.draw import (
     Visit,
     build_visits,
     draw_batch,
-    parse_candidates,
+    entity_commitment,
+    parse_full,
+    parse_public,
+    public_bytes,
     seed_from_beacon,
     seed_from_reveals,
     sha256_hex,
@@ -69,30 +72,67 @@ def rule_to(rule: BatchRule) -> dict[str, Any]:
     }
 
 
+Known = Mapping[str, Mapping[str, tuple[Candidate, str]]]  # batch -> commitment -> (candidate, salt)
+
+
+def known_from_full(full: Mapping[str, tuple[Sequence[Candidate], Mapping[str, str]]]) -> dict[str, Any]:
+    """Every candidate by its commitment, from the staff lists."""
+    return {
+        code: {entity_commitment(c.key, salts[c.key]): (c, salts[c.key]) for c in cands}
+        for code, (cands, salts) in full.items()
+    }
+
+
+def known_from_reveals(reveals: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, Any]:
+    """The drawn candidates by their commitment, from a record's reveals (what the public can check)."""
+    return {
+        code: {
+            entity_commitment(k, salt): (Candidate(k, "", region, tuple(items)), salt)
+            for k, salt, region, items in rows
+        }
+        for code, rows in reveals.items()
+    }
+
+
 def run(
     rules: Sequence[BatchRule],
-    candidates: Mapping[str, Sequence[Candidate]],
+    public: Mapping[str, Sequence[Candidate]],
+    known: Known,
     seed: str,
-    item_category: Mapping[str, str],
-    responsibilities: Sequence[Responsibility],
-    officers: Sequence[Officer],
-    exclusions: Sequence[tuple[str, str]],
-    prefer_region: bool,
-    drawn: Mapping[str, list[Drawn]] | None = None,
-) -> tuple[dict[str, list[Drawn]], list[Visit], Staffing]:
-    """All three stages (stage 1 may be passed in when the caller already ran it)."""
-    if drawn is None:
-        drawn = {r.code: draw_batch(r, candidates[r.code], seed) for r in rules}
-    drawn = dict(drawn)
-    wanted = {code: {d.key for d in ds} for code, ds in drawn.items()}
-    by_key = {code: {c.key: c for c in cands if c.key in wanted[code]} for code, cands in candidates.items()}
-    visits = build_visits(drawn, {r.code: r for r in rules}, by_key, item_category, responsibilities)
-    return drawn, visits, staff(visits, officers, exclusions, seed, prefer_region)
+    inp: Mapping[str, Any],
+) -> tuple[dict[str, list[Drawn]], dict[str, list[list[Any]]], list[Visit], Staffing, list[str]]:
+    """All three stages: rank the public commitments, reveal the drawn ones, make the visits, staff them."""
+    problems: list[str] = []
+    drawn: dict[str, list[Drawn]] = {}
+    reveals: dict[str, list[list[Any]]] = {}
+    by_key: dict[str, dict[str, Candidate]] = {}
+    for r in rules:
+        drawn[r.code], reveals[r.code], by_key[r.code] = [], [], {}
+        for d in draw_batch(r, public[r.code], seed):
+            hit = known.get(r.code, {}).get(d.key)
+            if hit is None:
+                problems.append(f"batch {r.code}: the drawn commitment {d.key} is not revealed")
+                continue
+            cand, salt = hit
+            drawn[r.code].append(Drawn(cand.key, d.risk_class, d.control))
+            reveals[r.code].append([cand.key, salt, cand.region, list(cand.items)])
+            by_key[r.code][cand.key] = cand
+        drawn[r.code].sort()
+        reveals[r.code].sort()
+    visits = build_visits(drawn, {r.code: r for r in rules}, by_key, inp["item_category"], inp["responsibilities"])
+    staffed = staff(visits, inp["officers"], inp["exclusions"], seed, inp["prefer_region"])
+    return drawn, reveals, visits, staffed, problems
 
 
-def outputs(drawn: Mapping[str, Sequence[Drawn]], visits: Sequence[Visit], staffing: Staffing) -> dict[str, Any]:
+def outputs(
+    drawn: Mapping[str, Sequence[Drawn]],
+    reveals: Mapping[str, Sequence[Sequence[Any]]],
+    visits: Sequence[Visit],
+    staffing: Staffing,
+) -> dict[str, Any]:
     return {
         "entities": {code: [[d.key, d.risk_class, d.control] for d in ds] for code, ds in sorted(drawn.items())},
+        "reveals": {code: [list(r) for r in rows] for code, rows in sorted(reveals.items())},
         "visits": [
             {
                 "key": v.key,
@@ -124,9 +164,7 @@ def manifest(
     frozen_at: str,
     rules: Sequence[BatchRule],
     scopes: Mapping[str, Mapping[str, Any]],
-    candidate_files: Mapping[str, str],
-    candidate_digests: Mapping[str, str],
-    candidate_counts: Mapping[str, int],
+    candidate_files: Mapping[str, Mapping[str, Any]],
     seed_plan: Mapping[str, Any],
     item_category: Mapping[str, str],
     responsibilities: Sequence[Responsibility],
@@ -142,11 +180,7 @@ def manifest(
             {
                 **rule_to(r),
                 "scope": dict(scopes.get(r.code, {})),
-                "candidates": {
-                    "file": candidate_files[r.code],
-                    "sha256": candidate_digests[r.code],
-                    "count": candidate_counts[r.code],
-                },
+                "candidates": dict(candidate_files[r.code]),
             }
             for r in sorted(rules, key=lambda r: r.code)
         ],
@@ -177,30 +211,31 @@ def inputs_of(frozen: Mapping[str, Any], staffing: Mapping[str, Any]) -> dict[st
     }
 
 
+def candidate_files(name: str, public: bytes, full: bytes, count: int) -> dict[str, Any]:
+    """A batch's two lists as the manifest names them: the public one (commitments) and the staff one (codes)."""
+    return {
+        "file": f"{name}.candidates.csv",
+        "sha256": sha256_hex(public),
+        "count": count,
+        "full_file": f"{name}.candidates.full.csv",
+        "full_sha256": sha256_hex(full),
+    }
+
+
 def build(
     *,
     frozen: Mapping[str, Any],
     staffing: Mapping[str, Any],
-    candidates: Mapping[str, Sequence[Candidate]],
+    full: Mapping[str, tuple[Sequence[Candidate], Mapping[str, str]]],
     seed_block: Mapping[str, Any],
     drawn_at: str,
-    drawn: Mapping[str, list[Drawn]] | None = None,
 ) -> tuple[dict[str, Any], Staffing, list[Visit], dict[str, list[Drawn]]]:
-    """The full (staff) record of a draw made from a frozen manifest and a seed."""
+    """The full (staff) record of a draw made from a frozen manifest, its staff candidate lists and a seed."""
     digest = manifest_digest(frozen)
     seed = compute_seed(seed_block, digest)
     inp = inputs_of(frozen, staffing)
-    drawn, visits, staffing_out = run(
-        inp["rules"],
-        candidates,
-        seed,
-        inp["item_category"],
-        inp["responsibilities"],
-        inp["officers"],
-        inp["exclusions"],
-        inp["prefer_region"],
-        drawn,
-    )
+    public = {code: parse_public(public_bytes(cands, salts)) for code, (cands, salts) in full.items()}
+    drawn, reveals, visits, staffed, _problems = run(inp["rules"], public, known_from_full(full), seed, inp)
     record = {
         "format": FORMAT,
         "draw": frozen["draw"],
@@ -209,9 +244,9 @@ def build(
         "staffing": dict(staffing),
         "seed": {**seed_block, "seed": seed},
         "drawn_at": drawn_at,
-        "outputs": outputs(drawn, visits, staffing_out),
+        "outputs": outputs(drawn, reveals, visits, staffed),
     }
-    return record, staffing_out, visits, drawn
+    return record, staffed, visits, drawn
 
 
 def public_copy(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -244,33 +279,24 @@ def verify(
     if record.get("format") != FORMAT:
         return [f"unknown record format {record.get('format')!r} (expected {FORMAT})"]
     frozen = record["frozen"]
-    problems, candidates = _check_candidates(frozen, read_file)
+    staffing = record.get("staffing")
+    problems, public, full = _check_candidates(frozen, read_file, staff=staffing is not None)
     digest = manifest_digest(frozen)
     if digest != record["frozen_digest"]:
         problems.append(f"frozen digest is {digest}, the record says {record['frozen_digest']}")
-    staffing = record.get("staffing")
     if staffing is not None and sha256_hex(canonical(staffing)) != frozen["staffing_sha256"]:
         problems.append("the staffing inputs are not the ones frozen (their SHA-256 differs from staffing_sha256)")
     problems += _check_seed(record, digest)
     seed = compute_seed(record["seed"], digest)
+    known = known_from_full(full) if full is not None else known_from_reveals(record["outputs"].get("reveals", {}))
     inp = inputs_of(frozen, staffing or {})
-    drawn, visits, staffed = run(
-        inp["rules"],
-        candidates,
-        seed,
-        inp["item_category"],
-        inp["responsibilities"],
-        inp["officers"],
-        inp["exclusions"],
-        inp["prefer_region"],
-    )
-    got = outputs(drawn, visits, staffed)
+    drawn, reveals, visits, staffed, unrevealed = run(inp["rules"], public, known, seed, inp)
+    problems += unrevealed
+    got = outputs(drawn, reveals, visits, staffed)
+    want = record["outputs"]
     if staffing is None:
-        got = public_copy({"outputs": got})["outputs"]
-        got["visits"] = [{k: v for k, v in g.items() if k != "unstaffed"} for g in got["visits"]]
-        want = {**record["outputs"], "visits": [_unteamed(v) for v in record["outputs"]["visits"]]}
-    else:
-        want = record["outputs"]
+        got["visits"] = [_unteamed(v) for v in got["visits"]]
+        want = {**want, "visits": [_unteamed(v) for v in want["visits"]]}
     problems += _compare(want, got)
     problems += check_log(record, digest, log)
     return problems
@@ -281,20 +307,30 @@ def _unteamed(visit: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_candidates(
-    frozen: Mapping[str, Any], read_file: Callable[[str], bytes]
-) -> tuple[list[str], dict[str, list[Candidate]]]:
+    frozen: Mapping[str, Any], read_file: Callable[[str], bytes], staff: bool
+) -> tuple[list[str], dict[str, list[Candidate]], dict[str, tuple[list[Candidate], dict[str, str]]] | None]:
+    """The public lists (and, for staff, the full lists), checked against the manifest's digests."""
     problems: list[str] = []
-    candidates: dict[str, list[Candidate]] = {}
+    public: dict[str, list[Candidate]] = {}
+    full: dict[str, tuple[list[Candidate], dict[str, str]]] = {}
     for b in frozen["batches"]:
         code, declared = b["code"], b["candidates"]
         data = read_file(declared["file"])
-        digest = sha256_hex(data)
-        if digest != declared["sha256"]:
-            problems.append(f"batch {code}: candidate file SHA-256 is {digest}, the record says {declared['sha256']}")
-        candidates[code] = parse_candidates(data)
-        if len(candidates[code]) != declared["count"]:
-            problems.append(f"batch {code}: {len(candidates[code])} candidates, the record says {declared['count']}")
-    return problems, candidates
+        if sha256_hex(data) != declared["sha256"]:
+            problems.append(
+                f"batch {code}: candidate file SHA-256 is {sha256_hex(data)}, the record says {declared['sha256']}"
+            )
+        public[code] = parse_public(data)
+        if len(public[code]) != declared["count"]:
+            problems.append(f"batch {code}: {len(public[code])} candidates, the record says {declared['count']}")
+        if staff:
+            raw = read_file(declared["full_file"])
+            if sha256_hex(raw) != declared["full_sha256"]:
+                problems.append(f"batch {code}: the full candidate list's SHA-256 is not the one frozen")
+            full[code] = parse_full(raw)
+            if public_bytes(*full[code]) != data:
+                problems.append(f"batch {code}: the public list is not the full list's commitments and classes")
+    return problems, public, full if staff else None
 
 
 def _check_seed(record: Mapping[str, Any], digest: str) -> list[str]:
@@ -321,6 +357,11 @@ def _compare(want: Mapping[str, Any], got: Mapping[str, Any]) -> list[str]:
             problems.append(f"batch {code}: the record draws {x[0]} but the re-run does not")
         for x in sorted(g - w):
             problems.append(f"batch {code}: the re-run draws {x[0]} but the record does not")
+    for code in sorted(set(want.get("reveals", {})) | set(got.get("reveals", {}))):
+        w = {tuple(map(str, r)) for r in want.get("reveals", {}).get(code, [])}
+        g = {tuple(map(str, r)) for r in got.get("reveals", {}).get(code, [])}
+        for x in sorted(w ^ g):
+            problems.append(f"batch {code}: the reveal of {x[0]} differs between the record and the re-run")
     wv = {v["key"]: v for v in want["visits"]}
     gv = {v["key"]: v for v in got["visits"]}
     for key in sorted(set(wv) | set(gv)):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,15 +32,17 @@ from shijian.supervision.draw import (
     BLANKS,
     CLASSES,
     RANDOM,
+    SALT_HEX,
     BatchRule,
     Candidate,
     DrawError,
     Drawn,
     Officer,
-    candidates_bytes,
     commitment,
-    parse_candidates,
+    full_bytes,
+    parse_full,
     percent_bp,
+    public_bytes,
     quota,
     quotas,
     sha256_hex,
@@ -227,20 +231,17 @@ def freeze(
         ids = _entity_ids({c.key for cs in cands.values() for c in cs})
         officers, exclusions = _officers({r.department for r in resp}), _exclusions(ids)
         _check_staffable(cands, item_category, resp, officers, exclusions, prefer_region)
+        files = {b.code: _write_lists(folder, code, b.code, cands[b.code]) for b in batches}
         for b in batches:
-            data = candidates_bytes(cands[b.code])
-            b.candidates_file = f"{b.code}.candidates.csv"
-            (folder / b.candidates_file).write_bytes(data)
-            b.candidates_sha256, b.candidates_count = sha256_hex(data), len(cands[b.code])
+            b.candidates_file, b.candidates_sha256 = files[b.code]["file"], files[b.code]["sha256"]
+            b.candidates_count = len(cands[b.code])
         staffing = record.staffing_block(officers, exclusions)
         frozen = record.manifest(
             draw_code=code,
             frozen_at=now.isoformat(),
             rules=rules,
             scopes={b.code: scope_of(b) for b in batches},
-            candidate_files={b.code: b.candidates_file for b in batches},
-            candidate_digests={b.code: b.candidates_sha256 for b in batches},
-            candidate_counts={b.code: b.candidates_count or 0 for b in batches},
+            candidate_files=files,
             seed_plan=seed_plan,
             item_category=item_category,
             responsibilities=resp,
@@ -279,6 +280,29 @@ def freeze(
 
 FULL_RECORD = "record.full.json"  # with the staffing inputs and the teams (staff only)
 FROZEN_FILE = "frozen.json"  # the manifest and the staffing inputs, as frozen (staff only: certificates, conflicts)
+
+
+def salt_for(draw_code: str, key: str) -> str:
+    """An entity's salt in a draw: derived from the bureau's salt key, so it can be told to the entity on request
+    (its receipt) without being stored; unknown to anyone else, so the public list does not reveal who is on it."""
+    path = Path(settings.HOME) / "translog" / "salt.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
+    mac = hmac.new(path.read_bytes(), f"shijian-salt/1|{draw_code}|{key}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:SALT_HEX]
+
+
+def _write_lists(folder: Path, draw_code: str, batch_code: str, cands: Sequence[Candidate]) -> dict[str, Any]:
+    """Write a batch's public list (commitments and classes) and its staff list (codes, regions, items, salts)."""
+    salts = {c.key: salt_for(draw_code, c.key) for c in cands}
+    public, full = public_bytes(cands, salts), full_bytes(cands, salts)
+    files = record.candidate_files(batch_code, public, full, len(cands))
+    (folder / files["file"]).write_bytes(public)
+    (folder / files["full_file"]).write_bytes(full)
+    return files
 
 
 def _next_code(plan: Any) -> str:
@@ -378,19 +402,24 @@ class DrawResult:
         return not self.infeasible
 
 
-def load_candidates(draw: Draw, batch: Batch) -> list[Candidate]:
-    path = draw_dir(draw.code) / batch.candidates_file
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise DrawError(
-            _("The frozen candidate list %(path)s is missing; restore it or freeze again.") % {"path": path}
-        ) from None
-    if sha256_hex(data) != batch.candidates_sha256:
-        raise DrawError(
-            _("The candidate list of batch %(code)s has changed since it was frozen.") % {"code": batch.code}
-        )
-    return parse_candidates(data)
+def load_candidates(draw: Draw, frozen: Mapping[str, Any]) -> dict[str, tuple[list[Candidate], dict[str, str]]]:
+    """The staff candidate lists of a draw (codes and salts), refused if they are not the ones frozen."""
+    out = {}
+    for b in frozen["batches"]:
+        path = draw_dir(draw.code) / b["candidates"]["full_file"]
+        try:
+            data = path.read_bytes()
+            public = (draw_dir(draw.code) / b["candidates"]["file"]).read_bytes()
+        except OSError:
+            raise DrawError(
+                _("The frozen candidate list %(path)s is missing; restore it or freeze again.") % {"path": path}
+            ) from None
+        if sha256_hex(data) != b["candidates"]["full_sha256"] or sha256_hex(public) != b["candidates"]["sha256"]:
+            raise DrawError(
+                _("The candidate list of batch %(code)s has changed since it was frozen.") % {"code": b["code"]}
+            )
+        out[b["code"]] = parse_full(data)
+    return out
 
 
 def _entity_ids(keys: Iterable[str]) -> dict[str, int]:
@@ -500,9 +529,10 @@ def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str
     seed_block = _seed_block(draw, public_value, secrets, now)
     frozen, staffing = load_frozen(draw)
     batches = list(draw.batches.order_by("code").prefetch_related("items__category"))
-    cands = {b.code: load_candidates(draw, b) for b in batches}
+    full = load_candidates(draw, frozen)
+    cands = {code: cs for code, (cs, _salts) in full.items()}
     rec, staffed, visits, drawn = record.build(
-        frozen=frozen, staffing=staffing, candidates=cands, seed_block=seed_block, drawn_at=now.isoformat()
+        frozen=frozen, staffing=staffing, full=full, seed_block=seed_block, drawn_at=now.isoformat()
     )
     keys = {d.key for ds in drawn.values() for d in ds}
     ids = _entity_ids(keys)

@@ -187,14 +187,17 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def draw_full_record(request: HttpRequest, pk: int) -> FileResponse:
-    """The full record (officers' certificates, conflict pairs, teams): staff who may see the draw, not the public."""
+def draw_staff_file(request: HttpRequest, pk: int, name: str) -> FileResponse:
+    """The full record (certificates, conflict pairs, teams) and the full candidate lists (codes, classes, salts):
+    for staff who may see the draw, never for the public."""
     require(request.user, "draw", "view")
     draw = get_object_or_404(scope.draws(request.user), pk=pk)
-    path = services.draw_dir(draw.code) / services.FULL_RECORD
-    if not path.exists():
+    allowed = {services.FULL_RECORD} | {f"{b.code}.candidates.full.csv" for b in draw.batches.all()}
+    path = services.draw_dir(draw.code) / name
+    if name not in allowed or not path.exists():
         raise Http404
-    return FileResponse(path.open("rb"), content_type="application/json", filename=f"{draw.code}.record.full.json")
+    ctype = "application/json" if name.endswith(".json") else "text/csv; charset=utf-8"
+    return FileResponse(path.open("rb"), content_type=ctype, filename=name)
 
 
 @login_required
