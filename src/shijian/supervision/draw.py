@@ -17,9 +17,10 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple
 
 import rfc8785
@@ -28,6 +29,8 @@ FORMAT = "shijian-draw/2"
 CLASSES = ("A", "B", "C", "D")
 DEFAULT_RATIOS = {"A": "3", "B": "10", "C": "30", "D": "80"}
 STRATIFIED, RANDOM = "stratified", "random"
+BLANKS = " \t\r\n"  # the white space trimmed from a public value or a percentage: space, tab, CR, LF only
+PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,2})?")  # how a percentage is written: "3", "12.5", "0.25", "100"
 SALT_HEX = 32  # a salt is 128 bits, 32 lower-case hexadecimal digits
 
 
@@ -40,14 +43,11 @@ def sha256_hex(data: bytes | str) -> str:
 
 
 def percent_bp(value: str | int | Decimal) -> int:
-    """'12.5' (percent) -> 1250 hundredths of a percent; at most two decimals, 0 to 100."""
-    try:
-        d = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise DrawError(f"not a percentage: {value!r}") from None
-    if not d.is_finite() or d < 0 or d > 100 or (d * 100) != (d * 100).to_integral_value():
+    """'12.5' (percent) -> 1250 hundredths of a percent: 0 to 100 written as digits with at most two decimals."""
+    text = str(value).strip(BLANKS)
+    if not PERCENT.fullmatch(text) or Decimal(text) > 100:
         raise DrawError(f"a percentage is 0 to 100 with at most two decimals: {value!r}")
-    return int(d * 100)
+    return int(Decimal(text) * 100)
 
 
 def round_div(num: int, den: int) -> int:
@@ -154,9 +154,6 @@ def frozen_digest(batch_digests: Sequence[tuple[str, str]]) -> str:
 
 def commitment(secret: str) -> str:
     return sha256_hex(secret)
-
-
-BLANKS = " \t\r\n"  # the white space trimmed from a public value: space, tab, CR, LF (nothing else)
 
 
 def seed_from_beacon(frozen: str, public_value: str) -> str:

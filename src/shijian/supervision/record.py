@@ -272,12 +272,17 @@ def verify(
     record: Mapping[str, Any], read_file: Callable[[str], bytes], log: Mapping[str, Any] | None = None
 ) -> list[str]:
     """Every difference between the record and a re-run from its frozen inputs, and every way its freeze was not
-    announced on the transparency log before the seed existed (empty: VERIFIED).
-
-    A public copy (no staffing block) is re-run up to the visits; the full record also re-runs the teams.
-    """
+    announced on the transparency log before the seed existed (empty: VERIFIED)."""
     if record.get("format") != FORMAT:
         return [f"unknown record format {record.get('format')!r} (expected {FORMAT})"]
+    problems = rerun(record, read_file)
+    return problems + check_log(record, manifest_digest(record["frozen"]), log)
+
+
+def rerun(record: Mapping[str, Any], read_file: Callable[[str], bytes]) -> list[str]:
+    """Every difference between the record and a re-run of the algorithm from its frozen inputs (the log aside:
+    what the conformance vectors test). A public copy (no staffing block) is re-run up to the visits; the full
+    record also re-runs the teams."""
     frozen = record["frozen"]
     staffing = record.get("staffing")
     problems, public, full = _check_candidates(frozen, read_file, staff=staffing is not None)
@@ -297,9 +302,7 @@ def verify(
     if staffing is None:
         got["visits"] = [_unteamed(v) for v in got["visits"]]
         want = {**want, "visits": [_unteamed(v) for v in want["visits"]]}
-    problems += _compare(want, got)
-    problems += check_log(record, digest, log)
-    return problems
+    return problems + _compare(want, got)
 
 
 def _unteamed(visit: Mapping[str, Any]) -> dict[str, Any]:
