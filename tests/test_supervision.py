@@ -337,7 +337,7 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
     # the public value of a later date cannot be entered before that date
     r = samr.post(reverse("draw_detail", args=[draw.pk]), {"public_value": "10234.56"}, follow=True)
     draw.refresh_from_db()
-    assert draw.status == "frozen" and "cannot be made before then" in r.content.decode()
+    assert draw.status == "frozen" and "在此之前不能抽取" in r.content.decode()  # (the screens are in Chinese)
     with time_machine.travel(beacon_at + dt.timedelta(minutes=1), tick=True):
         r = samr.post(reverse("draw_detail", args=[draw.pk]), {"public_value": "10234.56"})
     draw.refresh_from_db()
