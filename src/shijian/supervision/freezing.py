@@ -272,22 +272,28 @@ FULL_RECORD = "record.full.json"  # with the staffing inputs and the teams (staf
 FROZEN_FILE = "frozen.json"  # the manifest and the staffing inputs, as frozen (staff only: certificates, conflicts)
 
 
-def salt_for(draw_code: str, key: str) -> str:
-    """An entity's salt in a draw: derived from the bureau's salt key, so it can be told to the entity on request
-    (its receipt) without being stored; unknown to anyone else, so the public list does not reveal who is on it."""
+def salt_key() -> bytes:
+    """The bureau's 32-byte salt key, created on first use under SHIJIAN_HOME (owner-only)."""
     path = Path(settings.HOME) / "translog" / "salt.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(os.urandom(32))
-    mac = hmac.new(path.read_bytes(), f"shijian-salt/1|{draw_code}|{key}".encode(), hashlib.sha256)
+    return path.read_bytes()
+
+
+def salt_for(draw_code: str, key: str, secret: bytes | None = None) -> str:
+    """An entity's salt in a draw: derived from the bureau's salt key, so it can be told to the entity on request
+    (its receipt) without being stored; unknown to anyone else, so the public list does not reveal who is on it."""
+    mac = hmac.new(secret or salt_key(), f"shijian-salt/1|{draw_code}|{key}".encode(), hashlib.sha256)
     return mac.hexdigest()[:SALT_HEX]
 
 
 def _write_lists(folder: Path, draw_code: str, batch_code: str, cands: Sequence[Candidate]) -> dict[str, Any]:
     """Write a batch's public list (commitments and classes) and its staff list (codes, regions, items, salts)."""
-    salts = {c.key: salt_for(draw_code, c.key) for c in cands}
+    secret = salt_key()
+    salts = {c.key: salt_for(draw_code, c.key, secret) for c in cands}
     public, full = public_bytes(cands, salts), full_bytes(cands, salts)
     files = record.candidate_files(batch_code, public, full, len(cands))
     (folder / files["file"]).write_bytes(public)
@@ -415,31 +421,24 @@ def _officers(dept_codes: set[str]) -> list[Officer]:
 
 
 def _exclusions(ids: Mapping[str, int]) -> list[tuple[str, str]]:
-    """(officer, entity) pairs to avoid: declared conflicts (the entity or its legal representative) and the
-    team of the entity's last visit."""
+    """(officer, entity) pairs to avoid for every candidate: declared conflicts (the entity or its legal
+    representative) and the team of the entity's last visit. Few conflicts and visits, many candidates: read the
+    conflicts and last teams once and keep the candidates' pairs."""
     key_of = {pk: key for key, pk in ids.items()}
-    pks = list(key_of)
     out: set[tuple[str, str]] = set()
-    by_rep: dict[str, list[str]] = {}
-    for i in range(0, len(pks), 900):
-        chunk = pks[i : i + 900]
-        for pk, rep in Entity.objects.filter(pk__in=chunk).exclude(legal_rep="").values_list("pk", "legal_rep"):
-            by_rep.setdefault(rep, []).append(key_of[pk])
-        for cert, pk in InspectorConflict.objects.filter(entity_id__in=chunk).values_list(
-            "inspector__cert_no", "entity_id"
-        ):
+    by_person: dict[str, list[str]] = {}
+    for cert, pk, person in InspectorConflict.objects.values_list("inspector__cert_no", "entity_id", "person_name"):
+        if pk in key_of:
             out.add((cert, key_of[pk]))
-        last = (
-            Visit.objects.filter(entity_id__in=chunk).values("entity_id").annotate(last=Max("pk")).values_list("last")
-        )
-        for cert, pk in TeamMember.objects.filter(visit_id__in=last).values_list(
-            "inspector__cert_no", "visit__entity_id"
-        ):
+        if person:
+            by_person.setdefault(person, []).append(cert)
+    names = sorted(by_person)
+    for i in range(0, len(names), 900):
+        for pk, rep in Entity.objects.filter(legal_rep__in=names[i : i + 900]).values_list("pk", "legal_rep"):
+            if pk in key_of:
+                out.update((cert, key_of[pk]) for cert in by_person[rep])
+    last = Visit.objects.values("entity_id").annotate(last=Max("pk")).values_list("last")
+    for cert, pk in TeamMember.objects.filter(visit_id__in=last).values_list("inspector__cert_no", "visit__entity_id"):
+        if pk in key_of:
             out.add((cert, key_of[pk]))
-    if by_rep:
-        for cert, person in InspectorConflict.objects.exclude(person_name="").values_list(
-            "inspector__cert_no", "person_name"
-        ):
-            for key in by_rep.get(person, []):
-                out.add((cert, key))
     return sorted(out)
