@@ -12,18 +12,18 @@ from django.urls import reverse
 from shijian.analytics import forecast as fc
 from shijian.analytics import snapshot
 from shijian.analytics.snapshot import Scope
+from tests import draws
 
 
 def _checked_visits(world, settings, tmp_path):
     """Two visits of a purely random batch drawn and checked: one with a finding, one without."""
-    from shijian.supervision import services as sup
     from shijian.supervision.models import Visit, VisitItem
     from tests.test_hazards import food_batch
 
     settings.HOME = tmp_path
     batch = food_batch(world, count=2)
-    draw = sup.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
-    assert sup.perform(draw, world.users["samr"], public_value="z").ok
+    draw = draws.freeze([batch], world.users["samr"], "x")
+    assert draws.perform(draw, world.users["samr"], "z").ok
     visits = list(Visit.objects.order_by("pk"))
     Visit.objects.filter(pk=visits[0].pk).update(checked_on=dt.date(2026, 3, 2), status="done")
     VisitItem.objects.filter(visit=visits[0]).update(outcome="corrected")

@@ -6,6 +6,7 @@ with the reason). Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,16 @@ def test_an_official_draws_an_inspector_records_and_the_public_sees_it(
     page.wait_for_selector("#freeze-form")
     page.screenshot(path=str(ARTIFACTS / "draw-1-plan.png"), full_page=True)
 
-    # freeze the candidates, then enter the public value and draw
+    # freeze the candidates with two officials' commitments, then reveal the secrets and draw
+    # (a beacon seed cannot be entered before its announced time, so this walk-through uses commit-then-reveal)
     page.check("#freeze-form input[name=batches]")
-    page.select_option("#freeze-form select[name=seed_method]", "beacon")
-    page.fill("#freeze-form input[name=beacon_source]", "上证综指 2026-03-02 收盘价")
+    page.select_option("#freeze-form select[name=seed_method]", "commit_reveal")
+    page.fill("#freeze-form input[name=commitment_1]", hashlib.sha256("甲的秘密".encode()).hexdigest())
+    page.fill("#freeze-form input[name=commitment_2]", hashlib.sha256("乙的秘密".encode()).hexdigest())
     page.click("#freeze-form button[type=submit]")
     page.wait_for_selector("#seed-form")
-    page.fill("#seed-form input[name=public_value]", "3312.45")
+    page.fill("#seed-form input[name=secret_1]", "甲的秘密")
+    page.fill("#seed-form input[name=secret_2]", "乙的秘密")
     page.click("#seed-form button[type=submit]")
     page.wait_for_selector("table.list a[href*='/supervision/visits/']")
     page.screenshot(path=str(ARTIFACTS / "draw-2-drawn.png"), full_page=True)

@@ -22,8 +22,13 @@ from shijian.supervision.draw import (
     candidates_bytes,
     commitment,
     draw_batch,
+    entity_commitment,
+    full_bytes,
     parse_candidates,
+    parse_full,
+    parse_public,
     percent_bp,
+    public_bytes,
     quota,
     quotas,
     seed_from_beacon,
@@ -270,35 +275,79 @@ def test_visits_merge_batches_and_match_every_responsible_department():
         build_visits(drawn, rules, cands, {"FOOD-01": "FOOD", "REG-01": "REG"}, resp)
 
 
-def test_a_record_verifies_and_any_tampering_shows(tmp_path):
+def small_record(**kw: object) -> tuple[dict, dict[str, bytes]]:
+    """A full record of a small draw (no log block), and its candidate file."""
     cands = make_candidates(["A", "B", "C", "D"] * 30)
-    files = {"B1.candidates.csv": candidates_bytes(cands)}
+    salts = {c.key: f"{i:032x}" for i, c in enumerate(cands)}
+    public, full = public_bytes(cands, salts), full_bytes(cands, salts)
+    files = {"B1.candidates.csv": public, "B1.candidates.full.csv": full}
     r = rule({"A": "10", "B": "20", "C": "40", "D": "80"})
     officers = [Officer(f"C{i:02d}", "SAMR", "440608", ("FOOD",), 0) for i in range(8)]
-    record, staffing, _visits, _drawn = rec.build(
+    staffing = rec.staffing_block(officers, [("C01", cands[0].key)])
+    frozen = rec.manifest(
         draw_code="D1",
         frozen_at="2026-03-01T09:00:00+08:00",
-        drawn_at="2026-03-02T09:00:00+08:00",
         rules=[r],
-        candidate_files={"B1": "B1.candidates.csv"},
-        candidates={"B1": cands},
-        candidate_digests={"B1": hashlib.sha256(files["B1.candidates.csv"]).hexdigest()},
-        seed_block={"method": "beacon", "public_value": "上证综指 2026-03-02 收盘 3312.45"},
+        scopes={"B1": {"regions": ["440608"]}},
+        candidate_files={"B1": rec.candidate_files("B1", public, full, len(cands))},
+        seed_plan={"method": "beacon", "source": "上证综指", "at": "2026-03-02T07:00:00+00:00"},
         item_category={"FOOD-01": "FOOD"},
         responsibilities=[Responsibility("FOOD-01", "SAMR", "4406")],
-        officers=officers,
-        exclusions=[("C01", cands[0].key)],
+        staffing=staffing,
         prefer_region=False,
     )
-    assert staffing.complete
-    loaded = json.loads(rec.dumps(record))
-    assert rec.verify(loaded, files.__getitem__) == []
-    tampered = json.loads(rec.dumps(record))
+    record, staffed, _visits, _drawn = rec.build(
+        frozen=frozen,
+        staffing=staffing,
+        full={"B1": (cands, salts)},
+        seed_block={"method": "beacon", "source": "上证综指", "public_value": "上证综指 2026-03-02 收盘 3312.45"},
+        drawn_at="2026-03-02T09:00:00+08:00",
+    )
+    assert staffed.complete
+    return json.loads(rec.dumps(record)), files
+
+
+def test_a_record_verifies_and_any_tampering_shows():
+    loaded, files = small_record()
+    assert rec.verify(loaded, files.__getitem__) == ["the record carries no transparency-log inclusion proof"]
+    tampered = json.loads(rec.dumps(loaded))
     tampered["outputs"]["visits"][0]["team"] = ["C07", "C06"]
     assert any("team" in p for p in rec.verify(tampered, files.__getitem__))
-    swapped = json.loads(rec.dumps(record))
-    swapped["inputs"]["seed"]["public_value"] = "another value"
+    swapped = json.loads(rec.dumps(loaded))
+    swapped["seed"]["public_value"] = "another value"
     assert any(p.startswith("seed is") for p in rec.verify(swapped, files.__getitem__))
-    files["B1.candidates.csv"] = candidates_bytes(cands[1:])
+    staffing = json.loads(rec.dumps(loaded))
+    staffing["staffing"]["officers"][0]["workload"] = 1
+    assert any("staffing inputs are not the ones frozen" in p for p in rec.verify(staffing, files.__getitem__))
+    public = rec.public_copy(loaded)
+    assert "staffing" not in public and all("team" not in v for v in public["outputs"]["visits"])
+    assert rec.verify(public, files.__getitem__) == ["the record carries no transparency-log inclusion proof"]
+    revealed = json.loads(rec.dumps(public))
+    key, _salt, region, items = revealed["outputs"]["reveals"]["B1"][0]
+    revealed["outputs"]["reveals"]["B1"][0] = [key, "f" * 32, region, items]  # a wrong salt
+    assert any("is not revealed" in p for p in rec.verify(revealed, files.__getitem__))
+    files["B1.candidates.csv"] = files["B1.candidates.csv"].split(b"\n", 1)[1]
     problems = rec.verify(loaded, files.__getitem__)
     assert any("SHA-256" in p for p in problems)
+    assert any("not the full list's commitments" in p for p in problems)
+
+
+def test_the_public_list_names_no_entity_and_commits_to_each():
+    cands = make_candidates(["A", "B", "C", "D"] * 5)
+    salts = {c.key: f"{i:032x}" for i, c in enumerate(cands)}
+    public = public_bytes(cands, salts)
+    assert not any(c.key.encode() in public for c in cands)
+    listed = parse_public(public)
+    assert [c.key for c in listed] == sorted(entity_commitment(c.key, salts[c.key]) for c in cands)
+    assert entity_commitment("K00001", "0" * 32) == hashlib.sha256(b'["K00001","' + b"0" * 32 + b'"]').hexdigest()
+    assert parse_full(full_bytes(cands, salts)) == (cands, salts)
+
+
+def test_the_record_is_rfc8785_canonical_json():
+    loaded, _files = small_record()
+    data = rec.dumps(loaded)
+    assert data == rec.dumps(json.loads(data))
+    assert b" " not in data.split(b'"public_value"')[0][-5:]
+    # RFC 8785 section 3.2.2.3 sample numbers, and keys sorted by UTF-16 code units
+    assert rec.canonical({"b": 1e21, "a": [1.0, -0.0, 333333333.3333333]}) == b'{"a":[1,0,333333333.3333333],"b":1e+21}'
+    assert rec.canonical({"\u20ac": 1, "\r": 2, "1": 3}) == '{"\\r":2,"1":3,"\u20ac":1}'.encode()

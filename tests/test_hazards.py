@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from shijian.hazards import grading, services, workflow
 from shijian.hazards.models import Hazard, Notification, Transition
+from tests import draws
 
 NOW = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
 
@@ -244,15 +245,14 @@ def food_batch(world: Any, **kw: Any) -> Any:
 
 
 def test_a_finding_opens_an_entry_in_one_step(world, settings, tmp_path):
-    from shijian.supervision import services as sup
     from shijian.supervision.models import Visit
 
     settings.HOME = tmp_path
     world.inspectors["samr"].user = world.users["inspector"]
     world.inspectors["samr"].save()
     batch = food_batch(world, scope_regions=["440608004"])
-    draw = sup.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
-    assert sup.perform(draw, world.users["samr"], public_value="y").ok
+    draw = draws.freeze([batch], world.users["samr"], "x")
+    assert draws.perform(draw, world.users["samr"], "y").ok
     visit = Visit.objects.get()
     check = visit.checks.get()
     inspector = world.client("inspector")

@@ -11,18 +11,18 @@ from shijian.analytics import operations
 from shijian.ingest.mapping import load_mappings
 from shijian.ingest.pipeline import ingest
 from shijian.lake.store import Lake
+from tests import draws
 
 
 def _world_with_work(world, settings, tmp_path):
     from shijian.hazards import services as hz
-    from shijian.supervision import services as sup
     from shijian.supervision.models import Batch, Visit
     from tests.test_hazards import food_batch
 
     settings.HOME = tmp_path
     batch = food_batch(world, count=2)  # window 2026-03-01 .. 2026-12-31, both entities of the district
-    draw = sup.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
-    assert sup.perform(draw, world.users["samr"], public_value="z").ok
+    draw = draws.freeze([batch], world.users["samr"], "x")
+    assert draws.perform(draw, world.users["samr"], "z").ok
     done = Visit.objects.get(entity=world.entities["hecheng"])
     Visit.objects.filter(pk=done.pk).update(
         status="done", checked_on=dt.date(2026, 5, 20), publish_by=dt.date(2026, 6, 10)
@@ -38,7 +38,7 @@ def _world_with_work(world, settings, tmp_path):
         window_end=dt.date(2026, 7, 31),
     )
     waiting.items.set([world.items["food"]])
-    sup.freeze([waiting], world.users["samr"], "beacon", beacon_source="y")  # frozen, no seed yet
+    draws.freeze([waiting], world.users["samr"], "y")  # frozen, no seed yet
     hz.open_entry(
         world.entities["yanghe"],
         source="manual",

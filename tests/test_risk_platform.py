@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from shijian.risk import classes, drift, factors, platform
 from shijian.synth.generator import generate, resolve_scale
+from tests import draws
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -307,7 +308,6 @@ def test_the_risk_page_needs_the_right_role(world):
 
 def test_uplift_reads_the_random_share_of_checked_visits(world, settings, tmp_path):
     from shijian.risk.models import Assessment, ModelVersion, Refresh
-    from shijian.supervision import services as sup
     from shijian.supervision.models import Visit, VisitItem
     from tests.test_hazards import food_batch
 
@@ -317,8 +317,8 @@ def test_uplift_reads_the_random_share_of_checked_visits(world, settings, tmp_pa
     r = Refresh.objects.create(model=v, as_of=dt.date(2026, 1, 1))
     for e in world.entities.values():
         Assessment.objects.create(refresh=r, entity=e, probability=0.3, risk_class="C")
-    draw = sup.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
-    assert sup.perform(draw, world.users["samr"], public_value="z").ok
+    draw = draws.freeze([batch], world.users["samr"], "x")
+    assert draws.perform(draw, world.users["samr"], "z").ok
     visits = list(Visit.objects.all())
     assert len(visits) == 2 and all(c.control for c in VisitItem.objects.all())  # a purely random batch
     Visit.objects.filter(pk=visits[0].pk).update(checked_on=dt.date(2026, 3, 2))

@@ -7,14 +7,16 @@ import json
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from typer.testing import CliRunner
 
-from shijian.core.codes.uscc import make
 from shijian.registry.models import Entity, InspectorConflict
 from shijian.supervision import calendar, services
 from shijian.supervision.draw import DrawError, commitment
-from shijian.supervision.models import Batch, Draw, Plan, TeamMember, Visit, VisitItem, VisitStatus
+from shijian.supervision.models import Batch, Draw, Plan, Visit, VisitItem, VisitStatus
+from tests import draws
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -28,77 +30,22 @@ def _english() -> Any:
         yield
 
 
-def more_entities(n: int, town: str = "440608004001") -> None:
-    Entity.objects.bulk_create(
-        [
-            Entity(
-                uscc=make("92", "440608", f"MA1{i:05d}"),
-                name=f"高明区测试餐馆{i}",
-                entity_type="individual",
-                industry_code="6210",
-                industry_section="H",
-                region_code=town,
-                town_code=town[:9],
-                district_code=town[:6],
-                legal_rep=f"王{i}",
-                status="active",
-            )
-            for i in range(n)
-        ]
-    )
+more_entities, make_batch = draws.more_entities, draws.make_batch
 
 
 @pytest.fixture
 def plan(world: Any) -> Plan:
-    world.inspectors["samr"].user = world.users["inspector"]
-    world.inspectors["samr"].save()
-    # a second officer in each department, so that conflicts can be avoided
-    from shijian.registry.models import Inspector
-
-    for key, cert in (("samr", "44000011"), ("hecheng", "44000012")):
-        o = Inspector.objects.create(
-            name=f"{world.inspectors[key].name}二",
-            department=world.depts[key],
-            region_code=world.inspectors[key].region_code,
-            cert_no=cert,
-        )
-        o.qualifications.set(world.inspectors[key].qualifications.all())
-    return Plan.objects.create(
-        code="GM2026",
-        name="高明区2026年度双随机抽查计划",
-        year=2026,
-        level="district",
-        department=world.depts["samr"],
-        region_code="440608",
-        created_by=world.users["samr"],
-    )
-
-
-def make_batch(plan: Plan, world: Any, code: str = "GM2026-01", **kw: Any) -> Batch:
-    fields = {
-        "plan": plan,
-        "code": code,
-        "name": "餐饮服务专项抽查",
-        "department": world.depts["samr"],
-        "mode": "random",
-        "count": 10,
-        "window_start": dt.date(2026, 3, 1),
-        "window_end": dt.date(2026, 12, 31),
-        "scope_regions": ["440608004"],
-    } | kw
-    b = Batch.objects.create(**fields)
-    b.items.set([world.items["food"]])
-    return b
+    return draws.make_plan(world)
 
 
 def test_it_draws_and_staffs_a_batch_verifiably(world, plan, tmp_path, settings):
     settings.HOME = tmp_path
     more_entities(30)
     batch = make_batch(plan, world)
-    draw = services.freeze([batch], world.users["samr"], "beacon", beacon_source="上证综指 2026-03-02 收盘价")
+    draw = draws.freeze([batch], world.users["samr"], "上证综指 2026-03-02 收盘价")
     batch.refresh_from_db()
     assert batch.status == "frozen" and batch.candidates_count == 31  # 30 + the world's Hecheng restaurant
-    result = services.perform(draw, world.users["samr"], public_value="3312.45")
+    result = draws.perform(draw, world.users["samr"], "3312.45")
     assert result.ok and result.visits == 10
     draw.refresh_from_db()
     assert draw.status == "drawn" and len(draw.seed) == 64
@@ -111,27 +58,34 @@ def test_it_draws_and_staffs_a_batch_verifiably(world, plan, tmp_path, settings)
     # the published record verifies, from the command line too
     record = services.draw_dir(draw.code) / "record.json"
     from shijian.cli import app
+    from shijian.translog.services import export
 
+    (record.parent / "log.json").write_text(json.dumps(export()))
     r = CliRunner().invoke(app, ["draw", "verify", str(record)])
     assert r.exit_code == 0 and "VERIFIED" in r.output, r.output
-    data = json.loads(record.read_bytes())
+    data = json.loads((record.parent / services.FULL_RECORD).read_bytes())
     data["outputs"]["visits"][0]["team"].reverse()
     tampered = tmp_path / "tampered" / "record.json"
     tampered.parent.mkdir()
     tampered.write_text(json.dumps(data, ensure_ascii=False))
-    r = CliRunner().invoke(app, ["draw", "verify", str(tampered), "--candidates-dir", str(record.parent)])
-    assert r.exit_code == 1 and "team" in r.output
+    log = ["--log", str(record.parent / "log.json")]
+    r = CliRunner().invoke(app, ["draw", "verify", str(tampered), "--candidates-dir", str(record.parent), *log])
+    assert r.exit_code == 1 and "team" in r.output, r.output
+    r = CliRunner().invoke(app, ["log", "verify"])
+    assert r.exit_code == 0 and "OK: transparency log consistent, 1 entries" in r.output, r.output
     # a second draw this year for the same item finds only entities not drawn yet
     b2 = make_batch(plan, world, code="GM2026-02", count=100)
-    d2 = services.freeze([b2], world.users["samr"], "beacon", beacon_source="x")
+    d2 = draws.freeze([b2], world.users["samr"], "x")
     b2.refresh_from_db()
     assert b2.candidates_count == 21
-    services.perform(d2, world.users["samr"], public_value="y")
+    draws.perform(d2, world.users["samr"], "y")
     drawn_twice = Visit.objects.values("entity_id").annotate(n=__import__("django.db.models").db.models.Count("id"))
     assert all(row["n"] == 1 for row in drawn_twice)
 
 
-def test_conflicts_and_last_teams_are_avoided_and_infeasible_visits_assign_nothing(world, plan, tmp_path, settings):
+def test_conflicts_and_last_teams_are_avoided_and_unstaffable_candidates_stop_the_freeze(
+    world, plan, tmp_path, settings
+):
     settings.HOME = tmp_path
     more_entities(4)
     samr_officers = list(world.depts["samr"].inspectors.all())
@@ -139,17 +93,15 @@ def test_conflicts_and_last_teams_are_avoided_and_infeasible_visits_assign_nothi
     InspectorConflict.objects.create(inspector=samr_officers[0], entity=target, reason="亲属", declared_on=TODAY)
     InspectorConflict.objects.create(inspector=samr_officers[1], person_name="王0", reason="同学", declared_on=TODAY)
     batch = make_batch(plan, world, count=5)
-    draw = services.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
-    result = services.perform(draw, world.users["samr"], public_value="v")
-    assert not result.ok
-    key = target.uscc
-    assert "no available officer of department 440608-SAMR" in result.infeasible[key]
-    assert Visit.objects.count() == 0 and TeamMember.objects.count() == 0
-    draw.refresh_from_db()
-    assert draw.status == "frozen" and draw.last_attempt["unstaffed"] == 1
-    # the conflict ends: the same seed now staffs every visit
+    with pytest.raises(DrawError, match=f"{target.uscc}: no available officer of department 440608-SAMR"):
+        draws.freeze([batch], world.users["samr"], "x")
+    assert Draw.objects.count() == 0 and Visit.objects.count() == 0
+    batch.refresh_from_db()
+    assert batch.status == "draft"
+    # the conflict ends: the candidates can all be staffed, the freeze goes through and the draw avoids the conflict
     InspectorConflict.objects.filter(person_name="王0").delete()
-    assert services.perform(draw, world.users["samr"], public_value="v").ok
+    draw = draws.freeze([batch], world.users["samr"], "x")
+    assert draws.perform(draw, world.users["samr"], "v").ok
     v = Visit.objects.get(entity=target)
     assert samr_officers[0] not in v.inspectors.all()
     # next draw: the entity's last team is not sent again
@@ -167,8 +119,8 @@ def test_conflicts_and_last_teams_are_avoided_and_infeasible_visits_assign_nothi
     )
     b2.items.set([world.items["food"]])
     InspectorConflict.objects.all().delete()
-    d2 = services.freeze([b2], world.users["samr"], "beacon", beacon_source="x")
-    assert services.perform(d2, world.users["samr"], public_value="w").ok
+    d2 = draws.freeze([b2], world.users["samr"], "x")
+    assert draws.perform(d2, world.users["samr"], "w").ok
     again = Visit.objects.get(entity=target, draw=d2)
     assert not set(again.inspectors.all()) & set(v.inspectors.all())  # the last team is not sent again
 
@@ -188,7 +140,7 @@ def test_stratified_batches_respect_item_caps_and_windows(world, plan, tmp_path,
     )
     capped.items.set([world.items["reg"]])  # a general item capped at 3%
     with pytest.raises(DrawError, match="capped at 3"):
-        services.freeze([capped], world.users["samr"], "beacon", beacon_source="x")
+        draws.freeze([capped], world.users["samr"], "x")
     assert Draw.objects.count() == 0 and Batch.objects.get(pk=capped.pk).status == "draft"
     late = make_batch(
         plan, world, code="GM2026-LATE", window_start=dt.date(2026, 7, 1), window_end=dt.date(2026, 7, 31)
@@ -197,7 +149,7 @@ def test_stratified_batches_respect_item_caps_and_windows(world, plan, tmp_path,
         plan, world, code="GM2026-EARLY", window_start=dt.date(2026, 3, 1), window_end=dt.date(2026, 4, 30)
     )
     with pytest.raises(DrawError, match="share a window"):
-        services.freeze([late, early], world.users["samr"], "beacon", beacon_source="x")
+        draws.freeze([late, early], world.users["samr"], "x")
     with pytest.raises(DrawError, match="two commitments"):
         services.freeze([late], world.users["samr"], "commit_reveal", commitments=["abc"])
 
@@ -226,13 +178,15 @@ def test_joint_batches_make_one_visit_per_entity_with_commit_reveal(world, plan,
     from shijian.registry.models import ItemCategory
 
     c = [commitment("first secret"), commitment("second secret")]
+    # nobody in the bureau is qualified for REG: the freeze says so, before any seed exists
+    with pytest.raises(DrawError, match=r"7 candidates could not be staffed .*qualified for REG"):
+        services.freeze([food, reg], world.users["samr"], "commit_reveal", commitments=c)
+    assert Draw.objects.count() == 0
+    for officer in world.depts["samr"].inspectors.all():
+        officer.qualifications.add(ItemCategory.objects.get(code="REG"))
     draw = services.freeze([food, reg], world.users["samr"], "commit_reveal", commitments=c)
     with pytest.raises(DrawError, match="official 2 does not match"):
         services.perform(draw, world.users["samr"], secrets=["first secret", "wrong"])
-    refused = services.perform(draw, world.users["samr"], secrets=["first secret", "second secret"])
-    assert len(refused.infeasible) == 7 and "qualified for REG" in next(iter(refused.infeasible.values()))
-    for officer in world.depts["samr"].inspectors.all():
-        officer.qualifications.add(ItemCategory.objects.get(code="REG"))
     assert services.perform(draw, world.users["samr"], secrets=["first secret", "second secret"]).ok
     assert Visit.objects.count() == 7  # both batches drew all 7 Hecheng entities: one visit each, not two
     for v in Visit.objects.all():
@@ -244,8 +198,8 @@ def _drawn(world: Any, plan: Plan, settings: Any, tmp_path: Any) -> Visit:
     settings.HOME = tmp_path
     more_entities(3)
     batch = make_batch(plan, world, count=4)
-    draw = services.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
-    services.perform(draw, world.users["samr"], public_value="v")
+    draw = draws.freeze([batch], world.users["samr"], "x")
+    draws.perform(draw, world.users["samr"], "v")
     Draw.objects.filter(pk=draw.pk).update(frozen_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC))  # drawn in March
     return Visit.objects.filter(members__inspector__user=world.users["inspector"]).first() or Visit.objects.first()
 
@@ -355,14 +309,17 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
         {"code": "X", "name": "x", "mode": "random", "window_start": "2026-05-01", "window_end": "2026-04-01"},
     )
     assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+    freeze_form = {
+        "batches": [batch.pk],
+        "seed_method": "beacon",
+        "beacon_source": "深证成指 2026-03-03 收盘价",
+        "prefer_region": "on",
+    }
+    r = samr.post(reverse("plan_freeze", args=[plan.pk]), freeze_form)  # no time for the public value: refused
+    assert r.status_code == 302 and not Draw.objects.exists()
+    beacon_at = timezone.localtime() + dt.timedelta(hours=2)
     r = samr.post(
-        reverse("plan_freeze", args=[plan.pk]),
-        {
-            "batches": [batch.pk],
-            "seed_method": "beacon",
-            "beacon_source": "深证成指 2026-03-03 收盘价",
-            "prefer_region": "on",
-        },
+        reverse("plan_freeze", args=[plan.pk]), freeze_form | {"beacon_at": beacon_at.strftime("%Y-%m-%dT%H:%M")}
     )
     draw = Draw.objects.get()
     assert r.status_code == 302 and r["Location"] == reverse("draw_detail", args=[draw.pk])
@@ -377,7 +334,12 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
         world.client("anonymous").get(reverse("public_draw_file", args=[draw.code, "..%2Fsecret_key"])).status_code
         == 404
     )
-    r = samr.post(reverse("draw_detail", args=[draw.pk]), {"public_value": "10234.56"})
+    # the public value of a later date cannot be entered before that date
+    r = samr.post(reverse("draw_detail", args=[draw.pk]), {"public_value": "10234.56"}, follow=True)
+    draw.refresh_from_db()
+    assert draw.status == "frozen" and "在此之前不能抽取" in r.content.decode()  # (the screens are in Chinese)
+    with time_machine.travel(beacon_at + dt.timedelta(minutes=1), tick=True):
+        r = samr.post(reverse("draw_detail", args=[draw.pk]), {"public_value": "10234.56"})
     draw.refresh_from_db()
     assert draw.status == "drawn"
     assert (
@@ -408,9 +370,9 @@ def test_a_missing_frozen_list_is_a_message_not_a_traceback(world, plan, tmp_pat
     settings.HOME = tmp_path
     more_entities(3)
     batch = make_batch(plan, world, count=1)
-    draw = services.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
+    draw = draws.freeze([batch], world.users["samr"], "x")
     (services.draw_dir(draw.code) / "GM2026-01.candidates.csv").unlink()
     with pytest.raises(DrawError, match="is missing"):
-        services.perform(draw, world.users["samr"], public_value="v")
+        draws.perform(draw, world.users["samr"], "v")
     r = world.client("samr").post(reverse("draw_detail", args=[draw.pk]), {"public_value": "v"})
     assert r.status_code == 302 and Visit.objects.count() == 0

@@ -99,6 +99,7 @@ def run(n: int, console: Console) -> dict[str, Any]:
     from shijian.accounts.models import User
     from shijian.registry.models import Department, SpotCheckItem
     from shijian.supervision import services
+    from shijian.supervision.draw import commitment
     from shijian.supervision.models import Batch, Draw, Plan, TeamMember, Visit, VisitItem
 
     build_world(n, console)
@@ -143,10 +144,11 @@ def run(n: int, console: Console) -> dict[str, Any]:
     del rows
 
     t0 = time.perf_counter()
-    draw = services.freeze([batch], user, "beacon", beacon_source="bench")
+    secrets = ["bench secret 1", "bench secret 2"]
+    draw = services.freeze([batch], user, "commit_reveal", commitments=[commitment(s) for s in secrets])
     freeze_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    result = services.perform(draw, user, public_value="bench-2026")
+    result = services.perform(draw, user, secrets=secrets)
     draw_s = time.perf_counter() - t0
     connection.close()
     batch.refresh_from_db()

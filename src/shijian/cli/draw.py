@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from shijian.cli.common import django_setup, fail, out
 
 draw_app = typer.Typer(help="双随机 draws: verify a published record.", no_args_is_help=True)
+log_app = typer.Typer(
+    help="The transparency log: freezes and the audit chain's head, in a signed Merkle tree.", no_args_is_help=True
+)
 calendar_app = typer.Typer(
     help="The working-day calendar (public holidays, make-up working days).", no_args_is_help=True
 )
@@ -22,16 +25,18 @@ def draw_verify(
     candidates_dir: Annotated[
         Path | None, typer.Option(help="folder of the candidate lists (default: the record's folder)")
     ] = None,
+    log: Annotated[
+        Path | None, typer.Option(help="the transparency log (/public/log.json; default: log.json beside the record)")
+    ] = None,
 ) -> None:
-    """Re-run a published draw from its inputs; print VERIFIED (exit 0) or every difference (exit 1)."""
+    """Re-run a published draw from its frozen inputs and check that its freeze was announced on the transparency
+    log before the seed existed, with no other freeze of its batches; print VERIFIED (exit 0) or every problem."""
     from shijian.supervision import record as rec
     from shijian.supervision.draw import DrawError
 
-    try:
-        data = json.loads(record_file.read_bytes())
-    except (OSError, ValueError) as exc:
-        fail(f"cannot read {record_file}: {exc}")
+    data = _read_json(record_file)
     folder = candidates_dir or record_file.parent
+    log_data = _read_json(log or record_file.parent / "log.json", "download the transparency log (/public/log.json)")
 
     def read(name: str) -> bytes:
         path = folder / Path(name).name
@@ -41,17 +46,88 @@ def draw_verify(
             fail(f"candidate list {path} is missing: download it from the draw's public page")
 
     try:
-        problems = rec.verify(data, read)
-    except (DrawError, KeyError, TypeError) as exc:
+        problems = rec.verify(data, read, log_data)
+    except (DrawError, KeyError, TypeError, ValueError) as exc:
         fail(f"not a valid draw record: {exc}")
     if not problems:
         n = len(data["outputs"]["visits"])
-        out.print(f"VERIFIED: draw {data.get('draw')} ({n:,} visits) re-runs identically from its published inputs")
+        scope = "teams included" if "staffing" in data else "public copy: teams are checked with the full record"
+        out.print(f"VERIFIED: draw {data.get('draw')} ({n:,} visits; {scope}) re-runs identically from its frozen")
+        out.print("  inputs, announced on the transparency log before the seed existed")
         return
-    out.print(f"DIFFERENT: {len(problems)} difference(s) between the record and a re-run from its inputs")
+    out.print(f"DIFFERENT: {len(problems)} problem(s) with the record")
     for p in problems[:200]:
         out.print(f"  {p}")
     raise typer.Exit(1)
+
+
+@draw_app.command("receipt")
+def draw_receipt(
+    code: Annotated[str, typer.Argument(help="the draw's code")],
+    key: Annotated[str, typer.Argument(help="the entity's unified social credit code (or ID + internal id)")],
+) -> None:
+    """An entity's receipt: its salt and commitment in a draw, so it can find its own line on the public list."""
+    django_setup()
+    from shijian.supervision.draw import entity_commitment
+    from shijian.supervision.models import Draw
+    from shijian.supervision.services import salt_for
+
+    if not Draw.objects.filter(code=code).exists():
+        fail(f"no draw {code}")
+    salt = salt_for(code, key.strip().upper())
+    out.print(f"draw {code}\nentity {key.strip().upper()}\nsalt {salt}")
+    out.print(f"commitment {entity_commitment(key.strip().upper(), salt)}")
+
+
+def _read_json(path: Path, hint: str = "") -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read {path}: {exc}" + (f"; {hint}" if hint else ""))
+
+
+@log_app.command("verify")
+def log_verify(
+    file: Annotated[
+        Path | None, typer.Option(help="a log export (/public/log.json); default: this installation's log")
+    ] = None,
+    known: Annotated[
+        list[Path] | None, typer.Option(help="a tree head saved earlier (JSON); may be given more than once")
+    ] = None,
+) -> None:
+    """Recompute the transparency log's tree at every signed tree head, check each signature and the consistency of
+    each head with the next (and with heads saved earlier); exit 1 on any problem."""
+    from shijian.translog.verify import verify_log
+
+    if file is None:
+        django_setup()
+        from shijian.translog.services import export
+
+        data = export()
+    else:
+        data = _read_json(file)
+    heads = [_read_json(p) for p in known or []]
+    try:
+        problems = verify_log(data, heads)
+    except (KeyError, TypeError, ValueError) as exc:
+        fail(f"not a valid log: {exc}")
+    if problems:
+        out.print(f"BROKEN: {len(problems)} problem(s) with the transparency log")
+        for p in problems[:200]:
+            out.print(f"  {p}")
+        raise typer.Exit(1)
+    n = len(data["entries"])
+    out.print(f"OK: transparency log consistent, {n:,} entries, {len(data['tree_heads']):,} signed tree heads")
+
+
+@log_app.command("audit-head")
+def log_audit_head() -> None:
+    """Announce the audit chain's head on the transparency log (run daily; nothing when it has not moved)."""
+    django_setup()
+    from shijian.translog.services import log_audit_head as append_head
+
+    entry = append_head()
+    out.print(f"logged as entry {entry.index}" if entry is not None else "the audit chain's head is already logged")
 
 
 @calendar_app.command("import")

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "shijian.registry",
     "shijian.lake",
     "shijian.supervision",
+    "shijian.translog",
     "shijian.hazards",
     "shijian.risk",
     "shijian.analytics",

@@ -133,7 +133,7 @@ def first_draw(say: Say) -> None:
     from shijian.core import clock
     from shijian.registry.models import Department, SpotCheckItem
     from shijian.supervision import services
-    from shijian.supervision.draw import DrawError
+    from shijian.supervision.draw import DrawError, commitment
     from shijian.supervision.models import Batch, Plan
 
     dept = Department.objects.filter(code="440608-SAMR").first()
@@ -163,8 +163,11 @@ def first_draw(say: Say) -> None:
     )
     batch.items.set(items)
     try:
-        draw = services.freeze([batch], user, "beacon", beacon_source="演示：冻结后公布的公开数值")
-        result = services.perform(draw, user, public_value="demo-2026")
+        # Two officials commit to secrets at the freeze and reveal them at the draw (a beacon could not be entered
+        # before its announced time, and the demo draws at once).
+        secrets = ["演示：甲的秘密", "演示：乙的秘密"]
+        draw = services.freeze([batch], user, "commit_reveal", commitments=[commitment(s) for s in secrets])
+        result = services.perform(draw, user, secrets=secrets)
     except DrawError as exc:
         say(f"demo draw skipped: {exc}")
         return

@@ -17,15 +17,21 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple
 
-FORMAT = "shijian-draw/1"
+import rfc8785
+
+FORMAT = "shijian-draw/2"
 CLASSES = ("A", "B", "C", "D")
 DEFAULT_RATIOS = {"A": "3", "B": "10", "C": "30", "D": "80"}
 STRATIFIED, RANDOM = "stratified", "random"
+BLANKS = " \t\r\n"  # the white space trimmed from a public value or a percentage: space, tab, CR, LF only
+PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,2})?")  # how a percentage is written: "3", "12.5", "0.25", "100"
+SALT_HEX = 32  # a salt is 128 bits, 32 lower-case hexadecimal digits
 
 
 class DrawError(ValueError):
@@ -37,14 +43,11 @@ def sha256_hex(data: bytes | str) -> str:
 
 
 def percent_bp(value: str | int | Decimal) -> int:
-    """'12.5' (percent) -> 1250 hundredths of a percent; at most two decimals, 0 to 100."""
-    try:
-        d = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise DrawError(f"not a percentage: {value!r}") from None
-    if not d.is_finite() or d < 0 or d > 100 or (d * 100) != (d * 100).to_integral_value():
+    """'12.5' (percent) -> 1250 hundredths of a percent: 0 to 100 written as digits with at most two decimals."""
+    text = str(value).strip(BLANKS)
+    if not PERCENT.fullmatch(text) or Decimal(text) > 100:
         raise DrawError(f"a percentage is 0 to 100 with at most two decimals: {value!r}")
-    return int(d * 100)
+    return int(Decimal(text) * 100)
 
 
 def round_div(num: int, den: int) -> int:
@@ -99,6 +102,48 @@ def parse_candidates(data: bytes) -> list[Candidate]:
     return out
 
 
+# -- commitments: the public list names no entity ------------------------------------------------------------
+
+
+def entity_commitment(key: str, salt: str) -> str:
+    """hex(SHA-256(JCS([key, salt]))): what the public list shows instead of the entity's code."""
+    return sha256_hex(rfc8785.dumps([key, salt]))
+
+
+def full_bytes(cands: Sequence[Candidate], salts: Mapping[str, str]) -> bytes:
+    """The staff candidate list: ``key,class,region,items,salt`` per line, sorted by key."""
+    lines = candidates_bytes(cands).decode().split("\n")[:-1]
+    return "".join(f"{line},{salts[c.key]}\n" for line, c in zip(lines, cands, strict=True)).encode()
+
+
+def parse_full(data: bytes) -> tuple[list[Candidate], dict[str, str]]:
+    """A staff candidate list: the candidates and each one's salt."""
+    rows = [line.rsplit(",", 1) for line in data.decode().split("\n") if line]
+    if any(len(r) != 2 or len(r[1]) != SALT_HEX for r in rows):
+        raise DrawError("a full candidate line is key,class,region,items,salt")
+    cands = parse_candidates("".join(r[0] + "\n" for r in rows).encode())
+    return cands, {c.key: r[1] for c, r in zip(cands, rows, strict=True)}
+
+
+def public_bytes(cands: Sequence[Candidate], salts: Mapping[str, str]) -> bytes:
+    """The public candidate list: ``commitment,class`` per line, sorted by commitment."""
+    rows = sorted((entity_commitment(c.key, salts[c.key]), c.risk_class) for c in cands)
+    return "".join(f"{c},{cls}\n" for c, cls in rows).encode()
+
+
+def parse_public(data: bytes) -> list[Candidate]:
+    """A public list as candidates whose key is the commitment (what stage 1 ranks); no region, no items."""
+    out = []
+    for n, line in enumerate(data.decode().split("\n")[:-1] if data else [], start=1):
+        parts = line.split(",")
+        if len(parts) != 2 or len(parts[0]) != 64 or parts[1] not in CLASSES:
+            raise DrawError(f"public candidate line {n} is not commitment,class: {line!r}")
+        out.append(Candidate(parts[0], parts[1], "", ()))
+    if [c.key for c in out] != sorted({c.key for c in out}):
+        raise DrawError("public candidates must be sorted by commitment and unique")
+    return out
+
+
 # -- seed ------------------------------------------------------------------------------------------------------
 
 
@@ -112,9 +157,10 @@ def commitment(secret: str) -> str:
 
 
 def seed_from_beacon(frozen: str, public_value: str) -> str:
-    if not public_value.strip():
+    value = public_value.strip(BLANKS)
+    if not value:
         raise DrawError("the public value is empty")
-    return sha256_hex(f"shijian-seed/1|{frozen}|beacon|{public_value.strip()}")
+    return sha256_hex(f"shijian-seed/1|{frozen}|beacon|{value}")
 
 
 def seed_from_reveals(frozen: str, commitments: Sequence[str], secrets: Sequence[str]) -> str:
@@ -267,28 +313,38 @@ def build_visits(
         batches = tuple(per_entity[key])
         cand = candidates[batches[0]][key]
         items = sorted({i for b in batches for i in candidates[b][key].items})
-        depts: set[str] = set()
-        unmatched = []
-        for item in items:
-            found = {r.department for r in by_item.get(item, []) if cand.region.startswith(r.region)}
-            if not found:
-                unmatched.append(item)
-            depts |= found
         window = windows_overlap(rules[b].window for b in batches)
         assert window is not None
-        visits.append(
-            Visit(
-                key,
-                cand.region,
-                window,
-                batches,
-                tuple(items),
-                tuple(sorted(depts)),
-                tuple(sorted({item_category[i] for i in items})),
-                tuple(unmatched),
-            )
-        )
+        visits.append(_visit(key, cand.region, window, batches, items, by_item, item_category))
     return visits
+
+
+def _visit(
+    key: str,
+    region: str,
+    window: tuple[str, str],
+    batches: tuple[str, ...],
+    items: Sequence[str],
+    by_item: Mapping[str, Sequence[Responsibility]],
+    item_category: Mapping[str, str],
+) -> Visit:
+    depts: set[str] = set()
+    unmatched = []
+    for item in items:
+        found = {r.department for r in by_item.get(item, []) if region.startswith(r.region)}
+        if not found:
+            unmatched.append(item)
+        depts |= found
+    return Visit(
+        key,
+        region,
+        window,
+        batches,
+        tuple(items),
+        tuple(sorted(depts)),
+        tuple(sorted({item_category[i] for i in items})),
+        tuple(unmatched),
+    )
 
 
 # -- stage 3: teams --------------------------------------------------------------------------------------------
@@ -388,6 +444,47 @@ def staff(
         for cert in team:
             pools.bump(cert)
     return Staffing(teams, infeasible, dict(pools.workload))
+
+
+def unstaffable(
+    candidates: Mapping[str, Sequence[Candidate]],
+    item_category: Mapping[str, str],
+    responsibilities: Sequence[Responsibility],
+    officers: Sequence[Officer],
+    exclusions: Iterable[tuple[str, str]],
+    prefer_region: bool = False,
+) -> dict[str, str]:
+    """Candidates that some draw could not staff (key -> reason), known at the freeze.
+
+    Whether a visit can be staffed does not depend on workloads or on the seed (they only choose among the officers
+    who may go), only on its region, items and exclusions; a candidate of several batches is checked for every
+    combination of them that a draw could make. So a frozen list with no such candidate never yields an unstaffed
+    visit, and nobody has a reason to draw again.
+    """
+    pools = _Pools(officers)
+    banned: dict[str, set[str]] = {}
+    for cert, key in exclusions:
+        banned.setdefault(key, set()).add(cert)
+    by_item: dict[str, list[Responsibility]] = {}
+    for r in responsibilities:
+        by_item.setdefault(r.item, []).append(r)
+    per_key: dict[str, list[Candidate]] = {}
+    for code in sorted(candidates):
+        for c in candidates[code]:
+            per_key.setdefault(c.key, []).append(c)
+    seen: dict[tuple[str, tuple[str, ...], frozenset[str]], str] = {}
+    out: dict[str, str] = {}
+    for key, cands in sorted(per_key.items()):
+        for n in range(1, 2 ** len(cands)):
+            items = tuple(sorted({i for j, c in enumerate(cands) if n >> j & 1 for i in c.items}))
+            sig = (cands[0].region, items, frozenset(banned.get(key, ())))
+            if sig not in seen:
+                v = _visit(key, cands[0].region, ("", ""), (), items, by_item, item_category)
+                seen[sig] = _team_for(v, pools, set(sig[2]), "", prefer_region)[1]
+            if seen[sig]:
+                out[key] = seen[sig]
+                break
+    return out
 
 
 def _team_for(v: Visit, pools: _Pools, banned: set[str], seed: str, prefer_region: bool) -> tuple[list[str], str]:

@@ -170,6 +170,12 @@ class FreezeForm(forms.Form):
         required=False,
         help_text=gettext_lazy("e.g. the closing value of the Shanghai Composite Index on a named date after today"),
     )
+    beacon_at = forms.DateTimeField(
+        label=gettext_lazy("public value published at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=gettext_lazy("the draw cannot be made before this time"),
+    )
     commitment_1 = forms.CharField(label=gettext_lazy("commitment of official 1 (SHA-256)"), required=False)
     commitment_2 = forms.CharField(label=gettext_lazy("commitment of official 2 (SHA-256)"), required=False)
     prefer_region = forms.BooleanField(

@@ -130,6 +130,7 @@ class Draw(models.Model):
     beacon_source = models.CharField(
         _("public value to be used"), max_length=300, blank=True, help_text=_("Announced before the draw")
     )
+    beacon_at = models.DateTimeField(_("public value published at"), null=True, blank=True)
     commitments = models.JSONField(_("commitments"), default=list, blank=True)
     prefer_region = models.BooleanField(_("prefer officers of the entity's region"), default=True)
     frozen_at = models.DateTimeField(_("frozen at"))

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 
 from shijian.registry.display import mask_person
 from shijian.supervision import services
+from shijian.supervision.draw import entity_commitment
 from shijian.supervision.models import Draw, DrawStatus, Outcome, Visit, VisitStatus
 from shijian.web.pagination import BoundedPaginator
 
@@ -72,6 +73,34 @@ def draw_file(request: HttpRequest, code: str, name: str) -> FileResponse:
         raise Http404
     ctype = "application/json" if name.endswith(".json") else "text/csv; charset=utf-8"
     return FileResponse(path.open("rb"), content_type=ctype, filename=name)
+
+
+def check_line(request: HttpRequest, code: str) -> HttpResponse:
+    """An entity checks its own line: its code and the salt the bureau gave it (its receipt) give its commitment;
+    the page says in which public lists that commitment stands, with which class, and whether it was drawn."""
+    d = get_object_or_404(Draw, code=code)
+    key = request.GET.get("key", "").strip().upper()
+    salt = request.GET.get("salt", "").strip().lower()
+    lines: list[dict[str, Any]] = []
+    commitment = ""
+    if key and salt:
+        commitment = entity_commitment(key, salt)
+        record = record_summary(d)
+        drawn = {b for b, rows in record.get("outputs", {}).get("entities", {}).items() if key in {r[0] for r in rows}}
+        for b in d.batches.order_by("code"):
+            for line in _lines(d.code, b.candidates_file):
+                if line.startswith(commitment + ","):
+                    lines.append({"batch": b.code, "class": line.split(",")[1], "drawn": b.code in drawn})
+    return render(
+        request,
+        "supervision/public_check.html",
+        {"draw": d, "key": key, "salt": salt, "commitment": commitment, "lines": lines, "searched": bool(key and salt)},
+    )
+
+
+def _lines(code: str, name: str) -> list[str]:
+    path = services.draw_dir(code) / name
+    return path.read_text().splitlines() if name and path.exists() else []
 
 
 def _published() -> Any:

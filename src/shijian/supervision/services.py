@@ -8,268 +8,54 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shijian.core import audit, clock
-from shijian.core.codes.tables import industry_matches
-from shijian.core.jurisdiction import coded_q, in_jurisdiction, restrict
-from shijian.registry.models import Entity, EntityStatus, Inspector, InspectorConflict, Responsibility, SpotCheckItem
+from shijian.registry.models import Inspector, SpotCheckItem
 from shijian.supervision import calendar, record
 from shijian.supervision.draw import (
-    CLASSES,
-    RANDOM,
-    BatchRule,
+    BLANKS,
     Candidate,
     DrawError,
     Drawn,
-    Officer,
-    candidates_bytes,
     commitment,
-    draw_batch,
-    frozen_digest,
-    parse_candidates,
-    percent_bp,
-    quota,
-    quotas,
+    parse_full,
     sha256_hex,
-    windows_overlap,
 )
-from shijian.supervision.draw import Responsibility as Resp
+from shijian.supervision.freezing import CLOSED_STATUSES as CLOSED_STATUSES
+from shijian.supervision.freezing import FROZEN_FILE as FROZEN_FILE
+from shijian.supervision.freezing import FULL_RECORD as FULL_RECORD
+from shijian.supervision.freezing import _entity_ids
+from shijian.supervision.freezing import candidates_for as candidates_for
+from shijian.supervision.freezing import draw_dir as draw_dir
+from shijian.supervision.freezing import entity_key as entity_key
+from shijian.supervision.freezing import freeze as freeze
+from shijian.supervision.freezing import rule_of as rule_of
+from shijian.supervision.freezing import salt_for as salt_for
 from shijian.supervision.models import (
     Batch,
     BatchStatus,
     CalendarDay,
     Draw,
     DrawStatus,
-    Plan,
     SeedMethod,
     TeamMember,
     Visit,
     VisitItem,
     VisitStatus,
 )
+from shijian.translog import services as translog
+from shijian.translog.models import LogEntry
 
 PUBLISH_WITHIN_WORKING_DAYS = 20
-CLOSED_STATUSES = (EntityStatus.DEREGISTERED, EntityStatus.MOVED_OUT)
-
-
-def draw_dir(code: str) -> Path:
-    return Path(settings.HOME) / "draws" / code
-
-
-def entity_key(uscc: str | None, pk: int) -> str:
-    return uscc or f"ID{pk}"
-
-
-def rule_of(batch: Batch) -> BatchRule:
-    return BatchRule(
-        code=batch.code,
-        mode=batch.mode,
-        items=tuple(sorted(i.code for i in batch.items.all())),
-        window=(batch.window_start.isoformat(), batch.window_end.isoformat()),
-        ratios={k: str(v) for k, v in sorted((batch.ratios or {}).items())},
-        random_share=_pct(batch.random_share),
-        ratio=_pct(batch.ratio) if batch.ratio is not None else None,
-        count=batch.count,
-    )
-
-
-def _pct(value: Decimal | int | str) -> str:
-    d = Decimal(str(value)).normalize()
-    return format(d, "f")
-
-
-# -- candidates ------------------------------------------------------------------------------------------------
-
-
-def candidates_for(batch: Batch) -> list[Candidate]:
-    """Active entities in the batch's scope to which at least one of its items applies (and is still due)."""
-    items = list(batch.items.order_by("code"))
-    if not items:
-        raise DrawError(_("Batch %(code)s names no spot-check items.") % {"code": batch.code})
-    qs = Entity.objects.exclude(status__in=CLOSED_STATUSES)
-    regions = batch.scope_regions or [batch.plan.region_code]
-    region_q = Q(pk__in=[])
-    for r in regions:
-        region_q |= coded_q(r)
-    # Never outside the plan's region, whatever the batch names (the plan's region lies in its author's).
-    qs = qs.filter(region_q & coded_q(batch.plan.region_code))
-    if batch.scope_types:
-        qs = qs.filter(entity_type__in=batch.scope_types)
-    if batch.scope_industries:
-        ind_q = Q(pk__in=[])
-        for code in batch.scope_industries:
-            ind_q |= Q(industry_section=code) if code.isalpha() else Q(industry_code__startswith=code)
-        qs = qs.filter(ind_q)
-    tags = list(batch.scope_tags.values_list("pk", flat=True))
-    if tags:
-        qs = qs.filter(pk__in=Entity.tags.through.objects.filter(tag_id__in=tags).values("entity_id"))
-    if batch.exclude_new_days:
-        since = batch.window_start - dt.timedelta(days=batch.exclude_new_days)
-        qs = qs.exclude(established_on__gt=since)
-    done: set[tuple[int, str]] = set()
-    if batch.exclude_drawn_this_year:
-        done = set(
-            VisitItem.objects.filter(item__in=items, visit__draw__plan__year=batch.plan.year).values_list(
-                "visit__entity_id", "item__code"
-            )
-        )
-    excluded = set(batch.exclude_keys or [])
-    raises: dict[int, int] = {}
-    if batch.raise_hazard_entities:
-        from shijian.hazards.services import class_raises
-
-        raises = class_raises()
-    applies: dict[tuple[str, str], tuple[str, ...]] = {}
-    out = []
-    rows = qs.values_list("pk", "uscc", "entity_type", "industry_code", "region_code", "risk_class")
-    for pk, code, etype, industry, region, risk in rows.iterator(chunk_size=20_000):
-        key = entity_key(code, pk)
-        if key in excluded:
-            continue
-        sig = (etype, industry)
-        its = applies.get(sig)
-        if its is None:
-            its = applies[sig] = tuple(
-                i.code
-                for i in items
-                if (not i.target_entity_types or etype in i.target_entity_types)
-                and industry_matches(industry, i.target_industries)
-            )
-        if done:
-            its = tuple(i for i in its if (pk, i) not in done)
-        if its:
-            cls = risk or "B"
-            if raises and pk in raises:
-                cls = CLASSES[min(3, CLASSES.index(cls) + raises[pk])]
-            out.append(Candidate(key, cls, region, its))
-    out.sort(key=lambda c: c.key)
-    return out
-
-
-def _check_caps(batch: Batch, rule: BatchRule, cands: Sequence[Candidate]) -> None:
-    """General (一般) items have a cap on the share of eligible entities drawn."""
-    if not cands:
-        return
-    if rule.mode == RANDOM:
-        n = rule.count if rule.count is not None else quota(len(cands), percent_bp(rule.ratio or "0"))
-    else:
-        q, _r = quotas(rule, cands)
-        n = sum(q.values())
-    for item in batch.items.all():
-        if item.kind == "general" and item.ratio_cap is not None and n * 100 > item.ratio_cap * len(cands):
-            raise DrawError(
-                _(
-                    "%(item)s is a general item capped at %(cap)s%% of eligible entities; "
-                    "batch %(batch)s would draw %(n)d of %(total)d (%(share).1f%%)."
-                )
-                % {
-                    "item": item.code,
-                    "cap": item.ratio_cap.normalize(),
-                    "batch": batch.code,
-                    "n": n,
-                    "total": len(cands),
-                    "share": 100 * n / len(cands),
-                }
-            )
-
-
-# -- freeze ----------------------------------------------------------------------------------------------------
-
-
-def freeze(
-    batches: Sequence[Batch],
-    user: Any,
-    seed_method: str,
-    beacon_source: str = "",
-    commitments: Sequence[str] = (),
-    prefer_region: bool = True,
-) -> Draw:
-    """Fix the candidate lists of batches drawn together and publish their digests; the seed comes later."""
-    if not batches:
-        raise DrawError(_("Choose at least one batch."))
-    plan = batches[0].plan
-    if not restrict(Plan.objects.filter(pk=plan.pk), user, "change").exists():
-        raise DrawError(_("You may not draw this plan."))
-    for b in batches:
-        if b.plan_id != plan.pk:
-            raise DrawError(_("Batches drawn together must belong to one plan."))
-        if not all(in_jurisdiction(user, r) for r in b.scope_regions):
-            raise DrawError(_("Batch %(code)s names a region outside your jurisdiction.") % {"code": b.code})
-        if b.status != BatchStatus.DRAFT:
-            raise DrawError(_("Batch %(code)s is already frozen.") % {"code": b.code})
-    rules = [rule_of(b) for b in batches]
-    for r in rules:
-        r.validate()
-    if windows_overlap(r.window for r in rules) is None:
-        raise DrawError(_("Batches drawn together must share a window (their windows do not overlap)."))
-    if seed_method == SeedMethod.COMMIT_REVEAL:
-        commitments = [c.strip().lower() for c in commitments]
-        if len(commitments) < 2 or any(
-            len(c) != 64 or any(ch not in "0123456789abcdef" for ch in c) for c in commitments
-        ):
-            raise DrawError(
-                _("Commit-then-reveal needs at least two commitments, each a SHA-256 in hex (64 characters).")
-            )
-    elif seed_method == SeedMethod.BEACON:
-        commitments = []
-        if not beacon_source.strip():
-            raise DrawError(_("Say which public value, announced after the freeze, will seed the draw."))
-    else:
-        raise DrawError(f"unknown seed method {seed_method!r}")
-    now = timezone.now()
-    with transaction.atomic():
-        n = Draw.objects.filter(plan=plan).count() + 1
-        code = f"{plan.code}-D{n:02d}"
-        while Draw.objects.filter(code=code).exists():
-            n += 1
-            code = f"{plan.code}-D{n:02d}"
-        folder = draw_dir(code)
-        folder.mkdir(parents=True, exist_ok=True)
-        digests = []
-        for b, r in zip(batches, rules, strict=True):
-            cands = candidates_for(b)
-            _check_caps(b, r, cands)
-            data = candidates_bytes(cands)
-            name = f"{b.code}.candidates.csv"
-            (folder / name).write_bytes(data)
-            b.candidates_file, b.candidates_sha256, b.candidates_count = name, sha256_hex(data), len(cands)
-            digests.append((b.code, b.candidates_sha256))
-        draw = Draw.objects.create(
-            code=code,
-            plan=plan,
-            seed_method=seed_method,
-            beacon_source=beacon_source.strip(),
-            commitments=list(commitments),
-            prefer_region=prefer_region,
-            frozen_at=now,
-            frozen_digest=frozen_digest(digests),
-            created_by=user,
-        )
-        for b in batches:
-            b.status, b.draw = BatchStatus.FROZEN, draw
-            b.save(update_fields=["status", "draw", "candidates_file", "candidates_sha256", "candidates_count"])
-        audit.record(
-            "create",
-            object_type="supervision.draw",
-            object_id=str(draw.pk),
-            object_repr=code,
-            after={"frozen_digest": draw.frozen_digest, "batches": dict(digests), "seed_method": seed_method},
-            reason="candidates frozen",
-            actor=user,
-        )
-    return draw
-
 
 # -- draw ------------------------------------------------------------------------------------------------------
 
@@ -285,110 +71,71 @@ class DrawResult:
         return not self.infeasible
 
 
-def load_candidates(draw: Draw, batch: Batch) -> list[Candidate]:
-    path = draw_dir(draw.code) / batch.candidates_file
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise DrawError(
-            _("The frozen candidate list %(path)s is missing; restore it or freeze again.") % {"path": path}
-        ) from None
-    if sha256_hex(data) != batch.candidates_sha256:
-        raise DrawError(
-            _("The candidate list of batch %(code)s has changed since it was frozen.") % {"code": batch.code}
-        )
-    return parse_candidates(data)
-
-
-def _entity_ids(keys: Iterable[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    usccs = []
-    for k in keys:
-        if k.startswith("ID"):
-            out[k] = int(k[2:])
-        else:
-            usccs.append(k)
-    for i in range(0, len(usccs), 900):
-        for code, pk in Entity.objects.filter(uscc__in=usccs[i : i + 900]).values_list("uscc", "pk"):
-            out[str(code)] = pk
+def load_candidates(draw: Draw, frozen: Mapping[str, Any]) -> dict[str, tuple[list[Candidate], dict[str, str]]]:
+    """The staff candidate lists of a draw (codes and salts), refused if they are not the ones frozen."""
+    out = {}
+    for b in frozen["batches"]:
+        path = draw_dir(draw.code) / b["candidates"]["full_file"]
+        try:
+            data = path.read_bytes()
+            public = (draw_dir(draw.code) / b["candidates"]["file"]).read_bytes()
+        except OSError:
+            raise DrawError(
+                _("The frozen candidate list %(path)s is missing; restore it or freeze again.") % {"path": path}
+            ) from None
+        if sha256_hex(data) != b["candidates"]["full_sha256"] or sha256_hex(public) != b["candidates"]["sha256"]:
+            raise DrawError(
+                _("The candidate list of batch %(code)s has changed since it was frozen.") % {"code": b["code"]}
+            )
+        out[b["code"]] = parse_full(data)
     return out
 
 
-def _officers(dept_codes: set[str]) -> list[Officer]:
-    workload = dict(
-        TeamMember.objects.filter(visit__status=VisitStatus.ASSIGNED)
-        .values("inspector_id")
-        .annotate(n=Count("id"))
-        .values_list("inspector_id", "n")
-    )
-    quals: dict[int, list[str]] = {}
-    for iid, code in Inspector.qualifications.through.objects.filter(
-        inspector__department__code__in=dept_codes
-    ).values_list("inspector_id", "itemcategory__code"):
-        quals.setdefault(iid, []).append(code)
-    rows = Inspector.objects.filter(active=True, department__code__in=dept_codes, department__active=True)
-    return sorted(
-        (
-            Officer(cert, dept, region, tuple(sorted(quals.get(pk, []))), int(workload.get(pk, 0)))
-            for pk, cert, dept, region in rows.values_list("pk", "cert_no", "department__code", "region_code")
-        ),
-        key=lambda o: o.cert,
-    )
+def load_frozen(draw: Draw) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The manifest and staffing inputs written at the freeze; refused if they are not the ones announced."""
+    path = draw_dir(draw.code) / FROZEN_FILE
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        raise DrawError(
+            _("The frozen inputs %(path)s are missing; restore them or freeze again.") % {"path": path}
+        ) from None
+    if record.manifest_digest(data["frozen"]) != draw.frozen_digest:
+        raise DrawError(_("The frozen inputs of draw %(code)s have changed since the freeze.") % {"code": draw.code})
+    if sha256_hex(record.canonical(data["staffing"])) != data["frozen"]["staffing_sha256"]:
+        raise DrawError(_("The frozen inputs of draw %(code)s have changed since the freeze.") % {"code": draw.code})
+    return data["frozen"], data["staffing"]
 
 
-def _exclusions(ids: Mapping[str, int]) -> list[tuple[str, str]]:
-    """(officer, entity) pairs to avoid: declared conflicts (the entity or its legal representative) and the
-    team of the entity's last visit."""
-    key_of = {pk: key for key, pk in ids.items()}
-    pks = list(key_of)
-    out: set[tuple[str, str]] = set()
-    by_rep: dict[str, list[str]] = {}
-    for i in range(0, len(pks), 900):
-        chunk = pks[i : i + 900]
-        for pk, rep in Entity.objects.filter(pk__in=chunk).exclude(legal_rep="").values_list("pk", "legal_rep"):
-            by_rep.setdefault(rep, []).append(key_of[pk])
-        for cert, pk in InspectorConflict.objects.filter(entity_id__in=chunk).values_list(
-            "inspector__cert_no", "entity_id"
-        ):
-            out.add((cert, key_of[pk]))
-        last = (
-            Visit.objects.filter(entity_id__in=chunk).values("entity_id").annotate(last=Max("pk")).values_list("last")
-        )
-        for cert, pk in TeamMember.objects.filter(visit_id__in=last).values_list(
-            "inspector__cert_no", "visit__entity_id"
-        ):
-            out.add((cert, key_of[pk]))
-    if by_rep:
-        for cert, person in InspectorConflict.objects.exclude(person_name="").values_list(
-            "inspector__cert_no", "person_name"
-        ):
-            for key in by_rep.get(person, []):
-                out.add((cert, key))
-    return sorted(out)
+def _seed_block(draw: Draw, public_value: str, secrets: Sequence[str], now: dt.datetime) -> dict[str, Any]:
+    if draw.seed_method == SeedMethod.BEACON:
+        if draw.beacon_at is not None and now < draw.beacon_at:
+            raise DrawError(
+                _("The public value is announced for %(at)s; the draw cannot be made before then.")
+                % {"at": timezone.localtime(draw.beacon_at).strftime("%Y-%m-%d %H:%M")}
+            )
+        if not public_value.strip(BLANKS):
+            raise DrawError(_("Enter the public value as announced."))
+        return {"method": "beacon", "source": draw.beacon_source, "public_value": public_value.strip(BLANKS)}
+    for n, (c, secret) in enumerate(zip(draw.commitments, secrets, strict=False), start=1):
+        if commitment(secret) != c:
+            raise DrawError(_("The secret of official %(n)d does not match the commitment.") % {"n": n})
+    return {"method": "commit_reveal", "commitments": list(draw.commitments), "secrets": list(secrets)}
 
 
 def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str] = ()) -> DrawResult:
-    """Seed, draw, match departments, staff; save everything, or nothing and a report of what cannot be staffed."""
+    """Seed, draw, match departments, staff from the frozen inputs; save everything with the log's proof."""
     if draw.status != DrawStatus.FROZEN:
         raise DrawError(_("Draw %(code)s has already been made.") % {"code": draw.code})
-    if draw.seed_method == SeedMethod.BEACON:
-        if not public_value.strip():
-            raise DrawError(_("Enter the public value as announced."))
-        seed_block: dict[str, Any] = {
-            "method": "beacon",
-            "source": draw.beacon_source,
-            "public_value": public_value.strip(),
-        }
-    else:
-        seed_block = {"method": "commit_reveal", "commitments": list(draw.commitments), "secrets": list(secrets)}
-        for n, (c, secret) in enumerate(zip(draw.commitments, secrets, strict=False), start=1):
-            if commitment(secret) != c:
-                raise DrawError(_("The secret of official %(n)d does not match the commitment.") % {"n": n})
+    now = timezone.now()
+    seed_block = _seed_block(draw, public_value, secrets, now)
+    frozen, staffing = load_frozen(draw)
     batches = list(draw.batches.order_by("code").prefetch_related("items__category"))
-    rules = [rule_of(b) for b in batches]
-    cands = {b.code: load_candidates(draw, b) for b in batches}
-    seed = record.compute_seed(seed_block, draw.frozen_digest)
-    drawn: dict[str, list[Drawn]] = {r.code: draw_batch(r, cands[r.code], seed) for r in rules}
+    full = load_candidates(draw, frozen)
+    cands = {code: cs for code, (cs, _salts) in full.items()}
+    rec, staffed, visits, drawn = record.build(
+        frozen=frozen, staffing=staffing, full=full, seed_block=seed_block, drawn_at=now.isoformat()
+    )
     keys = {d.key for ds in drawn.values() for d in ds}
     ids = _entity_ids(keys)
     missing = sorted(keys - set(ids))
@@ -397,59 +144,12 @@ def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str
             _("%(n)d drawn entities no longer exist (e.g. %(key)s); freeze again.")
             % {"n": len(missing), "key": missing[0]}
         )
+    if not staffed.complete:  # the freeze checks every candidate; only a changed reference code gets here
+        raise DrawError(_("%(n)d visits cannot be staffed.") % {"n": len(staffed.infeasible)})
+    entry = LogEntry.objects.get(kind="freeze", subject=draw.code)
+    rec["log"] = translog.inclusion(entry)
     items = {i.code: i for b in batches for i in b.items.all()}
-    item_category = {code: i.category.code for code, i in items.items()}
-    resp = [
-        Resp(item, dept, region)
-        for item, dept, region in Responsibility.objects.filter(
-            item__code__in=items, department__active=True
-        ).values_list("item__code", "department__code", "region_code")
-    ]
-    covered = {r.item for r in resp}
-    for code, item in items.items():
-        if code not in covered:
-            resp += [Resp(code, d.code, d.region_code) for d in item.departments.filter(active=True)]
-    officers = _officers({r.department for r in resp})
-    exclusions = _exclusions(ids)
-    now = timezone.now()
-    rec, staffing, visits, drawn = record.build(
-        draw_code=draw.code,
-        frozen_at=draw.frozen_at.isoformat(),
-        drawn_at=now.isoformat(),
-        rules=rules,
-        candidate_files={b.code: b.candidates_file for b in batches},
-        candidates=cands,
-        candidate_digests={b.code: b.candidates_sha256 for b in batches},
-        seed_block=seed_block,
-        item_category=item_category,
-        responsibilities=resp,
-        officers=officers,
-        exclusions=exclusions,
-        prefer_region=draw.prefer_region,
-        drawn=drawn,
-    )
-    if not staffing.complete:
-        report = {
-            "at": now.isoformat(),
-            "visits": len(visits),
-            "unstaffed": len(staffing.infeasible),
-            "reasons": dict(sorted(staffing.infeasible.items())[:500]),
-        }
-        with transaction.atomic():
-            draw.last_attempt = report
-            draw.save(update_fields=["last_attempt"])
-            audit.record(
-                "update",
-                object_type="supervision.draw",
-                object_id=str(draw.pk),
-                object_repr=draw.code,
-                after=report,
-                reason="draw attempted; some visits cannot be staffed, nothing assigned",
-                actor=user,
-            )
-        return DrawResult(draw, len(visits), staffing.infeasible)
-    data = record.dumps(rec)
-    _save(draw, batches, rec, data, visits, drawn, cands, items, ids, staffing.teams, seed, now, user)
+    _save(draw, batches, rec, visits, drawn, cands, items, ids, staffed.teams, rec["seed"]["seed"], now, user)
     return DrawResult(draw, len(visits), {})
 
 
@@ -457,7 +157,6 @@ def _save(
     draw: Draw,
     batches: Sequence[Batch],
     rec: Mapping[str, Any],
-    data: bytes,
     visits: Sequence[Any],
     drawn: Mapping[str, Sequence[Drawn]],
     cands: Mapping[str, Sequence[Candidate]],
@@ -478,7 +177,9 @@ def _save(
     control = {(code, d.key): d.control for code, ds in drawn.items() for d in ds}
     cand_items = {code: {c.key: c.items for c in cs} for code, cs in cands.items()}
     with transaction.atomic():
+        data = record.dumps(record.public_copy(rec))
         (draw_dir(draw.code) / "record.json").write_bytes(data)
+        (draw_dir(draw.code) / FULL_RECORD).write_bytes(record.dumps(rec))
         # Plain multi-row inserts: at 30k visits the ORM's per-object bulk_create costs ten times more.
         _insert(
             Visit,
@@ -530,7 +231,7 @@ def _save(
                 "seed": seed,
                 "visits": len(visits),
                 "record_sha256": draw.record_sha256,
-                "inputs": rec["inputs"]["seed"],
+                "seed_inputs": rec["seed"],
             },
             reason="drawn and staffed",
             actor=user,

@@ -14,6 +14,7 @@ urlpatterns: list[Any] = [
     path("supervision/plans/<int:plan_pk>/freeze/", views.freeze, name="plan_freeze"),
     path("supervision/batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("supervision/draws/<int:pk>/", views.draw_detail, name="draw_detail"),
+    path("supervision/draws/<int:pk>/files/<str:name>", views.draw_staff_file, name="draw_staff_file"),
     path("supervision/tasks/", views.task_list, name="task_list"),
     path("supervision/visits/<int:pk>/", views.visit_detail, name="visit_detail"),
     path("supervision/visits/<int:pk>/print/<str:form>/", views.visit_print, name="visit_print"),
@@ -22,6 +23,7 @@ urlpatterns: list[Any] = [
     path("supervision/publication/", views.publication, name="publication"),
     path("public/", public.index, name="public_index"),
     path("public/draws/<str:code>/", public.draw, name="public_draw"),
+    path("public/draws/<str:code>/check/", public.check_line, name="public_check"),
     path("public/draws/<str:code>/files/<str:name>", public.draw_file, name="public_draw_file"),
     path("public/results.<str:fmt>", public.results_feed, name="public_results"),
 ]

@@ -131,6 +131,7 @@ def freeze(request: HttpRequest, plan_pk: int) -> HttpResponse:
             request.user,
             d["seed_method"],
             beacon_source=d["beacon_source"],
+            beacon_at=d["beacon_at"],
             commitments=[d["commitment_1"], d["commitment_2"]],
             prefer_region=d["prefer_region"],
         )
@@ -195,6 +196,20 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "querystring": "",
         },
     )
+
+
+@login_required
+def draw_staff_file(request: HttpRequest, pk: int, name: str) -> FileResponse:
+    """The full record (certificates, conflict pairs, teams) and the full candidate lists (codes, classes, salts):
+    for staff who may see the draw, never for the public."""
+    require(request.user, "draw", "view")
+    draw = get_object_or_404(restrict(Draw.objects.all(), request.user), pk=pk)
+    allowed = {services.FULL_RECORD} | {f"{b.code}.candidates.full.csv" for b in draw.batches.all()}
+    path = services.draw_dir(draw.code) / name
+    if name not in allowed or not path.exists():
+        raise Http404
+    ctype = "application/json" if name.endswith(".json") else "text/csv; charset=utf-8"
+    return FileResponse(path.open("rb"), content_type=ctype, filename=name)
 
 
 @login_required

@@ -17,6 +17,7 @@ urlpatterns: list[Any] = [
     path("", include("shijian.registry.urls")),
     path("", include("shijian.lake.urls")),
     path("", include("shijian.supervision.urls")),
+    path("", include("shijian.translog.urls")),
     path("", include("shijian.hazards.urls")),
     path("", include("shijian.risk.urls")),
     path("", include("shijian.analytics.urls")),
