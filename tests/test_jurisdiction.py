@@ -19,6 +19,7 @@ from shijian.registry.models import Entity, Inspector, InspectorConflict, Respon
 from shijian.supervision import services
 from shijian.supervision.draw import DrawError
 from shijian.supervision.models import Batch, Draw, Plan, Visit
+from tests import draws
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +138,7 @@ def test_a_town_batch_never_freezes_candidates_outside_the_town(world, settings,
     towns = {c.region[:9] for c in services.candidates_for(batch)}
     assert towns == {world.hecheng}
     with pytest.raises(DrawError, match="outside your jurisdiction"):
-        services.freeze([batch], world.users["hecheng"], "beacon", beacon_source="x")
+        draws.freeze([batch], world.users["hecheng"])
     assert not Draw.objects.exists()
     # nor may a town user freeze a district plan's batches
     plan = Plan.objects.create(
@@ -149,7 +150,7 @@ def test_a_town_batch_never_freezes_candidates_outside_the_town(world, settings,
         created_by=world.users["samr"],
     )
     with pytest.raises(DrawError):
-        services.freeze([batch_of(plan, world, [], "samr")], world.users["hecheng"], "beacon", beacon_source="x")
+        draws.freeze([batch_of(plan, world, [], "samr")], world.users["hecheng"])
 
 
 def test_a_town_user_cannot_create_a_district_responsibility(world) -> None:
@@ -217,8 +218,8 @@ def district_draw(world, settings, tmp_path) -> Draw:
         created_by=world.users["samr"],
     )
     batch = batch_of(plan, world, [], "samr", count=100)
-    draw = services.freeze([batch], world.users["samr"], "beacon", beacon_source="x")
-    result = services.perform(draw, world.users["samr"], public_value="v")
+    draw = draws.freeze([batch], world.users["samr"])
+    result = draws.perform(draw, world.users["samr"])
     assert result.ok, result
     return draw
 

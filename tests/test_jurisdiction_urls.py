@@ -77,6 +77,9 @@ URLS: dict[str, Rule] = {
     "plan_freeze": Rule("plan", ok=302),
     "batch_detail": Rule("batch"),
     "draw_detail": Rule("draw"),
+    # The world's draws are made without their files, so an in-scope request finds no file (404) too; that staff get
+    # the full record of their draws is tested in test_draw_trust. Here: never a 200 outside the jurisdiction.
+    "draw_staff_file": Rule("draw", ok=404, shows=False),
     "task_list": Rule(lists=True),
     "visit_detail": Rule("visit"),
     "visit_print": Rule("visit"),
@@ -96,7 +99,7 @@ URLS: dict[str, Rule] = {
     "analytics_report": Rule(queries=SCOPE_Q),
 }
 # What fills each URL kwarg besides the object's pk.
-EXTRA_KWARGS = {"form": "notice"}
+EXTRA_KWARGS = {"form": "notice", "name": "record.full.json"}
 OBJECT_KWARGS = {"pk", "plan_pk", "check_pk"}
 
 

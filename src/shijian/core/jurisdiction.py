@@ -44,7 +44,19 @@ REMINDER_COLUMNS = ("entity__district_code", "town_code", "entity__region_code")
 # every other URL to be behind a login and restricted): the public pages of 一公开, signing in and out, the
 # language switch and the health check.
 PUBLIC_URLS = frozenset(
-    {"public_index", "public_draw", "public_draw_file", "public_results", "login", "logout", "set_language", "healthz"}
+    {
+        "public_index",
+        "public_draw",
+        "public_draw_file",
+        "public_check",
+        "public_results",
+        "public_log",
+        "public_log_key",
+        "login",
+        "logout",
+        "set_language",
+        "healthz",
+    }
 )
 
 
