@@ -22,6 +22,7 @@ from shijian.analytics.snapshot import Scope
 from shijian.core import audit
 from shijian.core.permissions import DEPT, require
 from shijian.registry.models import Department, Entity
+from shijian.web.params import id_value
 from shijian.web.tabular import write_xlsx_sheets, xlsx_response
 
 SERIES = {
@@ -80,7 +81,7 @@ def _scope(request: HttpRequest) -> Scope:
             raise Http404("town")
         scope = Scope("town", town)
     elif dept:
-        if not dept.isdigit() or not Department.objects.filter(pk=int(dept)).exists():
+        if not Department.objects.filter(pk=id_value("department", dept)).exists():
             raise Http404("department")
         scope = Scope("department", dept)
     else:

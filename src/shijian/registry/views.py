@@ -30,6 +30,7 @@ from shijian.registry.search import name_contains
 from shijian.registry.stats import status_counts
 from shijian.registry.views_extra import entity_file_context
 from shijian.web.generic import Column, Filter, Importer, ObjectSpec
+from shijian.web.params import id_value
 
 
 def _towns_for(user: Any) -> list[tuple[str, str]]:
@@ -248,9 +249,7 @@ INSPECTOR = ObjectSpec(
         ),
     ],
     filters=[
-        Filter(
-            "department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]), _dept_choices
-        ),
+        Filter("department", _("department"), lambda v: Q(department_id=id_value("department", v)), _dept_choices),
         Filter("region", _("region code"), _region_q("region_code")),
         Filter("active", _("active"), lambda v: Q(active=v == "1"), lambda u: [("1", "✓"), ("0", "✗")]),
     ],
@@ -319,7 +318,7 @@ ITEM = ObjectSpec(
         Filter(
             "department",
             _("department"),
-            lambda v: Q(departments__id=v) if v.isdigit() else Q(pk__in=[]),
+            lambda v: Q(departments__id=id_value("department", v)),
             _dept_choices,
         ),
     ],
@@ -383,9 +382,7 @@ RESPONSIBILITY = ObjectSpec(
         (_("note"), lambda r: r.note or "—"),
     ],
     filters=[
-        Filter(
-            "department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]), _dept_choices
-        ),
+        Filter("department", _("department"), lambda v: Q(department_id=id_value("department", v)), _dept_choices),
         Filter("region", _("region code"), _region_q("region_code")),
     ],
     search=lambda t: Q(item__name__contains=t) | Q(item__code__startswith=t),

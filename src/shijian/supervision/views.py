@@ -23,6 +23,7 @@ from shijian.supervision.draw import DrawError
 from shijian.supervision.forms import OUTCOME_CHOICES, AttachmentForm, BatchForm, FreezeForm, PlanForm, SeedForm
 from shijian.supervision.models import FINDING_OUTCOMES, Attachment, Batch, Plan, SeedMethod, Visit, VisitStatus
 from shijian.web.pagination import BoundedPaginator
+from shijian.web.params import id_value
 
 
 @login_required
@@ -347,7 +348,7 @@ def publication(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         require(request.user, "publication", "change")
-        chosen = qs.filter(pk__in=request.POST.getlist("visit"))
+        chosen = qs.filter(pk__in=[id_value("visit", v) for v in request.POST.getlist("visit")])
         n = services.publish(list(chosen), request.user)
         messages.success(request, _("%(n)d results published.") % {"n": n})
         return redirect("publication")

@@ -16,6 +16,7 @@ from shijian.core.permissions import allowed
 from shijian.registry.models import EntityStatus
 from shijian.registry.stats import status_counts
 from shijian.web import throttle
+from shijian.web.params import BadParameter
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -97,3 +98,9 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "403.html", {"message": _("You do not have permission to do this.")}, status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A malformed query or form value (``web.params``): its message; anything else, a generic one."""
+    message = str(exception) if isinstance(exception, BadParameter) else _("The request is malformed.")
+    return render(request, "400.html", {"message": message}, status=400)
