@@ -20,7 +20,15 @@ from shijian.core import audit
 from shijian.core.permissions import allowed, require
 from shijian.supervision import scope, services
 from shijian.supervision.draw import DrawError
-from shijian.supervision.forms import OUTCOME_CHOICES, AttachmentForm, BatchForm, FreezeForm, PlanForm, SeedForm
+from shijian.supervision.forms import (
+    OUTCOME_CHOICES,
+    AttachmentForm,
+    BatchForm,
+    FreezeForm,
+    PlanForm,
+    SeedForm,
+    display_name,
+)
 from shijian.supervision.models import FINDING_OUTCOMES, Attachment, Batch, Plan, SeedMethod, Visit, VisitStatus
 from shijian.web.pagination import BoundedPaginator
 from shijian.web.params import id_value
@@ -306,7 +314,7 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         att = Attachment(
             visit=visit,
-            name=f.name[:200],
+            name=f.display_name,
             content_type=f.detected_type,
             size=f.size,
             sha256=digest.hexdigest(),
@@ -334,7 +342,8 @@ def _suffix(content_type: str) -> str:
 def attachment_get(request: HttpRequest, pk: int) -> FileResponse:
     att = get_object_or_404(Attachment, pk=pk)
     _visit(request, att.visit_id)
-    return FileResponse(att.file.open("rb"), content_type=att.content_type, filename=att.name)
+    name = display_name(att.name, att.content_type)  # rows from before names were cleaned are cleaned here
+    return FileResponse(att.file.open("rb"), content_type=att.content_type, filename=name)
 
 
 @login_required
