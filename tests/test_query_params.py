@@ -120,3 +120,15 @@ def test_the_audited_values_are_never_a_server_error(get_pages: list[tuple[str, 
             if status >= 500:
                 failures.append((path, value, status))
     assert not failures, failures
+
+
+def test_a_malformed_value_is_a_400_with_a_chinese_message(world: Any) -> None:
+    from django.urls import reverse
+
+    c = world.client("leader")
+    for url in (reverse("hazard_list") + "?department=²", reverse("inspector_list") + "?department=" + "9" * 30):
+        r = c.get(url)
+        assert r.status_code == 400, url
+        assert "“department”必须是整数" in r.content.decode()
+    r = c.get(reverse("hazard_list") + "?due_within=400")
+    assert r.status_code == 400 and "必须在 1 到 366 之间" in r.content.decode()
