@@ -128,7 +128,7 @@ def _huge_claiming_xlsx() -> bytes:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
-                text = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', data.decode())
+                text = re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD1048576"/>', data.decode())
                 text = text.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
                 data = text.encode()
             dst.writestr(info, data)
