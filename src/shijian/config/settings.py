@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "shijian.core.request_context.CurrentUserMiddleware",
     "shijian.web.middleware.SecurityHeadersMiddleware",
     "shijian.web.middleware.DeniedRequestAuditMiddleware",
+    "shijian.web.middleware.QueryTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

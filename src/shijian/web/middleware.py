@@ -11,6 +11,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from shijian.web.params import BadParameter
 
 
 class LanguageMiddleware:
@@ -35,6 +38,18 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+class QueryTextMiddleware:
+    """A query string holding a NUL character is a 400: no database stores it in text (PostgreSQL refuses it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+            raise BadParameter(_("The request holds a NUL character."))
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:
