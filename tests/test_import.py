@@ -110,3 +110,86 @@ def test_every_imported_row_is_audited(world) -> None:
         AuditEvent.objects.filter(action="create", object_type="registry.entity").values_list("reason", flat=True)
     )
     assert any("ok.csv, line 2" in r for r in reasons) and any("line 3" in r for r in reasons)
+
+
+def _huge_claiming_xlsx() -> bytes:
+    """A ~2 KB workbook whose sheet claims (and, in its last row, holds a cell at) XFD1048576: the full sheet."""
+    import re
+    import zipfile
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER.strip().split(","))
+    ws.append(_good(4).strip().split(","))
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD1048576"/>', data.decode())
+                text = text.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+                data = text.encode()
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def _refused_fast(world, data: bytes) -> str:
+    import resource
+    import time
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.process_time()
+    r = _post(world.client("admin"), "huge.xlsx", data)
+    cpu = time.process_time() - t0
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert r.status_code == 200
+    assert cpu < 2.0, cpu
+    assert grown_mb < 50, grown_mb
+    return r.content.decode()
+
+
+def test_a_tiny_file_that_claims_a_huge_sheet_is_refused_fast(world) -> None:
+    data = _huge_claiming_xlsx()
+    assert len(data) < 10_000
+    html = _refused_fast(world, data)
+    assert "Too many rows" in html
+    assert not Entity.objects.filter(name="佛山市导入测试4有限公司").exists()
+
+
+def test_a_sheet_that_hides_its_size_is_refused_as_it_is_read(world) -> None:
+    """No declared dimension: the rows are counted as they stream, before the gap to the last row is filled."""
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(_huge_claiming_xlsx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<dimension [^>]*/>", b"", data)
+            dst.writestr(info, data)
+    html = _refused_fast(world, out.getvalue())
+    assert "Too many rows" in html or "Too many columns" in html
+
+
+def test_a_duplicate_code_inside_one_file_names_the_row(world) -> None:
+    row = _good(3)
+    r = _post(world.client("admin"), "dup.csv", (HEADER + _good(2) + row + row).encode())
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "<td>4</td>" in html and "repeats a unique value" in html
+    assert not Entity.objects.filter(name="佛山市导入测试3有限公司").exists()
+
+
+def test_a_duplicate_certificate_number_inside_one_file_names_the_row(world) -> None:
+    head = "姓名,部门代码,区划代码,执法证号,资格,在岗\n"
+    rows = "赵新,440608-SAMR,440608,44009998,FOOD,是\n钱新,440608-SAMR,440608,44009998,FOOD,是\n"
+    c = world.client("admin")
+    c.cookies["django_language"] = "en"
+    r = c.post(reverse("inspector_import"), {"file": SimpleUploadedFile("i.csv", (head + rows).encode())})
+    assert r.status_code == 200
+    assert "<td>3</td>" in r.content.decode()
+    assert not Inspector.objects.filter(cert_no="44009998").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -376,3 +377,22 @@ def test_a_missing_frozen_list_is_a_message_not_a_traceback(world, plan, tmp_pat
         draws.perform(draw, world.users["samr"], "v")
     r = world.client("samr").post(reverse("draw_detail", args=[draw.pk]), {"public_value": "v"})
     assert r.status_code == 302 and Visit.objects.count() == 0
+
+
+def test_uploads_are_checked_by_content_and_name(world, plan, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    visit = _drawn(world, plan, settings, tmp_path)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    inspector = world.client("inspector")
+    url = reverse("attachment_add", args=[visit.pk])
+    for name, head in [("page.html", b"\xff\xd8\xff\xe0"), ("drawing.svg", b"%PDF-1.4\n"), ("x.pdf", b"\xff\xd8\xff")]:
+        inspector.post(url, {"file": SimpleUploadedFile(name, head + b"<script>alert(1)</script>")})
+    assert visit.attachments.count() == 0
+    name = '..\\\\../现场<照片>\x07"1".JPEG'
+    inspector.post(url, {"file": SimpleUploadedFile(name, b"\xff\xd8\xff\xe0 photo")})
+    att = visit.attachments.get()
+    assert att.name == "现场照片1.jpg"
+    assert Path(att.file.name).name.startswith(att.sha256[:16]) and "现场" not in att.file.name
+    r = inspector.get(reverse("attachment_get", args=[att.pk]))
+    assert r["Content-Type"] == "image/jpeg" and "no-store" in r["Cache-Control"]

@@ -23,6 +23,7 @@ from shijian.core import audit
 from shijian.core.jurisdiction import choices, may_see_figures
 from shijian.core.permissions import DEPT, require
 from shijian.registry.models import Department, Entity
+from shijian.web.params import id_value
 from shijian.web.tabular import write_xlsx_sheets, xlsx_response
 
 SERIES = {
@@ -67,7 +68,7 @@ def _scope(request: HttpRequest) -> Scope:
             raise Http404("town")
         scope = Scope("town", town)
     elif dept:
-        if not dept.isdigit() or not Department.objects.filter(pk=int(dept)).exists():
+        if not Department.objects.filter(pk=id_value("department", dept)).exists():
             raise Http404("department")
         scope = Scope("department", dept)
     else:

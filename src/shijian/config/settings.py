@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from shijian.config.env import database_from_url, env_bool, env_int, env_list, env_str
+from shijian.config.env import ConfigError, database_from_url, env_bool, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 HOME = Path(env_str("SHIJIAN_HOME", str(Path.cwd() / "var"))).resolve()
@@ -57,6 +58,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shijian.core.request_context.CurrentUserMiddleware",
+    "shijian.web.middleware.SecurityHeadersMiddleware",
+    "shijian.web.middleware.DeniedRequestAuditMiddleware",
+    "shijian.web.middleware.QueryTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -97,9 +101,26 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: failures allowed per (username, client address) within the window.
+# Argon2id first (accounts/hashers.py); PBKDF2 hashes of older installations still verify and are re-hashed.
+PASSWORD_HASHERS = [
+    "shijian.accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# Login throttling: failures allowed per user name (from any address) and per client address (for any name)
+# within the window.
 SHIJIAN_LOGIN_MAX_FAILURES = env_int("SHIJIAN_LOGIN_MAX_FAILURES", 5)
+SHIJIAN_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("SHIJIAN_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
 SHIJIAN_LOGIN_WINDOW_SECONDS = env_int("SHIJIAN_LOGIN_WINDOW_SECONDS", 900)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; empty: the client is REMOTE_ADDR.
+SHIJIAN_TRUSTED_PROXIES = env_list("SHIJIAN_TRUSTED_PROXIES", [])
+for _proxy in SHIJIAN_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ConfigError(f"SHIJIAN_TRUSTED_PROXIES: {_proxy!r} is not an address or network") from _exc
 
 # Sessions and cookies: secure by default. SHIJIAN_HTTPS=0 only for a loopback demo over plain HTTP.
 HTTPS = env_bool("SHIJIAN_HTTPS", True)

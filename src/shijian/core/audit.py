@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from shijian.core.request_context import current_actor, current_request_id
+from shijian.core.request_context import current_actor, current_client_ip, current_request_id
 
 GENESIS = "0" * 64
 
@@ -33,6 +33,8 @@ class Action(models.TextChoices):
     VIEW = "view", "view"
     LOGIN = "login", "login"
     LOGIN_FAILED = "login_failed", "login failed"
+    LOGIN_LOCKED = "login_locked", "login refused (locked)"
+    DENIED = "denied", "access denied"
 
 
 def _json_default(value: Any) -> Any:
@@ -105,6 +107,7 @@ def record(
             actor_id=getattr(user, "pk", None),
             actor_name=getattr(user, "username", "") or "system",
             request_id=current_request_id(),
+            client_ip=current_client_ip()[:45] or None,
             action=action,
             object_type=object_type,
             object_id=str(object_id),

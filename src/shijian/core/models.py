@@ -17,6 +17,9 @@ class AuditEvent(models.Model):
     actor_id = models.BigIntegerField(_("user id"), null=True, blank=True, db_index=True)
     actor_name = models.CharField(_("user"), max_length=150)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
+    # text, hashed as stored; nullable so that SQLite adds the column in place (a rebuilt table would lose the
+    # append-only triggers)
+    client_ip = models.CharField(_("client address"), max_length=45, null=True, blank=True)
     action = models.CharField(_("action"), max_length=20, db_index=True)
     object_type = models.CharField(_("object type"), max_length=60, db_index=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
@@ -44,7 +47,8 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("audit events are append-only")
 
     def chained_fields(self) -> dict[str, Any]:
-        return {
+        """The hashed content; ``client_ip`` only where recorded, so rows from before it was kept still verify."""
+        fields = {
             "at": self.at.isoformat(),
             "actor_id": self.actor_id,
             "actor_name": self.actor_name,
@@ -57,3 +61,6 @@ class AuditEvent(models.Model):
             "after": self.after,
             "reason": self.reason,
         }
+        if self.client_ip:
+            fields["client_ip"] = self.client_ip
+        return fields

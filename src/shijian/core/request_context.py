@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 actor_var: ContextVar[Any] = ContextVar("actor", default=None)
+client_ip_var: ContextVar[str] = ContextVar("client_ip", default="")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(tuple(settings.SHIJIAN_TRUSTED_PROXIES)))
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, unless that is a trusted proxy (``SHIJIAN_TRUSTED_PROXIES``); then the
+    right-most X-Forwarded-For entry that is not itself a trusted proxy. A client cannot choose its address by
+    sending the header itself: entries left of the last untrusted hop are never read."""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    if not _trusted(remote):
+        return remote
+    hops = [h.strip() for h in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return remote
+        if not _trusted(hop):
+            return hop
+    return hops[0] if hops else remote
+
+
+def current_client_ip() -> str:
+    return client_ip_var.get()
 
 
 def current_request_id() -> str:
@@ -40,13 +81,16 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-Id", "")
-        rid = incoming if incoming.isalnum() and len(incoming) <= 64 else uuid.uuid4().hex
+        """A fresh request id for every request (a client's X-Request-Id is not taken: the audit trail's ids are
+        the server's own), and the client address for the audit trail."""
+        rid = uuid.uuid4().hex
         token = request_id_var.set(rid)
+        ip_token = client_ip_var.set(client_ip(request))
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
+            client_ip_var.reset(ip_token)
         response["X-Request-Id"] = rid
         return response
 

@@ -23,6 +23,7 @@ from shijian.hazards import grading, services, workflow
 from shijian.hazards.models import Category, Grade, Hazard, Reminder, ReminderKind, Source, State, Transition
 from shijian.registry.models import Department, Entity
 from shijian.web.pagination import BoundedPaginator
+from shijian.web.params import id_value, int_param
 from shijian.web.tabular import write_xlsx, xlsx_response
 
 FILTERS = ("grade", "state", "category", "source", "department", "town", "overdue", "due_within", "open")
@@ -42,14 +43,15 @@ def _filtered(request: HttpRequest) -> tuple[Any, dict[str, str]]:
         qs = qs.filter(category=f["category"])
     if f["source"] in Source.values:
         qs = qs.filter(source=f["source"])
-    if f["department"].isdigit():
-        qs = qs.filter(department_id=int(f["department"]))
+    if f["department"]:
+        qs = qs.filter(department_id=id_value("department", f["department"]))
     if f["town"].isdigit() and len(f["town"]) == 9:
         qs = qs.filter(town_code=f["town"])
     if f["overdue"] == "1":
         qs = qs.filter(services.overdue_q(today))
-    if f["due_within"].isdigit() and 0 < int(f["due_within"]) <= 366:
-        qs = qs.filter(services.due_within_q(today, int(f["due_within"])))
+    due_within = int_param(request, "due_within", low=1, high=366)
+    if due_within is not None:
+        qs = qs.filter(services.due_within_q(today, due_within))
     return qs, f
 
 

@@ -39,6 +39,7 @@ from shijian.registry.models import (
 )
 from shijian.registry.search import deferred_name_index
 from shijian.registry.stats import bump_version
+from shijian.web.tabular import write_csv
 
 Progress = Callable[[str, int, int], None]
 
@@ -298,9 +299,7 @@ def load_register(path: Path, report_dir: Path, progress: Progress | None = None
         report_dir.mkdir(parents=True, exist_ok=True)
         qpath = report_dir / f"quarantine-{path.stem}.csv"
         with qpath.open("w", encoding="utf-8-sig", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["line", "reason", *REGISTER_COLUMNS.values()])
-            w.writerows(quarantine)
+            write_csv(f, ["line", "reason", *REGISTER_COLUMNS.values()], quarantine)
         report.quarantine_file = str(qpath)
     return report
 

@@ -30,6 +30,7 @@ from shijian.registry.search import name_contains
 from shijian.registry.stats import status_counts
 from shijian.registry.views_extra import entity_file_context
 from shijian.web.generic import Column, Filter, Importer, ObjectSpec
+from shijian.web.params import id_value
 
 
 def _towns_for(user: Any) -> list[tuple[str, str]]:
@@ -241,9 +242,7 @@ INSPECTOR = ObjectSpec(
         ),
     ],
     filters=[
-        Filter(
-            "department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]), _dept_choices
-        ),
+        Filter("department", _("department"), lambda v: Q(department_id=id_value("department", v)), _dept_choices),
         Filter("region", _("region code"), subtree_q),
         Filter("active", _("active"), lambda v: Q(active=v == "1"), lambda u: [("1", "✓"), ("0", "✗")]),
     ],
@@ -312,7 +311,7 @@ ITEM = ObjectSpec(
         Filter(
             "department",
             _("department"),
-            lambda v: Q(departments__id=v) if v.isdigit() else Q(pk__in=[]),
+            lambda v: Q(departments__id=id_value("department", v)),
             _dept_choices,
         ),
     ],
@@ -376,9 +375,7 @@ RESPONSIBILITY = ObjectSpec(
         (_("note"), lambda r: r.note or "—"),
     ],
     filters=[
-        Filter(
-            "department", _("department"), lambda v: Q(department_id=v) if v.isdigit() else Q(pk__in=[]), _dept_choices
-        ),
+        Filter("department", _("department"), lambda v: Q(department_id=id_value("department", v)), _dept_choices),
         Filter("region", _("region code"), subtree_q),
     ],
     search=lambda t: Q(item__name__contains=t) | Q(item__code__startswith=t),

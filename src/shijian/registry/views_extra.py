@@ -19,6 +19,7 @@ from shijian.core.codes import uscc
 from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed
 from shijian.registry.models import Entity, Inspector, InspectorConflict
+from shijian.web.params import int_param
 
 
 class DeclareConflictForm(forms.Form):
@@ -116,10 +117,7 @@ def _timeline_context(request: HttpRequest, entity: Entity) -> dict[str, object]
     from shijian.registry.models import Department
 
     per_page = 50
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = int_param(request, "page", 1, low=1, high=1_000_000) or 1
     source = request.GET.get("source", "")[:40]
     rtype = request.GET.get("type", "")[:40]
     tl = entity_timeline(

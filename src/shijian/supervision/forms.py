@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -212,10 +214,26 @@ class AttachmentForm(forms.Form):
         head = f.read(16)
         f.seek(0)
         kind = next((t for sig, t in self.SIGNATURES.items() if head.startswith(sig)), None)
-        if kind is None:
+        suffix = Path(f.name or "").suffix.lower()
+        if kind is None or suffix not in SUFFIXES[kind]:
+            # by content AND name: a page or an image named .html/.svg is refused even if it starts like a photo
             raise forms.ValidationError(_("Only JPEG or PNG photos and PDF documents are accepted."))
         f.detected_type = kind
+        f.display_name = display_name(f.name or "", kind)
         return f
+
+
+SUFFIXES = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "application/pdf": (".pdf",)}
+
+
+def display_name(name: str, content_type: str) -> str:
+    """An uploaded file's name as shown and offered on download: no folders, no control or reserved characters,
+    at most 100 characters, always ending in its type's suffix. The stored file has a generated name."""
+    base = unicodedata.normalize("NFKC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*;').strip(" .")
+    suffix = SUFFIXES.get(content_type, (".bin",))[0]
+    stem = base[: -len(Path(base).suffix)] if Path(base).suffix else base
+    return (stem[:90] or "attachment") + suffix
 
 
 OUTCOME_CHOICES = [("", "—"), *Outcome.choices]

@@ -6,7 +6,6 @@ by a masked name.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -19,6 +18,8 @@ from shijian.supervision import services
 from shijian.supervision.draw import entity_commitment
 from shijian.supervision.models import Draw, DrawStatus, Outcome, Visit, VisitStatus
 from shijian.web.pagination import BoundedPaginator
+from shijian.web.params import int_param
+from shijian.web.tabular import write_csv
 
 OUTCOME_LABEL = dict(Outcome.choices)
 
@@ -153,17 +154,12 @@ def _feed_rows(limit: int) -> list[dict[str, Any]]:
 def results_feed(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404
-    try:
-        limit = min(max(int(request.GET.get("limit", "10000")), 1), 100_000)
-    except ValueError:
-        limit = 10_000
+    limit = int_param(request, "limit", 10_000, low=1, high=100_000) or 10_000
     rows = _feed_rows(limit)
     if fmt == "json":
         return JsonResponse({"fields": FEED_FIELDS, "results": rows}, json_dumps_params={"ensure_ascii": False})
     buf = io.StringIO()
-    w = csv.DictWriter(buf, FEED_FIELDS)
-    w.writeheader()
-    w.writerows(rows)
+    write_csv(buf, FEED_FIELDS, ([row.get(k, "") for k in FEED_FIELDS] for row in rows))
     resp = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = 'attachment; filename="results.csv"'
     return resp

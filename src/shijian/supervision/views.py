@@ -21,9 +21,18 @@ from shijian.core.jurisdiction import in_jurisdiction, restrict
 from shijian.core.permissions import allowed, require
 from shijian.supervision import masking, services
 from shijian.supervision.draw import DrawError
-from shijian.supervision.forms import OUTCOME_CHOICES, AttachmentForm, BatchForm, FreezeForm, PlanForm, SeedForm
+from shijian.supervision.forms import (
+    OUTCOME_CHOICES,
+    AttachmentForm,
+    BatchForm,
+    FreezeForm,
+    PlanForm,
+    SeedForm,
+    display_name,
+)
 from shijian.supervision.models import FINDING_OUTCOMES, Attachment, Batch, Draw, Plan, SeedMethod, Visit, VisitStatus
 from shijian.web.pagination import BoundedPaginator
+from shijian.web.params import id_value
 
 
 @login_required
@@ -341,7 +350,7 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         att = Attachment(
             visit=visit,
-            name=f.name[:200],
+            name=f.display_name,
             content_type=f.detected_type,
             size=f.size,
             sha256=digest.hexdigest(),
@@ -369,7 +378,8 @@ def _suffix(content_type: str) -> str:
 def attachment_get(request: HttpRequest, pk: int) -> FileResponse:
     att = get_object_or_404(Attachment, pk=pk)
     _visit(request, att.visit_id)
-    return FileResponse(att.file.open("rb"), content_type=att.content_type, filename=att.name)
+    name = display_name(att.name, att.content_type)  # rows from before names were cleaned are cleaned here
+    return FileResponse(att.file.open("rb"), content_type=att.content_type, filename=name)
 
 
 @login_required
@@ -383,7 +393,7 @@ def publication(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         require(request.user, "publication", "change")
-        chosen = qs.filter(pk__in=request.POST.getlist("visit"))
+        chosen = qs.filter(pk__in=[id_value("visit", v) for v in request.POST.getlist("visit")])
         n = services.publish(list(chosen), request.user)
         messages.success(request, _("%(n)d results published.") % {"n": n})
         return redirect("publication")

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -285,7 +285,7 @@ def import_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
 
 def _import_rows(request: HttpRequest, spec: ObjectSpec, name: str, data: bytes, errors: list[RowError]) -> int:
     assert spec.importer is not None
-    header, rows = read_table(name, data)
+    header, rows = read_table(name, data, settings.SHIJIAN_IMPORT_MAX_ROWS)
     if not rows:
         raise TableError(_("The file has a header but no data rows."))
     if len(rows) > settings.SHIJIAN_IMPORT_MAX_ROWS:
@@ -316,7 +316,15 @@ def _import_rows(request: HttpRequest, spec: ObjectSpec, name: str, data: bytes,
                 form.instance.source = "import"
             obj = form.save(commit=False)
             obj._audit_reason = _("bulk import of %(name)s, line %(line)d") % {"name": name, "line": line}
-            obj.save()
+            try:
+                with transaction.atomic():  # a savepoint: a unique value repeated inside the file names its row
+                    obj.save()
+            except IntegrityError:
+                transaction.set_rollback(True)
+                errors.append(
+                    RowError(line, "", _("This row repeats a unique value (code, number) of an earlier row."))
+                )
+                return 0
             form.save_m2m()
             if not restrict(spec.model._default_manager.filter(pk=obj.pk), request.user, "change").exists():
                 transaction.set_rollback(True)

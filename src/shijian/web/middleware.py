@@ -11,6 +11,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from shijian.web.params import BadParameter
 
 
 class LanguageMiddleware:
@@ -26,4 +29,64 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
+        return response
+
+
+# Scripts and styles come from this server only (htmx and ECharts are served locally); no inline script runs.
+# Inline style attributes stay allowed (print forms, chart heights); they cannot run code.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class QueryTextMiddleware:
+    """A query string holding a NUL character is a 400: no database stores it in text (PostgreSQL refuses it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+            raise BadParameter(_("The request holds a NUL character."))
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """A Content-Security-Policy on every page; ``Cache-Control: no-store`` on every answer to a signed-in user
+    (pages, exports and attachments hold personal data: no browser or proxy cache keeps them)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+class DeniedRequestAuditMiddleware:
+    """Every refused request is an audit event: a 403 for anyone, a 404 for a signed-in user (an object outside
+    the user's jurisdiction answers 404); the path, method and status are recorded with the client address."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        status = response.status_code
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if status == 403 or (status == 404 and signed_in):
+            from shijian.core import audit
+
+            audit.record(
+                audit.Action.DENIED,
+                object_type="http",
+                object_repr=request.path[:200],
+                after={"status": status, "method": request.method},
+            )
         return response

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 
 class TableError(ValueError):
@@ -22,7 +23,7 @@ def decode_text(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise TableError("the file is neither UTF-8 nor GB18030 text")
+    raise TableError(_("the file is neither UTF-8 nor GB18030 text"))
 
 
 def _cell(value: Any) -> str:
@@ -37,51 +38,117 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and (line number, row) pairs. Line numbers are as the user sees them (header = line 1)."""
-    if not data:
-        raise TableError("the file is empty")
-    name = filename.lower()
-    rows: list[list[str]]
-    if name.endswith(".xlsx"):
-        try:
-            from openpyxl import load_workbook
+MAX_COLUMNS = 200  # no import has more than a few dozen columns
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # what an .xlsx may expand to (a zip bomb is refused before it is read)
 
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a corrupt file
-            raise TableError(f"not a readable .xlsx workbook ({type(exc).__name__})") from exc
-        ws = wb.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
+
+def _xlsx_rows(data: bytes, max_rows: int) -> Iterator[list[str]]:
+    """The first sheet's rows, streamed (openpyxl read-only): the declared size is checked first, then every row
+    as it is read, so a tiny file that claims or holds a huge sheet is refused before anything is expanded."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise TableError(_("not a readable .xlsx workbook (%(why)s)") % {"why": type(exc).__name__}) from exc
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise TableError(_("the workbook expands to more than %(n)d MB") % {"n": MAX_UNZIPPED_BYTES >> 20})
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a corrupt file
+        raise TableError(_("not a readable .xlsx workbook (%(why)s)") % {"why": type(exc).__name__}) from exc
+    try:
+        ws: Any = wb.worksheets[0]
+        _check_size(ws.max_row or 0, ws.max_column or 0, max_rows)
+        ws.reset_dimensions()  # rows are as long as their last cell, not as the sheet claims
+        for seen, raw in enumerate(ws.iter_rows(values_only=True), start=1):
+            _check_size(seen, len(raw), max_rows)
+            yield [_cell(v) for v in raw]
+    finally:
         wb.close()
+
+
+def _check_size(rows: int, columns: int, max_rows: int) -> None:
+    # blank lines between rows are allowed, as many as the data rows
+    if rows > 2 * max_rows + 1:
+        raise TableError(_("Too many rows: at most %(n)d per import.") % {"n": max_rows})
+    if columns > MAX_COLUMNS:
+        raise TableError(_("Too many columns: at most %(n)d.") % {"n": MAX_COLUMNS})
+
+
+def _csv_rows(data: bytes, max_rows: int) -> Iterator[list[str]]:
+    text = decode_text(data)
+    try:
+        for seen, r in enumerate(csv.reader(io.StringIO(text)), start=1):
+            _check_size(seen, len(r), max_rows)
+            yield [c.strip() for c in r]
+    except csv.Error as exc:
+        raise TableError(_("malformed CSV: %(why)s") % {"why": exc}) from exc
+
+
+def read_table(filename: str, data: bytes, max_rows: int = 20000) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and (line number, row) pairs. Line numbers are as the user sees them (header = line 1).
+
+    At most ``max_rows`` data rows and ``MAX_COLUMNS`` columns; a larger file is refused as it is read."""
+    if not data:
+        raise TableError(_("the file is empty"))
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        stream = _xlsx_rows(data, max_rows)
     elif name.endswith((".csv", ".txt")):
-        text = decode_text(data)
-        try:
-            rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
-        except csv.Error as exc:
-            raise TableError(f"malformed CSV: {exc}") from exc
+        stream = _csv_rows(data, max_rows)
     else:
-        raise TableError("upload a .csv or .xlsx file")
-    while rows and not any(rows[-1]):
-        rows.pop()
-    if not rows:
-        raise TableError("the file has no header row")
-    header = [h.strip() for h in rows[0]]
-    if len(set(h for h in header if h)) != len([h for h in header if h]):
-        raise TableError("the header repeats a column name")
+        raise TableError(_("upload a .csv or .xlsx file"))
+    header: list[str] | None = None
     out: list[tuple[int, dict[str, str]]] = []
-    for i, raw in enumerate(rows[1:], start=2):
+    for i, raw in enumerate(stream, start=1):
+        if header is None:
+            if not any(raw):
+                continue
+            header = [h.strip() for h in raw]
+            named = [h for h in header if h]
+            if len(set(named)) != len(named):
+                raise TableError(_("the header repeats a column name"))
+            continue
         if not any(raw):
             continue
         if len(raw) > len(header) and any(raw[len(header) :]):
-            raise TableError(f"line {i} has more cells than the header")
+            raise TableError(_("line %(n)d has more cells than the header") % {"n": i})
+        if len(out) >= max_rows:
+            raise TableError(_("Too many rows: at most %(n)d per import.") % {"n": max_rows})
         out.append((i, {h: (raw[j] if j < len(raw) else "") for j, h in enumerate(header) if h}))
+    if header is None:
+        raise TableError(_("the file has no header row"))
     return header, out
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: Any) -> Any:
+    """A cell value that a spreadsheet shows as text, never runs (OWASP "CSV injection"): text starting with
+    ``= + - @``, a tab or a carriage return gets a leading apostrophe. Every Excel and CSV export goes through here."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(out: IO[str], headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """CSV rows, formula-safe."""
+    w = csv.writer(out)
+    w.writerow([formula_safe(h) for h in headers])
+    for row in rows:
+        w.writerow([formula_safe(v) for v in row])
+
+
 def xlsx_response(filename: str, body: bytes) -> HttpResponse:
-    """An Excel download."""
+    """An Excel download (personal data: never cached)."""
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -102,9 +169,9 @@ def write_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequen
             name, n = f"{base}{n}", n + 1
         used.add(name)
         ws = wb.create_sheet(title=name)
-        ws.append(list(headers))
+        ws.append([formula_safe(h) for h in headers])
         for row in rows:
-            ws.append(list(row))
+            ws.append([formula_safe(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -10,12 +10,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from shijian.accounts.usernames import normalise_username
 from shijian.core import audit
 from shijian.core.models import AuditEvent
 from shijian.core.permissions import allowed
+from shijian.core.request_context import client_ip
 from shijian.registry.models import EntityStatus
 from shijian.registry.stats import status_counts
 from shijian.web import throttle
+from shijian.web.params import BadParameter
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -31,15 +34,26 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, with failures throttled per (username, address) and recorded in the audit log."""
+    """Django's login on the normalised user name (``accounts.usernames``), with failures throttled per name and
+    per client address (``web.throttle``); failures, lockouts and logins are recorded in the audit log."""
 
     template_name = "web/login.html"
     redirect_authenticated_user = True
 
+    def _username(self) -> str:
+        return normalise_username(self.request.POST.get("username", ""))
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        if "data" in kwargs:
+            data = kwargs["data"].copy()
+            data["username"] = self._username()
+            kwargs["data"] = data
+        return kwargs
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = request.POST.get("username", "")[:150]
-        ip = throttle.client_ip(request)
-        if throttle.is_locked(username, ip):
+        if throttle.is_locked(self._username(), client_ip(request)):
+            audit.record(audit.Action.LOGIN_LOCKED, object_type="accounts.user", object_repr=self._username())
             form = self.get_form()
             form.errors.clear()
             context = self.get_context_data(form=form, locked=True)
@@ -47,14 +61,13 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        username = self.request.POST.get("username", "")[:150]
-        throttle.note_failure(username, throttle.client_ip(self.request))
-        audit.record(audit.Action.LOGIN_FAILED, object_type="accounts.user", object_repr=username)
+        throttle.note_failure(self._username(), client_ip(self.request))
+        audit.record(audit.Action.LOGIN_FAILED, object_type="accounts.user", object_repr=self._username())
         return super().form_invalid(form)
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()
-        throttle.reset(user.get_username(), throttle.client_ip(self.request))
+        throttle.reset(user.get_username())
         audit.record(
             audit.Action.LOGIN,
             object_type="accounts.user",
@@ -97,3 +110,9 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "403.html", {"message": _("You do not have permission to do this.")}, status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A malformed query or form value (``web.params``): its message; anything else, a generic one."""
+    message = str(exception) if isinstance(exception, BadParameter) else _("The request is malformed.")
+    return render(request, "400.html", {"message": message}, status=400)
