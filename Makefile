@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+SPARK  := $(VENV)/.spark-stamp
 
-.PHONY: install demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards bench-risk bench-analytics lock messages clean
+.PHONY: install install-spark demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards bench-risk bench-analytics lock messages clean
 
 $(STAMP): requirements/lock.txt pyproject.toml setup.py src/shijian/ingest/_fastcsv.c
 	$(PYTHON) -m venv $(VENV)
@@ -15,18 +16,26 @@ $(STAMP): requirements/lock.txt pyproject.toml setup.py src/shijian/ingest/_fast
 
 install: $(STAMP)
 
+## install-spark: the optional Spark engine (`shijian build --engine spark`, ~491 MB); `make test` installs it
+$(SPARK): requirements/spark.txt $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/spark.txt
+	touch $(SPARK)
+
+install-spark: $(SPARK)
+
 ## demo: install, generate + load the Gaoming demo district (first run), serve http://127.0.0.1:8000
 demo: install
 	$(BIN)/shijian demo
 
-## test: migrations check + the whole suite on SQLite, then on PostgreSQL (skipped, with the reason, if none)
-test: install
+## test: migrations check + the whole suite on SQLite, then on PostgreSQL (skipped, with the reason, if none);
+## installs the spark extra so that the Spark parity test runs
+test: install install-spark
 	bash scripts/test.sh
 
-test-sqlite: install
+test-sqlite: install install-spark
 	bash scripts/test.sh sqlite
 
-test-postgres: install
+test-postgres: install install-spark
 	bash scripts/test.sh postgres
 
 lint: install
@@ -71,6 +80,10 @@ lock:
 	rm -rf /tmp/shijian-lock && $(PYTHON) -m venv /tmp/shijian-lock
 	/tmp/shijian-lock/bin/pip install --quiet -e ".[dev]"
 	/tmp/shijian-lock/bin/pip freeze --exclude-editable | grep -v '^shijian' > requirements/lock.txt
+	/tmp/shijian-lock/bin/pip install --quiet -e ".[spark]"
+	/tmp/shijian-lock/bin/pip freeze --exclude-editable | grep -v '^shijian' | grep -vxFf requirements/lock.txt \
+	  | sed '1i # The spark extra (shijian[spark]), pinned: `make test` installs it so that CI runs the Spark parity test.' \
+	  > requirements/spark.txt
 
 ## messages: compile translations (.po -> .mo) after editing src/shijian/locale
 messages: install

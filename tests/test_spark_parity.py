@@ -12,7 +12,10 @@ from shijian.lake.build import run_build
 from shijian.lake.store import Lake
 from shijian.synth.generator import generate, resolve_scale
 
-pytest.importorskip("pyspark", reason="pyspark is not installed")
+pytest.importorskip(
+    "pyspark",
+    reason="pyspark is not installed: the optional spark extra (make install-spark; pip install 'shijian[spark]')",
+)
 if shutil.which("java") is None:
     pytest.skip("no Java runtime for Spark on this machine", allow_module_level=True)
 

@@ -28,6 +28,9 @@ class User(AbstractUser):
     region_code = models.CharField(
         _("region"), max_length=12, blank=True, help_text=_("6-digit district, 9-digit town or 12-digit village")
     )
+    must_change_password = models.BooleanField(
+        _("must change password"), default=False, help_text=_("set by a password reset; cleared by a change")
+    )
 
     class Meta:
         verbose_name = _("user")

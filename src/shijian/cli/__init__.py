@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from shijian.cli import accounts, analytics, bench, data, draw, hazards, risk, serve
+from shijian.cli import accounts, analytics, bench, data, draw, hazards, ops, risk, serve
 from shijian.cli.common import console
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app)
 app.add_typer(serve.app)
+app.add_typer(ops.app)
 app.add_typer(hazards.app, name="hazards")
 app.add_typer(risk.app, name="risk")
 app.add_typer(analytics.app, name="analytics")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -12,50 +13,63 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
 
+def read_password(password_stdin: bool) -> str:
+    """The new password: one line from stdin with --password-stdin, else prompted twice on a terminal."""
+    if password_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            fail("--password-stdin: no password on standard input")
+        return line
+    if not sys.stdin.isatty():
+        fail("no terminal to prompt for the password: pipe it with --password-stdin")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
 @user_app.command("create")
 def user_create(
     username: str,
     role: Annotated[str, typer.Option(help="leader, dept_staff, inspector, data_admin or auditor")],
     region: Annotated[str, typer.Option(help="6-digit district, 9-digit town or 12-digit village code")],
     department: Annotated[str, typer.Option(help="department code")] = "",
-    password: Annotated[str | None, typer.Option(help="prompted when omitted")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input (one line)")
+    ] = False,
     superuser: bool = False,
 ) -> None:
-    """Create a user bound to a role, a region and a department."""
+    """Create a user bound to a role, a region and a department.
+
+    The password is never an option (it would stay in the shell history): it is prompted, with confirmation, on a
+    terminal, or read from standard input with --password-stdin.
+    """
     django_setup()
-    from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
-    from shijian.accounts.models import Role, User
-    from shijian.core.codes.tables import divisions
+    from shijian.accounts.models import User
+    from shijian.accounts.services import create_user
+    from shijian.core.request_context import acting_as
     from shijian.registry.models import Department
 
-    if role not in Role.values:
-        fail(f"role must be one of {', '.join(Role.values)}")
-    if region not in divisions():
-        fail(f"unknown division code {region}")
     dept = None
     if department:
         dept = Department.objects.filter(code=department).first()
         if dept is None:
             fail(f"unknown department {department}")
-    if User.objects.filter(username=username).exists():
-        fail(f"user {username} exists")
-    pw = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    pw = read_password(password_stdin)
+    operator = User(username="cli", is_superuser=True, is_active=True)  # the machine's operator; not saved
     try:
-        validate_password(pw)
+        with acting_as(None):
+            create_user(
+                operator,
+                username=username,
+                role=role,
+                region=region,
+                department=dept,
+                password=pw,
+                superuser=superuser,
+            )
     except ValidationError as exc:
         fail("; ".join(exc.messages))
-    User.objects.create_user(
-        username,
-        password=pw,
-        role=role,
-        region_code=region,
-        department=dept,
-        is_superuser=superuser,
-        is_staff=superuser,
-    )
-    console.print(f"created {username} ({role}, {region})")
+    console.print(f"created {username} ({role}, {region}{', superuser' if superuser else ''})")
 
 
 @audit_app.command("verify")

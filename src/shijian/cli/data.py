@@ -168,6 +168,7 @@ def build(
     from django.conf import settings
 
     from shijian.lake.build import linkage_quality, run_build
+    from shijian.lake.spark import SparkUnavailable, run_build_spark
     from shijian.lake.store import Lake
 
     store = Lake(lake or Path(settings.SHIJIAN_LAKE))
@@ -175,13 +176,10 @@ def build(
         fail("--engine must be duckdb or spark")
     try:
         with progress_bar() as update:
-            if engine == "spark":
-                from shijian.lake.spark import run_build_spark
-
-                report = run_build_spark(store, update, spark_master)
-            else:
-                report = run_build(store, update)
+            report = run_build_spark(store, update, spark_master) if engine == "spark" else run_build(store, update)
     except FileNotFoundError as exc:
+        fail(str(exc))
+    except SparkUnavailable as exc:  # pyspark missing: the message says how to install the extra
         fail(str(exc))
     table = Table(title=f"build of {store.root} ({report.total_seconds:.1f} s)")
     table.add_column("step")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,8 +22,18 @@ def serve(
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="gunicorn worker processes")] = 2,
 ) -> None:
-    """Serve the web app with gunicorn (static files served by the app itself; no CDN)."""
+    """Serve the web app with gunicorn (static files served by the app itself; no CDN).
+
+    Each request is one JSON log line on stderr (the request log replaces gunicorn's access log); /metrics adds up
+    the workers' counts (prometheus_client's multiprocess mode, in a fresh $SHIJIAN_HOME/metrics).
+    """
     django_setup()
+    from django.conf import settings
+
+    metrics_dir = Path(settings.HOME) / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     args = [
         sys.executable,
         "-m",
@@ -31,8 +43,6 @@ def serve(
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--access-logfile",
-        "-",
         "--timeout",
         "120",
     ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from shijian.config.env import ConfigError, database_from_url, env_bool, env_int, env_list, env_str
+from shijian.ops.logs import logging_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 HOME = Path(env_str("SHIJIAN_HOME", str(Path.cwd() / "var"))).resolve()
@@ -52,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shijian.core.request_context.RequestIdMiddleware",
+    "shijian.ops.middleware.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shijian.web.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "shijian.web.middleware.SecurityHeadersMiddleware",
     "shijian.web.middleware.DeniedRequestAuditMiddleware",
     "shijian.web.middleware.QueryTextMiddleware",
+    "shijian.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -184,12 +188,15 @@ SHIJIAN_EXPORT_MAX_ROWS = env_int("SHIJIAN_EXPORT_MAX_ROWS", 200000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SHIJIAN_IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("SHIJIAN_LOG_LEVEL", "WARNING")},
-}
+# Logs to stderr, one JSON object per line (text: for a terminal), with the request id and user; one line per
+# request on the "shijian.request" logger (SHIJIAN_REQUEST_LOG=0 turns it off).
+LOG_FORMAT = env_str("SHIJIAN_LOG_FORMAT", "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"SHIJIAN_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+LOGGING = logging_config(env_str("SHIJIAN_LOG_LEVEL", "WARNING"), LOG_FORMAT, env_bool("SHIJIAN_REQUEST_LOG", True))
+
+# /metrics answers loopback requests (not through a proxy), or this bearer token from anywhere (docs/deploy.md).
+SHIJIAN_METRICS_TOKEN = env_str("SHIJIAN_METRICS_TOKEN", "")
 
 # Labels used in the UI for the verbose name of this deployment.
 SHIJIAN_SITE_TITLE = _("Shijian market supervision platform")

@@ -1,6 +1,9 @@
 from django.urls import include, path
 
+from shijian.ops.views import metrics
+
 urlpatterns = [
+    path("metrics", metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shijian.web.urls")),
 ]

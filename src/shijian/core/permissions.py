@@ -65,6 +65,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("analytics", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
     ("audit", "view"): frozenset({AUDITOR}),
     ("audit", "export"): frozenset({AUDITOR}),
+    ("user", "view"): frozenset({ADMIN}),
+    ("user", "add"): frozenset({ADMIN}),
+    ("user", "change"): frozenset({ADMIN}),
 }
 
 

@@ -38,7 +38,26 @@ def transpile(sql: str) -> str:
     return str(sqlglot.transpile(sql, read="duckdb", write="spark")[0])
 
 
+SPARK_MISSING = (
+    "--engine spark needs pyspark, an optional extra (491 MB with its jars): "
+    "pip install 'shijian[spark]' (pinned: pip install -r requirements/spark.txt) and a Java 17 runtime"
+)
+
+
+class SparkUnavailable(RuntimeError):
+    """pyspark is not installed: the message says how to install it."""
+
+
+def require_pyspark() -> None:
+    """Raise SparkUnavailable, saying how to install the extra, when pyspark cannot be imported."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise SparkUnavailable(SPARK_MISSING) from exc
+
+
 def spark_session(master: str = "local[*]") -> Any:
+    require_pyspark()
     from pyspark.sql import SparkSession
 
     return (
@@ -60,6 +79,7 @@ def run_build_spark(
 ) -> BuildReport:
     import duckdb
 
+    require_pyspark()
     report = BuildReport()
     files = sorted(str(p) for p in lake.records.glob("source=*/load=*/records.parquet"))
     if not files:

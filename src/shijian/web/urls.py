@@ -14,6 +14,7 @@ urlpatterns: list[Any] = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
+    path("", include("shijian.accounts.urls")),
     path("", include("shijian.registry.urls")),
     path("", include("shijian.lake.urls")),
     path("", include("shijian.supervision.urls")),

@@ -1,0 +1,27 @@
+# Shijian: the web app (gunicorn) in one image. Build: docker build -t shijian .   Run the demo: docker compose up
+# Build stage: compiles the native CSV reader (C) and installs the pinned dependencies into /opt/venv.
+FROM python:3.11-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+WORKDIR /src
+COPY requirements/lock.txt requirements/lock.txt
+RUN /opt/venv/bin/pip install -r requirements/lock.txt
+COPY pyproject.toml setup.py README.md ./
+COPY src src
+RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/python -m compileall -q /opt/venv/lib
+
+# Run stage: no compiler; pg_dump/pg_restore for `shijian backup`; libgomp for LightGBM; a non-root user.
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client libgomp1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 shijian \
+    && useradd --system --uid 10001 --gid shijian --home-dir /var/lib/shijian --create-home shijian
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 SHIJIAN_HOME=/var/lib/shijian
+USER shijian:shijian
+WORKDIR /var/lib/shijian
+VOLUME ["/var/lib/shijian"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["sh", "-c", "shijian migrate && exec shijian serve --host 0.0.0.0 --port 8000 --workers ${SHIJIAN_WORKERS:-2}"]

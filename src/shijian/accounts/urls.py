@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path
+
+from shijian.accounts import views
+
+urlpatterns: list[Any] = [
+    path("users/", views.user_list, name="user_list"),
+    path("users/add/", views.user_add, name="user_add"),
+    path("users/<int:pk>/edit/", views.user_edit, name="user_edit"),
+    path("users/<int:pk>/active/", views.user_active, name="user_active"),
+    path("users/<int:pk>/reset-password/", views.user_reset, name="user_reset"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]
