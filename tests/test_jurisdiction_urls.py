@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from shijian.accounts.models import User
 from shijian.core.codes.uscc import make
 from shijian.core.jurisdiction import PUBLIC_URLS
 from shijian.hazards.models import Grade, Hazard, Notification, Reminder
@@ -97,6 +98,13 @@ URLS: dict[str, Rule] = {
     "forecast": Rule(queries=SCOPE_Q),
     "operations": Rule(lists=True),
     "analytics_report": Rule(queries=SCOPE_Q),
+    "user_list": Rule(lists=True),
+    "user_add": Rule(),
+    "user_edit": Rule("user"),
+    "user_active": Rule("user", method="post", ok=302),
+    "user_reset": Rule("user", method="post"),
+    "password_change": Rule(),
+    "password_change_done": Rule(),
 }
 # What fills each URL kwarg besides the object's pk.
 EXTRA_KWARGS = {"form": "notice", "name": "record.full.json"}
@@ -239,6 +247,9 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
             "responsibility": Responsibility.objects.filter(department=dept).first(),
             "hazard": hazard,
             "review": review,
+            "user": User.objects.create_user(
+                f"clerk_{key}", password=None, role="inspector", region_code=region, department=dept
+            ),
         }
         markers = [
             entity.name,
@@ -250,6 +261,7 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
             hazard.title,
             f"{key}待核名称",
             f"{key}逾期通知",
+            f"clerk_{key}",
         ]
         query = {
             "town": entity.town_code,
@@ -390,6 +402,8 @@ def test_objects_outside_the_jurisdiction_are_never_answered(world, places, who)
             url = _url(name, pattern, places[key].objects[rule.kind])
             for method in ("get", "post"):
                 r = getattr(c, method)(url)
+                if r.status_code == 405 and method != rule.method:
+                    continue  # refused by method before any object is looked up: nothing to leak
                 assert r.status_code in (403, 404), (who, name, key, method, r.status_code)
                 body = _text(r)
                 assert not any(m in body for m in places[key].markers), (who, name, key, method)

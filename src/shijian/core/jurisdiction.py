@@ -56,6 +56,9 @@ PUBLIC_URLS = frozenset(
         "logout",
         "set_language",
         "healthz",
+        # Prometheus metrics: answered only to the machine itself (loopback, no proxy header) or with the bearer
+        # token (shijian.ops.metrics); no login, no entity named.
+        "metrics",
     }
 )
 
