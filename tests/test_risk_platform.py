@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from shijian.risk import classes, drift, factors, platform
 from shijian.synth.generator import generate, resolve_scale
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(os.environ.get("SHIJIAN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 # -- factors, no look-ahead ---------------------------------------------------------------------------------------
@@ -334,7 +335,7 @@ def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
     from shijian.cli import app
 
     listed = tmp_path / "licences.csv"
-    listed.write_text("License\n30790\n1475890\n0\nabc\n", encoding="utf-8")
+    listed.write_text("License\n30790\n1475890\n999999999\nabc\n", encoding="utf-8")
     out = tmp_path / "chicago.csv"
     args = ["risk", "score", "--dataset", "chicago", "--shared", str(SHARED), "--as-of", "2014-07-01",
             "--entities", str(listed), "--out", str(out)]  # fmt: skip
@@ -342,12 +343,15 @@ def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
     assert result.exit_code == 0, result.output
     rows = {r["key"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
     assert rows["30790"]["class"] in "ABCD" and 0 < float(rows["30790"]["probability"]) < 1
-    assert rows["abc"]["note"] == "not a licence number"
-    # a licence never inspected before the date is scored as a first record
+    # nothing is refused: a key that is no licence number, or one in no table, gets the base features and a note
+    assert rows["abc"]["note"] == "not a valid key: base features" and rows["abc"]["class"] in "ABCD"
+    assert rows["999999999"]["note"] == "unknown key (in no table): base features"
+    assert "4 of 4 scored" in result.output
+    # a licence never inspected before the date is described as a first record
     from shijian.risk import chicago
 
-    first = chicago.as_of(SHARED / "chicago_food_inspections", dt.date(2014, 7, 1), [0]).to_pylist()[0]
-    assert (first["firstRecord"], first["timeSinceLast"]) == (1.0, 2.0)
+    first = chicago.features(SHARED / "chicago_food_inspections", [999_999_999], [dt.date(2014, 7, 1)]).to_pylist()[0]
+    assert (first["firstRecord"], first["timeSinceLast"], first["known"]) == (1.0, 2.0, False)
     ids = [
         line.split(",")[0] for line in (SHARED / "ccf2020_enterprise_risk" / "labels.csv").read_text().splitlines()[1:4]
     ]
