@@ -136,12 +136,13 @@ def test_ccf_scores_enterprises_that_have_records_but_no_label():
 @pytest.mark.skipif(not CCF.is_dir(), reason=f"real data not found at {SHARED}")
 def test_ccf_backtest_is_evaluate_on_each_fold():
     ds = prospective.ccf(CCF)
-    bt = prospective.backtest(ds, as_of=dt.date(2018, 1, 1))
+    bt = prospective.backtest(ds, as_of=None)  # all records (the undated other-information table included)
     assert len(bt["folds"]) == prospective.FOLDS
-    assert bt["folds"][2] == prospective.evaluate(ds, dt.date(2018, 1, 1), fold=2)
+    assert bt["folds"][2] == prospective.evaluate(ds, None, fold=2)
     assert sum(f["test_rows"] for f in bt["folds"]) == 10_000
     m = bt["mean"]
-    assert m["gbm"]["auc"] > m["past_violations"]["auc"] > 0.55
+    assert m["presence"]["auc"] > 0.6  # being present in a side table is itself predictive
+    assert m["gbm"]["auc"] > m["presence"]["auc"] + 0.03  # the records' contents add to it
 
 
 def test_screening_and_drift_put_a_value_on_an_edge_in_the_same_bin():
@@ -152,3 +153,25 @@ def test_screening_and_drift_put_a_value_on_an_edge_in_the_same_bin():
     edges = np.unique(np.quantile(x[np.isfinite(x)], np.linspace(0.1, 0.9, 9)))
     assert list(ib) == list(screening.bin_index(edges, x, n - 1))
     assert ib[0] == 0 and ib[50] == 1  # a value equal to an edge is in the bin that edge closes
+
+
+def test_risk_evaluate_on_the_command_line_is_the_same_evaluation(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    path = _table(tmp_path)
+    report = tmp_path / "eval.json"
+    args = ["risk", "evaluate", "--dataset", str(path), "--key", "shop", "--as-of", "2021-11-01",
+            "--until", "2021-12-31", "--models", "logistic", "--out", str(report)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    got = json.loads(report.read_text())
+    got.pop("seconds")
+    ds = prospective.table(path, key="shop", label="label", date="date")
+    assert got == prospective.evaluate(ds, dt.date(2021, 11, 1), dt.date(2021, 12, 31), kinds=("logistic",))
+    assert "AUC" in result.output and "logistic" in result.output
+    bad = CliRunner().invoke(app, [*args[:6], "--until", "2021-01-01", "--models", "logistic"])
+    assert bad.exit_code != 0 and "--until" in bad.output

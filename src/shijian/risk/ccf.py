@@ -69,7 +69,7 @@ def features(folder: Path, ids: Sequence[str], as_of: dt.date | None = None) -> 
     annual reports due before it (year Y's report by 30 June of Y+1); the undated other-information table
     (judgments, brands, patents) is left out entirely."""
     f = _files(folder)
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": 1})  # one thread: sums in the same order, the same answer every time
     con.register("req", pa.table({"rid": pa.array(range(len(ids)), pa.int64()), "id": pa.array(ids, pa.string())}))
     when_ann = when_tax = when_news = "true"
     when_oth = "true"

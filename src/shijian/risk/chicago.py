@@ -107,7 +107,7 @@ def features(folder: Path, licences: Sequence[int], dates: Sequence[dt.date | No
     if any(d is None for d in dates):
         raise ValueError("a Chicago establishment is described as of a date")
     f = _files(folder)
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": 1})  # one thread: the same answer every time
     _inspections(con, f)
     req = pa.table({"rid": pa.array(range(len(licences)), pa.int64()), "License": pa.array(licences, pa.int64()),
                     "date": pa.array(dates, pa.date32())})  # fmt: skip
@@ -115,21 +115,33 @@ def features(folder: Path, licences: Sequence[int], dates: Sequence[dt.date | No
     flags = ", ".join(f"max(TRY_CAST(b.{c} AS DOUBLE)) AS {c}" for c in LICENCE_FLAGS)
     t = con.sql(f"""
     WITH place AS (
-        SELECT License, arg_min(Zip, date) AS Zip, arg_min(lat, date) AS lat, arg_min(lon, date) AS lon,
-               arg_min(Facility_Type_Clean, date) AS Facility_Type
+        SELECT License, first(Zip ORDER BY date, Inspection_ID) AS Zip, first(lat ORDER BY date, Inspection_ID) AS lat,
+               first(lon ORDER BY date, Inspection_ID) AS lon,
+               first(Facility_Type_Clean ORDER BY date, Inspection_ID) AS Facility_Type
         FROM insp GROUP BY License
+    ),
+    day AS (  -- two inspections of one establishment on one day count as one, the worse
+        SELECT License, date, max(fail_flag) AS fail_flag, max(criticalCount) AS criticalCount,
+               max(seriousCount) AS seriousCount, max(minorCount) AS minorCount
+        FROM insp GROUP BY License, date
     ),
     last AS (
         SELECT r.rid, i.date AS last_date, i.fail_flag, i.criticalCount, i.seriousCount, i.minorCount
-        FROM req r ASOF LEFT JOIN insp i ON r.License = i.License AND r.date > i.date
+        FROM req r ASOF LEFT JOIN day i ON r.License = i.License AND r.date > i.date
     ),
     who AS (
-        SELECT i.License, i.date, any_value(s.sanitarian) AS sanitarian
-        FROM insp i JOIN read_csv('{f["who"]}', header = true) s ON CAST(s.inspectionID AS BIGINT) = i.Inspection_ID
-        GROUP BY ALL
-        UNION
-        SELECT TRY_CAST(License AS BIGINT), TRY_CAST(Inspection_Date AS DATE), any_value(Inspector_Assigned)
-        FROM read_csv('{f["log"]}', header = true, all_varchar = true) GROUP BY ALL
+        SELECT License, date, min(sanitarian) AS sanitarian FROM (
+            SELECT i.License, i.date, s.sanitarian
+            FROM insp i JOIN read_csv('{f["who"]}', header = true) s
+            ON CAST(s.inspectionID AS BIGINT) = i.Inspection_ID
+            UNION ALL
+            SELECT TRY_CAST(License AS BIGINT), TRY_CAST(Inspection_Date AS DATE), Inspector_Assigned
+            FROM read_csv('{f["log"]}', header = true, all_varchar = true)
+        ) WHERE License IS NOT NULL AND date IS NOT NULL AND sanitarian IS NOT NULL GROUP BY License, date
+    ),
+    zone AS (
+        SELECT p.Zip, w.date, min(w.sanitarian) AS sanitarian
+        FROM who w JOIN place p USING (License) WHERE p.Zip IS NOT NULL GROUP BY p.Zip, w.date
     ),
     own AS (
         SELECT r.rid, w.sanitarian FROM req r ASOF JOIN who w ON r.License = w.License AND r.date > w.date
@@ -137,8 +149,7 @@ def features(folder: Path, licences: Sequence[int], dates: Sequence[dt.date | No
     area AS (
         SELECT r.rid, w.sanitarian
         FROM (SELECT req.*, place.Zip FROM req JOIN place USING (License)) r
-        ASOF JOIN (SELECT who.*, place.Zip FROM who JOIN place USING (License) WHERE place.Zip IS NOT NULL) w
-        ON r.Zip = w.Zip AND r.date > w.date
+        ASOF JOIN zone w ON r.Zip = w.Zip AND r.date > w.date
     ),
     terms AS (
         SELECT DISTINCT i.License, b.ID, TRY_CAST(b.LICENSE_TERM_START_DATE AS DATE) AS start,
@@ -183,13 +194,13 @@ def _heat(con: duckdb.DuckDBPyConnection, f: dict[str, str], t: pa.Table) -> dic
     """Per request, each heat as the mean of the HEAT_NEAREST nearest inspections' values among those of the
     HEAT_DAYS days before the first of the request's month (NaN without a location or without such inspections)."""
     parts = " ".join(
-        f"LEFT JOIN (SELECT CAST(Inspection_ID AS BIGINT) AS Inspection_ID, any_value(heat_values) AS {n} "
+        f"LEFT JOIN (SELECT CAST(Inspection_ID AS BIGINT) AS Inspection_ID, max(heat_values) AS {n} "
         f"FROM read_csv('{f[n]}', header = true) GROUP BY 1) USING (Inspection_ID)"
         for n in HEAT
     )
     known = con.sql(
         f"SELECT date, lat, lon, {', '.join(HEAT)} FROM insp {parts} "
-        "WHERE lat IS NOT NULL AND lon IS NOT NULL ORDER BY date"
+        "WHERE lat IS NOT NULL AND lon IS NOT NULL ORDER BY date, Inspection_ID"
     ).to_arrow_table()
     kd = np.asarray(known["date"].cast(pa.int32()).to_numpy(zero_copy_only=False))
     kxy = _xy(*(np.asarray(known[c].to_numpy(zero_copy_only=False), dtype=float) for c in ("lat", "lon")))

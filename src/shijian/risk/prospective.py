@@ -43,6 +43,7 @@ class Dataset:
     outcomes: Callable[[], pa.Table]  # key, label, and ``date`` where the outcomes are dated
     features: Callable[[list[Any], list[dt.date | None]], pa.Table]  # key, ``known``, numeric, categorical; in order
     baseline: Callable[[pa.Table], np.ndarray] | None = None
+    baseline_name: str = "past_violations"
     parse_key: Callable[[str], Any] = str
     dated: bool = True
     budget: float = 0.5  # the default share of a period's outcomes that can be inspected
@@ -77,7 +78,7 @@ def ccf(folder: Path) -> Dataset:
 
     return Dataset(
         "ccf", "id", "label", data.NUMERIC, [], outcomes=lambda: data.outcomes(folder), features=features,
-        baseline=presence, dated=False, budget=0.1,
+        baseline=presence, baseline_name="presence", dated=False, budget=0.1,
     )  # fmt: skip
 
 
@@ -215,7 +216,7 @@ def evaluate(
     scores: dict[str, np.ndarray] = {}
     train_rows = 0
     if ds.baseline is not None:
-        scores["past_violations"] = ds.baseline(test)
+        scores[ds.baseline_name] = ds.baseline(test)
     for kind in kinds:
         model, train = fit(ds, as_of, kind, None if ds.dated else fold)
         scores[kind] = model.predict(test)
