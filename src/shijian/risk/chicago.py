@@ -8,7 +8,8 @@ attributes of the licence, known before any inspection).
 What is known on the date, per factor (docs/risk-factors.md):
 
 - history: the establishment's latest inspection of any type before the date (its fail flag and critical, serious
-  and minor counts), the years since it (capped at 2) and whether there is none (firstRecord);
+  and minor counts), the years since it (capped at 2), whether there is none (firstRecord), and all its
+  inspections before the date (how many, the share failed, the share with a critical violation);
 - licences: the business-licence terms started before the date (activity flags; age since the first licence);
 - heat (burglaries, garbage-cart and sanitation complaints nearby): the City computed a heat value at every
   inspection from the complaints before it; as of a date we take the mean of the values of the 5 inspections
@@ -33,7 +34,17 @@ from scipy.spatial import cKDTree
 
 KEY = "License"
 LABEL = "criticalFound"
-HISTORY = ["pastFail", "pastCritical", "pastSerious", "pastMinor", "timeSinceLast", "firstRecord"]
+HISTORY = [
+    "pastFail",
+    "pastCritical",
+    "pastSerious",
+    "pastMinor",
+    "timeSinceLast",
+    "firstRecord",
+    "pastInspections",
+    "pastFailShare",
+    "pastCriticalShare",
+]
 LICENCE_FLAGS = [
     "consumption_on_premises_incidental_activity",
     "tobacco",
@@ -120,13 +131,19 @@ def features(folder: Path, licences: Sequence[int], dates: Sequence[dt.date | No
                first(Facility_Type_Clean ORDER BY date, Inspection_ID) AS Facility_Type
         FROM insp GROUP BY License
     ),
-    day AS (  -- two inspections of one establishment on one day count as one, the worse
+    one AS (  -- two inspections of one establishment on one day count as one, the worse
         SELECT License, date, max(fail_flag) AS fail_flag, max(criticalCount) AS criticalCount,
                max(seriousCount) AS seriousCount, max(minorCount) AS minorCount
         FROM insp GROUP BY License, date
     ),
+    day AS (
+        SELECT *, count(*) OVER w AS n, sum((fail_flag > 0)::INT) OVER w AS n_fail,
+               sum((criticalCount > 0)::INT) OVER w AS n_critical
+        FROM one WINDOW w AS (PARTITION BY License ORDER BY date ROWS UNBOUNDED PRECEDING)
+    ),
     last AS (
-        SELECT r.rid, i.date AS last_date, i.fail_flag, i.criticalCount, i.seriousCount, i.minorCount
+        SELECT r.rid, i.date AS last_date, i.fail_flag, i.criticalCount, i.seriousCount, i.minorCount, i.n,
+               i.n_fail, i.n_critical
         FROM req r ASOF LEFT JOIN day i ON r.License = i.License AND r.date > i.date
     ),
     who AS (
@@ -165,7 +182,8 @@ def features(folder: Path, licences: Sequence[int], dates: Sequence[dt.date | No
            coalesce(l.fail_flag, 0)::DOUBLE AS pastFail, coalesce(l.criticalCount, 0)::DOUBLE AS pastCritical,
            coalesce(l.seriousCount, 0)::DOUBLE AS pastSerious, coalesce(l.minorCount, 0)::DOUBLE AS pastMinor,
            least(coalesce(date_diff('day', l.last_date, r.date) / 365.0, 2), 2)::DOUBLE AS timeSinceLast,
-           (l.last_date IS NULL)::DOUBLE AS firstRecord,
+           (l.last_date IS NULL)::DOUBLE AS firstRecord, coalesce(l.n, 0)::DOUBLE AS pastInspections,
+           (l.n_fail / l.n)::DOUBLE AS pastFailShare, (l.n_critical / l.n)::DOUBLE AS pastCriticalShare,
            (date_diff('day', lic.first_licence, r.date) / 365.0)::DOUBLE AS ageAtInspection,
            {", ".join(f"lic.{c}::DOUBLE AS {c}" for c in LICENCE_FLAGS)},
            p.lat, p.lon,
