@@ -42,6 +42,19 @@ NUMERIC = [
 ]
 
 
+_ANN = "annual reports due before the date (year Y's by 30 June of Y+1)"
+KNOWN = {
+    "in_annual": f"any of the {_ANN}",
+    "in_tax": "any tax record whose period ended before the date",
+    "in_news": "any news item published before the date",
+    "in_other": "any legal/brand/patent record (undated: only without a date)",
+    **{c: _ANN for c in NUMERIC if c.startswith("annual_")},
+    **{c: "tax records whose period ended before the date" for c in NUMERIC if c.startswith("tax_")},
+    **{c: "news published before the date" for c in NUMERIC if c.startswith("news")},
+    **{c: "the undated other-information table: used only when scoring without a date" for c in NUMERIC[-3:]},
+}
+
+
 def outcomes(folder: Path) -> pa.Table:
     """The labelled enterprises: id, label (the labels carry no date)."""
     f = _files(folder)

@@ -68,6 +68,28 @@ DROPPED = {
     "windSpeed": "weather: unknown for the inspection day when the schedule is drawn up; one value for all",
     "humidity": "weather: unknown for the inspection day when the schedule is drawn up; one value for all",
 }
+_LAST = "the establishment's latest inspection (any type) before the date"
+_LICENCE = "business-licence terms started before the date (any of them has the activity)"
+_HEAT = "mean of the City's values at the 5 nearest inspections of the 90 days before the first of the month"
+KNOWN = {
+    "pastFail": f"failed at {_LAST}",
+    "pastCritical": f"critical violations at {_LAST}",
+    "pastSerious": f"serious violations at {_LAST}",
+    "pastMinor": f"minor violations at {_LAST}",
+    "timeSinceLast": "years since that inspection, capped at 2 (2 when none)",
+    "firstRecord": "1 when the establishment has no inspection before the date",
+    "pastInspections": "inspections of the establishment before the date",
+    "pastFailShare": "share of them failed (missing when none)",
+    "pastCriticalShare": "share of them with a critical violation (missing when none)",
+    "ageAtInspection": "years from the first licence to the date",
+    **{c: _LICENCE for c in LICENCE_FLAGS},
+    "heat_burglary": f"burglaries nearby: {_HEAT}",
+    "heat_garbage": f"garbage-cart complaints nearby: {_HEAT}",
+    "heat_sanitation": f"sanitation complaints nearby: {_HEAT}",
+    "Facility_Type": "the licence's facility type (an attribute of the licence)",
+    "Inspector_Assigned": "assigned by area before the inspection: the establishment's latest assignment before the "
+    "date, else its ZIP code's latest ('unknown' if neither; the assignment files end in April 2014)",
+}
 HEAT_DAYS = 90
 HEAT_NEAREST = 5
 FILES = {
