@@ -166,7 +166,7 @@ def score(ds: Dataset, as_of: dt.date, keys: Sequence[str], kind: str = "gbm") -
     cls = classes.classify(p, classes.relative_cutoffs(float(model.params["base_rate"])))
     why = model.explain(feats, top=3) if feats.num_rows else []
     values = feats.to_pylist()
-    base = _base_row(model, ds)
+    base = base_row(model, ds.numeric, ds.categorical)
     rows = []
     for i, k in enumerate(keys):
         if parsed[i] is None:
@@ -179,9 +179,10 @@ def score(ds: Dataset, as_of: dt.date, keys: Sequence[str], kind: str = "gbm") -
     return rows, f"{kind} on {train.num_rows:,} outcomes known before {as_of}"
 
 
-def _base_row(model: learn.Model, ds: Dataset) -> dict[str, Any]:
-    cols: dict[str, pa.Array] = {c: pa.array([None], pa.float64()) for c in ds.numeric}
-    cols |= {c: pa.array([None], pa.string()) for c in ds.categorical}
+def base_row(model: learn.Model, numeric: Sequence[str], categorical: Sequence[str]) -> dict[str, Any]:
+    """The score of an entity nothing is known about: every factor missing."""
+    cols: dict[str, pa.Array] = {c: pa.array([None], pa.float64()) for c in numeric}
+    cols |= {c: pa.array([None], pa.string()) for c in categorical}
     p = float(model.predict(pa.table(cols))[0])
     cls = classes.classify([p], classes.relative_cutoffs(float(model.params["base_rate"])))[0]
     return {"probability": round(p, 6), "class": cls, "top_factors": ""}
