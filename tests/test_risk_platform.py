@@ -269,7 +269,7 @@ def _listed_entities_are_scored_from_the_data_before_the_date(lake: Path, tmp_pa
     # unknown keys are reported as such, and still scored (every factor missing: the base features)
     assert [r["note"] for r in rows[-2:]] == ["unknown entity: base features"] * 2
     assert 0 < float(rows[-1]["probability"]) < 1 and rows[-1]["class"] in "ABCD"
-    scored = [r for r in rows[:-2] if r["probability"]]
+    scored = [r for r in rows[:-2] if not r["note"]]
     assert scored and all(r["class"] in "ABCD" and "风险" in r["top_factors"] for r in scored)
 
 
