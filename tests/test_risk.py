@@ -1,18 +1,15 @@
-"""Risk evaluation: the metrics on known cases, and an honest temporal backtest on the real Chicago data."""
+"""Risk evaluation: the metrics on known cases, screening, the scorecard and the classes (the prospective backtest
+on the real data: tests/test_risk_prospective.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from shijian.risk import backtest, metrics
-
-SHARED = Path(os.environ.get("SHIJIAN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def test_auc_agrees_with_scikit_learn_including_ties():
@@ -49,59 +46,6 @@ def test_folds_are_consecutive_and_end_with_the_last_month():
         (dt.date(2014, 5, 1), dt.date(2014, 7, 1)),
         (dt.date(2014, 7, 1), dt.date(2014, 9, 1)),
     ]
-
-
-@pytest.mark.skipif(not (SHARED / "chicago_food_inspections").is_dir(), reason=f"real data not found at {SHARED}")
-def test_chicago_backtest_beats_past_violations_without_looking_ahead():
-    from shijian.risk import chicago
-
-    t = chicago.load(SHARED / "chicago_food_inspections")
-    assert t.num_rows == 24518 and max(t["date"].to_pylist()) == dt.date(2014, 8, 29)
-
-    def past(te):
-        return np.asarray(te["pastCritical"].to_numpy(zero_copy_only=False)) * 2 + np.asarray(
-            te["pastSerious"].to_numpy(zero_copy_only=False)
-        )
-
-    report = backtest.run(
-        t,
-        label="criticalFound",
-        date="date",
-        numeric=chicago.NUMERIC,
-        categorical=chicago.CATEGORICAL,
-        baseline=past,
-        n_folds=2,
-        months=2,
-        kinds=("gbm",),
-    )
-    assert [f["period"] for f in report["folds"]] == [["2014-05-01", "2014-06-30"], ["2014-07-01", "2014-08-31"]]
-    for f in report["folds"]:
-        assert f["train_rows"] + f["test_rows"] <= t.num_rows
-        gbm, base = f["models"]["gbm"], f["models"]["past_violations"]
-        assert gbm["auc"] > base["auc"] and gbm["auc"] > 0.6
-        assert gbm["schedule"]["days_earlier"] > base["schedule"]["days_earlier"] > 0
-        assert gbm["at_budget"]["spared_per_100"] > 0
-
-
-@pytest.mark.skipif(not (SHARED / "ccf2020_enterprise_risk").is_dir(), reason=f"real data not found at {SHARED}")
-def test_ccf_cross_validation_adds_to_mere_presence_in_the_side_tables():
-    from shijian.risk import ccf
-
-    t = ccf.load(SHARED / "ccf2020_enterprise_risk")
-    assert t.num_rows == 10_000 and sum(t["label"].to_pylist()) == 676
-    report = backtest.cross_validate(
-        t,
-        label="label",
-        numeric=ccf.NUMERIC,
-        categorical=[],
-        feature_sets={"presence": (ccf.PRESENCE, [])},
-        k=3,
-        kinds=("gbm",),
-    )
-    gbm, presence = report["models"]["gbm"], report["models"]["presence_logistic"]
-    assert presence["auc"] > 0.6  # being present in a side table is itself predictive
-    assert gbm["auc"] > presence["auc"] + 0.03
-    assert gbm["at_budget"]["spared_per_100"] > presence["at_budget"]["spared_per_100"]
 
 
 def test_screening_keeps_the_strong_and_says_why_it_drops_the_rest():

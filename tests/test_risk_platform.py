@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from shijian.risk import classes, drift, factors, platform
 from shijian.synth.generator import generate, resolve_scale
 from tests import draws
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(os.environ.get("SHIJIAN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 # -- factors, no look-ahead ---------------------------------------------------------------------------------------
@@ -266,8 +267,10 @@ def _listed_entities_are_scored_from_the_data_before_the_date(lake: Path, tmp_pa
     rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert [r["key"] for r in rows] == [*codes, "91440608NOTACODE00", "999999999"]
     assert not list((platform.home() / "score").glob("*"))  # the working snapshot is removed
-    assert [r["note"] for r in rows[-2:]] == ["unknown entity"] * 2 and rows[-1]["probability"] == ""
-    scored = [r for r in rows[:-2] if r["probability"]]
+    # unknown keys are reported as such, and still scored (every factor missing: the base features)
+    assert [r["note"] for r in rows[-2:]] == ["unknown entity: base features"] * 2
+    assert 0 < float(rows[-1]["probability"]) < 1 and rows[-1]["class"] in "ABCD"
+    scored = [r for r in rows[:-2] if not r["note"]]
     assert scored and all(r["class"] in "ABCD" and "风险" in r["top_factors"] for r in scored)
 
 
@@ -334,7 +337,7 @@ def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
     from shijian.cli import app
 
     listed = tmp_path / "licences.csv"
-    listed.write_text("License\n30790\n1475890\n0\nabc\n", encoding="utf-8")
+    listed.write_text("License\n30790\n1475890\n999999999\nabc\n", encoding="utf-8")
     out = tmp_path / "chicago.csv"
     args = ["risk", "score", "--dataset", "chicago", "--shared", str(SHARED), "--as-of", "2014-07-01",
             "--entities", str(listed), "--out", str(out)]  # fmt: skip
@@ -342,12 +345,15 @@ def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
     assert result.exit_code == 0, result.output
     rows = {r["key"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
     assert rows["30790"]["class"] in "ABCD" and 0 < float(rows["30790"]["probability"]) < 1
-    assert rows["abc"]["note"] == "not a licence number"
-    # a licence never inspected before the date is scored as a first record
+    # nothing is refused: a key that is no licence number, or one in no table, gets the base features and a note
+    assert rows["abc"]["note"] == "not a valid key: base features" and rows["abc"]["class"] in "ABCD"
+    assert rows["999999999"]["note"] == "unknown key (in no table): base features"
+    assert "4 of 4 scored" in result.output
+    # a licence never inspected before the date is described as a first record
     from shijian.risk import chicago
 
-    first = chicago.as_of(SHARED / "chicago_food_inspections", dt.date(2014, 7, 1), [0]).to_pylist()[0]
-    assert (first["firstRecord"], first["timeSinceLast"]) == (1.0, 2.0)
+    first = chicago.features(SHARED / "chicago_food_inspections", [999_999_999], [dt.date(2014, 7, 1)]).to_pylist()[0]
+    assert (first["firstRecord"], first["timeSinceLast"], first["known"]) == (1.0, 2.0, False)
     ids = [
         line.split(",")[0] for line in (SHARED / "ccf2020_enterprise_risk" / "labels.csv").read_text().splitlines()[1:4]
     ]

@@ -19,101 +19,113 @@ app = typer.Typer(
 )
 
 
-@app.command("backtest")
-def risk_backtest(
-    dataset: Annotated[
-        str, typer.Option(help="chicago (the shared Chicago food inspections) or a table file")
-    ] = "chicago",
+def _dataset(dataset: str, shared: Path, key: str, label: str, date: str) -> Any:
+    """The dataset behind --dataset: chicago, ccf (the shared data) or a CSV/Parquet table."""
+    from shijian.risk import prospective
+
+    try:
+        if dataset == "chicago":
+            return prospective.chicago(shared / "chicago_food_inspections")
+        if dataset == "ccf":
+            return prospective.ccf(shared / "ccf2020_enterprise_risk")
+        return prospective.table(Path(dataset), key=key or "key", label=label, date=date)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+
+
+def _kinds(models: str) -> list[str]:
+    kinds = [k.strip() for k in models.split(",") if k.strip()]
+    if not kinds or not set(kinds) <= {"scorecard", "logistic", "gbm"}:
+        fail(f"--models: scorecard, logistic and/or gbm, not {models!r}")
+    return kinds
+
+
+def _day(text: str, option: str) -> Any:
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} must be a date like 2014-09-01, not {text!r}")
+
+
+def _summary(models: dict[str, Any]) -> Table:
+    view = Table("model", "AUC", "precision", "recall", "spared per 100 vs random", "days earlier", "first half")
+    for name, m in models.items():
+        s = m.get("schedule")
+        view.add_row(name, f"{m['auc']:.4f}", f"{m['at_budget']['precision']:.3f}", f"{m['at_budget']['recall']:.3f}",
+                     f"{m['at_budget']['spared_per_100']:.1f}", f"{s['days_earlier']:.2f}" if s else "",
+                     f"{s['first_half_gain']:+.1%}" if s else "")  # fmt: skip
+    return view
+
+
+@app.command("evaluate")
+def risk_evaluate(
+    as_of: Annotated[str, typer.Option(help="score with what was known before this date (CCF: side tables)")] = "",
+    until: Annotated[str, typer.Option(help="measure the outcomes from --as-of to this date (inclusive)")] = "",
+    dataset: Annotated[str, typer.Option(help="chicago, ccf or a CSV/Parquet table")] = "chicago",
     shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    key: Annotated[str, typer.Option(help="key column (table files)")] = "key",
     label: Annotated[str, typer.Option(help="label column (table files)")] = "label",
     date: Annotated[str, typer.Option(help="date column (table files)")] = "date",
-    folds: Annotated[int, typer.Option(help="consecutive evaluation periods")] = 6,
-    months: Annotated[int, typer.Option(help="months per evaluation period")] = 2,
-    budget: Annotated[float, typer.Option(help="share of a period's inspections the budget allows")] = 0.5,
-    models: Annotated[str, typer.Option(help="comma-separated: scorecard, logistic, gbm")] = "scorecard,logistic,gbm",
+    fold: Annotated[int, typer.Option(help="CCF (undated labels): the held-out fold, 0-4")] = 0,
+    budget: Annotated[float | None, typer.Option(help="share of the outcomes the budget allows")] = None,
+    models: Annotated[str, typer.Option(help="comma-separated: scorecard, logistic, gbm")] = "gbm",
     out_file: Annotated[Path | None, typer.Option("--out", help="write the full report (JSON) here")] = None,
 ) -> None:
-    """Temporal backtest: train before each period, evaluate on it, against random and past-violation baselines."""
-    import numpy as np
+    """Prospective evaluation: score with the production path at --as-of, then measure what happened up to --until
+    (AUC, precision/recall and law-abiding spared per 100 vs random at several budgets, past violations, and for
+    Chicago the days earlier and the first-half share at the same daily capacity)."""
+    from shijian.risk import prospective
 
-    from shijian.risk import backtest
-
-    kinds = [k.strip() for k in models.split(",") if k.strip()]
-    if not set(kinds) <= {"scorecard", "logistic", "gbm"}:
-        fail(f"--models: scorecard, logistic and/or gbm, not {models!r}")
-    if dataset == "ccf":
-        from shijian.risk import ccf
-
-        try:
-            table = ccf.load(shared / "ccf2020_enterprise_risk")
-        except FileNotFoundError as exc:
-            fail(str(exc))
-        t0 = time.perf_counter()
-        report = backtest.cross_validate(
-            table,
-            label="label",
-            numeric=ccf.NUMERIC,
-            categorical=[],
-            feature_sets={"presence": (ccf.PRESENCE, [])},
-            budget_share=budget if budget < 0.5 else 0.1,
-            kinds=kinds,
-        )
-        report["seconds"] = round(time.perf_counter() - t0, 1)
-        if out_file is not None:
-            out_file.write_text(json.dumps(report, ensure_ascii=False, indent=1))
-        summary = {
-            k: {"auc": v["auc"], "spared_per_100": round(v["at_budget"]["spared_per_100"], 2)}
-            for k, v in report["models"].items()
-        }
-        out.print_json(
-            json.dumps({"dataset": "ccf", "budget": report["budget"], "models": summary, "seconds": report["seconds"]})
-        )
-        return
-    if dataset == "chicago":
-        from shijian.risk import chicago
-
-        try:
-            table = chicago.load(shared / "chicago_food_inspections")
-        except FileNotFoundError as exc:
-            fail(str(exc))
-        label, date, numeric, categorical = "criticalFound", "date", chicago.NUMERIC, chicago.CATEGORICAL
-
-        def baseline(t: Any) -> Any:
-            return np.asarray(t["pastCritical"].to_numpy(zero_copy_only=False)) * 2 + np.asarray(
-                t["pastSerious"].to_numpy(zero_copy_only=False)
-            )
-    else:
-        from shijian.risk import tables
-
-        try:
-            table, numeric, categorical = tables.read(Path(dataset), label=label, date=date)
-        except (OSError, ValueError) as exc:
-            fail(str(exc))
-        baseline = None  # type: ignore[assignment]
+    ds = _dataset(dataset, shared, key, label, date)
     t0 = time.perf_counter()
     try:
-        report = backtest.run(
-            table,
-            label=label,
-            date=date,
-            numeric=numeric,
-            categorical=categorical,
-            baseline=baseline,
-            n_folds=folds,
-            months=months,
-            budget_share=budget,
-            kinds=kinds,
-        )
+        report = prospective.evaluate(ds, _day(as_of, "--as-of"), _day(until, "--until"), kinds=_kinds(models),
+                                      budget=budget, fold=fold)  # fmt: skip
+    except ValueError as exc:
+        fail(str(exc))
+    report["seconds"] = round(time.perf_counter() - t0, 1)
+    if out_file is not None:
+        out_file.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    out.print(f"{report['dataset']} {report['period'][0]} – {report['period'][1]}: {report['test_rows']:,} outcomes, "
+              f"{report['test_positives']:,} positive (base rate {report['base_rate']:.1%}); budget "
+              f"{report['budget']:,}; trained on {report['train_rows']:,} ({report['seconds']} s)")  # fmt: skip
+    out.print(_summary(report["models"]))
+
+
+@app.command("backtest")
+def risk_backtest(
+    dataset: Annotated[str, typer.Option(help="chicago, ccf or a CSV/Parquet table")] = "chicago",
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    key: Annotated[str, typer.Option(help="key column (table files)")] = "key",
+    label: Annotated[str, typer.Option(help="label column (table files)")] = "label",
+    date: Annotated[str, typer.Option(help="date column (table files)")] = "date",
+    last: Annotated[str, typer.Option(help="the last period ends with this date's month (default: the data's)")] = "",
+    as_of: Annotated[str, typer.Option(help="CCF: side-table records before this date (default: all)")] = "",
+    folds: Annotated[int, typer.Option(help="consecutive evaluation periods")] = 6,
+    months: Annotated[int, typer.Option(help="months per evaluation period")] = 2,
+    budget: Annotated[float | None, typer.Option(help="share of a period's outcomes the budget allows")] = None,
+    models: Annotated[str, typer.Option(help="comma-separated: scorecard, logistic, gbm")] = "logistic,gbm",
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the full report (JSON) here")] = None,
+) -> None:
+    """Backtest: ``risk evaluate`` repeated on consecutive periods (CCF: on each of five folds of the labels)."""
+    from shijian.risk import prospective
+
+    ds = _dataset(dataset, shared, key, label, date)
+    t0 = time.perf_counter()
+    try:
+        report = prospective.backtest(ds, last=_day(last, "--last"), n_folds=folds, months=months,
+                                      kinds=_kinds(models), budget=budget, as_of=_day(as_of, "--as-of"))  # fmt: skip
     except ValueError as exc:
         fail(f"cannot fit the models on {dataset}: {exc}")
     report["seconds"] = round(time.perf_counter() - t0, 1)
     if out_file is not None:
         out_file.write_text(json.dumps(report, ensure_ascii=False, indent=1))
-    out.print_json(
-        json.dumps(
-            {"dataset": dataset, "folds": len(report["folds"]), "mean": report["mean"], "seconds": report["seconds"]}
-        )
-    )
+    out.print_json(json.dumps({"dataset": report["dataset"], "folds": len(report["folds"]), "mean": report["mean"],
+                               "seconds": report["seconds"]}))  # fmt: skip
 
 
 @app.command("screen")

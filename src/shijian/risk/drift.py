@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shijian.risk.screening import psi
+from shijian.risk.screening import bin_index, psi
 
 WATCH = 0.1
 SHIFT = 0.25
@@ -35,9 +35,7 @@ def _bins(before: pa.ChunkedArray, after: pa.ChunkedArray) -> tuple[np.ndarray, 
         n = len(edges) + 2  # bins between edges, and one for missing values
 
         def index(v: np.ndarray) -> np.ndarray:
-            out = np.searchsorted(edges, v, side="right")
-            out[~np.isfinite(v)] = n - 1
-            return out
+            return bin_index(edges, np.where(np.isfinite(v), v, np.nan), n - 1)
 
         return index(b), index(a), n
     b_s = np.asarray(before.cast(pa.string()).fill_null("").to_pylist(), dtype=object)

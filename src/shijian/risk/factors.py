@@ -506,4 +506,32 @@ def catalogue_markdown() -> str:
         "model's real uplift (`shijian risk uplift`, docs/risk.md).",
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + _shared_catalogue())
+
+
+def _shared_catalogue() -> list[str]:
+    """The shared datasets' factors and what of each is known at the moment of scoring."""
+    from shijian.risk import ccf, chicago
+
+    lines = [
+        "## The shared datasets: what is known at the moment of scoring",
+        "",
+        "One feature function per dataset describes an entity as known on a date; training (each outcome as of its",
+        "own date), `risk evaluate`, `risk backtest` and `risk score` (as of the scoring date) all call it.",
+        "",
+        "### Chicago food inspections (`risk/chicago.py`, key: licence number)",
+        "",
+        "| factor | known on the date |",
+        "|---|---|",
+    ]
+    lines += [f"| `{name}` | {how} |" for name, how in chicago.KNOWN.items()]
+    lines += [f"| ~~`{name}`~~ (dropped) | {why} |" for name, why in chicago.DROPPED.items()]
+    lines += ["", "### CCF enterprises (`risk/ccf.py`, key: enterprise id)", "", "| factor | known on the date |",
+              "|---|---|"]  # fmt: skip
+    lines += [f"| `{name}` | {how} |" for name, how in ccf.KNOWN.items()]
+    lines += [
+        "",
+        "An id in no table gets the base features (present nowhere, counts 0, the rest missing) and a note.",
+        "",
+    ]
+    return lines

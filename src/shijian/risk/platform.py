@@ -611,13 +611,16 @@ def _score(
     for i, eid in enumerate(table[factors.KEY].to_pylist()):
         phrases = "；".join(text for text, _c in factors.reasons(why[i], values[i]))
         rows_by_id[eid] = {"probability": round(float(p[i]), 6), "class": cls[i], "top_factors": phrases}
+    from shijian.risk.prospective import base_row
+
+    base = base_row(model, factors.NUMERIC, factors.CATEGORICAL)  # nothing known: never refused, said so
     out = []
     for k in wanted:
         eid = lookup.get(k)
         hit = rows_by_id.get(eid) if eid is not None else None
         if hit is None:
             reason = "unknown entity" if eid is None else f"not established before {as_of}"
-            out.append({"key": k, "probability": "", "class": "", "top_factors": "", "note": reason})
+            out.append({"key": k, **base, "note": f"{reason}: base features"})
         else:
             out.append({"key": k, **hit, "note": ""})
     step(4)

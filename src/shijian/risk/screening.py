@@ -20,6 +20,13 @@ import pyarrow as pa
 MISSING = "missing"
 
 
+def bin_index(edges: Sequence[float] | np.ndarray, x: np.ndarray, missing: int) -> np.ndarray:
+    """The one binning convention of screening and drift: ``edges`` are the upper bounds (inclusive) of every bin
+    but the last, so a value equal to an edge falls in the bin below it; missing values go to bin ``missing``."""
+    idx = np.searchsorted(np.asarray(edges, dtype=float), x, side="left")
+    return np.where(np.isnan(x), missing, idx)
+
+
 @dataclass
 class Bins:
     name: str
@@ -35,9 +42,7 @@ class Bins:
     def assign(self, values: Sequence[Any]) -> np.ndarray:
         """The bin index of each value (the last bin is missing for numeric, other for categorical)."""
         if self.kind == "numeric":
-            x = np.asarray(values, dtype=float)
-            idx = np.searchsorted(np.asarray(self.edges), x, side="left")
-            return np.where(np.isnan(x), len(self.labels) - 1, idx)
+            return bin_index(self.edges, np.asarray(values, dtype=float), len(self.labels) - 1)
         other = len(self.labels) - 1
         return np.array([self.levels.get(str(v), other) for v in values], dtype=int)
 

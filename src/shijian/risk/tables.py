@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -43,3 +46,21 @@ def read(path: Path, *, label: str, date: str, key: str = "") -> tuple[pa.Table,
     if not numeric and not categorical:
         raise ValueError(f"{path.name}: no feature columns besides {label!r} and {date!r}")
     return t, numeric, categorical
+
+
+def as_of(
+    t: pa.Table, *, key: str, date: str, keys: Sequence[Any], dates: Sequence[dt.date | None], columns: Sequence[str]
+) -> pa.Table:
+    """One row per (key, date) request, in request order: key, ``known`` (the key has any row) and ``columns``
+    from the key's latest row dated on or before the date (missing when there is none: the base features)."""
+    con = duckdb.connect()
+    con.register("t", t)
+    con.register("req", pa.table({"rid": pa.array(range(len(keys)), pa.int64()),
+                                  "k": pa.array([str(k) for k in keys], pa.string()),
+                                  "d": pa.array(dates, pa.date32())}))  # fmt: skip
+    cols = ", ".join(f'x."{c}"' for c in columns)
+    return con.sql(f"""
+    SELECT r.k AS "{key}", r.k IN (SELECT CAST("{key}" AS VARCHAR) FROM t) AS known, {cols}
+    FROM req r ASOF LEFT JOIN t x ON r.k = CAST(x."{key}" AS VARCHAR) AND r.d >= x."{date}"
+    ORDER BY r.rid
+    """).to_arrow_table()
