@@ -55,3 +55,22 @@ def test_the_report_names_a_rate_that_drifts(district: Path) -> None:
 
 def test_the_docs_carry_the_reference_table_of_the_code() -> None:
     assert reference.markdown() in DOCS.read_text(encoding="utf-8")
+
+
+def test_synth_report_prints_every_figure_and_fails_on_a_drift(district: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    ok = CliRunner().invoke(app, ["synth", "report", str(district)], terminal_width=200)
+    assert ok.exit_code == 0, ok.output
+    assert "penalty.share" in ok.output and f"all {len(reference.REFERENCES)} figures" in ok.output
+    # drop every penalty: the penalty figures fall out of their ranges and the command says which
+    copy = tmp_path / "d"
+    shutil.copytree(district, copy)
+    for f in (copy / "truth" / "records").glob("*_penalty_*.parquet"):
+        f.unlink()
+    bad = CliRunner().invoke(app, ["synth", "report", str(copy)], terminal_width=200)
+    assert bad.exit_code == 1 and "penalty.share" in bad.output.split("out of range:")[1]
