@@ -120,11 +120,12 @@ def _intercept(target: float, slope: float, z: np.ndarray, weight: np.ndarray) -
     return (lo + hi) / 2
 
 
-def events(rng: np.random.Generator, pop: Population, rtype: str) -> Rows:
+def events(rng: np.random.Generator, pop: Population, rtype: str, intensity: float = 1.0) -> Rows:
     """Counts around the reference rate x exposure x risk multiplier x gamma frailty; days thinned by season and age."""
     rate = np.where(
         pop.kind == "individual", reference.RATES[rtype]["individual"], reference.RATES[rtype]["enterprise"]
     )
+    rate = rate * intensity
     years = pop.years
     mult = np.exp(SIGNAL[rtype] * pop.z)
     mult /= np.average(mult, weights=np.maximum(years, 1e-9))

@@ -38,6 +38,7 @@ class Scale:
     entities: int
     records: int
     inspectors: int
+    intensity: float = 1.0  # event rates x this; 1 = calibrated (more only for small test districts)
 
 
 SCALES = {
@@ -46,8 +47,10 @@ SCALES = {
 }
 
 
-def resolve_scale(spec: str, records: int | None = None) -> Scale:
-    """``gaoming``, ``foshan`` or a number of entities (placed in Gaoming, 166 records each by default)."""
+def resolve_scale(spec: str, records: int | None = None, intensity: float = 1.0) -> Scale:
+    """``gaoming``, ``foshan`` or a number of entities (placed in Gaoming, 166 records each by default).
+    ``intensity`` multiplies the calibrated event rates: a small test district needs more events to fit a model
+    on, and is then no longer realistic (``shijian synth report`` says so)."""
     if spec in SCALES:
         s = SCALES[spec]
     else:
@@ -61,7 +64,7 @@ def resolve_scale(spec: str, records: int | None = None) -> Scale:
         s = Scale(str(n), region, n, n * 166, max(40, n // 200))
     if records is not None:
         s = Scale(s.name, s.region, s.entities, records, s.inspectors)
-    return s
+    return Scale(s.name, s.region, s.entities, s.records, s.inspectors, intensity)
 
 
 TYPE_SHARES = {
@@ -659,7 +662,7 @@ class FeedWriter:
 
     def plan(self, rng: np.random.Generator) -> dict[str, events.Rows]:
         """Every record type's rows except tax, which fills the remaining record budget chunk by chunk."""
-        rows = {rtype: events.events(rng, self.pop, rtype) for rtype in reference.EVENT_TYPES}
+        rows = {rtype: events.events(rng, self.pop, rtype, self.scale.intensity) for rtype in reference.EVENT_TYPES}
         rows["annual_report"], rows["abnormal"] = events.annual_reports(rng, self.pop, START)
         return rows
 
