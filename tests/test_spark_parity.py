@@ -23,7 +23,7 @@ def test_duckdb_and_spark_build_the_same_files(db, tmp_path, settings) -> None:
     from shijian.registry.models import EntityFile
 
     out = tmp_path / "d"
-    generate(resolve_scale("300", records=6_000), 8, out)
+    generate(resolve_scale("300", records=6_000, intensity=20.0), 8, out)
     load_district(out, tmp_path / "report")
     lake = Lake(tmp_path / "lake")
     ingest([out], load_mappings(), lake, workers=1)
