@@ -145,7 +145,7 @@ def test_the_uplift_estimate():
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("risk") / "d"
-    generate(resolve_scale("2000", records=120_000), 5, out)
+    generate(resolve_scale("2000", records=120_000, intensity=8.0), 5, out)
     return out
 
 

@@ -12,6 +12,8 @@ from rich.table import Table
 from shijian.cli.common import console, django_setup, fail, progress_bar, refresh_analytics
 
 app = typer.Typer()
+synth_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+app.add_typer(synth_app, name="synth")
 
 
 @app.command()
@@ -24,8 +26,9 @@ def migrate() -> None:
     console.print("database ready")
 
 
-@app.command()
+@synth_app.callback()
 def synth(
+    ctx: typer.Context,
     scale: Annotated[
         str, typer.Option(help="gaoming (~60k entities), foshan (780k) or a number of entities")
     ] = "gaoming",
@@ -34,7 +37,10 @@ def synth(
     records: Annotated[int | None, typer.Option(help="departmental records in all (default: the scale's)")] = None,
     no_feeds: Annotated[bool, typer.Option("--no-feeds", help="write the register and lists only")] = False,
 ) -> None:
-    """Generate a synthetic district: register, lists and messy departmental feeds."""
+    """Generate a synthetic district: register, lists and messy departmental feeds (`synth report DIR`: how
+    plausible it is)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from shijian.synth.generator import generate, resolve_scale
 
     try:
@@ -52,6 +58,28 @@ def synth(
         f"wrote {s.entities:,} entities, {feeds['records']:,} records in {len(feeds['files'])} feed files "
         f"to {out_dir} in {time.perf_counter() - t0:.1f} s"
     )
+
+
+@synth_app.command("report")
+def synth_report(
+    folder: Annotated[Path, typer.Argument(help="a district directory written by `shijian synth`")],
+) -> None:
+    """Each rate of a generated district beside its reference and the ratio; exit 1 when one is out of range."""
+    from shijian.synth import report
+
+    if not (folder / "manifest.json").exists() or not (folder / "truth" / "records").is_dir():
+        fail(f"{folder} holds no district with feeds (manifest.json, truth/records)")
+    lines = report.compare(folder)
+    view = Table("figure", "measured", "reference", "accepted", "ratio", "ok")
+    for line in lines:
+        r = line.ref
+        view.add_row(r.key, f"{line.measured:.4g}", f"{r.value:.4g}", f"{r.low:.4g}–{r.high:.4g}",
+                     f"{line.ratio:.2f}", "yes" if line.ok else "NO")  # fmt: skip
+    console.print(view)
+    bad = [line.ref.key for line in lines if not line.ok]
+    if bad:
+        fail(f"{len(bad)} figure(s) out of range: {', '.join(bad)}", code=1)
+    console.print(f"all {len(lines)} figures within their reference ranges")
 
 
 @app.command()

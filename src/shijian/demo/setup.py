@@ -117,9 +117,13 @@ def first_model(progress: Callable[[], AbstractContextManager[Progress]], say: S
     lake = Path(settings.SHIJIAN_LAKE)
     if platform.live_version() is not None or not platform.record_files(lake):
         return
-    with progress() as update:
-        v = platform.fit_version(lake, "gbm", user="demo", progress=update)
-        r = platform.refresh(lake, progress=update)
+    try:
+        with progress() as update:
+            v = platform.fit_version(lake, "gbm", user="demo", progress=update)
+            r = platform.refresh(lake, progress=update)
+    except platform.RiskError as exc:  # a small district can hold too few inspection findings to learn from
+        say(f"risk model skipped: {exc}")
+        return
     auc = v.metrics["backtest"]["mean"][v.kind]["auc"]
     say(
         f"risk model v{v.pk} ({v.kind}, backtest AUC {auc:.3f}); classes: "

@@ -25,7 +25,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from shijian.core.codes import tables, uscc
-from shijian.synth import lists, vocab
+from shijian.synth import events, lists, reference, vocab
+from shijian.synth.events import EPOCH
 
 Progress = Callable[[str, int, int], None]
 
@@ -37,6 +38,7 @@ class Scale:
     entities: int
     records: int
     inspectors: int
+    intensity: float = 1.0  # event rates x this; 1 = calibrated (more only for small test districts)
 
 
 SCALES = {
@@ -45,8 +47,10 @@ SCALES = {
 }
 
 
-def resolve_scale(spec: str, records: int | None = None) -> Scale:
-    """``gaoming``, ``foshan`` or a number of entities (placed in Gaoming, 166 records each by default)."""
+def resolve_scale(spec: str, records: int | None = None, intensity: float = 1.0) -> Scale:
+    """``gaoming``, ``foshan`` or a number of entities (placed in Gaoming, 166 records each by default).
+    ``intensity`` multiplies the calibrated event rates: a small test district needs more events to fit a model
+    on, and is then no longer realistic (``shijian synth report`` says so)."""
     if spec in SCALES:
         s = SCALES[spec]
     else:
@@ -60,7 +64,7 @@ def resolve_scale(spec: str, records: int | None = None) -> Scale:
         s = Scale(str(n), region, n, n * 166, max(40, n // 200))
     if records is not None:
         s = Scale(s.name, s.region, s.entities, records, s.inspectors)
-    return s
+    return Scale(s.name, s.region, s.entities, s.records, s.inspectors, intensity)
 
 
 TYPE_SHARES = {
@@ -93,7 +97,37 @@ SECTION_SHARES = {
     "D": 0.005,
     "J": 0.005,
 }
-STATUS_SHARES = {"active": 0.85, "revoked": 0.05, "deregistered": 0.09, "moved_out": 0.01}
+CLOSED_STATUS_SHARES = {"deregistered": 0.70, "revoked": 0.25, "moved_out": 0.05}
+# The as-of date of a generated district; the lake runs through the end of the last complete month before it.
+AS_OF = dt.date(2026, 11, 1)
+START = dt.date(2015, 1, 1)
+END = dt.date(AS_OF.year, AS_OF.month, 1) - dt.timedelta(days=1)
+FIRST_FOUNDING_YEAR = 1992
+EXIT_HAZARD = {"individual": 0.07, "enterprise": 0.05}  # closures per year alive
+
+
+def _founding_weights() -> np.ndarray:
+    """Foundings per year: growing ~12% a year to the 2019 plateau (commercial-registration reform, SAMR yearly
+    new-entity counts), flat since; the current year counts only its elapsed months."""
+    years = np.arange(FIRST_FOUNDING_YEAR, END.year + 1)
+    w = 1.12 ** (np.minimum(years, 2019) - FIRST_FOUNDING_YEAR)
+    w[-1] *= END.timetuple().tm_yday / 365.0
+    return np.asarray(w / w.sum())
+
+
+def _lifetimes(rng: np.random.Generator, etype: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Establishment and closure day ordinals (0 = still open at the end); closures at a constant hazard."""
+    n = etype.size
+    years = np.arange(FIRST_FOUNDING_YEAR, END.year + 1)
+    year = years[rng.choice(years.size, size=n, p=_founding_weights())]
+    first = np.array([dt.date(int(y), 1, 1).toordinal() for y in years])[year - FIRST_FOUNDING_YEAR]
+    length = np.where(year == END.year, END.timetuple().tm_yday, 365)
+    est = first + (rng.random(n) * length).astype(np.int64)
+    hazard = np.where(etype == "individual", EXIT_HAZARD["individual"], EXIT_HAZARD["enterprise"])
+    close = est + 60 + (rng.exponential(1.0, n) / hazard * 365.25).astype(np.int64)
+    return est.astype(np.int64), np.where(close <= END.toordinal(), close, 0).astype(np.int64)
+
+
 REGISTER_HEADER = [
     "统一社会信用代码",
     "注册号",
@@ -170,17 +204,15 @@ def generate_entities(scale: Scale, seed: int) -> pa.Table:
         rng.shuffle(w)
         industry[mask] = pool[rng.choice(pool.size, size=int(mask.sum()), p=w / w.sum())]
 
-    today = dt.date(2026, 11, 1)
-    age_days = np.minimum((rng.exponential(7.0, n) * 365.25).astype(int), 36 * 365)
-    est_ord = np.array([today.toordinal()] * n) - age_days
+    est_ord, closed_ord = _lifetimes(rng, etype)
+    age_days = END.toordinal() - est_ord
     established = [dt.date.fromordinal(int(o)) for o in est_ord]
 
     cap = np.round(np.where(etype == "individual", rng.lognormal(1.5, 1.0, n), rng.lognormal(4.5, 1.6, n)), 2)
     cap_missing = (etype == "individual") & (rng.random(n) < 0.5)
 
-    status = _choice(rng, STATUS_SHARES, n)
-    old = age_days > 3 * 365
-    status[~old & (status != "active")] = "active"
+    closed = closed_ord > 0
+    status = np.where(closed, _choice(rng, CLOSED_STATUS_SHARES, n), "active").astype(object)
 
     # Latent risk: industry, youth, small capital, some towns; drives events and is never shown to the model.
     sec_risk = {"H": 0.5, "F": 0.2, "C": 0.35, "E": 0.3, "O": 0.25, "L": 0.3, "K": 0.2, "Q": 0.3}
@@ -232,6 +264,7 @@ def generate_entities(scale: Scale, seed: int) -> pa.Table:
             "status": pa.array(status.tolist(), pa.string()),
             "tags": pa.array(tag_list, pa.string()),
             "risk": pa.array(risk, pa.float64()),
+            "closed_on": pa.array([dt.date.fromordinal(int(o)) if o > 0 else None for o in closed_ord], pa.date32()),
         }
     )
 
@@ -422,7 +455,7 @@ STATUS_LABEL = {"active": "存续", "revoked": "吊销", "deregistered": "注销
 def write_register(seed: int, out: Path, entities: pa.Table) -> dict[str, int]:
     """The market-regulation register export: mostly clean, with the defects real exports carry."""
     rng = np.random.default_rng([seed, 3])
-    rows = entities.drop_columns(["risk", "entity_no"]).to_pylist()
+    rows = entities.drop_columns(["risk", "entity_no", "closed_on"]).to_pylist()
     out_rows: list[list[object]] = []
     bad = dup = fullwidth = 0
     for i, r in enumerate(rows):
@@ -475,7 +508,6 @@ HEADER_VARIANTS: dict[str, list[str]] = {
     "detail": ["内容", "事由", "备注"],
 }
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d"]
-RISKY_TYPES = {"penalty", "complaint", "abnormal", "litigation"}
 RESULTS: dict[str, tuple[list[str], list[str]]] = {
     # record type: (results when the entity behaves, results when it does not)
     "inspection": (["未发现问题"], ["发现问题已责令改正", "发现问题待后续处理", "不配合检查", "未按规定公示"]),
@@ -525,8 +557,6 @@ RECORD_TYPE_LABEL = {
     "litigation": "司法诉讼",
     "registration_change": "变更登记",
 }
-START = dt.date(2015, 1, 1)
-END = dt.date(2026, 10, 31)
 
 
 @dataclass(frozen=True)
@@ -624,27 +654,22 @@ class FeedWriter:
             ],
             pa.string(),
         )
-        risk = entities.column("risk").to_numpy()
-        active = np.isin(entities.column("status").to_numpy(zero_copy_only=False), ["active"])
-        self.risk = risk
-        est = np.array([d.toordinal() for d in entities.column("established_on").to_pylist()])
-        self.start = np.maximum(est, START.toordinal())
-        self.end = END.toordinal()
-        base = np.where(active, 1.0, 0.35)
-        self.weights = {
-            "risky": base * risk**1.5,
-            "plain": base,
-        }
-        self.cdf = {k: np.cumsum(w / w.sum()) for k, w in self.weights.items()}
+        est = np.array([d.toordinal() for d in entities.column("established_on").to_pylist()], dtype=np.int64)
+        closed = np.array([d.toordinal() if d else 0 for d in entities.column("closed_on").to_pylist()], dtype=np.int64)
+        etype = entities.column("entity_type").to_numpy(zero_copy_only=False)
+        self.risk = entities.column("risk").to_numpy()
+        self.pop = events.population(etype, est, closed, self.risk, START, END)
 
-    def _sample(self, rng: np.random.Generator, kind: str, k: int) -> np.ndarray:
-        idx = np.searchsorted(self.cdf[kind], rng.random(k), side="right")
-        return np.asarray(np.minimum(idx, self.n - 1), dtype=np.int64)
+    def plan(self, rng: np.random.Generator) -> dict[str, events.Rows]:
+        """Every record type's rows except tax, which fills the remaining record budget chunk by chunk."""
+        rows = {rtype: events.events(rng, self.pop, rtype, self.scale.intensity) for rtype in reference.EVENT_TYPES}
+        rows["annual_report"], rows["abnormal"] = events.annual_reports(rng, self.pop, START)
+        return rows
 
     def _chunk(
-        self, rng: np.random.Generator, dept: lists.Dept, rtype: str, k: int, style: FeedStyle, seq0: int
+        self, rng: np.random.Generator, dept: lists.Dept, rtype: str, rows: events.Rows, style: FeedStyle, seq0: int
     ) -> tuple[pa.Table, pa.Table]:
-        idx = self._sample(rng, "risky" if rtype in RISKY_TYPES else "plain", k)
+        idx, day, k = rows.idx, rows.day, rows.idx.size
         take = pa.array(idx)
         u = rng.random(k)
         uscc_col = pc.take(self.uscc, take)
@@ -663,14 +688,11 @@ class FeedWriter:
             pc.take(self.address_var, take),
             pc.take(self.address, take),
         )
-        span = self.end - self.start[idx]
-        day = self.start[idx] + (rng.random(k) * np.maximum(span, 1)).astype(np.int64)
-        dates = pa.array(day - dt.date(1970, 1, 1).toordinal(), pa.int32()).cast(pa.date32())
+        dates = pa.array(day - EPOCH, pa.int32()).cast(pa.date32())
         date_col = pc.strftime(dates.cast(pa.timestamp("s")), format=style.date_format)
         good, badv = RESULTS[rtype]
-        misbehave = rng.random(k) < np.minimum(1.0, self.risk[idx] * (1.6 if rtype == "inspection" else 1.0))
         res = np.where(
-            misbehave,
+            rows.bad,
             np.array(badv, dtype=object)[rng.integers(0, len(badv), k)],
             np.array(good, dtype=object)[rng.integers(0, len(good), k)],
         )
@@ -697,7 +719,14 @@ class FeedWriter:
             "detail": pa.array(details, pa.string()),
         }
         table = pa.table({style.headers[c]: v for c, v in cols.items()})
-        truth = pa.table({"record_id": rid, "entity_no": pa.array(idx, pa.int64())})
+        truth = pa.table(
+            {
+                "record_id": rid,
+                "entity_no": pa.array(idx, pa.int64()),
+                "event_date": dates,
+                "adverse": pa.array(rows.bad, pa.bool_()),
+            }
+        )
         n_dup = int(k * style.duplicate_rate)
         if n_dup:
             dup_rows = pa.array(rng.integers(0, k, n_dup))
@@ -706,31 +735,58 @@ class FeedWriter:
             table = table.take(perm)
         return table, truth
 
+    def _assign(self, rng: np.random.Generator, depts: list[lists.Dept]) -> dict[tuple[str, str], events.Rows]:
+        """Each planned row goes to one of the departments that keep its record type, by their weight."""
+        out: dict[tuple[str, str], events.Rows] = {}
+        for rtype, rows in self.plan(np.random.default_rng([self.seed, 6])).items():
+            cands = [d for d in depts if rtype in d.template.record_types]
+            w = np.array([d.template.weight for d in cands])
+            who = rng.choice(len(cands), size=rows.idx.size, p=w / w.sum())
+            for j, d in enumerate(cands):
+                m = who == j
+                out[(d.code, rtype)] = events.Rows(rows.idx[m], rows.day[m], rows.bad[m])
+        return out
+
     def write(self, progress: Progress | None = None) -> dict[str, object]:
         rng = np.random.default_rng([self.seed, 4])
         depts = lists.departments(self.scale.region)
-        per_dept = _split(self.scale.records, np.array([d.template.weight for d in depts]))
+        planned = self._assign(rng, depts)
+        tax_depts = [d for d in depts if "tax" in d.template.record_types]
+        tax_total = max(0, self.scale.records - sum(r.idx.size for r in planned.values()))
+        tax_rows = dict(
+            zip(
+                [d.code for d in tax_depts],
+                _split(tax_total, np.array([d.template.weight for d in tax_depts])),
+                strict=True,
+            )
+        )
+        tax = events.TaxSampler(self.pop)
+        total = tax_total + sum(r.idx.size for r in planned.values())
         files: list[dict[str, object]] = []
         done = 0
         truth_dir = self.out / "truth" / "records"
         truth_dir.mkdir(parents=True, exist_ok=True)
-        for dept, n_rows in zip(depts, per_dept, strict=True):
-            if n_rows == 0:
+        for dept in depts:
+            sizes = {
+                t: int(tax_rows.get(dept.code, 0)) if t == "tax" else planned[(dept.code, t)].idx.size
+                for t in dept.template.record_types
+            }
+            if not sum(sizes.values()):
                 continue
-            style = _style(rng, dept, int(n_rows))
-            types = dept.template.record_types
-            per_type = _split(int(n_rows), np.array([3.0 if t in {"inspection", "tax"} else 1.0 for t in types]))
+            style = _style(rng, dept, sum(sizes.values()))
             folder = self.out / "feeds" / dept.code
             folder.mkdir(parents=True, exist_ok=True)
-            seq = 0
-            part = 0
-            for rtype, k_total in zip(types, per_type, strict=True):
-                remaining = int(k_total)
-                while remaining > 0:
-                    k = min(remaining, self.CHUNK)
-                    table, truth = self._chunk(rng, dept, rtype, k, style, seq)
+            seq = part = 0
+            for rtype, size in sizes.items():
+                for lo in range(0, size, self.CHUNK):
+                    k = min(size - lo, self.CHUNK)
+                    if rtype == "tax":
+                        rows = tax.draw(rng, k)
+                    else:
+                        r = planned[(dept.code, rtype)]
+                        rows = events.Rows(r.idx[lo : lo + k], r.day[lo : lo + k], r.bad[lo : lo + k])
+                    table, truth = self._chunk(rng, dept, rtype, rows, style, seq)
                     seq += k
-                    remaining -= k
                     part += 1
                     stem = f"{dept.code}_{rtype}_{part:03d}"
                     path = folder / f"{stem}.{style.fmt}"
@@ -748,8 +804,8 @@ class FeedWriter:
                     )
                     done += k
                     if progress:
-                        progress("feeds", done, self.scale.records)
-        return {"files": files, "records": done}
+                        progress("feeds", done, total)
+        return {"files": files, "records": done, "start": START.isoformat(), "end": END.isoformat()}
 
     @staticmethod
     def _write_table(table: pa.Table, path: Path, style: FeedStyle) -> None:
@@ -785,9 +841,10 @@ def generate(
     pq.write_table(entities, out / "truth" / "entities.parquet", compression="zstd")
     manifest: dict[str, object] = {
         "generator": "shijian.synth",
-        "version": 1,
+        "version": 2,
         "scale": asdict(scale),
         "seed": seed,
+        "as_of": AS_OF.isoformat(),
         "lists": write_lists(scale, seed, out, entities),
         "register": write_register(seed, out, entities),
     }
