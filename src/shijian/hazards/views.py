@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,16 +23,19 @@ from shijian.hazards import grading, scope, services, workflow
 from shijian.hazards.models import Category, Grade, Hazard, ReminderKind, Source, State
 from shijian.registry.models import Department, Entity
 from shijian.registry.scope import restrict
+from shijian.registry.search import entity_q
 from shijian.web.pagination import BoundedPaginator
 from shijian.web.tabular import write_xlsx, xlsx_response
 
-FILTERS = ("grade", "state", "category", "source", "department", "town", "overdue", "due_within", "open")
+FILTERS = ("q", "grade", "state", "category", "source", "department", "town", "overdue", "due_within", "open")
 
 
 def _filtered(request: HttpRequest) -> tuple[Any, dict[str, str]]:
     qs = scope.hazards(request.user)
     f = {k: request.GET.get(k, "").strip() for k in FILTERS}
     today = timezone.localdate()
+    if f["q"]:
+        qs = qs.filter(Q(title__contains=f["q"]) | Q(entity__in=Entity.objects.filter(entity_q(f["q"])).values("pk")))
     if f["grade"] in Grade.values:
         qs = qs.filter(grade=f["grade"])
     if f["state"] in State.values:

@@ -74,6 +74,7 @@ class EntityForm(ScopedModelForm):
             "uscc",
             "reg_no",
             "name",
+            "former_names",
             "entity_type",
             "industry_code",
             "region_code",

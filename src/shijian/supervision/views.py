@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from shijian.core import audit
 from shijian.core.permissions import allowed, require
+from shijian.registry.models import Entity
+from shijian.registry.search import entity_q
 from shijian.supervision import scope, services
 from shijian.supervision.draw import DrawError
 from shijian.supervision.forms import OUTCOME_CHOICES, AttachmentForm, BatchForm, FreezeForm, PlanForm, SeedForm
@@ -195,6 +197,9 @@ def task_list(request: HttpRequest) -> HttpResponse:
     due = request.GET.get("due", "")
     if due in services.DUE:
         qs = qs.filter(services.due_q(due, timezone.localdate()))
+    term = request.GET.get("q", "").strip()
+    if term:
+        qs = qs.filter(Q(draw__code=term) | Q(entity__in=Entity.objects.filter(entity_q(term)).values("pk")))
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -202,6 +207,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
+            "q": term,
             "statuses": VisitStatus.choices,
             "due": due if due in services.DUE else "",
             "dues": [
@@ -210,7 +216,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
                 ("unpublished", _("checked, not yet published")),
                 ("publish_late", _("past the publication deadline")),
             ],
-            "querystring": urlencode({k: v for k, v in (("status", status), ("due", due)) if v}),
+            "querystring": urlencode({k: v for k, v in (("status", status), ("due", due), ("q", term)) if v}),
         },
     )
 

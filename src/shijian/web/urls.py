@@ -3,15 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
-from shijian.web import views
+from shijian.web import search, views
 
 urlpatterns: list[Any] = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("search/", login_required(search.search_view), name="search"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("", include("shijian.registry.urls")),
