@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from shijian.core.request_context import current_actor, current_request_id
 
@@ -25,14 +26,14 @@ GENESIS = "0" * 64
 
 
 class Action(models.TextChoices):
-    CREATE = "create", "create"
-    UPDATE = "update", "update"
-    DELETE = "delete", "delete"
-    IMPORT = "import", "import"
-    EXPORT = "export", "export"
-    VIEW = "view", "view"
-    LOGIN = "login", "login"
-    LOGIN_FAILED = "login_failed", "login failed"
+    CREATE = "create", gettext_lazy("create")
+    UPDATE = "update", gettext_lazy("update")
+    DELETE = "delete", gettext_lazy("delete")
+    IMPORT = "import", gettext_lazy("import")
+    EXPORT = "export", gettext_lazy("export")
+    VIEW = "view", gettext_lazy("view")
+    LOGIN = "login", gettext_lazy("login")
+    LOGIN_FAILED = "login_failed", gettext_lazy("login failed")
 
 
 def _json_default(value: Any) -> Any:

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
-from shijian.web import search, views
+from shijian.web import audit_log, search, views
 
 urlpatterns: list[Any] = [
     path("", views.home, name="home"),
@@ -14,7 +14,8 @@ urlpatterns: list[Any] = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", login_required(search.search_view), name="search"),
-    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/", audit_log.audit_list, name="audit_list"),
+    path("audit/export/", audit_log.audit_export, name="audit_export"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("", include("shijian.registry.urls")),
     path("", include("shijian.lake.urls")),

@@ -5,13 +5,11 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from shijian.core import audit
-from shijian.core.models import AuditEvent
 from shijian.core.permissions import allowed
 from shijian.registry.models import EntityStatus
 from shijian.registry.stats import status_counts
@@ -63,28 +61,6 @@ class LoginView(auth_views.LoginView):
             actor=user,
         )
         return super().form_valid(form)
-
-
-@login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
-    if not allowed(request.user, "audit", "view"):
-        raise PermissionDenied
-    qs = AuditEvent.objects.order_by("-id")
-    for key in ("action", "object_type", "request_id"):
-        value = request.GET.get(key, "").strip()
-        if value:
-            qs = qs.filter(**{key: value})
-    user = request.GET.get("user", "").strip()
-    if user:
-        qs = qs.filter(actor_name=user)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(
-        request,
-        "web/audit_list.html",
-        {"page": page, "querystring": params.urlencode(), "filters": request.GET, "actions": audit.Action.choices},
-    )
 
 
 @login_required
