@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 Figures = dict[str, Any]
@@ -205,7 +206,7 @@ def render(data: Figures, computed_at: Any, month: str, forecasts: dict[str, Fig
         ),
         Paragraph(
             _("Figures computed at %(at)s from the operational database and the entity files (一户一档).")
-            % {"at": f"{computed_at:%Y-%m-%d %H:%M}"},
+            % {"at": f"{timezone.localtime(computed_at):%Y-%m-%d %H:%M}"},
             small,
         ),
         Paragraph(_("The month"), h2),

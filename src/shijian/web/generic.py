@@ -191,9 +191,14 @@ def _history(request: HttpRequest, obj: models.Model) -> list[Any]:
     if not allowed(request.user, "audit", "view"):
         return []
     otype = f"{obj._meta.app_label}.{obj._meta.model_name}"
-    return list(
+    from shijian.web.audit_log import action_label
+
+    events = list(
         AuditEvent.objects.filter(object_type=otype, object_id=str(obj.pk)).exclude(action="view").order_by("-id")[:20]
     )
+    for e in events:
+        e.action_label = action_label(e.action)  # type: ignore[attr-defined]
+    return events
 
 
 class ReasonForm(forms.Form):
