@@ -9,7 +9,7 @@ from django.urls import reverse
 
 def _version(
     kind: str, status: str, auc: float, live_pk: int | None = None, live_auc: float = 0.0, live_kind: str = ""
-):  # noqa: E501
+):
     from shijian.risk.models import ModelVersion
 
     at_budget = {"precision": 0.3, "spared_per_100": 12.0}

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,9 +22,11 @@ from shijian.core.codes import uscc
 from shijian.core.permissions import allowed, require
 from shijian.hazards import grading, scope, services, workflow
 from shijian.hazards.models import Category, Grade, Hazard, ReminderKind, Source, State
+from shijian.registry.display import region_name
 from shijian.registry.models import Department, Entity
 from shijian.registry.scope import restrict
 from shijian.registry.search import entity_q
+from shijian.registry.views import towns_under
 from shijian.web.pagination import BoundedPaginator
 from shijian.web.tabular import write_xlsx, xlsx_response
 
@@ -164,10 +167,20 @@ def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "can_change": allowed(request.user, "hazard", "change") and bool(workflow.allowed_next(h.state)),
             "overdue": h.state in workflow.OVERDUE_CAN_ESCALATE and h.deadline < timezone.localdate(),
-            "frequency": services.entity_frequency(h.entity_id),
-            "dimensions": [(k, h.scores.get(k), top) for k, top in grading.DIMENSIONS.items()],
+            "frequency": [
+                {**r, "category": dict(Category.choices).get(r["category"], r["category"])}
+                for r in services.entity_frequency(h.entity_id)
+            ],
+            "dimensions": [(DIMENSION_NAMES[k], h.scores.get(k), top) for k, top in grading.DIMENSIONS.items()],
         },
     )
+
+
+DIMENSION_NAMES = {
+    "severity": gettext_lazy("severity of harm"),
+    "extent": gettext_lazy("extent"),
+    "confidence": gettext_lazy("management confidence"),
+}
 
 
 class OpenForm(forms.Form):
@@ -304,7 +317,7 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
         require(request.user, "reminder", "export")
         labels = dict(ReminderKind.choices)
         data = (
-            [r.entity.name, r.entity.uscc or "", r.town_code, str(labels[r.kind]), r.due_on, r.detail]
+            [r.entity.name, r.entity.uscc or "", region_name(r.town_code), str(labels[r.kind]), r.due_on, r.detail]
             for r in qs.order_by("town_code", "due_on").iterator(chunk_size=2000)
         )
         audit.record("export", object_type="hazards.reminder", object_repr="reminders", reason=request.GET.urlencode())
@@ -315,6 +328,9 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
     from django.db.models import Count
 
     per_town = list(qs.values("town_code", "kind").annotate(n=Count("id")).order_by("town_code", "kind")[:500])
+    kind_labels = dict(ReminderKind.choices)
+    for r in per_town:
+        r["town_name"], r["kind_label"] = region_name(r["town_code"]), kind_labels.get(r["kind"], r["kind"])
     page = BoundedPaginator(qs.order_by("due_on", "entity_id"), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -325,6 +341,7 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "town": town,
             "kinds": ReminderKind.choices,
+            "towns": towns_under(request.user.region_code or settings.SHIJIAN_HOME_REGION),
             "querystring": f"kind={kind}&town={town}",
             "can_export": allowed(request.user, "reminder", "export"),
         },

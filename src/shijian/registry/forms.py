@@ -63,6 +63,20 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
         return code
 
 
+USCC_REASONS = {
+    "length": gettext_lazy("it has %(n)s characters, a code has 18"),
+    "charset": gettext_lazy("characters not allowed: %(chars)s (I, O, Z, S and V are never used)"),
+    "division": gettext_lazy("positions 3 to 8 must be a 6-digit division code"),
+    "check": gettext_lazy("the check character (the last one) is %(got)s but should be %(expected)s"),
+}
+
+
+def uscc_reason(result: uscc.UsccResult) -> str:
+    """Why a code is invalid, in the user's language."""
+    template = USCC_REASONS.get(result.reason)
+    return str(template) % dict(result.params) if template is not None else result.error
+
+
 class EntityForm(ScopedModelForm):
     tags = forms.ModelMultipleChoiceField(
         Tag.objects.all(), required=False, to_field_name="code", label=gettext_lazy("tags")
@@ -93,7 +107,7 @@ class EntityForm(ScopedModelForm):
             return None
         result = uscc.validate(raw)
         if not result.ok:
-            raise forms.ValidationError(_("Invalid unified social credit code: %(why)s") % {"why": result.error})
+            raise forms.ValidationError(_("Invalid unified social credit code: %(why)s") % {"why": uscc_reason(result)})
         clash = Entity.objects.filter(uscc=result.code)
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)

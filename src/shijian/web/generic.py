@@ -313,7 +313,8 @@ def _import_rows(request: HttpRequest, spec: ObjectSpec, name: str, data: bytes,
         else:
             for fname, msgs in form.errors.items():
                 for msg in msgs:
-                    errors.append(RowError(line, fname if fname != "__all__" else "", str(msg)))
+                    column = str(form.fields[fname].label or fname) if fname in form.fields else ""
+                    errors.append(RowError(line, column, str(msg)))
     if errors:
         return 0
     with transaction.atomic():
