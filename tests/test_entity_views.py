@@ -10,7 +10,7 @@ def test_it_filters_and_searches_the_entity_list(world) -> None:
     c = world.client("leader")
     body = c.get(reverse("entity_list") + "?town=440608106").content.decode()
     assert "佛山市杨和餐饮有限公司" in body and "佛山市荷城餐饮有限公司" not in body
-    body = c.get(reverse("entity_list") + "?q=荷城").content.decode()
+    body = c.get(reverse("entity_list") + "?q=荷城餐饮").content.decode()
     assert "佛山市荷城餐饮有限公司" in body and "佛山市杨和餐饮有限公司" not in body
     code = world.entities["yanghe"].uscc
     body = c.get(reverse("entity_list") + f"?q={code.lower()}").content.decode()

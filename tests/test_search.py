@@ -64,6 +64,13 @@ def test_it_finds_an_entity_by_a_former_name(world) -> None:
     assert names(world, "leader", reverse("entity_list") + "?q=老字号饭店") == set()
 
 
+def test_a_short_term_finds_by_index_only(world) -> None:
+    # Two characters: a legal representative's whole name, or the start of a name; no scan inside 780k names.
+    both = {"佛山市荷城餐饮有限公司", "佛山市杨和餐饮有限公司"}
+    assert names(world, "leader", reverse("entity_list") + "?q=佛山") == both
+    assert names(world, "leader", reverse("entity_list") + "?q=荷城") == set()
+
+
 def test_it_finds_an_entity_by_registration_number(world) -> None:
     e = world.entities["hecheng"]
     e.reg_no = "440608000123456"

@@ -160,6 +160,7 @@ class Entity(models.Model):
             models.Index(fields=["town_code", "name"], name="entity_town_name_idx"),
             models.Index(fields=["town_code", "established_on"], name="entity_town_est_idx"),
             models.Index(fields=["status", "name"], name="entity_status_name_idx"),
+            models.Index(fields=["legal_rep"], name="entity_legal_rep_idx"),
         ]
 
     def __str__(self) -> str:

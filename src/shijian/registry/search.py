@@ -1,8 +1,9 @@
 """Entity search that stays fast at 780k entities (migrations 0002 and 0005).
 
 One trigram index answers a substring of three characters or more in the name, the former names, the address or
-the legal representative: an FTS5 ``trigram`` table on SQLite, ``pg_trgm`` GIN indexes on PostgreSQL. Shorter
-terms scan the names (as before), or match a legal representative's full name (two-character names are common).
+the legal representative: an FTS5 ``trigram`` table on SQLite, ``pg_trgm`` GIN indexes on PostgreSQL. A term of
+one or two characters cannot use a trigram: it finds a legal representative by full name (two-character personal
+names are common) and names that begin with it, both through B-tree indexes; a scan of every name would take seconds.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def text_contains(term: str) -> Q:
     if not term:
         return Q()
     if len(term) < MIN_INDEXED_LENGTH:
-        return Q(name__contains=term) | Q(legal_rep=term)
+        # No trigram for one or two characters: a scan of 780k names takes seconds. Index lookups only.
+        return Q(legal_rep=term) | Q(name__gte=term, name__lt=term + "\uffff")
     if connection.vendor == "sqlite":
         phrase = '"' + term.replace('"', '""') + '"'
         query = "{" + " ".join(COLUMNS) + "} : " + phrase

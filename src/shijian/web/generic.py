@@ -151,6 +151,7 @@ def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
             for f in spec.filters
         ],
         "has_search": spec.search is not None,  # the template would call ``spec.search`` itself
+        "short_term": 0 < len(request.GET.get("q", "").strip()) < 3,
         "q": request.GET.get("q", ""),
         "sort": request.GET.get("sort", spec.default_ordering),
         "querystring": params.urlencode(),

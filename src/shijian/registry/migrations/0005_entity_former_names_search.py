@@ -39,5 +39,8 @@ class Migration(migrations.Migration):
                 verbose_name="former names",
             ),
         ),
+        migrations.AddIndex(
+            model_name="entity", index=models.Index(fields=["legal_rep"], name="entity_legal_rep_idx")
+        ),
         migrations.RunPython(forwards, backwards),
     ]
