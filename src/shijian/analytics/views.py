@@ -20,8 +20,9 @@ from django.utils.translation import gettext_lazy
 from shijian.analytics import snapshot
 from shijian.analytics.snapshot import Scope
 from shijian.core import audit
-from shijian.core.permissions import DEPT, require
+from shijian.core.permissions import DEPT, allowed, require
 from shijian.registry.models import Department, Entity
+from shijian.web.links import only_openable
 from shijian.web.tabular import write_xlsx_sheets, xlsx_response
 
 SERIES = {
@@ -361,6 +362,22 @@ def _interval(r: dict[str, Any]) -> str:
     return "—" if r["low"] is None else f"{r['low'] * 100:.1f}–{r['high'] * 100:.1f}%"
 
 
+def _kpis(user: Any, scope: Scope, data: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """The dashboard's tiles: (link or "" where the user may not open the list, figure, label)."""
+    drill = {scope.kind: scope.code} if scope.kind in ("town", "department") else {}
+    ins, hz = data["inspections"], data["hazards"]
+    tiles = [
+        (_url("entity_list", town=drill.get("town", "")), data["entities"]["total"], _("market entities")),
+        (_url("task_list"), ins["planned"], _("visits planned")),
+        (_url("task_list", status="done"), ins["done"], _("visits checked")),
+        (_url("publication"), ins["published"], _("results published")),
+        (_url("hazard_list", **drill), hz["open"], _("hazards open")),
+        (_url("hazard_list", overdue=1, **drill), hz["overdue"], _("hazards overdue")),
+    ]
+    links = only_openable(user, [t[0] for t in tiles])
+    return [(link, n, label) for link, (_u, n, label) in zip(links, tiles, strict=True)]
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     data, computed_at = snapshot.get(scope, _lake_root())
@@ -369,7 +386,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         audit.record("export", object_type="analytics.snapshot", object_repr=scope.key, reason=request.GET.urlencode())
         body = write_xlsx_sheets([(t["title"], t["headers"], t["rows"]) for t in tabs])
         return xlsx_response(f"dashboard-{scope.key.replace(':', '-')}.xlsx", body)
-    towns = [(c, name) for c, name, _n in data["entities"].get("by_town", [])]
+    user = request.user
+    for t in tabs:
+        t["links"] = only_openable(user, t["links"])
+    towns = [(c, name) for c, name, _n in data["entities"].get("by_town", []) if may_see(user, Scope("town", c))]
+    departments = [
+        (pk, name)
+        for pk, name in Department.objects.filter(active=True).order_by("code").values_list("pk", "name")
+        if may_see(user, Scope("department", str(pk)))
+    ]
     return render(
         request,
         "analytics/dashboard.html",
@@ -380,7 +405,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "charts": charts(data, tabs),
             "computed_at": computed_at,
             "towns": towns,
-            "departments": Department.objects.filter(active=True).order_by("code").values_list("pk", "name"),
+            "departments": departments,
+            "kpis": _kpis(user, scope, data),
             "export_url": request.get_full_path() + ("&" if "?" in request.get_full_path() else "?") + "format=xlsx",
             "report_months": report_months(data),
             "series_names": {k: str(v) for k, v in SERIES.items()},
@@ -450,4 +476,5 @@ def operations_view(request: HttpRequest) -> HttpResponse:
 
     require(request.user, "analytics", "view")
     data = operations.overview(request.user, timezone.localdate(), _lake_root())
-    return render(request, "analytics/operations.html", {"ops": data})
+    may = {k: allowed(request.user, k, "view") for k in ("visit", "hazard", "publication", "linkage", "risk", "draw")}
+    return render(request, "analytics/operations.html", {"ops": data, "may": may})
