@@ -27,8 +27,11 @@ class ReportError(ValueError):
 
 
 def months_available(data: Figures) -> list[str]:
-    """Complete months of the stored series (the current month is still filling), newest first."""
-    return list(reversed(data["months"][:-1]))
+    """Complete months of the stored series, newest first: not the current month (still filling), nor a month
+    after the last one every series covers to its end (a feed that stops on the 2nd leaves that month partial)."""
+    ends = [m for m in (data.get("complete_through") or {}).values() if m]
+    through = min(ends) if ends else None
+    return [m for m in reversed(data["months"][:-1]) if through is None or m <= through]
 
 
 def check_month(data: Figures, month: str | None) -> str:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shijian.analytics import snapshot
+from shijian.analytics import report, snapshot
 from shijian.analytics.snapshot import Scope
 from shijian.core import audit
 from shijian.core.permissions import DEPT, allowed, require
@@ -184,7 +184,7 @@ def tables(data: dict[str, Any]) -> list[dict[str, Any]]:
             "id": "complaints",
             "title": _("Complaints per month"),
             "headers": [_("month"), _("complaints")],
-            "rows": [list(r) for r in data["series"]["complaints"][-12:]],
+            "rows": [[_month_label(data, "complaints", m), n] for m, n in data["series"]["complaints"][-12:]],
             "links": [_url("forecast", series="complaints", town=town, department=dept)] * 12,
         },
     ]
@@ -220,8 +220,12 @@ def charts(data: dict[str, Any], tabs: list[dict[str, Any]]) -> list[dict[str, A
     by_id = {t["id"]: t for t in tabs}
     months = [m for m, _n in data["series"]["registrations"]][-24:]
 
-    def last(series: list[list[Any]]) -> list[Any]:
-        return [n for _m, n in series][-24:]
+    through = data.get("complete_through") or {}
+
+    def last(series: list[list[Any]], name: str = "") -> list[Any]:
+        # a month the data do not cover to its end is left blank, not drawn as a drop
+        cut = through.get(name) or "9999-12"
+        return [n if m <= cut else None for m, n in series][-24:]
 
     ins = data["inspections"]["by_month"][-24:]
     out = [
@@ -252,11 +256,14 @@ def charts(data: dict[str, Any], tabs: list[dict[str, Any]]) -> list[dict[str, A
                 "kind": "line",
                 "categories": months,
                 "series": [
-                    {"name": _("new registrations"), "data": last(data["series"]["registrations"])},
-                    {"name": _("complaints"), "data": last(data["series"]["complaints"]) or [0] * len(months)},
+                    {"name": _("new registrations"), "data": last(data["series"]["registrations"], "registrations")},
+                    {
+                        "name": _("complaints"),
+                        "data": last(data["series"]["complaints"], "complaints") or [0] * len(months),
+                    },
                     {
                         "name": _("inspections with findings"),
-                        "data": last(data["series"]["findings"]) or [0] * len(months),
+                        "data": last(data["series"]["findings"], "findings") or [0] * len(months),
                     },
                 ],
             },
@@ -349,8 +356,6 @@ def forecast_chart(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_months(data: dict[str, Any]) -> list[str]:
-    from shijian.analytics import report
-
     return report.months_available(data)[:24]
 
 
@@ -360,6 +365,28 @@ def _pct(rate: float | None) -> str:
 
 def _interval(r: dict[str, Any]) -> str:
     return "—" if r["low"] is None else f"{r['low'] * 100:.1f}–{r['high'] * 100:.1f}%"
+
+
+def _month_label(data: dict[str, Any], name: str, month: str) -> str:
+    through = (data.get("complete_through") or {}).get(name)
+    return month if through is None or month <= through else _("%(m)s (incomplete)") % {"m": month}
+
+
+def incomplete_notes(data: dict[str, Any]) -> list[str]:
+    """One line per series whose data stop before the last month that should be complete."""
+    ends, through = data.get("data_end") or {}, data.get("complete_through") or {}
+    expected = report.months_available({"months": data["months"]})[:1]
+    notes = []
+    for name, label in SERIES.items():
+        if ends.get(name) and expected and through.get(name, expected[0]) < expected[0]:
+            notes.append(
+                _(
+                    "%(series)s: the data end on %(end)s, so months after %(month)s are incomplete: they are left "
+                    "blank, and not compared or forecast."
+                )
+                % {"series": label, "end": ends[name], "month": through[name]}
+            )
+    return notes
 
 
 def _kpis(user: Any, scope: Scope, data: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -407,6 +434,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "towns": towns,
             "departments": departments,
             "kpis": _kpis(user, scope, data),
+            "incomplete": incomplete_notes(data),
             "export_url": request.get_full_path() + ("&" if "?" in request.get_full_path() else "?") + "format=xlsx",
             "report_months": report_months(data),
             "series_names": {k: str(v) for k, v in SERIES.items()},
@@ -428,6 +456,10 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
     data, computed_at = snapshot.get(scope, _lake_root())
     result = snapshot.stored_forecast(scope, name, section)
     label = str(SERIES[name]) + (f" · {section} {sections[section].name}" if section else "")
+    bt = result.get("backtest") or {}
+    worse = bt.get("mae") is not None and bt.get("naive_mae") is not None and bt["mae"] > bt["naive_mae"]
+    past = dict((m, v) for m, v in result.get("history", []))
+    baseline = [past.get(f"{int(p['month'][:4]) - 1:04d}{p['month'][4:]}") for p in result.get("points", [])]
     return render(
         request,
         "analytics/forecast.html",
@@ -440,6 +472,9 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
             "series_names": {k: str(v) for k, v in SERIES.items()},
             "series_label": label,
             "result": result,
+            "worse_than_baseline": worse,
+            "points": list(zip(result.get("points", []), baseline, strict=True)),
+            "incomplete": incomplete_notes(data),
             "chart": forecast_chart(result),
             "computed_at": computed_at,
         },
@@ -450,8 +485,6 @@ def report_view(request: HttpRequest) -> HttpResponse:
     """The scope's monthly report as PDF (``?month=YYYY-MM``, default the last complete month)."""
     from django.contrib import messages
     from django.shortcuts import redirect
-
-    from shijian.analytics import report
 
     scope = _scope(request)
     data, computed_at = snapshot.get(scope, _lake_root())
