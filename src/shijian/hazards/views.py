@@ -327,10 +327,11 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
         )
     from django.db.models import Count
 
-    per_town = list(qs.values("town_code", "kind").annotate(n=Count("id")).order_by("town_code", "kind")[:500])
     kind_labels = dict(ReminderKind.choices)
-    for r in per_town:
-        r["town_name"], r["kind_label"] = region_name(r["town_code"]), kind_labels.get(r["kind"], r["kind"])
+    per_town = [
+        {**r, "town_name": region_name(r["town_code"]), "kind_label": kind_labels.get(r["kind"], r["kind"])}
+        for r in qs.values("town_code", "kind").annotate(n=Count("id")).order_by("town_code", "kind")[:500]
+    ]
     page = BoundedPaginator(qs.order_by("due_on", "entity_id"), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -341,7 +342,7 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "town": town,
             "kinds": ReminderKind.choices,
-            "towns": towns_under(request.user.region_code or settings.SHIJIAN_HOME_REGION),
+            "towns": towns_under(getattr(request.user, "region_code", "") or settings.SHIJIAN_HOME_REGION),
             "querystring": f"kind={kind}&town={town}",
             "can_export": allowed(request.user, "reminder", "export"),
         },

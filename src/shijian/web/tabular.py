@@ -30,9 +30,10 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value).replace(tzinfo=None)  # the time a user reads: Beijing time
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+        moment: dt.datetime = value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment).replace(tzinfo=None)  # the time a user reads: Beijing time
+        return moment.date().isoformat() if moment.time() == dt.time() else moment.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
