@@ -113,8 +113,8 @@ def test_a_city_level_user_sees_every_district_of_the_city(world) -> None:
 
 def test_the_home_page_counts_follow_changes(world) -> None:
     c = world.client("hecheng")
-    assert ">1</b>" in c.get(reverse("home")).content.decode()
+    assert ">1</b>" in c.get(reverse("home") + "?overview=1").content.decode()
     e = world.entities["yanghe"]
     e.region_code, e.town_code = "440608004001", "440608004"
     e.save()
-    assert ">2</b>" in c.get(reverse("home")).content.decode()
+    assert ">2</b>" in c.get(reverse("home") + "?overview=1").content.decode()

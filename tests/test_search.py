@@ -33,7 +33,7 @@ def test_it_shows_a_search_box_on_the_task_list(world) -> None:
 
 
 def test_it_shows_the_global_search_in_the_header(world) -> None:
-    body = world.client("inspector").get(reverse("home")).content.decode()
+    body = world.client("inspector").get(reverse("home"), follow=True).content.decode()
     assert f'action="{reverse("search")}"' in body
 
 

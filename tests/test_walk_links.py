@@ -30,7 +30,7 @@ def test_no_page_links_to_a_page_the_user_cannot_open(world, who) -> None:
     seen: dict[str, int] = {}
     broken = []
     for page in _pages(c, world.users[who]):
-        r = c.get(page)
+        r = c.get(page, follow=True)
         assert r.status_code == 200, (who, page, r.status_code)
         for link in sorted(_links(r.content.decode())):
             if link not in seen:

@@ -28,6 +28,7 @@ from shijian.registry.scope import restrict
 from shijian.registry.search import entity_q
 from shijian.registry.views import towns_under
 from shijian.web.pagination import BoundedPaginator
+from shijian.web.pickers import preselect_single
 from shijian.web.tabular import write_xlsx, xlsx_response
 
 FILTERS = ("q", "grade", "state", "category", "source", "department", "town", "overdue", "due_within", "open")
@@ -80,6 +81,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
             "categories": Category.choices,
             "sources": Source.choices,
             "departments": list(departments[:300]),
+            "towns": towns_under(getattr(request.user, "region_code", "") or settings.SHIJIAN_HOME_REGION),
             "querystring": query,
             "can_export": allowed(request.user, "hazard", "export"),
             "can_add": allowed(request.user, "hazard", "add"),
@@ -218,6 +220,7 @@ def hazard_add(request: HttpRequest) -> HttpResponse:
     require(request.user, "hazard", "add")
     form = OpenForm(request.POST or None)
     form.fields["department"].queryset = restrict(Department.objects.filter(active=True), request.user)  # type: ignore[attr-defined]
+    preselect_single(form.fields["department"])
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         code = uscc.validate(d["entity_uscc"].strip())

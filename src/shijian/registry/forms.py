@@ -24,6 +24,7 @@ from shijian.registry.models import (
     Tag,
 )
 from shijian.registry.scope import can_see_region, restrict
+from shijian.web.pickers import industry_picker, preselect_single, region_picker
 
 
 def _choice_key(value: str, choices: Any, aliases: dict[str, str] | None = None) -> str:
@@ -51,6 +52,11 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
             field = self.fields["department"]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = restrict(Department.objects.all(), user, "view")
+            preselect_single(field)
+        if "region_code" in self.fields:
+            self.fields["region_code"].widget = region_picker(user)
+        if "industry_code" in self.fields:
+            self.fields["industry_code"].widget = industry_picker()
 
     def clean_region(self, code: str, lengths: tuple[int, ...]) -> str:
         code = uscc.normalise(code)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from shijian.registry.models import Department, SpotCheckItem
 from shijian.supervision.draw import CLASSES, DEFAULT_RATIOS, DrawError, percent_bp
 from shijian.supervision.models import Batch, Outcome, Plan, SeedMethod
+from shijian.web.pickers import preselect_single
 
 
 def _codes(value: str) -> list[str]:
@@ -32,6 +33,7 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
             if user.role == "dept_staff":
                 depts = depts.filter(pk=user.department_id)
         self.fields["department"].queryset = depts  # type: ignore[attr-defined]
+        preselect_single(self.fields["department"])
 
     def clean_region_code(self) -> str:
         region = str(self.cleaned_data["region_code"]).strip()
@@ -97,6 +99,7 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
         if user.role == "dept_staff" and not user.is_superuser:
             depts = depts.filter(pk=user.department_id)
         self.fields["department"].queryset = depts  # type: ignore[attr-defined]
+        preselect_single(self.fields["department"])
         self.fields["items"].queryset = SpotCheckItem.objects.filter(active=True)  # type: ignore[attr-defined]
         if self.instance.pk:
             for c in CLASSES:

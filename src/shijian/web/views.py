@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from shijian.core import audit
@@ -20,8 +20,26 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True})
 
 
+# Where each role starts its day: an inspector on its tasks, a leader on the figures, ...
+ROLE_HOME = {
+    "inspector": "task_list",
+    "leader": "analytics",
+    "dept_staff": "operations",
+    "auditor": "audit_list",
+}
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    target = ROLE_HOME.get(getattr(request.user, "role", ""))
+    if target and not request.GET.get("overview"):
+        return redirect(target)
+    return overview(request)
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """The entity counts of the user's jurisdiction (the data administrator's start page)."""
     by_status = status_counts(request.user)
 
     rows = [(label, by_status.get(key, 0), key) for key, label in EntityStatus.choices]
