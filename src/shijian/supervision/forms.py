@@ -190,7 +190,17 @@ class SeedForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("photo or document"))
+    # On a phone the input opens the camera; the device's time and (if the user allows) place come with the photo.
+    file = forms.FileField(
+        label=gettext_lazy("photo or document"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    taken_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    latitude = forms.DecimalField(required=False, min_value=-90, max_value=90, decimal_places=6, max_digits=9,
+                                  widget=forms.HiddenInput)  # fmt: skip
+    longitude = forms.DecimalField(required=False, min_value=-180, max_value=180, decimal_places=6, max_digits=9,
+                                   widget=forms.HiddenInput)  # fmt: skip
+    accuracy_m = forms.IntegerField(required=False, min_value=0, max_value=100_000, widget=forms.HiddenInput)
 
     SIGNATURES = {
         b"\xff\xd8\xff": "image/jpeg",

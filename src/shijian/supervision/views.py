@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -316,6 +317,7 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
             size=f.size,
             sha256=digest.hexdigest(),
             uploaded_by=request.user,  # type: ignore[misc]
+            **_where_and_when(form.cleaned_data),
         )
         att.file.save(f"{digest.hexdigest()[:16]}{_suffix(f.detected_type)}", f, save=False)
         att.save()
@@ -329,6 +331,16 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
     messages.success(request, _("Attachment saved."))
     return redirect(visit)
+
+
+def _where_and_when(data: dict[str, Any]) -> dict[str, Any]:
+    """The device's capture time (never in the future) and place; a place needs both coordinates."""
+    taken = data.get("taken_at")
+    now = timezone.now()
+    out: dict[str, Any] = {"taken_at": min(taken, now) if taken else now}
+    if data.get("latitude") is not None and data.get("longitude") is not None:
+        out |= {"latitude": data["latitude"], "longitude": data["longitude"], "accuracy_m": data.get("accuracy_m")}
+    return out
 
 
 def _suffix(content_type: str) -> str:
