@@ -91,6 +91,7 @@ def _row(e: AuditEvent) -> dict[str, Any]:
     return {
         "event": e,
         "at": timezone.localtime(e.at),
+        "actor": _("system") if e.actor_name == "system" else e.actor_name,
         "action": action_label(e.action),
         "object_type": type_label(e.object_type),
         "before": _json(e.before),
@@ -122,7 +123,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def _export_row(r: dict[str, Any]) -> list[Any]:
     e = r["event"]
     at = r["at"].strftime("%Y-%m-%d %H:%M:%S")
-    return [e.id, at, e.actor_name, r["action"], r["object_type"], r["object"], e.reason, e.request_id, e.hash]
+    return [e.id, at, r["actor"], r["action"], r["object_type"], r["object"], e.reason, e.request_id, e.hash]
 
 
 @login_required
