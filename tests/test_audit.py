@@ -144,6 +144,6 @@ def test_the_cli_says_ok_or_broken(world, capsys) -> None:
 def test_the_auditor_browses_and_verifies_in_the_ui(world) -> None:
     c = world.client("auditor")
     r = c.get(reverse("audit_list") + "?action=create")
-    assert r.status_code == 200 and "registry.entity" in r.content.decode()
+    assert r.status_code == 200 and "市场主体" in r.content.decode()
     r = c.get(reverse("audit_verify"))
     assert r.status_code == 200

@@ -95,6 +95,8 @@ def _a_second_build_replaces_the_first(built) -> None:
 
 
 def _the_entity_page_shows_the_file_and_its_timeline(built) -> None:
+    from django.conf import settings
+
     from shijian.accounts.models import User
     from shijian.registry.models import EntityFile
 
@@ -105,6 +107,8 @@ def _the_entity_page_shows_the_file_and_its_timeline(built) -> None:
     c.force_login(leader)
     body = c.get(reverse("entity_detail", args=[f.entity_id])).content.decode()
     assert 'id="timeline"' in body and body.count("<tr>") >= 20
+    assert ".csv" not in body and str(settings.HOME) not in body  # the record's origin, not the server's paths
+    assert "报送数据第" in body
     assert f"{f.records}" in body
     r = c.get(reverse("entity_records", args=[f.entity_id]) + "?type=penalty")
     assert r.status_code == 200

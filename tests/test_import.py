@@ -67,7 +67,19 @@ def test_a_bad_file_writes_nothing_and_lists_every_error(world) -> None:
     assert Entity.objects.count() == before  # all or nothing: the good first row is not written either
     for line in ("<td>3</td>", "<td>4</td>", "<td>5</td>"):
         assert line in html
-    assert "uscc" in html and "region_code" in html and "industry_code" in html and "established_on" in html
+    assert "<td>Unified social credit code</td>" in html and "<td>Established on</td>" in html
+
+
+def test_import_errors_name_columns_and_problems_in_chinese(world) -> None:
+    good = make("91", "440608", "MB000006")
+    bad_code = good[:-1] + ("0" if good[-1] != "0" else "1")
+    row = f"{bad_code},佛山市坏代码有限公司,有限责任公司,5211,440608004001,王,100,2020-01-01,存续\n"
+    r = world.client("admin").post(
+        reverse("entity_import"), {"file": SimpleUploadedFile("bad.csv", (HEADER + row).encode("utf-8"))}
+    )
+    html = r.content.decode()
+    assert "<td>统一社会信用代码</td>" in html and f"校验码（最后一位）为 {bad_code[-1]}，应为 {good[-1]}" in html
+    assert "<td>uscc</td>" not in html and "check character is" not in html
 
 
 def test_it_rejects_unknown_columns_empty_and_header_only_files(world) -> None:

@@ -306,7 +306,7 @@ def test_without_a_model_or_a_lake_the_messages_say_what_to_do(db, tmp_path, set
 def test_the_risk_page_needs_the_right_role(world):
     assert world.client("inspector").get(reverse("risk_overview")).status_code == 403
     page = world.client("leader").get(reverse("risk_overview")).content.decode()
-    assert "risk fit" in page  # no model yet: says how to fit one
+    assert "命令行" in page and "shijian risk fit" not in page  # no model yet: says who fits one, not a command
 
 
 def test_uplift_reads_the_random_share_of_checked_visits(world, settings, tmp_path):

@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from shijian.core.jurisdiction import restrict
 from shijian.hazards import services as hazard_services
 from shijian.hazards.models import Hazard
@@ -57,7 +59,9 @@ def _loads(lake_root: Path, n: int = 15) -> dict[str, Any]:
             "unlinked": b.get("unlinked", 0),
             "entities": b.get("entities_with_records", 0),
             "seconds": b.get("seconds", 0),
-            "at": dt.datetime.fromtimestamp(report.stat().st_mtime).strftime("%Y-%m-%d %H:%M"),
+            "at": timezone.localtime(dt.datetime.fromtimestamp(report.stat().st_mtime, tz=dt.UTC)).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
             "engine": b.get("engine", "duckdb"),
         }
     return {
@@ -103,6 +107,21 @@ def _model() -> dict[str, Any]:
     return out
 
 
+def _review(user: Any) -> dict[str, int]:
+    """What waits in linkage review, counted as the review page counts it: groups and the records they cover."""
+    from django.db.models import Count, Sum
+
+    from shijian.lake.models import LinkReview
+    from shijian.lake.views import visible_reviews
+
+    agg = (
+        visible_reviews(user)
+        .filter(status=LinkReview.Status.PENDING)
+        .aggregate(groups=Count("id"), records=Sum("records"))
+    )
+    return {"groups": agg["groups"] or 0, "records": agg["records"] or 0}
+
+
 def overview(user: Any, today: dt.date, lake_root: Path) -> dict[str, Any]:
     visits = restrict(Visit.objects.all(), user).select_related("entity")
     today_q = visits.filter(due_q("today", today)).order_by("window_end", "entity_key")
@@ -122,5 +141,6 @@ def overview(user: Any, today: dt.date, lake_root: Path) -> dict[str, Any]:
         "hazards_due_soon": due_soon.count(),
         "frozen_draws": list(frozen[:LIST]),
         "loads": _loads(lake_root),
+        "review": _review(user),
         "model": _model(),
     }

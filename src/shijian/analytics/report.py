@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 Figures = dict[str, Any]
@@ -26,8 +27,11 @@ class ReportError(ValueError):
 
 
 def months_available(data: Figures) -> list[str]:
-    """Complete months of the stored series (the current month is still filling), newest first."""
-    return list(reversed(data["months"][:-1]))
+    """Complete months of the stored series, newest first: not the current month (still filling), nor a month
+    after the last one every series covers to its end (a feed that stops on the 2nd leaves that month partial)."""
+    ends = [m for m in (data.get("complete_through") or {}).values() if m]
+    through = min(ends) if ends else None
+    return [m for m in reversed(data["months"][:-1]) if through is None or m <= through]
 
 
 def check_month(data: Figures, month: str | None) -> str:
@@ -205,7 +209,7 @@ def render(data: Figures, computed_at: Any, month: str, forecasts: dict[str, Fig
         ),
         Paragraph(
             _("Figures computed at %(at)s from the operational database and the entity files (一户一档).")
-            % {"at": f"{computed_at:%Y-%m-%d %H:%M}"},
+            % {"at": f"{timezone.localtime(computed_at):%Y-%m-%d %H:%M}"},
             small,
         ),
         Paragraph(_("The month"), h2),

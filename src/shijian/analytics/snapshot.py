@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -352,7 +352,47 @@ def lake_series(lake_root: Path, months: list[str]) -> LakeSeries:
     return out
 
 
-def compute(scope: Scope, today: dt.date, lake: LakeSeries | None = None) -> dict[str, Any]:
+def _previous_month(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y:04d}-{m - 1:02d}" if m > 1 else f"{y - 1:04d}-12"
+
+
+def _next_month(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y:04d}-{m + 1:02d}" if m < 12 else f"{y + 1:04d}-01"
+
+
+def last_complete_month(end: dt.date | None, today: dt.date) -> str:
+    """The last month the data covers to its last day; never the current month, which is still filling.
+
+    A feed that stops on 2 November covers October, not November: its November is a fraction of a month and
+    reads as a collapse if compared or fitted as a whole one."""
+    before_today = _previous_month(f"{today:%Y-%m}")
+    if end is None:
+        return before_today
+    covered = f"{end:%Y-%m}" if (end + dt.timedelta(days=1)).month != end.month else _previous_month(f"{end:%Y-%m}")
+    return min(covered, before_today)
+
+
+def data_ends(lake_root: Path | None) -> dict[str, str | None]:
+    """The last date each monthly series has data for: the register's newest establishment date, the entity
+    files' newest record."""
+    end = Entity.objects.order_by().aggregate(end=Max("established_on"))["end"]
+    lake_end: dt.date | None = None
+    files = sorted(str(p) for p in (lake_root / "build" / "by_entity").glob("*/*.parquet")) if lake_root else []
+    if files:
+        import duckdb
+
+        con = duckdb.connect()
+        lake_end = con.execute(f"SELECT max(event_date) FROM read_parquet({files!r})").fetchone()[0]  # type: ignore[index]
+        con.close()
+    as_text = {"registrations": end, "complaints": lake_end, "findings": lake_end}
+    return {k: v.isoformat() if v else None for k, v in as_text.items()}
+
+
+def compute(
+    scope: Scope, today: dt.date, lake: LakeSeries | None = None, ends: dict[str, str | None] | None = None
+) -> dict[str, Any]:
     months = months_back(today)
     data: dict[str, Any] = {
         "scope": {"kind": scope.kind, "code": scope.code, "label": scope.label(), "drill": scope.drill()},
@@ -370,6 +410,11 @@ def compute(scope: Scope, today: dt.date, lake: LakeSeries | None = None) -> dic
         "registrations": data["entities"]["new_by_month"],
         "complaints": series.get("complaints", []),
         "findings": series.get("findings", []),
+    }
+    ends = ends if ends is not None else data_ends(None)
+    data["data_end"] = ends
+    data["complete_through"] = {
+        name: last_complete_month(dt.date.fromisoformat(end) if end else None, today) for name, end in ends.items()
     }
     # Per industry section (GB/T 4754 门类), for the forecasts by industry.
     lake_sections = series.get("by_section", {})
@@ -402,10 +447,11 @@ def refresh_all(lake_root: Path | None, today: dt.date | None = None, progress: 
 
     today = today or timezone.localdate()
     lake = lake_series(lake_root, months_back(today)) if lake_root is not None else {}
+    ends = data_ends(lake_root)
     scopes = all_scopes()
     for i, scope in enumerate(scopes, 1):
         t0 = time.perf_counter()
-        store(scope, compute(scope, today, lake), time.perf_counter() - t0)
+        store(scope, compute(scope, today, lake, ends), time.perf_counter() - t0)
         if progress:
             progress("scopes", i, len(scopes))
     # Every scope's three series, and each industry section's for the districts: pages never fit on view.
@@ -423,10 +469,16 @@ def refresh_all(lake_root: Path | None, today: dt.date | None = None, progress: 
 
 
 def history(data: dict[str, Any], name: str, section: str = "") -> list[list[Any]]:
-    """A stored monthly series: the scope's, or one industry section's within it."""
+    """A stored monthly series: the scope's, or one industry section's within it, up to its first incomplete
+    month (kept last, as the month still filling is: the forecast leaves it out)."""
     if section:
-        return list(data.get("series_by_section", {}).get(section, {}).get(name, []))
-    return list(data["series"].get(name, []))
+        series = list(data.get("series_by_section", {}).get(section, {}).get(name, []))
+    else:
+        series = list(data["series"].get(name, []))
+    through = data.get("complete_through", {}).get(name)
+    if through:
+        series = [row for row in series if row[0] <= _next_month(through)]
+    return series
 
 
 def fit_forecasts(jobs: list[tuple[Any, str, str]], progress: Progress | None = None) -> int:

@@ -17,12 +17,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shijian.analytics import snapshot
+from shijian.analytics import report, snapshot
 from shijian.analytics.snapshot import Scope
 from shijian.core import audit
 from shijian.core.jurisdiction import choices, may_see_figures
-from shijian.core.permissions import DEPT, require
+from shijian.core.permissions import DEPT, allowed, require
 from shijian.registry.models import Department, Entity
+from shijian.web.links import only_openable
 from shijian.web.params import id_value
 from shijian.web.tabular import write_xlsx_sheets, xlsx_response
 
@@ -171,7 +172,7 @@ def tables(data: dict[str, Any]) -> list[dict[str, Any]]:
             "id": "complaints",
             "title": _("Complaints per month"),
             "headers": [_("month"), _("complaints")],
-            "rows": [list(r) for r in data["series"]["complaints"][-12:]],
+            "rows": [[_month_label(data, "complaints", m), n] for m, n in data["series"]["complaints"][-12:]],
             "links": [_url("forecast", series="complaints", town=town, department=dept)] * 12,
         },
     ]
@@ -207,8 +208,12 @@ def charts(data: dict[str, Any], tabs: list[dict[str, Any]]) -> list[dict[str, A
     by_id = {t["id"]: t for t in tabs}
     months = [m for m, _n in data["series"]["registrations"]][-24:]
 
-    def last(series: list[list[Any]]) -> list[Any]:
-        return [n for _m, n in series][-24:]
+    through = data.get("complete_through") or {}
+
+    def last(series: list[list[Any]], name: str = "") -> list[Any]:
+        # a month the data do not cover to its end is left blank, not drawn as a drop
+        cut = through.get(name) or "9999-12"
+        return [n if m <= cut else None for m, n in series][-24:]
 
     ins = data["inspections"]["by_month"][-24:]
     out = [
@@ -239,11 +244,14 @@ def charts(data: dict[str, Any], tabs: list[dict[str, Any]]) -> list[dict[str, A
                 "kind": "line",
                 "categories": months,
                 "series": [
-                    {"name": _("new registrations"), "data": last(data["series"]["registrations"])},
-                    {"name": _("complaints"), "data": last(data["series"]["complaints"]) or [0] * len(months)},
+                    {"name": _("new registrations"), "data": last(data["series"]["registrations"], "registrations")},
+                    {
+                        "name": _("complaints"),
+                        "data": last(data["series"]["complaints"], "complaints") or [0] * len(months),
+                    },
                     {
                         "name": _("inspections with findings"),
-                        "data": last(data["series"]["findings"]) or [0] * len(months),
+                        "data": last(data["series"]["findings"], "findings") or [0] * len(months),
                     },
                 ],
             },
@@ -336,8 +344,6 @@ def forecast_chart(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_months(data: dict[str, Any]) -> list[str]:
-    from shijian.analytics import report
-
     return report.months_available(data)[:24]
 
 
@@ -349,6 +355,44 @@ def _interval(r: dict[str, Any]) -> str:
     return "—" if r["low"] is None else f"{r['low'] * 100:.1f}–{r['high'] * 100:.1f}%"
 
 
+def _month_label(data: dict[str, Any], name: str, month: str) -> str:
+    through = (data.get("complete_through") or {}).get(name)
+    return month if through is None or month <= through else _("%(m)s (incomplete)") % {"m": month}
+
+
+def incomplete_notes(data: dict[str, Any]) -> list[str]:
+    """One line per series whose data stop before the last month that should be complete."""
+    ends, through = data.get("data_end") or {}, data.get("complete_through") or {}
+    expected = report.months_available({"months": data["months"]})[:1]
+    notes = []
+    for name, label in SERIES.items():
+        if ends.get(name) and expected and through.get(name, expected[0]) < expected[0]:
+            notes.append(
+                _(
+                    "%(series)s: the data end on %(end)s, so months after %(month)s are incomplete: they are left "
+                    "blank, and not compared or forecast."
+                )
+                % {"series": label, "end": ends[name], "month": through[name]}
+            )
+    return notes
+
+
+def _kpis(user: Any, scope: Scope, data: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """The dashboard's tiles: (link or "" where the user may not open the list, figure, label)."""
+    drill = {scope.kind: scope.code} if scope.kind in ("town", "department") else {}
+    ins, hz = data["inspections"], data["hazards"]
+    tiles = [
+        (_url("entity_list", town=drill.get("town", "")), data["entities"]["total"], _("market entities")),
+        (_url("task_list"), ins["planned"], _("visits planned")),
+        (_url("task_list", status="done"), ins["done"], _("visits checked")),
+        (_url("publication"), ins["published"], _("results published")),
+        (_url("hazard_list", **drill), hz["open"], _("hazards open")),
+        (_url("hazard_list", overdue=1, **drill), hz["overdue"], _("hazards overdue")),
+    ]
+    links = only_openable(user, [t[0] for t in tiles])
+    return [(link, n, label) for link, (_u, n, label) in zip(links, tiles, strict=True)]
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     data, computed_at = snapshot.get(scope, _lake_root())
@@ -357,7 +401,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         audit.record("export", object_type="analytics.snapshot", object_repr=scope.key, reason=request.GET.urlencode())
         body = write_xlsx_sheets([(t["title"], t["headers"], t["rows"]) for t in tabs])
         return xlsx_response(f"dashboard-{scope.key.replace(':', '-')}.xlsx", body)
-    towns = [(c, name) for c, name, _n in data["entities"].get("by_town", [])]
+    user = request.user
+    for t in tabs:
+        t["links"] = only_openable(user, t["links"])
+    towns = [(c, name) for c, name, _n in data["entities"].get("by_town", []) if may_see(user, Scope("town", c))]
+    departments = [
+        (d.pk, d.name)
+        for d in choices(Department.objects.filter(active=True).order_by("code"), user)
+        if may_see(user, Scope("department", str(d.pk)))
+    ]
     return render(
         request,
         "analytics/dashboard.html",
@@ -368,11 +420,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "charts": charts(data, tabs),
             "computed_at": computed_at,
             "towns": towns,
-            "departments": [
-                (d.pk, d.name)
-                for d in choices(Department.objects.filter(active=True).order_by("code"), request.user)
-                if may_see_figures(request.user, "department", str(d.pk))
-            ],
+            "departments": departments,
+            "kpis": _kpis(user, scope, data),
+            "incomplete": incomplete_notes(data),
             "export_url": request.get_full_path() + ("&" if "?" in request.get_full_path() else "?") + "format=xlsx",
             "report_months": report_months(data),
             "series_names": {k: str(v) for k, v in SERIES.items()},
@@ -394,6 +444,10 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
     data, computed_at = snapshot.get(scope, _lake_root())
     result = snapshot.stored_forecast(scope, name, section)
     label = str(SERIES[name]) + (f" · {section} {sections[section].name}" if section else "")
+    bt = result.get("backtest") or {}
+    worse = bt.get("mae") is not None and bt.get("naive_mae") is not None and bt["mae"] > bt["naive_mae"]
+    past = dict((m, v) for m, v in result.get("history", []))
+    baseline = [past.get(f"{int(p['month'][:4]) - 1:04d}{p['month'][4:]}") for p in result.get("points", [])]
     return render(
         request,
         "analytics/forecast.html",
@@ -406,6 +460,9 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
             "series_names": {k: str(v) for k, v in SERIES.items()},
             "series_label": label,
             "result": result,
+            "worse_than_baseline": worse,
+            "points": list(zip(result.get("points", []), baseline, strict=True)),
+            "incomplete": incomplete_notes(data),
             "chart": forecast_chart(result),
             "computed_at": computed_at,
         },
@@ -416,8 +473,6 @@ def report_view(request: HttpRequest) -> HttpResponse:
     """The scope's monthly report as PDF (``?month=YYYY-MM``, default the last complete month)."""
     from django.contrib import messages
     from django.shortcuts import redirect
-
-    from shijian.analytics import report
 
     scope = _scope(request)
     data, computed_at = snapshot.get(scope, _lake_root())
@@ -442,4 +497,5 @@ def operations_view(request: HttpRequest) -> HttpResponse:
 
     require(request.user, "analytics", "view")
     data = operations.overview(request.user, timezone.localdate(), _lake_root())
-    return render(request, "analytics/operations.html", {"ops": data})
+    may = {k: allowed(request.user, k, "view") for k in ("visit", "hazard", "publication", "linkage", "risk", "draw")}
+    return render(request, "analytics/operations.html", {"ops": data, "may": may})

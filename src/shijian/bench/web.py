@@ -155,7 +155,11 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
 
     rng = random.Random(7)
     ids = list(Entity.objects.values_list("id", flat=True)[:: max(1, s.entities // 5000)])
-    sample = list(Entity.objects.filter(pk__in=rng.sample(ids, min(200, len(ids)))).values("uscc", "name", "town_code"))
+    sample = list(
+        Entity.objects.filter(pk__in=rng.sample(ids, min(200, len(ids)))).values(
+            "uscc", "name", "town_code", "address", "legal_rep"
+        )
+    )
     towns = sorted({e["town_code"] for e in sample})
     page_paths = ["/", "/inspectors/", "/items/", "/departments/", "/responsibilities/"]
     list_paths = [
@@ -173,6 +177,13 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
         "/entities/?sort=-registered_capital",
         *(f"/entities/?q={e['uscc']}" for e in sample[:5] if e["uscc"]),
         *(f"/entities/?q={_trade_name(e['name'], e['town_code'])}" for e in sample[:5]),
+    ]
+    # What else users type: part of an address, a legal representative's name; and the header's global search.
+    search_paths = [
+        *(f"/entities/?q={e['address'][-6:]}" for e in sample[5:10] if len(e["address"]) >= 6),
+        *(f"/entities/?q={e['legal_rep']}" for e in sample[10:15] if e["legal_rep"]),
+        *(f"/search/?q={_trade_name(e['name'], e['town_code'])}" for e in sample[15:20]),
+        *(f"/search/?q={e['address'][-6:]}" for e in sample[20:25] if len(e["address"]) >= 6),
     ]
     # Broad searches: a district + town prefix that tens of thousands of names share. Reported on their own.
     broad_paths = [f"/entities/?q={e['name'][3:7]}" for e in sample if "区" in e["name"][3:6]][:3]
@@ -213,6 +224,7 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
             "entity_list": [],
             "entity_page": [],
             "other_pages": [],
+            "search": [],
             "broad_name_search": [],
         }
         slowest: dict[str, tuple[float, str]] = {}
@@ -224,6 +236,7 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
                 ("entity_list", list_paths[i % len(list_paths)]),
                 ("entity_page", f"/entities/{rng.choice(ids)}/"),
                 ("other_pages", page_paths[i % len(page_paths)]),
+                *([("search", search_paths[i % len(search_paths)])] if search_paths else []),
                 *([("broad_name_search", broad_paths[i % len(broad_paths)])] if broad_paths and i % 5 == 0 else []),
             ):
                 safe = quote(path, safe="/?=&")
@@ -244,11 +257,16 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
                 "slowest": slowest[kind][1],
             }
             for kind, v in timings.items()
+            if v
         }
         per_path: dict[str, list[float]] = {}
         for i, dt in enumerate(timings["entity_list"]):
             per_path.setdefault(list_paths[i % len(list_paths)], []).append(dt)
         report["list_by_query_median_ms"] = {p: round(statistics.median(v) * 1000, 1) for p, v in per_path.items()}
+        by_search: dict[str, list[float]] = {}
+        for i, dt in enumerate(timings["search"]):
+            by_search.setdefault(search_paths[i % len(search_paths)], []).append(dt)
+        report["search_by_query_median_ms"] = {p: round(statistics.median(v) * 1000, 1) for p, v in by_search.items()}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from shijian.core.request_context import current_actor, current_client_ip, current_request_id
 
@@ -25,16 +26,16 @@ GENESIS = "0" * 64
 
 
 class Action(models.TextChoices):
-    CREATE = "create", "create"
-    UPDATE = "update", "update"
-    DELETE = "delete", "delete"
-    IMPORT = "import", "import"
-    EXPORT = "export", "export"
-    VIEW = "view", "view"
-    LOGIN = "login", "login"
-    LOGIN_FAILED = "login_failed", "login failed"
-    LOGIN_LOCKED = "login_locked", "login refused (locked)"
-    DENIED = "denied", "access denied"
+    CREATE = "create", gettext_lazy("create")
+    UPDATE = "update", gettext_lazy("update")
+    DELETE = "delete", gettext_lazy("delete")
+    IMPORT = "import", gettext_lazy("import")
+    EXPORT = "export", gettext_lazy("export")
+    VIEW = "view", gettext_lazy("view")
+    LOGIN = "login", gettext_lazy("login")
+    LOGIN_FAILED = "login_failed", gettext_lazy("login failed")
+    LOGIN_LOCKED = "login_locked", gettext_lazy("login refused (locked)")
+    DENIED = "denied", gettext_lazy("access denied")
 
 
 def _json_default(value: Any) -> Any:

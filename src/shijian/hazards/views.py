@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,18 +23,24 @@ from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed, require
 from shijian.hazards import grading, services, workflow
 from shijian.hazards.models import Category, Grade, Hazard, Reminder, ReminderKind, Source, State, Transition
+from shijian.registry.display import region_name
 from shijian.registry.models import Department, Entity
+from shijian.registry.search import entity_q
+from shijian.registry.views import towns_under
 from shijian.web.pagination import BoundedPaginator
 from shijian.web.params import id_value, int_param
+from shijian.web.pickers import preselect_single
 from shijian.web.tabular import write_xlsx, xlsx_response
 
-FILTERS = ("grade", "state", "category", "source", "department", "town", "overdue", "due_within", "open")
+FILTERS = ("q", "grade", "state", "category", "source", "department", "town", "overdue", "due_within", "open")
 
 
 def _filtered(request: HttpRequest) -> tuple[Any, dict[str, str]]:
     qs = restrict(Hazard.objects.all(), request.user)
     f = {k: request.GET.get(k, "").strip() for k in FILTERS}
     today = timezone.localdate()
+    if f["q"]:
+        qs = qs.filter(Q(title__contains=f["q"]) | Q(entity__in=Entity.objects.filter(entity_q(f["q"])).values("pk")))
     if f["grade"] in Grade.values:
         qs = qs.filter(grade=f["grade"])
     if f["state"] in State.values:
@@ -75,6 +83,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
             "categories": Category.choices,
             "sources": Source.choices,
             "departments": list(departments[:300]),
+            "towns": towns_under(getattr(request.user, "region_code", "") or settings.SHIJIAN_HOME_REGION),
             "querystring": query,
             "can_export": allowed(request.user, "hazard", "export"),
             "can_add": allowed(request.user, "hazard", "add"),
@@ -162,10 +171,20 @@ def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "can_change": allowed(request.user, "hazard", "change") and bool(workflow.allowed_next(h.state)),
             "overdue": h.state in workflow.OVERDUE_CAN_ESCALATE and h.deadline < timezone.localdate(),
-            "frequency": services.entity_frequency(h.entity_id),
-            "dimensions": [(k, h.scores.get(k), top) for k, top in grading.DIMENSIONS.items()],
+            "frequency": [
+                {**r, "category": dict(Category.choices).get(r["category"], r["category"])}
+                for r in services.entity_frequency(h.entity_id)
+            ],
+            "dimensions": [(DIMENSION_NAMES[k], h.scores.get(k), top) for k, top in grading.DIMENSIONS.items()],
         },
     )
+
+
+DIMENSION_NAMES = {
+    "severity": gettext_lazy("severity of harm"),
+    "extent": gettext_lazy("extent"),
+    "confidence": gettext_lazy("management confidence"),
+}
 
 
 class OpenForm(forms.Form):
@@ -203,6 +222,7 @@ def hazard_add(request: HttpRequest) -> HttpResponse:
     require(request.user, "hazard", "add")
     form = OpenForm(request.POST or None)
     form.fields["department"].queryset = restrict(Department.objects.filter(active=True), request.user)  # type: ignore[attr-defined]
+    preselect_single(form.fields["department"])
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         code = uscc.validate(d["entity_uscc"].strip())
@@ -298,7 +318,7 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
         require(request.user, "reminder", "export")
         labels = dict(ReminderKind.choices)
         data = (
-            [r.entity.name, r.entity.uscc or "", r.town_code, str(labels[r.kind]), r.due_on, r.detail]
+            [r.entity.name, r.entity.uscc or "", region_name(r.town_code), str(labels[r.kind]), r.due_on, r.detail]
             for r in qs.order_by("town_code", "due_on").iterator(chunk_size=2000)
         )
         audit.record("export", object_type="hazards.reminder", object_repr="reminders", reason=request.GET.urlencode())
@@ -308,7 +328,11 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
         )
     from django.db.models import Count
 
-    per_town = list(qs.values("town_code", "kind").annotate(n=Count("id")).order_by("town_code", "kind")[:500])
+    kind_labels = dict(ReminderKind.choices)
+    per_town = [
+        {**r, "town_name": region_name(r["town_code"]), "kind_label": kind_labels.get(r["kind"], r["kind"])}
+        for r in qs.values("town_code", "kind").annotate(n=Count("id")).order_by("town_code", "kind")[:500]
+    ]
     page = BoundedPaginator(qs.order_by("due_on", "entity_id"), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -319,6 +343,7 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "town": town,
             "kinds": ReminderKind.choices,
+            "towns": towns_under(getattr(request.user, "region_code", "") or settings.SHIJIAN_HOME_REGION),
             "querystring": f"kind={kind}&town={town}",
             "can_export": allowed(request.user, "reminder", "export"),
         },

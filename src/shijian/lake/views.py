@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +25,8 @@ from shijian.registry.models import Entity
 from shijian.web.pagination import BoundedPaginator
 
 
-def _reviews(user: Any) -> QuerySet[LinkReview]:
+def visible_reviews(user: Any) -> QuerySet[LinkReview]:
+    """Review groups whose best candidate the user may see (core.jurisdiction's rule for reviews)."""
     return restrict(LinkReview.objects.all(), user, "view")
 
 
@@ -36,8 +37,14 @@ def review_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", LinkReview.Status.PENDING)
     if status not in LinkReview.Status.values:
         status = LinkReview.Status.PENDING
-    qs = _reviews(request.user).filter(status=status).select_related("best_entity").order_by("-best_probability", "id")
+    qs = (
+        visible_reviews(request.user)
+        .filter(status=status)
+        .select_related("best_entity")
+        .order_by("-best_probability", "id")
+    )
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
+    covered = qs.order_by().aggregate(n=Sum("records"))["n"] or 0
     ids = {c["entity_id"] for r in page.object_list for c in r.candidates}
     entities = {e.pk: e for e in restrict(Entity.objects.filter(pk__in=ids), request.user, "view")}
     rows = [
@@ -51,6 +58,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "status": status,
+            "covered": covered,
             "statuses": LinkReview.Status.choices,
             "can_decide": allowed(request.user, "linkage", "change"),
             "querystring": f"status={status}",
@@ -68,7 +76,7 @@ class DecisionForm(forms.Form):
 def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not allowed(request.user, "linkage", "change"):
         raise PermissionDenied
-    review = _reviews(request.user).filter(pk=pk, status=LinkReview.Status.PENDING).first()
+    review = visible_reviews(request.user).filter(pk=pk, status=LinkReview.Status.PENDING).first()
     if review is None:
         raise Http404
     if request.method != "POST":

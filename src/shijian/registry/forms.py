@@ -24,6 +24,7 @@ from shijian.registry.models import (
     SpotCheckItem,
     Tag,
 )
+from shijian.web.pickers import industry_picker, preselect_single, region_picker
 
 
 def _choice_key(value: str, choices: Any, aliases: dict[str, str] | None = None) -> str:
@@ -51,6 +52,11 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
             field = self.fields["department"]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = choices(Department.objects.all(), user)
+            preselect_single(field)
+        if "region_code" in self.fields:
+            self.fields["region_code"].widget = region_picker(user)
+        if "industry_code" in self.fields:
+            self.fields["industry_code"].widget = industry_picker()
 
     def clean_region(self, code: str, lengths: tuple[int, ...]) -> str:
         code = uscc.normalise(code)
@@ -59,6 +65,20 @@ class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
         if not in_jurisdiction(self.user, code):
             raise forms.ValidationError(_("Division %(code)s is outside your jurisdiction.") % {"code": code})
         return code
+
+
+USCC_REASONS = {
+    "length": gettext_lazy("it has %(n)s characters, a code has 18"),
+    "charset": gettext_lazy("characters not allowed: %(chars)s (I, O, Z, S and V are never used)"),
+    "division": gettext_lazy("positions 3 to 8 must be a 6-digit division code"),
+    "check": gettext_lazy("the check character (the last one) is %(got)s but should be %(expected)s"),
+}
+
+
+def uscc_reason(result: uscc.UsccResult) -> str:
+    """Why a code is invalid, in the user's language."""
+    template = USCC_REASONS.get(result.reason)
+    return str(template) % dict(result.params) if template is not None else result.error
 
 
 class EntityForm(ScopedModelForm):
@@ -72,6 +92,7 @@ class EntityForm(ScopedModelForm):
             "uscc",
             "reg_no",
             "name",
+            "former_names",
             "entity_type",
             "industry_code",
             "region_code",
@@ -90,7 +111,7 @@ class EntityForm(ScopedModelForm):
             return None
         result = uscc.validate(raw)
         if not result.ok:
-            raise forms.ValidationError(_("Invalid unified social credit code: %(why)s") % {"why": result.error})
+            raise forms.ValidationError(_("Invalid unified social credit code: %(why)s") % {"why": uscc_reason(result)})
         clash = Entity.objects.filter(uscc=result.code)
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)

@@ -114,6 +114,14 @@ class Entity(models.Model):
     uscc = models.CharField(_("unified social credit code"), max_length=18, null=True, blank=True)
     reg_no = models.CharField(_("old registration number"), max_length=20, blank=True, db_index=True)
     name = models.CharField(_("name"), max_length=200, db_index=True)
+    former_names = models.CharField(
+        _("former names"),
+        max_length=600,
+        blank=True,
+        default="",
+        db_default="",  # raw bulk loads leave it out
+        help_text=_("names the entity was registered under before, separated by 、"),
+    )
     entity_type = models.CharField(_("type"), max_length=20, choices=EntityType.choices, db_index=True)
     industry_code = models.CharField(_("industry"), max_length=4, db_index=True)
     industry_section = models.CharField(_("industry section"), max_length=1, db_index=True)
@@ -152,6 +160,7 @@ class Entity(models.Model):
             models.Index(fields=["town_code", "name"], name="entity_town_name_idx"),
             models.Index(fields=["town_code", "established_on"], name="entity_town_est_idx"),
             models.Index(fields=["status", "name"], name="entity_status_name_idx"),
+            models.Index(fields=["legal_rep"], name="entity_legal_rep_idx"),
         ]
 
     def __str__(self) -> str:

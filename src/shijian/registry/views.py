@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shijian.core.codes import tables, uscc
+from shijian.core.codes import tables
 from shijian.core.jurisdiction import restrict, subtree_q
 from shijian.registry import forms
 from shijian.registry.display import industry_name, mask_person, money, region_name, region_path, source_label
@@ -26,7 +26,7 @@ from shijian.registry.models import (
     SpotCheckItem,
     Tag,
 )
-from shijian.registry.search import name_contains
+from shijian.registry.search import entity_q
 from shijian.registry.stats import status_counts
 from shijian.registry.views_extra import entity_file_context
 from shijian.web.generic import Column, Filter, Importer, ObjectSpec
@@ -61,15 +61,6 @@ def _tag_q(code: str) -> Q:
     return Q(pk__in=Entity.tags.through.objects.filter(tag__code=code).values("entity_id"))
 
 
-def _entity_search(term: str) -> Q:
-    code = uscc.normalise(term)
-    if len(code) == 18:
-        return Q(uscc=code)
-    if code.isalnum() and code.isascii() and len(code) >= 6:
-        return Q(uscc__startswith=code) | Q(reg_no=code)
-    return name_contains(term)
-
-
 def _dept_choices(user: Any) -> list[tuple[str, str]]:
     return [(str(d.pk), d.name) for d in restrict(Department.objects.all(), user, "view")]
 
@@ -91,6 +82,7 @@ ENTITY = ObjectSpec(
     detail=[
         (_("unified social credit code"), lambda e: e.uscc or "—"),
         (_("old registration number"), lambda e: e.reg_no or "—"),
+        (_("former names"), lambda e: e.former_names or "—"),
         (_("type"), lambda e: e.get_entity_type_display()),
         (_("industry"), lambda e: " / ".join(f"{i.code} {i.name}" for i in tables.industry_path(e.industry_code))),
         (_("region"), lambda e: region_path(e.region_code)),
@@ -115,8 +107,8 @@ ENTITY = ObjectSpec(
         Filter("risk", _("risk class"), lambda v: Q(risk_class=v), lambda u: list(RiskClass.choices)),
         Filter("tag", _("tag"), _tag_q, _tag_choices),
     ],
-    search=_entity_search,
-    search_help=_("name, or unified social credit code"),
+    search=entity_q,
+    search_help=_("name or former name, credit code or registration number, legal representative, address"),
     orderings={
         "id": (_("registration order"), ("id",)),
         "-id": (_("newest first"), ("-id",)),
@@ -131,6 +123,7 @@ ENTITY = ObjectSpec(
             "uscc": ["统一社会信用代码"],
             "reg_no": ["注册号"],
             "name": ["名称", "企业名称"],
+            "former_names": ["曾用名"],
             "entity_type": ["类型", "主体类型"],
             "industry_code": ["行业代码"],
             "region_code": ["区划代码", "村居代码"],

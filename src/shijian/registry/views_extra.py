@@ -88,11 +88,44 @@ def entity_file_context(request: HttpRequest, entity: Entity) -> dict[str, objec
     from shijian.registry.models import EntityFile
 
     file = EntityFile.objects.filter(entity=entity).first()
-    return {"entity_file": file, **_risk_context(entity), **_timeline_context(request, entity)}
+    return {
+        "entity_file": file,
+        **_risk_context(entity),
+        **_platform_context(request, entity),
+        **_timeline_context(request, entity),
+    }
+
+
+def _platform_context(request: HttpRequest, entity: Entity) -> dict[str, object]:
+    """The platform's own records of the entity: its hazard-library entries and its inspections with results."""
+    from shijian.hazards.models import Hazard
+    from shijian.supervision.models import Visit
+
+    user = request.user
+    entries = (
+        restrict(Hazard.objects.all(), user)
+        .filter(entity=entity)
+        .select_related("department")
+        .order_by("-opened_at", "-id")[:50]
+    )
+    checks = (
+        restrict(Visit.objects.all(), user)
+        .filter(entity=entity)
+        .select_related("draw")
+        .prefetch_related("checks__item")
+        .order_by("-window_end", "-id")[:50]
+    )
+    return {
+        "entity_hazards": list(entries),
+        "entity_visits": list(checks),
+        "may_hazards": allowed(user, "hazard", "view"),
+        "may_visits": allowed(user, "visit", "view"),
+    }
 
 
 def _risk_context(entity: Entity) -> dict[str, object]:
     """The latest risk assessment explained in plain Chinese, and the entity's class history."""
+    from shijian.risk.labels import model_name
     from shijian.risk.models import Assessment
     from shijian.risk.platform import RiskError, explain
 
@@ -106,7 +139,7 @@ def _risk_context(entity: Entity) -> dict[str, object]:
         .order_by("-refresh_id")
         .values("refresh__as_of", "risk_class", "previous_class", "probability", "refresh__model_id")[:12]
     )
-    return {"risk": why, "risk_history": history}
+    return {"risk": why, "risk_kind": model_name(why.kind) if why else "", "risk_history": history}
 
 
 def _timeline_context(request: HttpRequest, entity: Entity) -> dict[str, object]:
@@ -131,6 +164,8 @@ def _timeline_context(request: HttpRequest, entity: Entity) -> dict[str, object]
     names = dict(Department.objects.filter(code__in=[s for s, _n in tl.sources]).values_list("code", "name"))
     for row in tl.rows:
         row["source_name"] = names.get(row["source"], row["source"])
+        # where the record came from, without the server's paths: the department and the line of its feed
+        row["origin"] = _("%(source)s, line %(line)s of its feed") % {"source": row["source_name"], "line": row["line"]}
         row["type_label"] = RECORD_TYPE_LABELS.get(row["record_type"], row["record_type"])
     pages = max(1, -(-tl.total // per_page))
     return {

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shijian.core.permissions import require
-from shijian.risk import classes, platform
+from shijian.risk import classes, labels, platform
 from shijian.risk.models import ModelVersion, Refresh
 
 
@@ -16,8 +16,17 @@ from shijian.risk.models import ModelVersion, Refresh
 def overview(request: HttpRequest) -> HttpResponse:
     require(request.user, "risk", "view")
     versions = list(ModelVersion.objects.order_by("-id")[:20])
+    kinds = dict(ModelVersion.objects.values_list("pk", "kind"))
     for v in versions:
         v.mean = v.metrics.get("backtest", {}).get("mean", {})  # type: ignore[attr-defined]
+        v.kind_label = labels.model_name(v.kind)  # type: ignore[attr-defined]
+        v.decision_text = labels.decision(v, kinds) or v.decision  # type: ignore[attr-defined]
+    live = platform.live_version()
+    folds = []
+    if live is not None:
+        for f in live.metrics.get("backtest", {}).get("folds", []):
+            for name, m in f.get("models", {}).items():
+                folds.append({**f, "model": labels.model_name(name), "m": m})
     latest = Refresh.objects.select_related("model").order_by("-id").first()
     movement = []
     if latest is not None:
@@ -26,7 +35,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "risk/overview.html",
         {
-            "live": platform.live_version(),
+            "live": live,
+            "live_kind": labels.model_name(live.kind) if live else "",
+            "folds": folds,
             "versions": versions,
             "latest": latest,
             "refreshes": list(Refresh.objects.order_by("-id")[:12]),

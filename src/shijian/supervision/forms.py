@@ -15,6 +15,7 @@ from shijian.core.jurisdiction import choices, contains, in_jurisdiction, restri
 from shijian.registry.models import Department, SpotCheckItem
 from shijian.supervision.draw import CLASSES, DEFAULT_RATIOS, DrawError, percent_bp
 from shijian.supervision.models import Batch, Outcome, Plan, SeedMethod
+from shijian.web.pickers import preselect_single
 
 
 def _codes(value: str) -> list[str]:
@@ -33,6 +34,7 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
         if user.role == "dept_staff" and not user.is_superuser:
             depts = depts.filter(pk=user.department_id)
         self.fields["department"].queryset = depts  # type: ignore[attr-defined]
+        preselect_single(self.fields["department"])
 
     def clean_region_code(self) -> str:
         region = str(self.cleaned_data["region_code"]).strip()
@@ -98,6 +100,7 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
         if user.role == "dept_staff" and not user.is_superuser:
             depts = depts.filter(pk=user.department_id)
         self.fields["department"].queryset = depts  # type: ignore[attr-defined]
+        preselect_single(self.fields["department"])
         items = restrict(SpotCheckItem.objects.filter(active=True), user)
         self.fields["items"].queryset = items  # type: ignore[attr-defined]
         if self.instance.pk:
@@ -196,7 +199,17 @@ class SeedForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("photo or document"))
+    # On a phone the input opens the camera; the device's time and (if the user allows) place come with the photo.
+    file = forms.FileField(
+        label=gettext_lazy("photo or document"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    taken_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    latitude = forms.DecimalField(required=False, min_value=-90, max_value=90, decimal_places=6, max_digits=9,
+                                  widget=forms.HiddenInput)  # fmt: skip
+    longitude = forms.DecimalField(required=False, min_value=-180, max_value=180, decimal_places=6, max_digits=9,
+                                   widget=forms.HiddenInput)  # fmt: skip
+    accuracy_m = forms.IntegerField(required=False, min_value=0, max_value=100_000, widget=forms.HiddenInput)
 
     SIGNATURES = {
         b"\xff\xd8\xff": "image/jpeg",

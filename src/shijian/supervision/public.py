@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from shijian.registry.display import mask_person
 from shijian.supervision import services
@@ -140,7 +141,7 @@ def _feed_rows(limit: int) -> list[dict[str, Any]]:
                     "entity_name": public_entity_name(v.entity.name, v.entity.entity_type),
                     "region": v.entity.region_code,
                     "checked_on": v.checked_on.isoformat() if v.checked_on else "",
-                    "published_at": v.published_at.isoformat() if v.published_at else "",
+                    "published_at": timezone.localtime(v.published_at).isoformat() if v.published_at else "",
                     "item": c.item.code,
                     "item_name": c.item.name,
                     "result": c.outcome,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,6 +20,8 @@ from django.utils.translation import gettext as _
 from shijian.core import audit
 from shijian.core.jurisdiction import in_jurisdiction, restrict
 from shijian.core.permissions import allowed, require
+from shijian.registry.models import Entity
+from shijian.registry.search import entity_q
 from shijian.supervision import masking, services
 from shijian.supervision.draw import DrawError
 from shijian.supervision.forms import (
@@ -235,6 +238,9 @@ def task_list(request: HttpRequest) -> HttpResponse:
     due = request.GET.get("due", "")
     if due in services.DUE:
         qs = qs.filter(services.due_q(due, timezone.localdate()))
+    term = request.GET.get("q", "").strip()
+    if term:
+        qs = qs.filter(Q(draw__code=term) | Q(entity__in=Entity.objects.filter(entity_q(term)).values("pk")))
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -242,6 +248,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
+            "q": term,
             "statuses": VisitStatus.choices,
             "due": due if due in services.DUE else "",
             "dues": [
@@ -250,7 +257,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
                 ("unpublished", _("checked, not yet published")),
                 ("publish_late", _("past the publication deadline")),
             ],
-            "querystring": urlencode({k: v for k, v in (("status", status), ("due", due)) if v}),
+            "querystring": urlencode({k: v for k, v in (("status", status), ("due", due), ("q", term)) if v}),
         },
     )
 
@@ -355,6 +362,7 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
             size=f.size,
             sha256=digest.hexdigest(),
             uploaded_by=request.user,  # type: ignore[misc]
+            **_where_and_when(form.cleaned_data),
         )
         att.file.save(f"{digest.hexdigest()[:16]}{_suffix(f.detected_type)}", f, save=False)
         att.save()
@@ -368,6 +376,16 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
     messages.success(request, _("Attachment saved."))
     return redirect(visit)
+
+
+def _where_and_when(data: dict[str, Any]) -> dict[str, Any]:
+    """The device's capture time (never in the future) and place; a place needs both coordinates."""
+    taken = data.get("taken_at")
+    now = timezone.now()
+    out: dict[str, Any] = {"taken_at": min(taken, now) if taken else now}
+    if data.get("latitude") is not None and data.get("longitude") is not None:
+        out |= {"latitude": data["latitude"], "longitude": data["longitude"], "accuracy_m": data.get("accuracy_m")}
+    return out
 
 
 def _suffix(content_type: str) -> str:

@@ -150,6 +150,8 @@ def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
             }
             for f in spec.filters
         ],
+        "has_search": spec.search is not None,  # the template would call ``spec.search`` itself
+        "short_term": 0 < len(request.GET.get("q", "").strip()) < 3,
         "q": request.GET.get("q", ""),
         "sort": request.GET.get("sort", spec.default_ordering),
         "querystring": params.urlencode(),
@@ -190,9 +192,14 @@ def _history(request: HttpRequest, obj: models.Model) -> list[Any]:
     if not allowed(request.user, "audit", "view"):
         return []
     otype = f"{obj._meta.app_label}.{obj._meta.model_name}"
-    return list(
+    from shijian.web.audit_log import action_label
+
+    events = list(
         AuditEvent.objects.filter(object_type=otype, object_id=str(obj.pk)).exclude(action="view").order_by("-id")[:20]
     )
+    for e in events:
+        e.action_label = action_label(e.action)  # type: ignore[attr-defined]
+    return events
 
 
 class ReasonForm(forms.Form):
@@ -307,7 +314,8 @@ def _import_rows(request: HttpRequest, spec: ObjectSpec, name: str, data: bytes,
         else:
             for fname, msgs in form.errors.items():
                 for msg in msgs:
-                    errors.append(RowError(line, fname if fname != "__all__" else "", str(msg)))
+                    column = str(form.fields[fname].label or fname) if fname in form.fields else ""
+                    errors.append(RowError(line, column, str(msg)))
     if errors:
         return 0
     with transaction.atomic():

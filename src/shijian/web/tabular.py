@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 
@@ -30,7 +31,10 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+        moment: dt.datetime = value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment).replace(tzinfo=None)  # the time a user reads: Beijing time
+        return moment.date().isoformat() if moment.time() == dt.time() else moment.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

@@ -3,16 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
-from shijian.web import views
+from shijian.web import audit_log, search, views
 
 urlpatterns: list[Any] = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("audit/", views.audit_list, name="audit_list"),
+    path("search/", login_required(search.search_view), name="search"),
+    path("audit/", audit_log.audit_list, name="audit_list"),
+    path("audit/export/", audit_log.audit_export, name="audit_export"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("", include("shijian.accounts.urls")),
     path("", include("shijian.registry.urls")),

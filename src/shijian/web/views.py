@@ -5,14 +5,12 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from shijian.accounts.usernames import normalise_username
 from shijian.core import audit
-from shijian.core.models import AuditEvent
 from shijian.core.permissions import allowed
 from shijian.core.request_context import client_ip
 from shijian.registry.models import EntityStatus
@@ -25,8 +23,26 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True})
 
 
+# Where each role starts its day: an inspector on its tasks, a leader on the figures, ...
+ROLE_HOME = {
+    "inspector": "task_list",
+    "leader": "analytics",
+    "dept_staff": "operations",
+    "auditor": "audit_list",
+}
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    target = ROLE_HOME.get(getattr(request.user, "role", ""))
+    if target and not request.GET.get("overview"):
+        return redirect(target)
+    return overview(request)
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """The entity counts of the user's jurisdiction (the data administrator's start page)."""
     by_status = status_counts(request.user)
 
     rows = [(label, by_status.get(key, 0), key) for key, label in EntityStatus.choices]
@@ -76,28 +92,6 @@ class LoginView(auth_views.LoginView):
             actor=user,
         )
         return super().form_valid(form)
-
-
-@login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
-    if not allowed(request.user, "audit", "view"):
-        raise PermissionDenied
-    qs = AuditEvent.objects.order_by("-id")
-    for key in ("action", "object_type", "request_id"):
-        value = request.GET.get(key, "").strip()
-        if value:
-            qs = qs.filter(**{key: value})
-    user = request.GET.get("user", "").strip()
-    if user:
-        qs = qs.filter(actor_name=user)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(
-        request,
-        "web/audit_list.html",
-        {"page": page, "querystring": params.urlencode(), "filters": request.GET, "actions": audit.Action.choices},
-    )
 
 
 @login_required

@@ -53,6 +53,8 @@ class UsccResult:
     ok: bool
     error: str = ""
     warning: str = ""
+    reason: str = ""  # a stable key for the error, for messages in the user's language
+    params: tuple[tuple[str, str], ...] = ()
 
 
 _HALF_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
@@ -72,15 +74,17 @@ def validate(raw: str) -> UsccResult:
     """Validate a code per GB 32100-2015. Input is normalised first (full-width, case, surrounding space)."""
     code = normalise(raw)
     if len(code) != 18:
-        return UsccResult(code, False, f"length {len(code)}, expected 18")
+        return UsccResult(code, False, f"length {len(code)}, expected 18", "", "length", (("n", str(len(code))),))
     bad = sorted({c for c in code if c not in _VALUE})
     if bad:
-        return UsccResult(code, False, f"characters not allowed: {''.join(bad)} (I, O, Z, S, V are never used)")
+        why = f"characters not allowed: {''.join(bad)} (I, O, Z, S, V are never used)"
+        return UsccResult(code, False, why, "", "charset", (("chars", "".join(bad)),))
     if not code[2:8].isdigit():
-        return UsccResult(code, False, "positions 3-8 must be a 6-digit division code")
+        return UsccResult(code, False, "positions 3-8 must be a 6-digit division code", "", "division")
     expected = check_char(code[:17])
     if code[17] != expected:
-        return UsccResult(code, False, f"check character is {code[17]}, expected {expected}")
+        why = f"check character is {code[17]}, expected {expected}"
+        return UsccResult(code, False, why, "", "check", (("got", code[17]), ("expected", expected)))
     body = code[8:16]
     warning = ""
     if all(c.isdigit() or "A" <= c <= "Z" for c in body) and code[16] != org_code_check_char(body):

@@ -5,7 +5,27 @@ Both answer ``name LIKE '%...%'`` for patterns of three or more characters witho
 
 from django.db import migrations
 
-from shijian.registry.search import SQLITE_DROP, SQLITE_SETUP, SQLITE_TRIGGERS
+# Frozen as they were when this migration was written (0005 replaces them with a wider index).
+FTS = "registry_entity_name_fts"
+SQLITE_SETUP = [
+    f"CREATE VIRTUAL TABLE {FTS} USING fts5(name, content='registry_entity', content_rowid='id', tokenize='trigram')",
+    f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')",
+]
+SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER registry_entity_fts_ai AFTER INSERT ON registry_entity "
+    f"BEGIN INSERT INTO {FTS}(rowid, name) VALUES (new.id, new.name); END",
+    f"CREATE TRIGGER registry_entity_fts_ad AFTER DELETE ON registry_entity "
+    f"BEGIN INSERT INTO {FTS}({FTS}, rowid, name) VALUES ('delete', old.id, old.name); END",
+    f"CREATE TRIGGER registry_entity_fts_au AFTER UPDATE OF name ON registry_entity "
+    f"BEGIN INSERT INTO {FTS}({FTS}, rowid, name) VALUES ('delete', old.id, old.name); "
+    f"INSERT INTO {FTS}(rowid, name) VALUES (new.id, new.name); END",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS registry_entity_fts_ai",
+    "DROP TRIGGER IF EXISTS registry_entity_fts_ad",
+    "DROP TRIGGER IF EXISTS registry_entity_fts_au",
+    f"DROP TABLE IF EXISTS {FTS}",
+]
 
 POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",

@@ -1,0 +1,127 @@
+"""Search as users expect it: a box on every list, a global search in the header, any part of what they remember."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from shijian.registry.models import Entity
+
+
+def names(world: Any, who: str, url: str) -> set[str]:
+    r = world.client(who).get(url)
+    assert r.status_code == 200
+    body = r.content.decode()
+    return {e.name for e in Entity.objects.all() if e.name in body}
+
+
+@pytest.mark.parametrize(
+    "url", ["entity_list", "department_list", "inspector_list", "item_list", "responsibility_list", "hazard_list"]
+)
+def test_it_shows_a_search_box_on_every_list(world, url) -> None:
+    body = world.client("leader").get(reverse(url)).content.decode()
+    assert 'type="search" name="q"' in body
+
+
+def test_it_shows_a_search_box_on_the_task_list(world) -> None:
+    body = world.client("inspector").get(reverse("task_list")).content.decode()
+    assert 'type="search" name="q"' in body
+
+
+def test_it_shows_the_global_search_in_the_header(world) -> None:
+    body = world.client("inspector").get(reverse("home"), follow=True).content.decode()
+    assert f'action="{reverse("search")}"' in body
+
+
+def test_it_finds_an_entity_by_address(world) -> None:
+    e = world.entities["yanghe"]
+    e.address = "杨和镇沧江路88号"
+    e.save()
+    assert names(world, "leader", reverse("entity_list") + "?q=沧江路88") == {e.name}
+
+
+def test_it_finds_an_entity_by_legal_representative(world) -> None:
+    e = world.entities["hecheng"]
+    e.legal_rep = "欧阳明"
+    e.save()
+    assert names(world, "leader", reverse("entity_list") + "?q=欧阳明") == {e.name}
+    e.legal_rep = "林峰"  # a two-character name: matched whole
+    e.save()
+    assert names(world, "leader", reverse("entity_list") + "?q=林峰") == {e.name}
+
+
+def test_it_finds_an_entity_by_a_former_name(world) -> None:
+    e = world.entities["hecheng"]
+    e.former_names = "高明区老字号饭店、荷城小炒店"
+    e.save()
+    assert names(world, "leader", reverse("entity_list") + "?q=老字号饭店") == {e.name}
+    e.former_names = ""
+    e.save()  # the index follows the change
+    assert names(world, "leader", reverse("entity_list") + "?q=老字号饭店") == set()
+
+
+def test_a_short_term_finds_by_index_only(world) -> None:
+    # Two characters: a legal representative's whole name, or the start of a name; no scan inside 780k names.
+    both = {"佛山市荷城餐饮有限公司", "佛山市杨和餐饮有限公司"}
+    assert names(world, "leader", reverse("entity_list") + "?q=佛山") == both
+    assert names(world, "leader", reverse("entity_list") + "?q=荷城") == set()
+
+
+def test_it_finds_an_entity_by_registration_number(world) -> None:
+    e = world.entities["hecheng"]
+    e.reg_no = "440608000123456"
+    e.save()
+    assert names(world, "leader", reverse("entity_list") + "?q=440608000123456") == {e.name}
+
+
+def test_the_search_keeps_to_the_jurisdiction(world) -> None:
+    assert names(world, "hecheng_admin", reverse("entity_list") + "?q=人民路1号") == {"佛山市荷城餐饮有限公司"}
+    assert names(world, "outsider", reverse("search") + "?q=人民路1号") == {"佛山市禅城餐饮有限公司"}
+
+
+def test_the_global_search_finds_hazards_and_inspections(world) -> None:
+    from shijian.hazards import services
+    from shijian.supervision.models import Draw, Plan, TeamMember, Visit
+
+    h = services.open_entry(
+        world.entities["hecheng"],
+        source="manual",
+        title="冷库温度记录缺失",
+        department=world.depts["hecheng"],
+        scores={"severity": 10, "extent": 5, "confidence": 5},
+        user=world.users["hecheng"],
+        now=timezone.now(),
+    )
+    plan = Plan.objects.create(
+        code="GM2026", name="计划", year=2026, level="district", department=world.depts["samr"],
+        region_code="440608", created_by=world.users["samr"],
+    )  # fmt: skip
+    draw = Draw.objects.create(
+        code="GM2026-D1", plan=plan, seed_method="beacon", frozen_at=timezone.now(), frozen_digest="0" * 64,
+        created_by=world.users["samr"],
+    )  # fmt: skip
+    visit = Visit.objects.create(
+        draw=draw, entity=world.entities["yanghe"], entity_key="k", window_start=dt.date(2026, 12, 1),
+        window_end=dt.date(2026, 12, 31),
+    )  # fmt: skip
+    world.inspectors["samr"].user = world.users["inspector"]
+    world.inspectors["samr"].save()
+    TeamMember.objects.create(visit=visit, inspector=world.inspectors["samr"])
+
+    body = world.client("hecheng").get(reverse("search") + "?q=冷库温度").content.decode()
+    assert h.get_absolute_url() in body
+    body = world.client("inspector").get(reverse("search") + "?q=杨和餐饮").content.decode()
+    assert visit.get_absolute_url() in body and world.entities["yanghe"].get_absolute_url() in body
+    body = world.client("inspector").get(reverse("task_list") + "?q=杨和餐饮").content.decode()
+    assert visit.get_absolute_url() in body
+    body = world.client("inspector").get(reverse("task_list") + "?q=荷城餐饮").content.decode()
+    assert visit.get_absolute_url() not in body
+    body = world.client("leader").get(reverse("hazard_list") + "?q=荷城餐饮").content.decode()
+    assert h.get_absolute_url() in body
+    # another district sees none of it
+    body = world.client("outsider").get(reverse("search") + "?q=冷库温度").content.decode()
+    assert h.get_absolute_url() not in body
