@@ -11,6 +11,7 @@ from django.urls import reverse
 from typer.testing import CliRunner
 
 from shijian.core.codes.uscc import make
+from shijian.jobs.models import Job
 from shijian.registry.models import Entity, InspectorConflict
 from shijian.supervision import calendar, services
 from shijian.supervision.draw import DrawError, commitment
@@ -365,7 +366,10 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
         },
     )
     draw = Draw.objects.get()
-    assert r.status_code == 302 and r["Location"] == reverse("draw_detail", args=[draw.pk])
+    job = Job.objects.get(kind="freeze")  # freezing runs as a job; the request goes to its page
+    assert r.status_code == 302 and r["Location"] == reverse("job_detail", args=[job.pk])
+    assert job.status == "succeeded" and job.outcome["url"] == reverse("draw_detail", args=[draw.pk])
+    assert reverse("draw_detail", args=[draw.pk]) in samr.get(r["Location"]).content.decode()
     public = world.client("anonymous").get(reverse("public_draw", args=[draw.code])).content.decode()
     assert draw.frozen_digest in public and batch.candidates_file in public
     cands = world.client("anonymous").get(reverse("public_draw_file", args=[draw.code, "GM2026-W.candidates.csv"]))
@@ -378,6 +382,7 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
         == 404
     )
     r = samr.post(reverse("draw_detail", args=[draw.pk]), {"public_value": "10234.56"})
+    assert r["Location"] == reverse("job_detail", args=[Job.objects.get(kind="draw").pk])
     draw.refresh_from_db()
     assert draw.status == "drawn"
     assert (

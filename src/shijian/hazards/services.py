@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from shijian.core import audit, clock
 from shijian.hazards import grading, workflow
-from shijian.hazards.models import Category, Hazard, Notification, Reminder, ReminderKind, Source, Transition
+from shijian.hazards.models import Category, Hazard, Reminder, ReminderKind, Source, Transition
+from shijian.notify import services as notify
 from shijian.registry.models import Department, Entity, Responsibility
 
 REPEAT_WINDOW_DAYS = 365
@@ -213,24 +214,16 @@ def escalate_overdue(
     for i in range(0, len(pks), chunk):
         with transaction.atomic():
             rows = list(Hazard.objects.select_for_update().filter(overdue_q(today), pk__in=pks[i : i + chunk]))
-            transitions, notices = [], []
+            transitions = []
             for h in rows:
                 workflow.check(h.state, workflow.ESCALATED, "", system=True, reason="overdue")
                 reason = _("Overdue: the deadline %(date)s passed without verified rectification.") % {
                     "date": h.deadline
                 }
                 transitions.append(_transition(h, h.state, workflow.ESCALATED, None, reason, "", now, system=True))
-                notices.append(
-                    Notification(
-                        department_id=h.department_id,
-                        hazard=h,
-                        message=_("Entry #%(id)d (%(title)s) is overdue and was escalated to enforcement.")
-                        % {"id": h.pk, "title": h.title[:100]},
-                    )
-                )
             Hazard.objects.filter(pk__in=[h.pk for h in rows]).update(state=workflow.ESCALATED, pending=False)
             Transition.objects.bulk_create(transitions)
-            Notification.objects.bulk_create(notices)
+            notify.escalated(rows)
             n += len(rows)
         if progress is not None:
             progress("escalating overdue entries", min(i + chunk, len(pks)), len(pks))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from shijian.core import audit
 from shijian.core.permissions import allowed, require
+from shijian.jobs.runner import enqueue
 from shijian.supervision import scope, services
 from shijian.supervision.draw import DrawError
 from shijian.supervision.forms import OUTCOME_CHOICES, AttachmentForm, BatchForm, FreezeForm, PlanForm, SeedForm
@@ -124,20 +125,21 @@ def freeze(request: HttpRequest, plan_pk: int) -> HttpResponse:
             messages.error(request, f"{label} {' '.join(str(e) for e in errs)}")
         return redirect(plan)
     d = form.cleaned_data
-    try:
-        draw = services.freeze(
-            list(d["batches"]),
-            request.user,
-            d["seed_method"],
-            beacon_source=d["beacon_source"],
-            commitments=[d["commitment_1"], d["commitment_2"]],
-            prefer_region=d["prefer_region"],
-        )
-    except DrawError as exc:
-        messages.error(request, str(exc))
-        return redirect(plan)
-    messages.success(request, _("Candidates frozen. Publish the digest, then enter the seed."))
-    return redirect(draw)
+    # START jobs (issue 20): freezing a Foshan-scale batch takes longer than a request; the worker does it.
+    job = enqueue(
+        "freeze",
+        {
+            "batch_ids": [b.pk for b in d["batches"]],
+            "seed_method": d["seed_method"],
+            "beacon_source": d["beacon_source"],
+            "commitments": [d["commitment_1"], d["commitment_2"]],
+            "prefer_region": d["prefer_region"],
+        },
+        request.user,
+    )
+    messages.info(request, _("Freezing runs as a job; this page shows its progress and links to the draw."))
+    return redirect(job)
+    # END jobs
 
 
 @login_required
@@ -151,22 +153,15 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             d = form.cleaned_data
-            try:
-                result = services.perform(
-                    draw, request.user, public_value=d["public_value"], secrets=[d["secret_1"], d["secret_2"]]
-                )
-            except DrawError as exc:
-                messages.error(request, str(exc))
-                return redirect(draw)
-            if result.ok:
-                messages.success(request, _("Drawn: %(n)d visits, each with its team.") % {"n": result.visits})
-            else:
-                messages.error(
-                    request,
-                    _("%(n)d of %(total)d visits cannot be staffed; nothing was assigned. See the report below.")
-                    % {"n": len(result.infeasible), "total": result.visits},
-                )
-            return redirect(draw)
+            # START jobs (issue 20): the draw runs as a job; its page links back to the draw.
+            job = enqueue(
+                "draw",
+                {"draw_id": draw.pk, "public_value": d["public_value"], "secrets": [d["secret_1"], d["secret_2"]]},
+                request.user,
+            )
+            messages.info(request, _("The draw runs as a job; this page shows its progress and links to the draw."))
+            return redirect(job)
+            # END jobs
     visits = (
         draw.visits.select_related("entity").prefetch_related("members__inspector__department").order_by("entity_key")
     )

@@ -23,6 +23,7 @@ NAV: list[tuple[str, str, Any]] = [
     ("analytics", "operations", _("Operations centre")),
     ("linkage", "review_list", _("Linkage review")),
     ("audit", "audit_list", _("Audit log")),
+    ("job", "job_list", _("Jobs")),
 ]
 
 
