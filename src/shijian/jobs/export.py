@@ -34,12 +34,16 @@ def export_to_file(ctx: Context, kind: str, query: dict[str, str]) -> dict[str, 
     ws = wb.create_sheet(title="data")
     ws.append([str(h) for h, _fn in spec.export_columns])
     done = 0
-    for obj in qs.iterator(chunk_size=CHUNK):
-        ws.append([fn(obj) for _h, fn in spec.export_columns])
-        done += 1
-        if done % CHUNK == 0:
-            ctx.progress(f"{done} / {total}", done, total + 1)  # +1: saving the workbook is the last step
-    ctx.progress(f"{done} / {total}", done, total + 1)
+    try:
+        for obj in qs.iterator(chunk_size=CHUNK):
+            ws.append([fn(obj) for _h, fn in spec.export_columns])
+            done += 1
+            if done % CHUNK == 0:
+                ctx.progress(f"{done} / {total}", done, total + 1)  # +1: saving the workbook is the last step
+        ctx.progress(f"{done} / {total}", done, total + 1)
+    except BaseException:
+        ws.close()  # drop the rows written so far (a temporary file)
+        raise
     wb.save(part)
     os.replace(part, final)
     audit.record(

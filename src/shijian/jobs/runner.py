@@ -144,7 +144,7 @@ def _failed(job: Job, retries: int, exc: Exception, trace: str) -> None:
         Job.objects.filter(pk=job.pk).update(status=Status.QUEUED, error=trace, message=f"retrying: {exc}"[:300])
         run_job.schedule((job.pk,), delay=RETRY_DELAY_SECONDS)
         return
-    _finish(job, Status.FAILED, error=trace, message=f"{type(exc).__name__}: {exc}"[:300])
+    _finish(job, Status.FAILED, error=trace, message=(str(exc) or type(exc).__name__)[:300])
     from shijian.notify.services import job_failed
 
     job_failed(Job.objects.get(pk=job.pk))

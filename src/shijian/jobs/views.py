@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -17,9 +17,15 @@ from shijian.web.pagination import BoundedPaginator
 
 
 def visible_jobs(user: Any) -> QuerySet[Job]:
-    """Everyone sees the jobs they started; those who may see schedules see every job."""
+    """Everyone sees the jobs they started; those who may see schedules also see the scheduled jobs and the jobs
+    of users inside their own region (an export holds its creator's rows: it stays within jurisdiction)."""
     qs = Job.objects.select_related("created_by", "schedule")
-    return qs if allowed(user, "schedule", "view") else qs.filter(created_by=user)
+    if user.is_superuser:
+        return qs
+    mine = Q(created_by=user)
+    if allowed(user, "schedule", "view") and user.region_code:
+        mine |= Q(created_by__isnull=True) | Q(created_by__region_code__startswith=user.region_code)
+    return qs.filter(mine)
 
 
 @login_required
