@@ -11,6 +11,7 @@ from django.urls import reverse
 from typer.testing import CliRunner
 
 from shijian.core.codes.uscc import make
+from shijian.hazards.models import Notification
 from shijian.jobs.models import Job
 from shijian.registry.models import Entity, InspectorConflict
 from shijian.supervision import calendar, services
@@ -398,6 +399,8 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
     )
     tasks = world.client("inspector").get(reverse("task_list")).content.decode()
     mine = Visit.objects.filter(members__inspector__user=world.users["inspector"])
+    told = Notification.objects.filter(kind="task", user=world.users["inspector"])  # told of each new task
+    assert mine.exists() and sorted(n.url for n in told) == sorted(v.get_absolute_url() for v in mine)
     others = Visit.objects.exclude(pk__in=mine)
     for v in mine:
         assert v.entity.name in tasks

@@ -30,6 +30,8 @@ huey = make_huey(settings.SHIJIAN_JOBS_URL)
 
 @huey.pre_execute()  # type: ignore[untyped-decorator]
 def _fresh_connections(task: Any) -> None:
+    if huey.immediate:
+        return  # in the caller's thread and transaction: its connection is not ours to close
     from django.db import close_old_connections
 
     close_old_connections()
@@ -37,6 +39,8 @@ def _fresh_connections(task: Any) -> None:
 
 @huey.post_execute()  # type: ignore[untyped-decorator]
 def _release_connections(task: Any, task_value: Any, exc: Any) -> None:
+    if huey.immediate:
+        return
     from django.db import close_old_connections
 
     close_old_connections()

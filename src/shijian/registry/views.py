@@ -33,7 +33,6 @@ from shijian.registry.views_extra import entity_file_context
 from shijian.web.generic import Column, Filter, Importer, ObjectSpec
 
 
-
 def choice_label(model: Any, field: str) -> Any:
     """A choice field's label as text, looked up once per language and value: ``get_FOO_display`` on each of
     780k exported rows costs more than writing the row."""
@@ -48,6 +47,7 @@ def choice_label(model: Any, field: str) -> Any:
         return memo[key]
 
     return label
+
 
 def _towns_for(user: Any) -> list[tuple[str, str]]:
     return towns_under(user.region_code or settings.SHIJIAN_HOME_REGION)
