@@ -40,7 +40,7 @@ def world(entities: int, records: int, work: Path, console: Console, seed: int =
     lake = Lake(Path(settings.SHIJIAN_LAKE))
     if (lake.root / "build" / "build-report.json").exists() and Entity.objects.count() >= entities * 0.99:
         return lake.root
-    from shijian.cli import progress_bar
+    from shijian.cli.common import progress_bar
 
     t0 = time.perf_counter()
     with progress_bar() as update:

@@ -1,0 +1,5 @@
+"""``python -m shijian.cli``."""
+
+from shijian.cli import main
+
+main()

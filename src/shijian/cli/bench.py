@@ -1,0 +1,135 @@
+"""Benchmarks: figures as ratios to a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shijian.cli.common import console, django_setup, fail, out
+
+app = typer.Typer(help="Benchmarks (figures as ratios to a baseline measured in the same run).", no_args_is_help=True)
+
+
+@app.command("web")
+def bench_web(
+    scale: Annotated[str, typer.Option(help="foshan (780k entities), gaoming or a number")] = "foshan",
+    requests: Annotated[int, typer.Option(help="requests per page kind")] = 300,
+    db: Annotated[Path, typer.Option(help="SQLite file to (re)use")] = Path("var/bench/web.sqlite3"),
+) -> None:
+    """Entity list and page latency (median, p95) and bulk-load rate at scale, in SQLite."""
+    from shijian.bench.web import run
+
+    report = run(scale, requests, db, console)
+    out.print_json(json.dumps(report, ensure_ascii=False))
+
+
+@app.command("draw")
+def bench_draw(
+    entities: Annotated[int, typer.Option(help="candidate entities (Foshan: 780,000)")] = 780_000,
+    work: Annotated[Path, typer.Option(help="working directory (SQLite database, draw files)")] = Path(
+        "var/bench/draw"
+    ),
+) -> None:
+    """A Foshan-scale 双随机 batch (~31k of 780k drawn, 2,000 officers, 20 departments) frozen, drawn, staffed."""
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["SHIJIAN_HOME"] = str(work.resolve())
+    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{(work / 'draw.sqlite3').resolve()}"
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from shijian.bench.draw import run
+
+    report = run(entities, console)
+    out.print_json(json.dumps(report, ensure_ascii=False))
+
+
+@app.command("hazards")
+def bench_hazards(
+    entries: Annotated[int, typer.Option(help="entries in the library")] = 500_000,
+    requests: Annotated[int, typer.Option(help="requests per list page")] = 200,
+    work: Annotated[Path, typer.Option(help="working directory (the bench draw world is reused)")] = Path(
+        "var/bench/draw"
+    ),
+) -> None:
+    """The hazard library's list pages (p50/p95 per filter) and dashboards with 500k entries, in SQLite."""
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["SHIJIAN_HOME"] = str(work.resolve())
+    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{(work / 'draw.sqlite3').resolve()}"
+    os.environ.setdefault("SHIJIAN_HTTPS", "0")
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from shijian.bench.hazards import run
+
+    report = run(entries, requests, console)
+    out.print_json(json.dumps(report, ensure_ascii=False))
+
+
+@app.command("ingest")
+def bench_ingest(
+    scale: Annotated[str, typer.Option(help="foshan (780k entities, 130M records), gaoming or a number")] = "foshan",
+    work: Annotated[Path, typer.Option(help="working directory (database, lake)")] = Path("var/bench/ingest"),
+    workers: Annotated[int | None, typer.Option(help="files ingested in parallel (default: one per core)")] = None,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="also build the entity files (default)")] = True,
+    build_only: Annotated[
+        bool, typer.Option("--build-only", help="rebuild on the register and lake a previous run left in --work")
+    ] = False,
+) -> None:
+    """Register load, feed ingest and entity-file build at scale (generates the district once, then reuses it)."""
+    from shijian.bench.ingest import run
+
+    if build_only and not build:
+        console.print("[red]--build-only and --no-build together leave nothing to do[/red]")
+        raise typer.Exit(2)
+    try:
+        report = run(scale, work, console, workers=workers, with_build=build, with_ingest=not build_only)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+
+
+@app.command("analytics")
+def bench_analytics(
+    work: Annotated[Path, typer.Option(help="the world built by `shijian bench ingest`")] = Path("var/bench/ingest"),
+    requests: Annotated[int, typer.Option(help="requests per page")] = 20,
+) -> None:
+    """Dashboard figures for every scope and the dashboard/forecast pages at Foshan scale (reuses bench ingest)."""
+    from shijian.bench.analytics import run
+
+    try:
+        report = run(work, requests, console)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    out.print_json(json.dumps(report, ensure_ascii=False))
+
+
+@app.command("risk")
+def bench_risk(
+    entities: Annotated[int, typer.Option(help="entities (Foshan: 780,000)")] = 780_000,
+    records: Annotated[int, typer.Option(help="departmental records in the synthetic district")] = 40_000_000,
+    horizon: Annotated[int, typer.Option(help="label window in months")] = 12,
+    work: Annotated[Path, typer.Option(help="working directory (database, lake, synthetic feeds)")] = Path(
+        "var/bench/risk"
+    ),
+) -> None:
+    """The risk model at Foshan's entity count: factors vs a raw scan, training, scoring all, the monthly refresh."""
+    work = work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["SHIJIAN_HOME"] = str(work / "home")
+    os.environ["SHIJIAN_LAKE"] = str(work / "lake")
+    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{work / 'risk.sqlite3'}"
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from shijian.bench.risk import run
+
+    report = run(entities, records, horizon, work, console)
+    out.print_json(json.dumps(report, ensure_ascii=False, default=str))

@@ -1,0 +1,65 @@
+"""Serving the web app, and the demo."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from shijian.cli.common import console, django_setup, progress_bar, refresh_analytics
+
+app = typer.Typer()
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes")] = 2,
+) -> None:
+    """Serve the web app with gunicorn (static files served by the app itself; no CDN)."""
+    django_setup()
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "shijian.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "120",
+    ]
+    os.execv(sys.executable, args)
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    scale: Annotated[str, typer.Option(help="gaoming or a number of entities")] = "gaoming",
+    seed: int = 1,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="set up only; do not start the server")] = False,
+) -> None:
+    """Generate the Gaoming demo district, load its register, ingest its feeds and build the entity files (first
+    run only), create demo users, and serve the app."""
+    os.environ.setdefault("SHIJIAN_HTTPS", "0")  # loopback demo over plain HTTP
+    django_setup()
+    from shijian.demo import DEMO_PASSWORD, DEMO_USERS, prepare
+
+    t0 = time.perf_counter()
+    prepare(scale, seed, progress_bar, console.print)
+    refresh_analytics()
+    console.print(f"demo ready in {time.perf_counter() - t0:.1f} s")
+    console.print(f"\n  open http://{host}:{port}/  and log in as one of:")
+    for username, role, region, _d in DEMO_USERS:
+        console.print(f"    {username:<10} ({role}, {region})")
+    console.print(f"  password for all demo users: [bold]{DEMO_PASSWORD}[/]\n")
+    if not no_serve:
+        serve(host=host, port=port, workers=2)
