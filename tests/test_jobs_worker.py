@@ -18,12 +18,15 @@ import pytest
 ROWS = 10_000
 
 
-@pytest.fixture
-def worker_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A database of its own (the suite's engine) and a queue file, for processes outside this test's transaction."""
+@pytest.fixture(scope="module")
+def worker_env(tmp_path_factory: Any) -> Iterator[tuple[dict[str, str], int]]:
+    """A database of its own (the suite's engine), a queue file and a home, for processes outside this test's
+    transaction; migrated, with ROWS entities and one queued entity export (its number is the second value)."""
+    home = tmp_path_factory.mktemp("worker")
     url = os.environ.get("SHIJIAN_DATABASE_URL", "")
     env = {k: v for k, v in os.environ.items() if k != "SHIJIAN_TEST_NOW"}
-    env |= {"SHIJIAN_HOME": str(tmp_path), "SHIJIAN_JOBS_URL": "", "SHIJIAN_JOBS_WORKERS": "1"}
+    env |= {"SHIJIAN_HOME": str(home), "SHIJIAN_JOBS_URL": "", "SHIJIAN_JOBS_WORKERS": "1", "SHIJIAN_HTTPS": "0"}
+    drop: Callable[[], None] = lambda: None  # noqa: E731
     if url.startswith("postgres"):
         import psycopg
 
@@ -31,15 +34,25 @@ def worker_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         name = f"{parsed.path.lstrip('/')}_worker"
         admin = parsed._replace(path="/postgres").geturl()
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         env["SHIJIAN_DATABASE_URL"] = parsed._replace(path=f"/{name}").geturl()
-        yield env
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        def drop() -> None:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        env["SHIJIAN_DATABASE_URL"] = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
-        yield env
+        env["SHIJIAN_DATABASE_URL"] = f"sqlite:///{home / 'worker.sqlite3'}"
+    seed = subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "jobs_seed.py"), str(ROWS)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert seed.returncode == 0, seed.stderr
+    yield env, int(seed.stdout.split()[-1])
+    drop()
 
 
 def job_row(env: dict[str, str], pk: int) -> dict[str, Any]:
@@ -72,18 +85,11 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_worker_killed_mid_export_leaves_nothing_half_written_and_the_job_runs_again(worker_env, tmp_path):
+def test_a_worker_killed_mid_export_leaves_nothing_half_written_and_the_job_runs_again(worker_env):
     from openpyxl import load_workbook
 
-    seed = subprocess.run(
-        [sys.executable, str(Path(__file__).parent / "jobs_seed.py"), str(ROWS)],
-        env=worker_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert seed.returncode == 0, seed.stderr
-    pk = int(seed.stdout.split()[-1])
+    worker_env, pk = worker_env
+    jobs_dir = Path(worker_env["SHIJIAN_HOME"]) / "jobs"
     cmd = [sys.executable, "-m", "shijian.jobs.worker"]
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -94,8 +100,8 @@ def test_a_worker_killed_mid_export_leaves_nothing_half_written_and_the_job_runs
         first.wait(30)
         row = job_row(worker_env, pk)
         assert row["status"] == "running" and row["result_file"] == ""
-        assert not list((tmp_path / "jobs").glob("*.xlsx"))  # nothing half-written where a download would look
-        second = subprocess.Popen(cmd, env=worker_env)
+        assert not list(jobs_dir.glob("*.xlsx"))  # nothing half-written where a download would look
+        second = subprocess.Popen([sys.executable, "-m", "shijian.cli", "worker"], env=worker_env)  # the CLI
         procs.append(second)
         wait_for(lambda: job_row(worker_env, pk)["status"] == "succeeded", 300, "the export to be run again")
         second.send_signal(signal.SIGINT)
@@ -107,8 +113,67 @@ def test_a_worker_killed_mid_export_leaves_nothing_half_written_and_the_job_runs
                 p.wait()
     row = job_row(worker_env, pk)
     assert row["attempts"] == 2 and "interrupted" in row["log"]
-    files = list((tmp_path / "jobs").iterdir())
+    files = list(jobs_dir.iterdir())
     assert [f.name for f in files] == [row["result_file"]] and files[0].suffix == ".xlsx"
     sheet = load_workbook(files[0], read_only=True).active
     assert sum(1 for _ in sheet.iter_rows(values_only=True)) == ROWS + 1
     assert all(p.poll() is not None for p in procs)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def children(pid: int) -> dict[int, str]:
+    """Child processes of ``pid``: their command lines."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def test_serve_starts_a_worker_beside_gunicorn_and_stopping_it_stops_both(worker_env):
+    import socket
+    import urllib.request
+
+    env, _pk = worker_env
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "shijian.cli", "serve", "--port", str(port), "--workers", "1"], env=env
+    )
+    kids: dict[int, str] = {}
+    try:
+
+        def up() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    return bool(r.status == 200)
+            except OSError:
+                return False
+
+        wait_for(up, 120, "the server to answer")
+        kids = children(serve.pid)
+        assert any("shijian.jobs.worker" in c for c in kids.values()) and any("gunicorn" in c for c in kids.values())
+        serve.send_signal(signal.SIGTERM)  # as a service manager stops it
+        serve.wait(60)
+        wait_for(lambda: not any(alive(k) for k in kids), 30, "the worker and gunicorn to stop")
+    finally:
+        for k in kids:
+            if alive(k):
+                os.kill(k, signal.SIGKILL)
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert serve.returncode is not None and not [
+        k for k in kids if Path(f"/proc/{k}/stat").exists() and k in children(1)
+    ]

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from shijian.cli import accounts, analytics, bench, data, draw, hazards, risk, serve
+from shijian.cli import accounts, analytics, bench, data, draw, hazards, jobs, risk, serve
 from shijian.cli.common import console
 
 app = typer.Typer(
@@ -28,6 +28,8 @@ app.add_typer(draw.calendar_app, name="calendar")
 app.add_typer(accounts.audit_app, name="audit")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(bench.app, name="bench")
+app.add_typer(jobs.app)
+app.add_typer(jobs.jobs_app, name="jobs")
 
 __all__ = ["app", "main"]
 
