@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shijian.core.request_context import acting_as
 from shijian.jobs.models import Job, Status
@@ -87,7 +88,7 @@ def enqueue(kind: str, params: dict[str, Any] | None = None, user: Any = None, s
 def cancel(job: Job) -> None:
     """A queued job is cancelled at once; a running one at its next progress report."""
     if Job.objects.filter(pk=job.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(), message="cancelled"
+        status=Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(), message=str(_("Cancelled"))
     ):
         return
     Job.objects.filter(pk=job.pk, status=Status.RUNNING).update(cancel_requested=True)
@@ -119,7 +120,7 @@ def execute(job_id: int) -> None:
         with acting_as(job.created_by, f"job-{job.pk}"):
             outcome = spec.run(ctx, **job.params)
     except Cancelled:
-        _finish(job, Status.CANCELLED, message="cancelled")
+        _finish(job, Status.CANCELLED, message=str(_("Cancelled")))
         ctx.log("cancelled")
         return
     except Exception as exc:
@@ -141,7 +142,8 @@ def _failed(job: Job, retries: int, exc: Exception, trace: str) -> None:
 
     Context(job).log(f"failed: {type(exc).__name__}: {exc}")
     if job.attempts <= retries:
-        Job.objects.filter(pk=job.pk).update(status=Status.QUEUED, error=trace, message=f"retrying: {exc}"[:300])
+        retry_message = _("Failed; retried in %(s)d s: %(error)s") % {"s": RETRY_DELAY_SECONDS, "error": exc}
+        Job.objects.filter(pk=job.pk).update(status=Status.QUEUED, error=trace, message=retry_message[:300])
         run_job.schedule((job.pk,), delay=RETRY_DELAY_SECONDS)
         return
     _finish(job, Status.FAILED, error=trace, message=(str(exc) or type(exc).__name__)[:300])
@@ -168,11 +170,13 @@ def recover(worker_prefix: str | None = None) -> int:
             part.unlink()
         spec = KINDS.get(job.kind)
         if spec is not None and job.attempts <= spec.retries:
-            Job.objects.filter(pk=job.pk).update(status=Status.QUEUED, message="interrupted; queued again")
+            Job.objects.filter(pk=job.pk).update(
+                status=Status.QUEUED, message=str(_("Interrupted (the worker stopped); queued again."))
+            )
             Context(job).log("interrupted (the worker stopped); queued again")
             run_job(job.pk)
         else:
-            _finish(job, Status.FAILED, message="interrupted (the worker stopped)", error="worker stopped")
+            _finish(job, Status.FAILED, message=str(_("Interrupted (the worker stopped).")), error="worker stopped")
             Context(job).log("interrupted (the worker stopped)")
         n += 1
     return n
