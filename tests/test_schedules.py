@@ -80,3 +80,11 @@ def test_the_schedules_page_shows_last_run_next_run_and_failures(world):
     rows = {row["cadence"].name: row for row in r.context["rows"]}
     assert rows["escalate"]["last_job"].kind == "escalate" and rows["escalate"]["next_run"] is not None
     assert world.client("inspector").get(reverse("schedule_list")).status_code == 403
+
+
+def test_the_operations_centre_shows_the_schedules_to_those_who_may_see_them(world):
+    schedules.tick(at(10, 12))
+    schedules.tick(at(11, 12))
+    page = world.client("leader").get(reverse("operations")).content.decode()
+    assert 'id="schedules"' in page and str(schedules.BY_NAME["escalate"].label) in page
+    assert 'id="schedules"' not in world.client("samr").get(reverse("operations")).content.decode()

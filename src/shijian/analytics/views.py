@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from shijian.analytics import snapshot
 from shijian.analytics.snapshot import Scope
 from shijian.core import audit
-from shijian.core.permissions import DEPT, require
+from shijian.core.permissions import DEPT, allowed, require
 from shijian.registry.models import Department, Entity
 from shijian.web.tabular import write_xlsx_sheets, xlsx_response
 
@@ -450,4 +450,8 @@ def operations_view(request: HttpRequest) -> HttpResponse:
 
     require(request.user, "analytics", "view")
     data = operations.overview(request.user, timezone.localdate(), _lake_root())
-    return render(request, "analytics/operations.html", {"ops": data})
+    # jobs (issue 20): the schedules' last run, failures and next run, for those who may see them
+    from shijian.jobs.schedules import overview as schedule_overview
+
+    runs = schedule_overview() if allowed(request.user, "schedule", "view") else None
+    return render(request, "analytics/operations.html", {"ops": data, "schedules": runs})
