@@ -54,9 +54,11 @@ def test_an_official_draws_an_inspector_records_and_the_public_sees_it(
     page.select_option("#freeze-form select[name=seed_method]", "beacon")
     page.fill("#freeze-form input[name=beacon_source]", "上证综指 2026-03-02 收盘价")
     page.click("#freeze-form button[type=submit]")
+    page.click("#job-result")  # freezing and drawing run as jobs: their page links to the draw when done
     page.wait_for_selector("#seed-form")
     page.fill("#seed-form input[name=public_value]", "3312.45")
     page.click("#seed-form button[type=submit]")
+    page.click("#job-result")
     page.wait_for_selector("table.list a[href*='/supervision/visits/']")
     page.screenshot(path=str(ARTIFACTS / "draw-2-drawn.png"), full_page=True)
     assert "佛山市荷城餐饮有限公司" in page.content()
