@@ -19,6 +19,7 @@ from shijian.hazards import services as hazards
 from shijian.hazards.models import Notification
 from shijian.notify import services
 from shijian.notify.models import Delivery, Preference
+from tests.test_supervision import plan  # noqa: F401  (the fixture)
 
 NOW = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -173,3 +174,28 @@ def test_the_preferences_page_keeps_each_users_choice_per_kind(world, settings):
     services.notify("escalated", [user], "x")
     services.notify("task", [user], "y")
     assert sorted(Delivery.objects.values_list("channel", flat=True)) == ["email"]  # no webhook configured
+
+
+def test_results_near_the_publication_deadline_are_notified_to_their_departments_staff(
+    world,
+    plan,  # noqa: F811  (the fixture of test_supervision)
+    settings,
+    tmp_path,
+):
+    from shijian.supervision import services as supervision
+    from shijian.supervision.models import VisitStatus
+    from tests.test_supervision import _drawn
+
+    visit = _drawn(world, plan, settings, tmp_path)
+    supervision.record_results(
+        visit, {visit.checks.get().pk: ("corrected", "后厨卫生")}, dt.date(2026, 9, 24), world.users["inspector"]
+    )
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.DONE and visit.publish_by == dt.date(2026, 10, 29)
+    assert services.deadline_notices(today=dt.date(2026, 10, 25))["publication"] == 0  # 4 days before: not yet
+    services.deadline_notices(today=dt.date(2026, 10, 26))  # 3 days before
+    told = {n.user for n in Notification.objects.filter(kind="publication")}
+    departments = set(visit.departments.all())
+    assert told and all(u.department in departments and u.role in ("leader", "dept_staff") for u in told)
+    assert world.users["yanghe"] not in told and world.users["inspector"] not in told
+    assert {n.url for n in Notification.objects.filter(kind="publication")} == {visit.get_absolute_url()}
