@@ -199,3 +199,12 @@ def test_results_near_the_publication_deadline_are_notified_to_their_departments
     assert told and all(u.department in departments and u.role in ("leader", "dept_staff") for u in told)
     assert world.users["yanghe"] not in told and world.users["inspector"] not in told
     assert {n.url for n in Notification.objects.filter(kind="publication")} == {visit.get_absolute_url()}
+
+
+def test_the_hazard_dashboard_lists_ones_own_unread_notices_once(world):
+    h = entry(world, dt.date(2026, 5, 10))
+    hazards.escalate_overdue(dt.date(2026, 5, 11))  # both hecheng users are told
+    page = world.client("hecheng").get(reverse("hazard_dashboard"))
+    assert [n.hazard_id for n in page.context["notifications"]] == [h.pk]
+    services.mark_read(world.users["hecheng"])
+    assert world.client("hecheng").get(reverse("hazard_dashboard")).context["notifications"] == []

@@ -279,12 +279,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _notifications(request: HttpRequest) -> list[Any]:
-    from shijian.hazards.models import Notification
+    from shijian.notify.services import inbox
 
-    user: Any = request.user
-    if user.department_id is None:
-        return []
-    return list(Notification.objects.filter(department_id=user.department_id, read_at__isnull=True)[:20])
+    return list(inbox(request.user).filter(read_at__isnull=True, hazard__isnull=False)[:20])
 
 
 @login_required
