@@ -245,3 +245,13 @@ def _audit_triggers_lifted(transactional_db: Any) -> Any:
 @pytest.fixture
 def live_db(transactional_db: Any, _audit_triggers_lifted: Any) -> None:
     """A committed database (for a live server in another thread); list it before ``world``."""
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once() -> Any:
+    """Jobs run in the caller (Huey's immediate mode) unless a test starts a real worker."""
+    from shijian.jobs.queue import huey
+
+    huey.immediate = True
+    yield
+    huey.flush()

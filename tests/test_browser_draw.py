@@ -57,10 +57,12 @@ def test_an_official_draws_an_inspector_records_and_the_public_sees_it(
     page.fill("#freeze-form input[name=commitment_1]", hashlib.sha256("甲的秘密".encode()).hexdigest())
     page.fill("#freeze-form input[name=commitment_2]", hashlib.sha256("乙的秘密".encode()).hexdigest())
     page.click("#freeze-form button[type=submit]")
+    page.click("#job-result")  # freezing and drawing run as jobs: their page links to the draw when done
     page.wait_for_selector("#seed-form")
     page.fill("#seed-form input[name=secret_1]", "甲的秘密")
     page.fill("#seed-form input[name=secret_2]", "乙的秘密")
     page.click("#seed-form button[type=submit]")
+    page.click("#job-result")
     page.wait_for_selector("table.list a[href*='/supervision/visits/']")
     page.screenshot(path=str(ARTIFACTS / "draw-2-drawn.png"), full_page=True)
     assert "佛山市荷城餐饮有限公司" in page.content()

@@ -162,7 +162,10 @@ def test_the_overdue_job_escalates_once_and_notifies(world):
     assert late.state == workflow.ESCALATED
     row = Transition.objects.filter(hazard=late).order_by("-id").first()
     assert row.system and row.actor is None and row.old_state == workflow.ASSIGNED and "2026-05-10" in row.reason
-    assert Notification.objects.get().department == world.depts["hecheng"]
+    # each user of the department whose region covers the entry is told, and no one else
+    told = {n.user.username for n in Notification.objects.filter(hazard=late, kind="escalated")}
+    assert told == {"hecheng", "hecheng_admin"}
+    assert {n.department for n in Notification.objects.all()} == {world.depts["hecheng"]}
     assert Hazard.objects.get(pk=on_time.pk).state == workflow.REGISTERED
     assert Hazard.objects.get(pk=submitted.pk).state == workflow.SUBMITTED  # awaiting review: the department's move
     # the dashboard shows the escalation, from the transition table

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from typer.testing import CliRunner
 
+from shijian.hazards.models import Notification
+from shijian.jobs.models import Job
 from shijian.registry.models import Entity, InspectorConflict
 from shijian.supervision import calendar, services
 from shijian.supervision.draw import DrawError, commitment
@@ -323,7 +325,10 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
         reverse("plan_freeze", args=[plan.pk]), freeze_form | {"beacon_at": beacon_at.strftime("%Y-%m-%dT%H:%M")}
     )
     draw = Draw.objects.get()
-    assert r.status_code == 302 and r["Location"] == reverse("draw_detail", args=[draw.pk])
+    job = Job.objects.get(kind="freeze")  # freezing runs as a job; the request goes to its page
+    assert r.status_code == 302 and r["Location"] == reverse("job_detail", args=[job.pk])
+    assert job.status == "succeeded" and job.outcome["url"] == reverse("draw_detail", args=[draw.pk])
+    assert reverse("draw_detail", args=[draw.pk]) in samr.get(r["Location"]).content.decode()
     public = world.client("anonymous").get(reverse("public_draw", args=[draw.code])).content.decode()
     assert draw.frozen_digest in public and batch.candidates_file in public
     cands = world.client("anonymous").get(reverse("public_draw_file", args=[draw.code, "GM2026-W.candidates.csv"]))
@@ -341,6 +346,7 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
     assert draw.status == "frozen" and "在此之前不能抽取" in r.content.decode()  # (the screens are in Chinese)
     with time_machine.travel(beacon_at + dt.timedelta(minutes=1), tick=True):
         r = samr.post(reverse("draw_detail", args=[draw.pk]), {"public_value": "10234.56"})
+    assert r["Location"] == reverse("job_detail", args=[Job.objects.get(kind="draw").pk])
     draw.refresh_from_db()
     assert draw.status == "drawn"
     assert (
@@ -356,6 +362,8 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
     )
     tasks = world.client("inspector").get(reverse("task_list")).content.decode()
     mine = Visit.objects.filter(members__inspector__user=world.users["inspector"])
+    told = Notification.objects.filter(kind="task", user=world.users["inspector"])  # told of each new task
+    assert mine.exists() and sorted(n.url for n in told) == sorted(v.get_absolute_url() for v in mine)
     others = Visit.objects.exclude(pk__in=mine)
     for v in mine:
         assert v.entity.name in tasks

@@ -498,4 +498,8 @@ def operations_view(request: HttpRequest) -> HttpResponse:
     require(request.user, "analytics", "view")
     data = operations.overview(request.user, timezone.localdate(), _lake_root())
     may = {k: allowed(request.user, k, "view") for k in ("visit", "hazard", "publication", "linkage", "risk", "draw")}
-    return render(request, "analytics/operations.html", {"ops": data, "may": may})
+    # the schedules' last run, failures and next run, for those who may see them
+    from shijian.jobs.schedules import overview as schedule_overview
+
+    runs = schedule_overview() if allowed(request.user, "schedule", "view") else None
+    return render(request, "analytics/operations.html", {"ops": data, "may": may, "schedules": runs})

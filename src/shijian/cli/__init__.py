@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from shijian.cli import accounts, analytics, bench, data, draw, hazards, ops, risk, serve
+from shijian.cli import accounts, analytics, bench, data, draw, hazards, jobs, ops, risk, serve
 from shijian.cli.common import console
 
 app = typer.Typer(
@@ -30,6 +30,8 @@ app.add_typer(draw.log_app, name="log")
 app.add_typer(accounts.audit_app, name="audit")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(bench.app, name="bench")
+app.add_typer(jobs.app)
+app.add_typer(jobs.jobs_app, name="jobs")
 
 __all__ = ["app", "main"]
 

@@ -308,7 +308,6 @@ def risk_score(
     lake: Annotated[Path | None, typer.Option(help="lake directory (default: $SHIJIAN_LAKE)")] = None,
 ) -> None:
     """Score listed entities with only the data before --as-of: probability, A-D class and the top factors."""
-    import csv
     import datetime as dt
 
     try:
@@ -343,9 +342,10 @@ def risk_score(
             raise
         fail(str(exc))
     with out_file.open("w", newline="", encoding="utf-8-sig") as f:
-        w = csv.DictWriter(f, fieldnames=["key", "probability", "class", "top_factors", "note"])
-        w.writeheader()
-        w.writerows(rows)
+        from shijian.web.tabular import write_csv
+
+        fields = ["key", "probability", "class", "top_factors", "note"]
+        write_csv(f, fields, ([r.get(k, "") for k in fields] for r in rows))
     scored = sum(1 for r in rows if r["probability"] != "")
     out.print(f"{scored:,} of {len(rows):,} scored as of {day} ({note}); written to {out_file}")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,8 +23,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="gunicorn worker processes")] = 2,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="no job worker alongside (run `shijian worker` separately)")
+    ] = False,
 ) -> None:
-    """Serve the web app with gunicorn (static files served by the app itself; no CDN).
+    """Serve the web app with gunicorn (static files served by the app itself; no CDN) and, unless --no-worker,
+    a job worker beside it.
 
     Each request is one JSON log line on stderr (the request log replaces gunicorn's access log); /metrics adds up
     the workers' counts (prometheus_client's multiprocess mode, in a fresh $SHIJIAN_HOME/metrics).
@@ -46,7 +52,21 @@ def serve(
         "--timeout",
         "120",
     ]
-    os.execv(sys.executable, args)
+    if no_worker:
+        os.execv(sys.executable, args)
+    from shijian.jobs import worker
+
+    job_worker = worker.spawn()
+    console.print(f"job worker started (pid {job_worker.pid})")
+    web = subprocess.Popen(args)
+    signal.signal(signal.SIGTERM, lambda *_: web.terminate())  # stopped as a service: both go
+    try:
+        rc = web.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached gunicorn too
+        rc = web.wait()
+    finally:
+        worker.stop(job_worker)
+    raise typer.Exit(rc)
 
 
 @app.command()

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "shijian.hazards",
     "shijian.risk",
     "shijian.analytics",
+    "shijian.jobs",
+    "shijian.notify",
     "shijian.web",
 ]
 
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shijian.web.context.navigation",
+                "shijian.notify.context.unread",
             ],
         },
     }
@@ -184,7 +187,23 @@ SHIJIAN_LAKE = Path(env_str("SHIJIAN_LAKE", str(HOME / "lake"))).resolve()
 # Bulk import and export limits.
 SHIJIAN_IMPORT_MAX_ROWS = env_int("SHIJIAN_IMPORT_MAX_ROWS", 20000)
 SHIJIAN_IMPORT_MAX_BYTES = env_int("SHIJIAN_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-SHIJIAN_EXPORT_MAX_ROWS = env_int("SHIJIAN_EXPORT_MAX_ROWS", 200000)
+SHIJIAN_EXPORT_MAX_ROWS = env_int("SHIJIAN_EXPORT_MAX_ROWS", 1_048_575)  # an Excel sheet's rows, less the header
+SHIJIAN_EXPORT_JOB_ROWS = env_int("SHIJIAN_EXPORT_JOB_ROWS", 20000)  # above it, an export runs as a job
+
+# Jobs (docs/jobs.md): the queue (empty: SQLite beside the data; redis://...; immediate), worker threads.
+SHIJIAN_JOBS_URL = env_str("SHIJIAN_JOBS_URL", "")
+SHIJIAN_JOBS_WORKERS = env_int("SHIJIAN_JOBS_WORKERS", 2)
+
+# Notifications (docs/jobs.md): e-mail through Django's SMTP backend, and a WeCom/DingTalk-style webhook.
+EMAIL_HOST = env_str("SHIJIAN_EMAIL_HOST", "")
+EMAIL_PORT = env_int("SHIJIAN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("SHIJIAN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("SHIJIAN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SHIJIAN_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("SHIJIAN_EMAIL_FROM", "shijian@localhost")
+SHIJIAN_WEBHOOK_URL = env_str("SHIJIAN_WEBHOOK_URL", "")
+SHIJIAN_NOTIFY_RETRIES = env_int("SHIJIAN_NOTIFY_RETRIES", 3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SHIJIAN_IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

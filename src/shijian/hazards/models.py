@@ -142,23 +142,42 @@ class Transition(models.Model):
         return f"{self.hazard_id}: {self.old_state or '-'} -> {self.new_state}"
 
 
-class Notification(models.Model):
-    """A message to a department (e.g. an entry escalated for being overdue)."""
+class NoticeKind(models.TextChoices):
+    TASK = "task", _("New inspection task or team assignment")
+    HAZARD_DUE = "hazard_due", _("Hazard deadline approaching")
+    ESCALATED = "escalated", _("Hazard overdue and escalated")
+    PUBLICATION = "publication", _("Results near the publication deadline")
+    JOB_FAILED = "job_failed", _("Job or load failed")
 
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="notifications")
+
+class Notification(models.Model):
+    """A message to a user (``user``), or to a whole department (older rows, ``user`` empty); read once read."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices, default=NoticeKind.ESCALATED)
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="notifications", null=True)
     hazard = models.ForeignKey(Hazard, on_delete=models.CASCADE, related_name="notifications", null=True)
     message = models.CharField(_("message"), max_length=300)
+    url = models.CharField(_("link"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["department", "read_at"], name="notification_dept_idx")]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "read_at"], name="notification_dept_idx"),
+            models.Index(fields=["user", "read_at"], name="notification_user_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.message
+
+    def link(self) -> str:
+        return self.url or (reverse("hazard_detail", args=[self.hazard_id]) if self.hazard_id else "")
 
 
 class ReminderKind(models.TextChoices):

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 from shijian.core import audit, clock
 from shijian.core.jurisdiction import contains
 from shijian.hazards import grading, workflow
-from shijian.hazards.models import Category, Hazard, Notification, Reminder, ReminderKind, Source, Transition
+from shijian.hazards.models import Category, Hazard, Reminder, ReminderKind, Source, Transition
+from shijian.notify import services as notify
 from shijian.registry.models import Department, Entity, Responsibility
 
 REPEAT_WINDOW_DAYS = 365
@@ -219,7 +220,7 @@ def escalate_overdue(
                 .select_related("department")
                 .filter(overdue_q(today), pk__in=pks[i : i + chunk])
             )
-            transitions, notices = [], []
+            transitions, notices = [], []  # notices: (entry, the department told)
             for h in rows:
                 workflow.check(h.state, workflow.ESCALATED, "", system=True, reason="overdue")
                 reason = _("Overdue: the deadline %(date)s passed without verified rectification.") % {
@@ -227,19 +228,11 @@ def escalate_overdue(
                 }
                 transitions.append(_transition(h, h.state, workflow.ESCALATED, None, reason, "", now, system=True))
                 recipient = _notified(h, local)
-                if recipient is None:
-                    continue
-                notices.append(
-                    Notification(
-                        department_id=recipient,
-                        hazard=h,
-                        message=_("Entry #%(id)d (%(title)s) is overdue and was escalated to enforcement.")
-                        % {"id": h.pk, "title": h.title[:100]},
-                    )
-                )
+                if recipient is not None:
+                    notices.append((h, recipient))
             Hazard.objects.filter(pk__in=[h.pk for h in rows]).update(state=workflow.ESCALATED, pending=False)
             Transition.objects.bulk_create(transitions)
-            Notification.objects.bulk_create(notices)
+            notify.escalated(notices)
             n += len(rows)
         if progress is not None:
             progress("escalating overdue entries", min(i + chunk, len(pks)), len(pks))

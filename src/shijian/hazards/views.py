@@ -300,9 +300,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _notifications(request: HttpRequest) -> list[Any]:
-    from shijian.hazards.models import Notification
+    from shijian.notify.services import inbox
 
-    return list(restrict(Notification.objects.filter(read_at__isnull=True), request.user)[:20])
+    return list(restrict(inbox(request.user).filter(read_at__isnull=True, hazard__isnull=False), request.user)[:20])
 
 
 @login_required

@@ -123,6 +123,13 @@ def _seed_block(draw: Draw, public_value: str, secrets: Sequence[str], now: dt.d
     return {"method": "commit_reveal", "commitments": list(draw.commitments), "secrets": list(secrets)}
 
 
+def check_seed(draw: Draw, public_value: str = "", secrets: Sequence[str] = ()) -> None:
+    """Raise DrawError now if the draw would refuse this seed (before the announced time, a wrong secret...)."""
+    if draw.status != DrawStatus.FROZEN:
+        raise DrawError(_("Draw %(code)s has already been made.") % {"code": draw.code})
+    _seed_block(draw, public_value, secrets, timezone.now())
+
+
 def perform(draw: Draw, user: Any, public_value: str = "", secrets: Sequence[str] = ()) -> DrawResult:
     """Seed, draw, match departments, staff from the frozen inputs; save everything with the log's proof."""
     if draw.status != DrawStatus.FROZEN:

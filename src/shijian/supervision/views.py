@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from shijian.core import audit
 from shijian.core.jurisdiction import in_jurisdiction, restrict
 from shijian.core.permissions import allowed, require
+from shijian.jobs.runner import enqueue
 from shijian.registry.models import Entity
 from shijian.registry.search import entity_q
 from shijian.supervision import masking, services
@@ -137,21 +138,21 @@ def freeze(request: HttpRequest, plan_pk: int) -> HttpResponse:
             messages.error(request, f"{label} {' '.join(str(e) for e in errs)}")
         return redirect(plan)
     d = form.cleaned_data
-    try:
-        draw = services.freeze(
-            list(d["batches"]),
-            request.user,
-            d["seed_method"],
-            beacon_source=d["beacon_source"],
-            beacon_at=d["beacon_at"],
-            commitments=[d["commitment_1"], d["commitment_2"]],
-            prefer_region=d["prefer_region"],
-        )
-    except DrawError as exc:
-        messages.error(request, str(exc))
-        return redirect(plan)
-    messages.success(request, _("Candidates frozen. Publish the digest, then enter the seed."))
-    return redirect(draw)
+    # freezing a Foshan-scale batch takes longer than a request; the worker does it.
+    job = enqueue(
+        "freeze",
+        {
+            "batch_ids": [b.pk for b in d["batches"]],
+            "seed_method": d["seed_method"],
+            "beacon_source": d["beacon_source"],
+            "beacon_at": d["beacon_at"].isoformat() if d["beacon_at"] else None,
+            "commitments": [d["commitment_1"], d["commitment_2"]],
+            "prefer_region": d["prefer_region"],
+        },
+        request.user,
+    )
+    messages.info(request, _("Freezing runs as a job; this page shows its progress and links to the draw."))
+    return redirect(job)
 
 
 @login_required
@@ -165,22 +166,19 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             d = form.cleaned_data
-            try:
-                result = services.perform(
-                    draw, request.user, public_value=d["public_value"], secrets=[d["secret_1"], d["secret_2"]]
-                )
+            try:  # refused at once (e.g. before the announced time), not after a trip through the queue
+                services.check_seed(draw, d["public_value"], [d["secret_1"], d["secret_2"]])
             except DrawError as exc:
                 messages.error(request, str(exc))
                 return redirect(draw)
-            if result.ok:
-                messages.success(request, _("Drawn: %(n)d visits, each with its team.") % {"n": result.visits})
-            else:
-                messages.error(
-                    request,
-                    _("%(n)d of %(total)d visits cannot be staffed; nothing was assigned. See the report below.")
-                    % {"n": len(result.infeasible), "total": result.visits},
-                )
-            return redirect(draw)
+            # the draw runs as a job; its page links back to the draw.
+            job = enqueue(
+                "draw",
+                {"draw_id": draw.pk, "public_value": d["public_value"], "secrets": [d["secret_1"], d["secret_2"]]},
+                request.user,
+            )
+            messages.info(request, _("The draw runs as a job; this page shows its progress and links to the draw."))
+            return redirect(job)
     # Only the visits in the user's jurisdiction (a district draw spans towns), names masked as on the public page
     # where the viewer may not see the officer or the entity.
     visits = (

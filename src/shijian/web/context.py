@@ -24,6 +24,7 @@ NAV: list[tuple[str, str, Any]] = [
     ("linkage", "review_list", _("Linkage review")),
     ("audit", "audit_list", _("Audit log")),
     ("user", "user_list", _("Users")),
+    ("job", "job_list", _("Jobs")),
 ]
 
 

@@ -18,7 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -97,22 +97,38 @@ def _login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 
 def filtered_queryset(request: HttpRequest, spec: ObjectSpec, action: str) -> models.QuerySet[Any]:
-    qs = restrict(spec.model._default_manager.all(), request.user, action)
+    return user_queryset(request.user, request.GET, spec, action)
+
+
+def user_queryset(user: Any, params: QueryDict, spec: ObjectSpec, action: str) -> models.QuerySet[Any]:
+    """The rows of ``spec`` the user may ``action``, filtered, searched and sorted by ``params`` (a list's GET)."""
+    qs = restrict(spec.model._default_manager.all(), user, action)
     for flt in spec.filters:
-        value = request.GET.get(flt.name, "").strip()
+        value = params.get(flt.name, "").strip()
         if value:
             qs = qs.filter(flt.to_q(value))
-    term = request.GET.get("q", "").strip()
+    term = params.get("q", "").strip()
     if term and spec.search is not None:
         qs = qs.filter(spec.search(term))
-    order_key = request.GET.get("sort", spec.default_ordering)
+    order_key = params.get("sort", spec.default_ordering)
     if order_key not in spec.orderings:
         order_key = spec.default_ordering
     if order_key:
         qs = qs.order_by(*spec.orderings[order_key][1])
     if spec.select_related:
         qs = qs.select_related(*spec.select_related)
+    if action == "export" and spec.prefetch_related:
+        qs = qs.prefetch_related(*spec.prefetch_related)
     return qs
+
+
+SPECS: dict[str, ObjectSpec] = {}  # filled by object_urls, so a job in the worker finds a list by its kind
+
+
+def spec_for(kind: str) -> ObjectSpec:
+    if kind not in SPECS:
+        import shijian.config.urls  # noqa: F401  (declares every list)
+    return SPECS[kind]
 
 
 def _get_object(request: HttpRequest, spec: ObjectSpec, pk: int, action: str) -> Any:
@@ -344,8 +360,6 @@ def _import_rows(request: HttpRequest, spec: ObjectSpec, name: str, data: bytes,
 def export_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
     _require(request, spec, "export")
     qs = filtered_queryset(request, spec, "export")
-    if spec.prefetch_related:
-        qs = qs.prefetch_related(*spec.prefetch_related)
     limit = settings.SHIJIAN_EXPORT_MAX_ROWS
     total = qs.count()
     if total > limit:
@@ -354,6 +368,16 @@ def export_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
             _("%(n)d rows match; exports are limited to %(limit)d. Narrow the filters.") % {"n": total, "limit": limit},
         )
         return redirect(f"{spec.url('list')}?{request.GET.urlencode()}")
+    if total > settings.SHIJIAN_EXPORT_JOB_ROWS:
+        # Large: written by a job to a file (bounded memory), offered for download on the job's page.
+        from shijian.jobs.runner import enqueue
+
+        job = enqueue("export", {"spec": spec.kind, "query": dict(request.GET.items())}, request.user)
+        messages.info(
+            request,
+            _("%(n)d rows: the export runs as a job; download it from this page when it is ready.") % {"n": total},
+        )
+        return redirect(job)
     headers = [h for h, _fn in spec.export_columns]
     body = write_xlsx(headers, ([fn(o) for _h, fn in spec.export_columns] for o in qs.iterator(chunk_size=2000)))
     audit.record(
@@ -375,6 +399,7 @@ def object_urls(spec: ObjectSpec, prefix: str) -> list[Any]:
         return _login_required(view)
 
     k = spec.kind
+    SPECS[k] = spec
     return [
         path(f"{prefix}/", bind(list_view), name=f"{k}_list"),
         path(f"{prefix}/add/", bind(edit_view), name=f"{k}_add"),

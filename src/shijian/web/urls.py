@@ -25,4 +25,6 @@ urlpatterns: list[Any] = [
     path("", include("shijian.hazards.urls")),
     path("", include("shijian.risk.urls")),
     path("", include("shijian.analytics.urls")),
+    path("", include("shijian.jobs.urls")),
+    path("", include("shijian.notify.urls")),
 ]
