@@ -1,9 +1,19 @@
 """Credit-risk class on entities. SQLite adds a NOT NULL column by rebuilding the table, which drops the name
-search triggers (migration 0002): they are created again here (row ids are kept, so the index stays valid)."""
+search triggers (migration 0002): they are created again here (row ids are kept, so the index stays valid).
+The statements are frozen as they were at this migration (the current ones, with former names, come in 0005)."""
 
 from django.db import migrations, models
 
-from shijian.registry.search import SQLITE_TRIGGERS
+FTS = "registry_entity_name_fts"
+SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER registry_entity_fts_ai AFTER INSERT ON registry_entity "
+    f"BEGIN INSERT INTO {FTS}(rowid, name) VALUES (new.id, new.name); END",
+    f"CREATE TRIGGER registry_entity_fts_ad AFTER DELETE ON registry_entity "
+    f"BEGIN INSERT INTO {FTS}({FTS}, rowid, name) VALUES ('delete', old.id, old.name); END",
+    f"CREATE TRIGGER registry_entity_fts_au AFTER UPDATE OF name ON registry_entity "
+    f"BEGIN INSERT INTO {FTS}({FTS}, rowid, name) VALUES ('delete', old.id, old.name); "
+    f"INSERT INTO {FTS}(rowid, name) VALUES (new.id, new.name); END",
+]
 
 
 def triggers(apps, schema_editor):
