@@ -32,7 +32,8 @@ def visible_jobs(user: Any) -> QuerySet[Job]:
 def job_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "job", "view")
     page = BoundedPaginator(visible_jobs(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "jobs/job_list.html", {"page": page, "querystring": ""})
+    may_schedules = allowed(request.user, "schedule", "view")
+    return render(request, "jobs/job_list.html", {"page": page, "querystring": "", "may_schedules": may_schedules})
 
 
 @login_required

@@ -316,6 +316,11 @@ def _next_code(plan: Any) -> str:
     return code
 
 
+def check_seed_plan(method: str, source: str, commitments: Sequence[str], beacon_at: dt.datetime | None) -> None:
+    """Raise DrawError now if a freeze would refuse this seed plan (no beacon time, bad commitments...)."""
+    _seed_plan(method, source, commitments, beacon_at, timezone.now())
+
+
 def _seed_plan(
     method: str, source: str, commitments: Sequence[str], beacon_at: dt.datetime | None, now: dt.datetime
 ) -> dict[str, Any]:

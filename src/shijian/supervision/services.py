@@ -35,6 +35,7 @@ from shijian.supervision.freezing import FROZEN_FILE as FROZEN_FILE
 from shijian.supervision.freezing import FULL_RECORD as FULL_RECORD
 from shijian.supervision.freezing import _entity_ids
 from shijian.supervision.freezing import candidates_for as candidates_for
+from shijian.supervision.freezing import check_seed_plan as check_seed_plan
 from shijian.supervision.freezing import draw_dir as draw_dir
 from shijian.supervision.freezing import entity_key as entity_key
 from shijian.supervision.freezing import freeze as freeze

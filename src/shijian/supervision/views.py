@@ -138,6 +138,13 @@ def freeze(request: HttpRequest, plan_pk: int) -> HttpResponse:
             messages.error(request, f"{label} {' '.join(str(e) for e in errs)}")
         return redirect(plan)
     d = form.cleaned_data
+    try:  # what can be refused at once is refused here, not after a trip through the queue
+        services.check_seed_plan(
+            d["seed_method"], d["beacon_source"], [d["commitment_1"], d["commitment_2"]], d["beacon_at"]
+        )
+    except DrawError as exc:
+        messages.error(request, str(exc))
+        return redirect(plan)
     # freezing a Foshan-scale batch takes longer than a request; the worker does it.
     job = enqueue(
         "freeze",
