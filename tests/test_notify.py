@@ -145,7 +145,9 @@ def test_the_header_badge_counts_unread_and_marking_read_clears_it(world):
     assert '<span class="badge count" id="unread-count">2</span>' in page and "别人的任务" not in page
     first = Notification.objects.filter(user=world.users["inspector"]).order_by("id").first()
     assert c.post(reverse("notification_read", args=[first.pk])).status_code == 302
-    assert c.post(reverse("notification_read", args=[mine.pk])).status_code == 404  # someone else's: untouched, not revealed
+    assert (
+        c.post(reverse("notification_read", args=[mine.pk])).status_code == 404
+    )  # someone else's: untouched, not revealed
     assert Notification.objects.get(pk=mine.pk).read_at is None
     assert 'id="unread-count">1<' in c.get(reverse("notification_list")).content.decode()
     c.post(reverse("notification_read_all"))
