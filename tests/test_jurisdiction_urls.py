@@ -392,7 +392,13 @@ def test_anonymous_users_are_sent_to_login_except_on_public_urls(world, places) 
             r = getattr(c, method)(url)
             assert r.status_code == 302 and r["Location"].startswith(reverse("login")), (name, method, r.status_code)
     draw = places["hecheng"].objects["draw"]
-    for url in (reverse("public_index"), reverse("public_draw", args=[draw.code]), reverse("healthz")):
+    for url in (
+        reverse("public_index"),
+        reverse("public_draw", args=[draw.code]),
+        reverse("healthz"),
+        reverse("manifest"),
+        reverse("service_worker"),
+    ):
         r = c.get(url)
         assert r.status_code == 200, url
     r = c.get(reverse("public_results", args=["csv"]))

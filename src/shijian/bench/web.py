@@ -161,7 +161,8 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
         )
     )
     towns = sorted({e["town_code"] for e in sample})
-    page_paths = ["/", "/inspectors/", "/items/", "/departments/", "/responsibilities/"]
+    # "/" is no page of its own now: it sends each role to its start page (a leader to the statistics)
+    page_paths = ["/inspectors/", "/items/", "/departments/", "/responsibilities/"]
     list_paths = [
         "/entities/",
         "/entities/?page=2",

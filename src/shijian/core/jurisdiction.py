@@ -56,6 +56,9 @@ PUBLIC_URLS = frozenset(
         "logout",
         "set_language",
         "healthz",
+        # The phone app's manifest and service worker: the same for everyone, no data.
+        "manifest",
+        "service_worker",
         # Prometheus metrics: answered only to the machine itself (loopback, no proxy header) or with the bearer
         # token (shijian.ops.metrics); no login, no entity named.
         "metrics",

@@ -294,3 +294,22 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'workday' if self.workday else 'holiday'} {self.note}"
+
+
+class ResultSubmission(models.Model):
+    """One sending of a visit's results, keyed by the UUID the browser drew for it: a phone that saved the form
+    offline may send it again when the network returns; the same key answers the stored outcome, nothing more."""
+
+    key = models.UUIDField(_("submission key"), unique=True)
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="submissions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ok = models.BooleanField(_("accepted"))
+    message = models.CharField(_("message"), max_length=500)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("result submission")
+        verbose_name_plural = _("result submissions")
+
+    def __str__(self) -> str:
+        return f"{self.visit_id}: {self.key}"

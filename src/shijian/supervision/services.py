@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,7 @@ from shijian.supervision.models import (
     CalendarDay,
     Draw,
     DrawStatus,
+    ResultSubmission,
     SeedMethod,
     TeamMember,
     Visit,
@@ -338,3 +340,53 @@ def due_q(which: str, today: dt.date) -> Q:
         "unpublished": done,
         "publish_late": done & Q(publish_by__lt=today),
     }[which]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a sending of results came to; ``replayed`` when the same key was already answered."""
+
+    ok: bool
+    message: str
+    replayed: bool = False
+
+
+def submit_results(
+    visit: Visit,
+    results: Mapping[int, tuple[str, str]],
+    checked_on: dt.date,
+    user: Any,
+    key: uuid.UUID | None = None,
+) -> Submitted:
+    """Record the results once per key: a phone that saved the form offline sends it again when the network
+    returns, perhaps twice; a key already seen answers its stored outcome and writes nothing."""
+    if key is not None:
+        seen = ResultSubmission.objects.filter(key=key).first()
+        if seen is not None:
+            return _replayed(seen, visit)
+    try:
+        with transaction.atomic():
+            try:
+                record_results(visit, results, checked_on, user)
+            except DrawError as exc:
+                outcome = Submitted(False, str(exc))
+            else:
+                visit.refresh_from_db()
+                if visit.status == VisitStatus.DONE:
+                    message = _("Results recorded; to be published by %(date)s.") % {"date": visit.publish_by}
+                else:
+                    message = _("Results saved; some items still have no result.")
+                outcome = Submitted(True, str(message))
+            if key is not None:
+                ResultSubmission.objects.create(key=key, visit=visit, user=user, ok=outcome.ok, message=outcome.message)
+    except IntegrityError:  # the same key sent twice at once: the other sending won, and this one wrote nothing
+        if key is None:
+            raise
+        return _replayed(ResultSubmission.objects.get(key=key), visit)
+    return outcome
+
+
+def _replayed(seen: ResultSubmission, visit: Visit) -> Submitted:
+    if seen.visit_id != visit.pk:
+        return Submitted(False, str(_("This submission key belongs to another visit.")))
+    return Submitted(seen.ok, seen.message, replayed=True)

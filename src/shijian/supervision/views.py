@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,9 +35,19 @@ from shijian.supervision.forms import (
     SeedForm,
     display_name,
 )
-from shijian.supervision.models import FINDING_OUTCOMES, Attachment, Batch, Draw, Plan, SeedMethod, Visit, VisitStatus
+from shijian.supervision.models import (
+    FINDING_OUTCOMES,
+    Attachment,
+    Batch,
+    Draw,
+    Plan,
+    SeedMethod,
+    Visit,
+    VisitItem,
+    VisitStatus,
+)
 from shijian.web.pagination import BoundedPaginator
-from shijian.web.params import id_value
+from shijian.web.params import BadParameter, id_value
 
 
 @login_required
@@ -285,29 +296,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not can_record:
             raise PermissionDenied
-        results = {}
-        for c in checks:
-            outcome = request.POST.get(f"outcome-{c.pk}", "")
-            if outcome and outcome not in dict(OUTCOME_CHOICES):
-                messages.error(request, _("Unknown result."))
-                return redirect(visit)
-            results[c.pk] = (outcome, request.POST.get(f"note-{c.pk}", "").strip()[:2000])
-        try:
-            checked_on = dt.date.fromisoformat(request.POST.get("checked_on", ""))
-        except ValueError:
-            messages.error(request, _("Give the date of the check (YYYY-MM-DD)."))
-            return redirect(visit)
-        try:
-            services.record_results(visit, results, checked_on, request.user)
-        except DrawError as exc:
-            messages.error(request, str(exc))
-            return redirect(visit)
-        visit.refresh_from_db()
-        if visit.status == VisitStatus.DONE:
-            messages.success(request, _("Results recorded; to be published by %(date)s.") % {"date": visit.publish_by})
-        else:
-            messages.success(request, _("Results saved; some items still have no result."))
-        return redirect(visit)
+        return _answer(request, visit, _submit(request, visit, checks))
     return render(
         request,
         "supervision/visit_detail.html",
@@ -325,6 +314,34 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "today": timezone.localdate().isoformat(),
         },
     )
+
+
+def _submit(request: HttpRequest, visit: Visit, checks: list[VisitItem]) -> services.Submitted:
+    results = {}
+    for c in checks:
+        outcome = request.POST.get(f"outcome-{c.pk}", "")
+        if outcome and outcome not in dict(OUTCOME_CHOICES):
+            return services.Submitted(False, str(_("Unknown result.")))
+        results[c.pk] = (outcome, request.POST.get(f"note-{c.pk}", "").strip()[:2000])
+    try:
+        checked_on = dt.date.fromisoformat(request.POST.get("checked_on", ""))
+    except ValueError:
+        return services.Submitted(False, str(_("Give the date of the check (YYYY-MM-DD).")))
+    raw_key = request.POST.get("submission_key", "")
+    try:
+        key = uuid.UUID(raw_key) if raw_key else None
+    except ValueError:
+        raise BadParameter(_("The submission key is not a UUID.")) from None
+    return services.submit_results(visit, results, checked_on, request.user, key)
+
+
+def _answer(request: HttpRequest, visit: Visit, outcome: services.Submitted) -> HttpResponse:
+    """A form sent by the page's offline queue (it asks for JSON) gets the outcome; a plain form a redirect."""
+    if "application/json" in request.headers.get("Accept", ""):
+        body = {"ok": outcome.ok, "message": outcome.message, "replayed": outcome.replayed}
+        return JsonResponse(body, status=200 if outcome.ok else 400)
+    (messages.success if outcome.ok else messages.error)(request, outcome.message)
+    return redirect(visit)
 
 
 @login_required

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('hazards', '0002_reminder_reminder_due_idx'),
-        ('registry', '0004_entity_risk_class'),
+        ('registry', '0005_entity_former_names_search'),  # after the FTS triggers name former_names (SQLite's rename checks them)
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,3 +8,5 @@ document.addEventListener("click", (event) => {
   const el = event.target instanceof Element ? event.target.closest("[data-print]") : null;
   if (el) window.print();
 });
+// The phone app: the service worker keeps the task list and visit pages for use without a network.
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
