@@ -124,3 +124,10 @@ def test_a_shared_dataset_card_from_a_held_out_period(db):
     seed = [r for r in got["budgets"] if r["seed"]]
     assert len(seed) == 1 and seed[0]["model"]["budget"] == round(report["test_rows"] * metrics.SEED_BUDGET)
     assert got["claims"]["our_nobody"] == pytest.approx(1 - report["base_rate"])
+    from pypdf import PdfReader
+
+    from shijian.risk import card_pdf
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(card_pdf.render(got))).pages)
+    assert any("<" in why for why in dropped.values())  # "weak: IV 0.010 < 0.02": markup-safe in the PDF
+    assert " < 0.02" in text and "&lt;" not in text and "2014-07-01" in text

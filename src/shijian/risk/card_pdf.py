@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
 
@@ -79,16 +80,16 @@ def render(card: dict[str, Any]) -> bytes:
     h2 = ParagraphStyle("h", fontName=font, fontSize=11, leading=15, spaceBefore=8, spaceAfter=3)
     cell = ParagraphStyle("c", fontName=font, fontSize=7, leading=9)
     body = ParagraphStyle("b", fontName=font, fontSize=8.5, leading=12)
-    story: list[Any] = [Paragraph(_("Model card: %(t)s") % {"t": card["title"]}, title)]
+    story: list[Any] = [Paragraph(escape(_("Model card: %(t)s") % {"t": card["title"]}), title)]
     for heading, rows in _rows(card):
-        story.append(Paragraph(heading, h2))
-        t = Table([[Paragraph(str(v), cell) for v in row] for row in rows], repeatRows=1)
+        story.append(Paragraph(escape(heading), h2))
+        t = Table([[Paragraph(escape(str(v)), cell) for v in row] for row in rows], repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))]))  # fmt: skip
         story.append(t)
     story.append(Paragraph(_("The seed's claims beside ours"), h2))
     for text in card["claims"]["text"]:
-        story.append(Paragraph(text, body))
+        story.append(Paragraph(escape(text), body))
     if card["calibration"]:
         story += [
             Paragraph(_("Calibration: predicted against observed, by decile"), h2),
