@@ -28,8 +28,14 @@ FAIRNESS_MONTHS = 12
 def _budgets(models: dict[str, Any], kind: str, rows_evaluated: int) -> list[dict[str, Any]]:
     """Per budget: what the model and the baselines find per inspection, and what random finds (a version fitted
     before budgets were stored has its one budget)."""
-    stored = {n: o.get("budgets") or {f"{o['at_budget']['budget'] / max(1, rows_evaluated):.3f}": o["at_budget"]}
-              for n, o in models.items()}  # fmt: skip
+    stored: dict[str, dict[str, Any]] = {}
+    for n, o in models.items():
+        if o.get("budgets"):
+            stored[n] = o["budgets"]
+        elif "budget" in o.get("at_budget", {}):
+            stored[n] = {f"{o['at_budget']['budget'] / max(1, rows_evaluated):.3f}": o["at_budget"]}
+    if kind not in stored:
+        return []
     rows = []
     for share, m in sorted(stored[kind].items(), key=lambda kv: float(kv[0])):
         baselines = {labels.model_name(n): b.get(share) for n, b in stored.items() if n != kind}
@@ -102,8 +108,8 @@ def platform_card() -> dict[str, Any] | None:
     if live.kind == "scorecard":
         model = platform.load_model(live)
         screening = [{**d.__dict__, "iv": round(float(d.iv), 4)} for d in model.decisions]
-    base = round(fold["test_positives"] / max(1, fold["test_rows"]), 4)
-    rows = _budgets(models, live.kind, fold["test_rows"])
+    base = round(fold.get("test_positives", 0) / max(1, fold.get("test_rows", 0)), 4)
+    rows = _budgets(models, live.kind, fold.get("test_rows", 0))
     refreshes = list(Refresh.objects.order_by("-id")[:6])
     latest = refreshes[0] if refreshes else None
     return {
@@ -112,16 +118,16 @@ def platform_card() -> dict[str, Any] | None:
         "data": [
             (_("data before"), live.as_of.isoformat()),
             (_("trained on outcomes of entities described as of"), live.snapshot.get("trained_on", "—")),
-            (_("training rows"), live.snapshot.get("train_rows", fold["train_rows"])),
-            (_("held-out period"), f"{fold['evaluated_from']} – {fold['until']}"),
-            (_("entities evaluated"), fold["test_rows"]),
-            (_("with findings"), fold["test_positives"]),
+            (_("training rows"), live.snapshot.get("train_rows", fold.get("train_rows", "—"))),
+            (_("held-out period"), f"{fold.get('evaluated_from', '—')} – {fold.get('until', '—')}"),
+            (_("entities evaluated"), fold.get("test_rows", "—")),
+            (_("with findings"), fold.get("test_positives", "—")),
         ],
         "base_rate": base,
-        "auc": {labels.model_name(n): m["auc"] for n, m in models.items()},
+        "auc": {labels.model_name(n): m.get("auc") for n, m in models.items()},
         "factors": _factors_of(screening, list(live.factors)),
         "budgets": rows,
-        "calibration": models[live.kind].get("calibration", []),
+        "calibration": models.get(live.kind, {}).get("calibration", []),
         "claims": _claims(base, rows),
         "classes": [(r.as_of.isoformat(), [r.classes.get(c, 0) for c in classes.CLASSES]) for r in refreshes],
         "movement": [(a, [latest.movement.get(a, {}).get(b, 0) for b in classes.CLASSES]) for a in classes.CLASSES]
