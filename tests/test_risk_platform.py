@@ -274,6 +274,22 @@ def _listed_entities_are_scored_from_the_data_before_the_date(lake: Path, tmp_pa
     assert scored and all(r["class"] in "ABCD" and "风险" in r["top_factors"] for r in scored)
 
 
+def _the_card_reads_the_stored_backtest_and_refreshes(live: Any) -> None:
+    from shijian.risk import card, metrics
+    from shijian.risk.models import Refresh
+
+    got = card.platform_card()
+    fold = live.metrics["backtest"]["folds"][-1]
+    assert got is not None and sum(r["n"] for r in got["calibration"]) == fold["test_rows"]
+    assert len(got["budgets"]) == len(metrics.BUDGETS) and [r["seed"] for r in got["budgets"]].count(True) == 1
+    assert all(r["model"]["budget"] == round(fold["test_rows"] * r["share"]) for r in got["budgets"])
+    assert sum(sum(row) for _a, row in got["movement"]) == Refresh.objects.order_by("-id")[0].entities
+    if live.kind == "scorecard":  # the screening stored with the model: kept and dropped, each dropped with why
+        assert any(f["kept"] for f in got["factors"]) and all(f["reason"] for f in got["factors"] if not f["kept"])
+    else:
+        assert [f["factor"] for f in got["factors"]] == live.factors
+
+
 def _a_tampered_model_file_is_refused(live: Any) -> None:
     platform._load.cache_clear()
     Path(live.artifact).write_bytes(Path(live.artifact).read_bytes() + b"x")
@@ -291,6 +307,7 @@ def test_the_risk_life_on_a_small_district(lake, tmp_path, client, monkeypatch):
     client.login(username="leader", password="pw-leader-2026!")
     _the_entity_page_explains_the_class(lake, client)
     _listed_entities_are_scored_from_the_data_before_the_date(lake, tmp_path)
+    _the_card_reads_the_stored_backtest_and_refreshes(live)
     _a_tampered_model_file_is_refused(live)
 
 

@@ -96,6 +96,57 @@ def risk_evaluate(
     out.print(_summary(report["models"]))
 
 
+@app.command("report")
+def risk_report(
+    dataset: Annotated[str, typer.Option(help="platform (the live model), chicago or ccf")] = "platform",
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    model: Annotated[str, typer.Option(help="chicago/ccf: scorecard, logistic or gbm")] = "gbm",
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the card here (.html or .pdf)")] = None,
+) -> None:
+    """The model card: data and dates, factors kept and dropped, metrics against random and past violations at
+    several budgets (the seed's 3.7% included), calibration, class movement and who bears the inspections.
+    chicago/ccf: evaluated on a held-out period (the last two months; CCF: the first held-out fold)."""
+    django_setup()
+    from shijian.risk import card, card_pdf
+
+    if out_file is not None and out_file.suffix.lower() not in (".html", ".pdf"):
+        fail(f"--out must end in .html or .pdf, not {out_file.name!r}")
+    if dataset == "platform":
+        data = card.platform_card()
+        if data is None:
+            fail("no live model with a backtest: fit one first (shijian risk fit)")
+    else:
+        if dataset not in ("chicago", "ccf"):
+            fail(f"--dataset must be platform, chicago or ccf, not {dataset!r}")
+        ds = _dataset(dataset, shared, "key", "label", "date")
+        try:
+            data = card.dataset_card(ds, card.held_out(ds, model), model)
+        except ValueError as exc:
+            fail(str(exc))
+    if out_file is not None:
+        if out_file.suffix.lower() == ".pdf":
+            out_file.write_bytes(card_pdf.render(data))
+        else:
+            out_file.write_text(card.html(data), encoding="utf-8")
+        out.print(f"model card written to {out_file}")
+    out.print(f"{data['title']}: base rate {data['base_rate']:.4f}; AUC "
+              + ", ".join(f"{n} {a}" for n, a in data["auc"].items()))  # fmt: skip
+    out.print(_budget_table(data["budgets"]))
+    for text in data["claims"]["text"]:
+        out.print(text)
+
+
+def _budget_table(rows: list[dict[str, Any]]) -> Table:
+    names = list(rows[0]["baselines"]) if rows else []
+    t = Table("budget", "inspections", "model precision", "random", *names, "recall", "spared per 100")
+    for r in rows:
+        m = r["model"]
+        t.add_row(f"{r['percent']}%" + (" (seed)" if r["seed"] else ""), f"{m['budget']:,}", f"{m['precision']:.3f}",
+                  f"{m['base_rate']:.3f}", *[f"{(b or {}).get('precision', 0):.3f}" for b in r["baselines"].values()],
+                  f"{m['recall']:.3f}", f"{m['spared_per_100']:.1f}")  # fmt: skip
+    return t
+
+
 @app.command("backtest")
 def risk_backtest(
     dataset: Annotated[str, typer.Option(help="chicago, ccf or a CSV/Parquet table")] = "chicago",

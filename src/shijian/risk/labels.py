@@ -12,6 +12,7 @@ MODEL_NAMES: dict[str, Any] = {
     "logistic": gettext_lazy("logistic regression"),
     "scorecard": gettext_lazy("scorecard"),
     "past_violations": gettext_lazy("baseline: past violations"),
+    "presence": gettext_lazy("baseline: records in the side tables"),
     "random": gettext_lazy("random order"),
 }
 

@@ -18,6 +18,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
+SEED_BUDGET = 29 / 780  # the seed platform's claim: 29k inspected of 780k entities (3.7%)
+BUDGETS = (SEED_BUDGET, 0.1, 0.25, 0.5)
+
 
 def auc(y: ArrayLike, score: ArrayLike) -> float:
     """Area under the ROC curve (scikit-learn's; ties counted half); NaN with only one class."""
@@ -102,3 +105,17 @@ def as_dict(obj: Any) -> dict[str, Any]:
 def scored(y: np.ndarray, s: np.ndarray, budget: int) -> dict[str, Any]:
     """What every backtest fold reports for one model: AUC and the figures at the inspection budget."""
     return {"auc": round(auc(y, s), 4), "at_budget": as_dict(at_budget(y, s, budget))}
+
+
+def calibration(y: ArrayLike, p: ArrayLike, bins: int = 10) -> list[dict[str, Any]]:
+    """Reliability by decile of the predicted probability: per decile the entities, the mean predicted chance and
+    the share observed with a problem (a calibrated model has the two equal)."""
+    yy = np.asarray(y, dtype=float)
+    pp = np.asarray(p, dtype=float)
+    order = np.argsort(pp, kind="mergesort")
+    out = []
+    for part in np.array_split(order, min(bins, len(order))):
+        if len(part):
+            out.append({"n": len(part), "predicted": round(float(pp[part].mean()), 4),
+                        "observed": round(float(yy[part].mean()), 4)})  # fmt: skip
+    return out

@@ -234,6 +234,11 @@ def backtest(
             fold["models"][name] = metrics.scored(yte, s, budget)
             if name == kind:
                 fold["models"][name]["brier"] = round(float(np.mean((s - yte) ** 2)), 5)
+                fold["models"][name]["calibration"] = metrics.calibration(yte, s)
+            fold["models"][name]["budgets"] = {
+                f"{b:.3f}": metrics.as_dict(metrics.at_budget(yte, s, max(1, round(test.num_rows * b))))
+                for b in metrics.BUDGETS
+            }
         out["folds"].append(fold)
         if progress:
             progress(f"backtest {kind}", i + 1, len(dates))

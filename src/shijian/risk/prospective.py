@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 
 from shijian.risk import classes, factors, learn, metrics
 
-SEED_BUDGET = 29 / 780  # the seed platform's claim: 29k inspected of 780k entities (3.7%)
-BUDGETS = (SEED_BUDGET, 0.1, 0.25, 0.5)
+SEED_BUDGET = metrics.SEED_BUDGET
+BUDGETS = metrics.BUDGETS
 FOLDS = 5
 
 
@@ -218,9 +218,13 @@ def evaluate(
     train_rows = 0
     if ds.baseline is not None:
         scores[ds.baseline_name] = ds.baseline(test)
+    screened: dict[str, list[dict[str, Any]]] = {}
     for kind in kinds:
         model, train = fit(ds, as_of, kind, None if ds.dated else fold)
         scores[kind] = model.predict(test)
+        screened[kind] = [
+            {**d.__dict__, "iv": round(float(d.iv), 4), "psi": round(float(d.psi), 4)} for d in model.decisions
+        ]
         train_rows = train.num_rows
     share = budget if budget is not None else ds.budget
     shares = sorted({share, *BUDGETS})
@@ -235,6 +239,9 @@ def evaluate(
         row = metrics.scored(y, s, n)
         row["budgets"] = {f"{b:.3f}": metrics.as_dict(metrics.at_budget(y, s, max(1, round(test.num_rows * b))))
                           for b in shares}  # fmt: skip
+        if name in screened:
+            row["calibration"] = metrics.calibration(y, s)
+            row["screening"] = screened[name]
         if dates is not None:
             row["schedule"] = metrics.as_dict(metrics.schedule(dates, y, s))
         report["models"][name] = row

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shijian.core.permissions import require
-from shijian.risk import classes, labels, platform
+from shijian.risk import card, classes, labels, platform
 from shijian.risk.models import ModelVersion, Refresh
 
 
@@ -44,5 +44,12 @@ def overview(request: HttpRequest) -> HttpResponse:
             "movement": movement,
             "class_names": classes.CLASSES,
             "uplift": platform.uplift(),
+            "card": _card(),
         },
     )
+
+
+def _card() -> str:
+    """The live model's card (the same as ``shijian risk report``), or nothing before a model with a backtest."""
+    data = card.platform_card()
+    return card.html(data, page=False) if data else ""
