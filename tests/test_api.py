@@ -171,3 +171,22 @@ def test_it_serves_the_schema_and_offline_docs() -> None:
     page = c.get("/api/docs").content.decode()
     assert "swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
+
+
+def test_the_cli_creates_rotates_and_revokes_a_client(world: Any) -> None:
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    args = ["api", "client", "create", "partner", "--role", "dept_staff", "--region", "440608004"]
+    created = CliRunner().invoke(app, [*args, "--department", "440608004-SAMRS"])
+    assert created.exit_code == 0, created.output
+    secret = created.output.split("client_secret=")[1].split()[0]
+    client = ApiClient.objects.get(name="partner")
+    assert client.secret_hash == clients.digest(secret) and secret not in str(client.__dict__)
+    c = Client()
+    _token(c, client, secret)
+    assert CliRunner().invoke(app, ["api", "client", "rotate", "partner"]).exit_code == 0
+    assert c.post("/api/token", {"client_id": client.client_id, "client_secret": secret}).status_code == 401
+    assert CliRunner().invoke(app, ["api", "client", "revoke", "partner"]).exit_code == 0
+    assert not ApiClient.objects.get(name="partner").active

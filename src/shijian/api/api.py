@@ -133,5 +133,6 @@ def codes(request: HttpRequest, table: Literal["divisions", "industries"]) -> li
     """A code table: administrative divisions (GB/T 2260 and below) or industries (GB/T 4754)."""
     who = _use(request, "codes")
     audit.record(audit.Action.VIEW, object_type="api.codes", object_repr=table, actor=who)
-    rows = divisions() if table == "divisions" else industries()
-    return [CodeOut(code=c, name=r.name) for c, r in sorted(rows.items())]
+    if table == "divisions":
+        return [CodeOut(code=c, name=d.name) for c, d in sorted(divisions().items())]
+    return [CodeOut(code=c, name=i.name) for c, i in sorted(industries().items())]

@@ -45,5 +45,8 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
 
+    def __str__(self) -> str:
+        return f"{self.client_id}@{self.expires_at:%Y-%m-%d %H:%M}"
+
 
 __all__ = ["ApiClient", "ApiToken"]
