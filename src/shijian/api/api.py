@@ -7,6 +7,7 @@ the one jurisdiction rule, pages it and writes one audit row naming the client.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Form, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
+from pydantic import BeforeValidator
 
 from shijian.api import clients, paging
 from shijian.api.clients import Principal
@@ -22,6 +24,16 @@ from shijian.core.codes.tables import divisions, industries
 from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed
 from shijian.registry.models import Entity
+
+
+def _iso_only(value: Any) -> Any:
+    """An ISO 8601 time, never a bare number (pydantic would read one as Unix seconds)."""
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}[T ]", value):
+        raise ValueError("an ISO 8601 date-time with a time zone, e.g. 2026-12-01T00:00:00+08:00")
+    return value
+
+
+IsoTime = Annotated[dt.datetime, BeforeValidator(_iso_only)]
 
 
 class Bearer(HttpBearer):
@@ -41,6 +53,14 @@ def _use(request: HttpRequest, scope: str) -> Principal:
     if not clients.take(who.client_pk):
         raise HttpError(429, "rate limit exceeded")
     return who
+
+
+class Problem(Schema):
+    detail: Any = Field(description="what went wrong (a list of field errors for a 422)")
+
+
+# The answers every authenticated endpoint may give besides its own (declared, so the schema is honest).
+ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem}
 
 
 class TokenOut(Schema):
@@ -83,7 +103,7 @@ def _entity_out(entity: Entity, who: Principal) -> EntityOut:
     return out
 
 
-@api.post("/token", auth=None, response={200: TokenOut, 401: dict[str, str]}, tags=["auth"])
+@api.post("/token", auth=None, response={200: TokenOut, 401: Problem, 422: Problem}, tags=["auth"])
 def token(request: HttpRequest, client_id: Form[str], client_secret: Form[str]) -> Any:
     """OAuth2 client credentials: ``client_id`` + ``client_secret`` -> a short-lived bearer token."""
     issued = clients.issue_token(client_id, client_secret)
@@ -92,11 +112,11 @@ def token(request: HttpRequest, client_id: Form[str], client_secret: Form[str]) 
     return Status(200, TokenOut(access_token=issued[0], expires_in=issued[1]))
 
 
-@api.get("/entities", response=EntityPage, tags=["entities"])
+@api.get("/entities", response={200: EntityPage, **ERRORS}, tags=["entities"])
 def entities(
     request: HttpRequest,
     cursor: str | None = None,
-    updated_since: dt.datetime | None = None,
+    updated_since: IsoTime | None = None,
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
 ) -> EntityPage:
     """Entities in the client's jurisdiction ordered by (updated_at, id): sync with ``next``."""
@@ -117,7 +137,7 @@ def entities(
     return EntityPage(items=[_entity_out(e, who) for e in rows], next=nxt)
 
 
-@api.get("/entities/{entity_id}", response=EntityOut, tags=["entities"])
+@api.get("/entities/{entity_id}", response={200: EntityOut, **ERRORS}, tags=["entities"])
 def entity(request: HttpRequest, entity_id: int) -> EntityOut:
     """One entity of the client's jurisdiction (404 outside it)."""
     who = _use(request, "entities")
@@ -128,7 +148,7 @@ def entity(request: HttpRequest, entity_id: int) -> EntityOut:
     return _entity_out(row, who)
 
 
-@api.get("/codes/{table}", response=list[CodeOut], tags=["codes"])
+@api.get("/codes/{table}", response={200: list[CodeOut], **ERRORS}, tags=["codes"])
 def codes(request: HttpRequest, table: Literal["divisions", "industries"]) -> list[CodeOut]:
     """A code table: administrative divisions (GB/T 2260 and below) or industries (GB/T 4754)."""
     who = _use(request, "codes")
