@@ -190,3 +190,10 @@ def test_the_cli_creates_rotates_and_revokes_a_client(world: Any) -> None:
     assert c.post("/api/token", {"client_id": client.client_id, "client_secret": secret}).status_code == 401
     assert CliRunner().invoke(app, ["api", "client", "revoke", "partner"]).exit_code == 0
     assert not ApiClient.objects.get(name="partner").active
+
+
+def test_it_answers_a_nul_in_the_query_with_a_json_400(world: Any) -> None:
+    c = Client()
+    client, secret = _client(world)
+    r = _get(c, "/api/entities?cursor=%00", _token(c, client, secret))
+    assert r.status_code == 400 and r["Content-Type"] == "application/json" and "NUL" in r.json()["detail"]
