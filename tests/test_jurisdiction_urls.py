@@ -124,15 +124,40 @@ EXTRA_KWARGS = {"form": "notice", "name": "record.full.json"}
 OBJECT_KWARGS = {"pk", "plan_pk", "check_pk"}
 
 
-def patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[str, URLPattern]]:
+# The REST API's routes: authenticated by bearer token (an API client, not a session), so they are exempt from the
+# session-based probes here and tested, token, scope, jurisdiction (list, detail, cursor) and all, in
+# tests/test_api.py. A new API route must be listed here (and tested there).
+API_ROUTES = frozenset(
+    {
+        "api/",
+        "api/openapi.json",
+        "api/docs",
+        "api/token",
+        "api/entities",
+        "api/entities/<entity_id>",
+        "api/codes/<table>",
+    }
+)
+
+
+def all_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[str, URLPattern]]:
     """Every named pattern, recursively (the resolver's own tree, not a copy of it)."""
     out = []
     for p in (resolver or get_resolver()).url_patterns:
         if isinstance(p, URLResolver):
-            out += patterns(p, prefix + str(p.pattern))
+            out += all_patterns(p, prefix + str(p.pattern))
         else:
             out.append((prefix + str(p.pattern), p))
     return out
+
+
+def patterns() -> list[tuple[str, URLPattern]]:
+    """Every session-authenticated or public pattern (the API's token-authenticated routes aside)."""
+    return [(path, p) for path, p in all_patterns() if not path.startswith("api/")]
+
+
+def test_every_api_route_is_listed_as_token_authenticated() -> None:
+    assert {path for path, _p in all_patterns() if path.startswith("api/")} == API_ROUTES
 
 
 def disjoint(a: str, b: str) -> bool:

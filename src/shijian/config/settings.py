@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "shijian.analytics",
     "shijian.jobs",
     "shijian.notify",
+    "shijian.api",
+    "ninja",
     "shijian.web",
 ]
 
@@ -121,6 +123,8 @@ PASSWORD_HASHERS = [
 SHIJIAN_LOGIN_MAX_FAILURES = env_int("SHIJIAN_LOGIN_MAX_FAILURES", 5)
 SHIJIAN_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("SHIJIAN_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
 SHIJIAN_LOGIN_WINDOW_SECONDS = env_int("SHIJIAN_LOGIN_WINDOW_SECONDS", 900)
+SHIJIAN_API_TOKEN_SECONDS = env_int("SHIJIAN_API_TOKEN_SECONDS", 3600)
+SHIJIAN_API_SYNC_LAG_SECONDS = env_int("SHIJIAN_API_SYNC_LAG_SECONDS", 5)
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; empty: the client is REMOTE_ADDR.
 SHIJIAN_TRUSTED_PROXIES = env_list("SHIJIAN_TRUSTED_PROXIES", [])
 for _proxy in SHIJIAN_TRUSTED_PROXIES:

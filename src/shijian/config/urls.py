@@ -1,9 +1,11 @@
 from django.urls import include, path
 
+from shijian.api.api import api
 from shijian.ops.views import metrics
 
 urlpatterns = [
     path("metrics", metrics, name="metrics"),
+    path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shijian.web.urls")),
 ]

@@ -158,6 +158,7 @@ class Entity(models.Model):
         indexes = [
             models.Index(fields=["registered_capital"], name="entity_capital_idx"),
             models.Index(fields=["town_code", "name"], name="entity_town_name_idx"),
+            models.Index(fields=["updated_at", "id"], name="entity_updated_idx"),  # the API's incremental sync
             models.Index(fields=["town_code", "established_on"], name="entity_town_est_idx"),
             models.Index(fields=["status", "name"], name="entity_status_name_idx"),
             models.Index(fields=["legal_rep"], name="entity_legal_rep_idx"),

@@ -109,4 +109,6 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A malformed query or form value (``web.params``): its message; anything else, a generic one."""
     message = str(exception) if isinstance(exception, BadParameter) else _("The request is malformed.")
+    if request.path.startswith("/api/"):  # a machine's request: the API's own error shape
+        return JsonResponse({"detail": message}, status=400)
     return render(request, "400.html", {"message": message}, status=400)
