@@ -87,6 +87,14 @@ def escalate(ctx: Context, today: str = "") -> Outcome:
     return {"escalated": n}
 
 
+@register("audit_head", _("Announce the audit chain's head on the transparency log"), retries=2)
+def audit_head(ctx: Context) -> Outcome:
+    from shijian.translog.services import log_audit_head
+
+    entry = log_audit_head()
+    return {"logged": entry.index if entry is not None else None}
+
+
 @register("remind", _("Rebuild compliance reminders"), retries=2)
 def remind(ctx: Context) -> Outcome:
     from shijian.hazards.services import refresh_reminders

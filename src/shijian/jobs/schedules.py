@@ -51,6 +51,13 @@ class Cadence:
 
 
 SCHEDULES: list[Cadence] = [
+    Cadence(
+        "audit_head",
+        "audit_head",
+        _("Daily: announce the audit chain's head on the transparency log"),
+        hour=0,
+        minute=30,
+    ),
     Cadence("escalate", "escalate", _("Daily: escalate overdue hazard entries"), hour=1),
     Cadence("remind", "remind", _("Daily: rebuild compliance reminders"), hour=2),
     Cadence("analytics", "analytics_refresh", _("Daily: recompute dashboard figures"), hour=4),
