@@ -1,9 +1,12 @@
 """Credit-risk class on entities. SQLite adds a NOT NULL column by rebuilding the table, which drops the name
-search triggers (migration 0002): they are created again here (row ids are kept, so the index stays valid)."""
+search triggers (migration 0002): they are created again here as 0002 wrote them (0005 widens them after it adds
+former names; the current ones in registry/search.py name columns this table does not have yet)."""
+
+import importlib
 
 from django.db import migrations, models
 
-from shijian.registry.search import SQLITE_TRIGGERS
+SQLITE_TRIGGERS = importlib.import_module("shijian.registry.migrations.0002_entity_name_search").SQLITE_TRIGGERS
 
 
 def triggers(apps, schema_editor):
