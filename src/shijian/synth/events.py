@@ -45,7 +45,7 @@ SIGNAL: dict[str, float] = {
     "licence": 0.0,
     "registration_change": 0.0,
 }
-FINDING_SIGNAL = 1.1  # log-odds of an inspection finding per standard deviation of latent risk
+FINDING_SIGNAL = 1.4  # log-odds of an inspection finding per standard deviation of latent risk
 REPORT_SIGNAL = 0.45  # log-rate of missed annual reports per standard deviation of latent risk
 REPORT_HABIT = 0.06  # gamma shape of the per-entity habit of missing reports (small: a few miss them all)
 ABNORMAL_OTHER = 0.004  # listings for other reasons (unreachable address...) per entity-year

@@ -94,6 +94,14 @@ def measure(folder: Path) -> dict[str, float]:
         out[f"{rtype}.rate.all"] = rate(rtype, None)
     out["annual_report.rate"] = rate("annual_report", None)
     out["inspection.finding"] = one("SELECT avg(adverse::INT) FROM rec WHERE record_type = 'inspection'")
+    out["inspection.finding.ceiling"] = one(
+        f"""WITH x AS (SELECT r.adverse, rank() OVER (ORDER BY t.risk) AS k FROM rec r
+                JOIN read_parquet('{folder / "truth" / "entities.parquet"}') t USING (entity_no)
+                WHERE r.record_type = 'inspection'),
+            n AS (SELECT count(*) FILTER (WHERE adverse) AS pos, count(*) FILTER (WHERE NOT adverse) AS neg FROM x)
+            SELECT (sum(k) FILTER (WHERE adverse) - any_value(pos) * (any_value(pos) + 1) / 2.0)
+                   / nullif(any_value(pos) * any_value(neg), 0) FROM x, n"""
+    )
     out["penalty.share"] = share("penalty")
     out["complaint.share"] = share("complaint")
     out["litigation.share.enterprise"] = share("litigation", "enterprise")
