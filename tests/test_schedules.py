@@ -28,7 +28,8 @@ def test_a_new_installation_starts_from_the_current_slot(db):
 
 
 def test_each_slot_runs_once(db):
-    schedules.tick(at(10, 0, 30))
+    schedules.tick(at(10, 0, 15))
+    assert kinds(schedules.tick(at(10, 0, 30))) == {"audit_head": 1}  # 00:30 the audit chain's head is announced
     assert kinds(schedules.tick(at(10, 1, 0))) == {"escalate": 1}  # 01:00 escalation
     assert schedules.tick(at(10, 1, 1)) == []  # the next minute: nothing again
     assert kinds(schedules.tick(at(10, 9))) == {"remind": 1, "analytics_refresh": 1, "deadlines": 1}
@@ -39,7 +40,7 @@ def test_each_slot_runs_once(db):
 def test_a_machine_down_for_days_catches_up_once_not_per_missed_day(db):
     schedules.tick(at(10, 12))
     caught_up = schedules.tick(at(14, 12))  # down from the 10th noon to the 14th noon: 4 daily slots missed
-    assert kinds(caught_up) == {"escalate": 1, "remind": 1, "analytics_refresh": 1, "deadlines": 1}
+    assert kinds(caught_up) == {"audit_head": 1, "escalate": 1, "remind": 1, "analytics_refresh": 1, "deadlines": 1}
     assert schedules.tick(at(14, 12, 1)) == []  # not repeated
     row = Schedule.objects.get(name="escalate")
     assert row.last_slot == at(14, 1) and row.last_run_at is not None and row.last_status == Status.SUCCEEDED

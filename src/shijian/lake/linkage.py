@@ -114,7 +114,12 @@ def _prepare_and_predict(con: duckdb.DuckDBPyConnection, pairs_table: str, entit
     con.execute(f"CREATE OR REPLACE TEMP TABLE block_sizes AS {block_sizes_select('core_right')}")
     con.execute(f"CREATE OR REPLACE TABLE splink_left AS {blocked_select('core_left')} ORDER BY unique_id")
     con.execute(f"CREATE OR REPLACE TABLE splink_right AS {blocked_select('core_right')} ORDER BY unique_id")
-    con.execute("CREATE OR REPLACE TABLE prob_predictions AS " + _splink_predict(con, n))
+    predicted = _splink_predict(con, n)
+    if predicted is None:  # too few comparable records to learn from: nothing is linked by probability
+        predicted = (
+            "SELECT NULL::VARCHAR AS pair_id, NULL::BIGINT AS entity_id, NULL::DOUBLE AS match_probability LIMIT 0"
+        )
+    con.execute("CREATE OR REPLACE TABLE prob_predictions AS " + predicted)
 
 
 def _keys(kind: str) -> list[tuple[str, str]]:
@@ -151,10 +156,12 @@ def blocked_select(table: str) -> str:
     return f"SELECT {table}.*, {', '.join(cols)} FROM {table} {' '.join(joins)}"
 
 
-def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
-    """Train a model on the two tables and return SQL selecting (pair_id, entity_id, match_probability)."""
+def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str | None:
+    """Train a model on the two tables and return SQL selecting (pair_id, entity_id, match_probability); None when
+    no training rule finds a pair to learn from (a small district: those records wait in the review queue)."""
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink.internals.exceptions import EMTrainingException
 
     db_api = DuckDBAPI(connection=con)
     left = db_api.register("splink_left", dataset_display_name="records")
@@ -188,8 +195,15 @@ def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str:
     con.execute("SET threads = 1")
     try:
         trainer.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-        trainer.training.estimate_parameters_using_expectation_maximisation(block_on("b_head"))
-        trainer.training.estimate_parameters_using_expectation_maximisation(block_on("b_addr"))
+        trained = 0
+        for rule in ("b_head", "b_addr"):
+            try:
+                trainer.training.estimate_parameters_using_expectation_maximisation(block_on(rule))
+                trained += 1
+            except EMTrainingException:  # no pair of records agrees on this block
+                continue
+        if not trained:
+            return None
     finally:
         con.execute(f"SET threads = {int(threads[0]) if threads else 2}")
     linker = trainer
