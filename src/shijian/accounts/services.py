@@ -138,15 +138,10 @@ def create_user(
     return candidate, secret if generated else ""
 
 
-def change_user(actor: Any, target: User, *, role: str, region: str, department: Department | None) -> User:
-    """Change a user's role, region and department within the actor's own region."""
-    _require_manager(actor, "change")
-    _require_target(actor, target)
-    check_assignment(actor, role, region, department)
-    before = public_fields(target)
+def _save_audited(actor: Any, target: User, before: dict[str, Any], fields: list[str], reason: str = "") -> None:
+    """Save the changed fields of ``target`` and record the change (before/after, never a password) atomically."""
     with transaction.atomic():
-        target.role, target.region_code, target.department = role, region, department
-        target.save(update_fields=["role", "region_code", "department"])
+        target.save(update_fields=fields)
         audit.record(
             audit.Action.UPDATE,
             object_type="accounts.user",
@@ -154,8 +149,19 @@ def change_user(actor: Any, target: User, *, role: str, region: str, department:
             object_repr=target.username,
             before=before,
             after=public_fields(target),
+            reason=reason,
             actor=actor,
         )
+
+
+def change_user(actor: Any, target: User, *, role: str, region: str, department: Department | None) -> User:
+    """Change a user's role, region and department within the actor's own region."""
+    _require_manager(actor, "change")
+    _require_target(actor, target)
+    check_assignment(actor, role, region, department)
+    before = public_fields(target)
+    target.role, target.region_code, target.department = role, region, department
+    _save_audited(actor, target, before, ["role", "region_code", "department"])
     return target
 
 
@@ -166,19 +172,8 @@ def set_active(actor: Any, target: User, active: bool, reason: str = "") -> User
     if target.pk == getattr(actor, "pk", None):
         raise ValidationError(_("You cannot deactivate yourself."))
     before = public_fields(target)
-    with transaction.atomic():
-        target.is_active = active
-        target.save(update_fields=["is_active"])
-        audit.record(
-            audit.Action.UPDATE,
-            object_type="accounts.user",
-            object_id=str(target.pk),
-            object_repr=target.username,
-            before=before,
-            after=public_fields(target),
-            reason=reason or ("reactivated" if active else "deactivated"),
-            actor=actor,
-        )
+    target.is_active = active
+    _save_audited(actor, target, before, ["is_active"], reason or ("reactivated" if active else "deactivated"))
     return target
 
 
@@ -188,20 +183,9 @@ def reset_password(actor: Any, target: User) -> str:
     _require_target(actor, target)
     secret = one_time_password()
     before = public_fields(target)
-    with transaction.atomic():
-        target.set_password(secret)
-        target.must_change_password = True
-        target.save(update_fields=["password", "must_change_password"])
-        audit.record(
-            audit.Action.UPDATE,
-            object_type="accounts.user",
-            object_id=str(target.pk),
-            object_repr=target.username,
-            before=before,
-            after=public_fields(target),
-            reason="password reset",
-            actor=actor,
-        )
+    target.set_password(secret)
+    target.must_change_password = True
+    _save_audited(actor, target, before, ["password", "must_change_password"], "password reset")
     return secret
 
 
