@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 from typer.testing import CliRunner
 
-from shijian.risk import classes, drift, factors, platform
+from shijian.risk import classes, drift, factors, platform, versions
 from shijian.synth.generator import generate, resolve_scale
 from tests import draws
 
@@ -291,11 +291,11 @@ def _the_card_reads_the_stored_backtest_and_refreshes(live: Any) -> None:
 
 
 def _a_tampered_model_file_is_refused(live: Any) -> None:
-    platform._load.cache_clear()
+    versions._load.cache_clear()
     Path(live.artifact).write_bytes(Path(live.artifact).read_bytes() + b"x")
     with pytest.raises(platform.RiskError, match="does not match"):
         platform.load_model(live)
-    platform._load.cache_clear()
+    versions._load.cache_clear()
 
 
 def test_the_risk_life_on_a_small_district(lake, tmp_path, client, monkeypatch):

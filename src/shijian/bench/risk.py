@@ -59,7 +59,7 @@ def run(entities: int, records: int, horizon: int, work: Path, console: Console)
     import duckdb
     import numpy as np
 
-    from shijian.risk import classes, factors, learn, platform
+    from shijian.risk import classes, factors, learn, platform, versions
 
     lake = world(entities, records, work, console)
     report: dict[str, Any] = {"entities_target": entities, "records_target": records, "horizon_months": horizon}
@@ -87,7 +87,7 @@ def run(entities: int, records: int, horizon: int, work: Path, console: Console)
     report["factors_seconds"] = round(fsec, 2)
     report["factors_vs_raw_scan"] = round(fsec / raw, 2)
     train = platform.labelled(table)
-    y = platform._y(train)
+    y = versions.y_of(train)
     report["train_rows"], report["train_positives"] = train.num_rows, int(y.sum())
 
     t0 = time.perf_counter()
