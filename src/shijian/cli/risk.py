@@ -107,6 +107,8 @@ def risk_report(
     several budgets (the seed's 3.7% included), calibration, class movement and who bears the inspections.
     chicago/ccf: evaluated on a held-out period (the last two months; CCF: the first held-out fold)."""
     django_setup()
+    from django.utils.translation import gettext as _
+
     from shijian.risk import card, card_pdf
 
     if out_file is not None and out_file.suffix.lower() not in (".html", ".pdf"):
@@ -128,9 +130,9 @@ def risk_report(
             out_file.write_bytes(card_pdf.render(data))
         else:
             out_file.write_text(card.html(data), encoding="utf-8")
-        out.print(f"model card written to {out_file}")
-    out.print(f"{data['title']}: base rate {data['base_rate']:.4f}; AUC "
-              + ", ".join(f"{n} {a}" for n, a in data["auc"].items()))  # fmt: skip
+        out.print(_("model card written to %(path)s") % {"path": out_file})
+    out.print(f"{data['title']}: {_('base rate (share with findings)')} {data['base_rate']:.4f}; AUC "
+              + "，".join(f"{n} {a}" for n, a in data["auc"].items()))  # fmt: skip
     out.print(_budget_table(data["budgets"]))
     for text in data["claims"]["text"]:
         out.print(text)
@@ -138,10 +140,21 @@ def risk_report(
 
 def _budget_table(rows: list[dict[str, Any]]) -> Table:
     names = list(rows[0]["baselines"]) if rows else []
-    t = Table("budget", "inspections", "model precision", "random", *names, "recall", "spared per 100")
+    from django.utils.translation import gettext as _
+
+    t = Table(
+        _("budget (share inspected)"),
+        _("inspections"),
+        _("model: findings per inspection"),
+        _("random: findings per inspection"),
+        *names,
+        _("recall"),
+        _("law-abiding spared per 100 vs random"),
+    )
     for r in rows:
         m = r["model"]
-        t.add_row(f"{r['percent']}%" + (" (seed)" if r["seed"] else ""), f"{m['budget']:,}", f"{m['precision']:.3f}",
+        seed = f" ({_('the seed')})" if r["seed"] else ""
+        t.add_row(f"{r['percent']}%{seed}", f"{m['budget']:,}", f"{m['precision']:.3f}",
                   f"{m['base_rate']:.3f}", *[f"{(b or {}).get('precision', 0):.3f}" for b in r["baselines"].values()],
                   f"{m['recall']:.3f}", f"{m['spared_per_100']:.1f}")  # fmt: skip
     return t
@@ -191,7 +204,7 @@ def risk_screen(
     import numpy as np
     import pyarrow as pa
 
-    from shijian.risk import screening
+    from shijian.risk import labels, screening
 
     if dataset in ("chicago", "ccf"):
         from shijian.risk import ccf, chicago
@@ -218,7 +231,12 @@ def risk_screen(
 
     view = Table("factor", "IV", "PSI", "decision")
     for d in decisions:
-        view.add_row(d.factor, f"{d.iv:.3f}", f"{d.psi:.3f}", ("[green]" if d.kept else "[dim]") + d.reason)
+        view.add_row(
+            d.factor,
+            f"{d.iv:.3f}",
+            f"{d.psi:.3f}",
+            ("[green]" if d.kept else "[dim]") + labels.screening_reason(d.reason, d.detail),
+        )
     out.print(view)
     out.print(f"{len(kept)} kept of {len(decisions)}")
 

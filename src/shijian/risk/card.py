@@ -62,7 +62,7 @@ def _claims(base_rate: float, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _label(name: str) -> str:
     f = factors.FACTORS.get(name)
-    return f.zh if f else name
+    return f.zh if f else labels.dataset_factor(name)
 
 
 def claims_text(c: dict[str, Any]) -> list[str]:
@@ -86,11 +86,15 @@ def _factors_of(
     factor the model uses; ``dropped``: factors left out of the dataset before any fit (e.g. known only later)."""
     if screening:
         out = [{"factor": d["factor"], "label": _label(d["factor"]), "kept": d["kept"],
-                "reason": d["reason"], "iv": d["iv"]} for d in screening]  # fmt: skip
+                "reason": labels.screening_reason(d["reason"], d.get("detail")), "iv": d["iv"]}
+               for d in screening]  # fmt: skip
     else:
         note = _("used: the gradient-boosted model weighs every factor (screening applies to the scorecard)")
         out = [{"factor": f, "label": _label(f), "kept": True, "reason": note, "iv": None} for f in used]
-    out += [{"factor": f, "label": f, "kept": False, "reason": why, "iv": None} for f, why in (dropped or {}).items()]
+    out += [
+        {"factor": f, "label": _label(f), "kept": False, "reason": labels.dropped_reason(why), "iv": None}
+        for f, why in (dropped or {}).items()
+    ]
     return out
 
 
@@ -107,7 +111,7 @@ def platform_card() -> dict[str, Any] | None:
     screening: list[dict[str, Any]] = []
     if live.kind == "scorecard":
         model = platform.load_model(live)
-        screening = [{**d.__dict__, "iv": round(float(d.iv), 4)} for d in model.decisions]
+        screening = [{**d.__dict__, "iv": round(float(d.iv), 4)} for d in model.decisions]  # detail: since codes
     base = round(fold.get("test_positives", 0) / max(1, fold.get("test_rows", 0)), 4)
     rows = _budgets(models, live.kind, fold.get("test_rows", 0))
     refreshes = list(Refresh.objects.order_by("-id")[:6])
@@ -146,7 +150,7 @@ def dataset_card(ds: Any, report: dict[str, Any], kind: str) -> dict[str, Any]:
     dropped = chicago.DROPPED if ds.name == "chicago" else {}
     return {
         "dataset": ds.name,
-        "title": f"{ds.name} · {labels.model_name(kind)}",
+        "title": f"{labels.dataset_name(ds.name)} · {labels.model_name(kind)}",
         "data": [
             (_("held-out period"), " – ".join(report["period"])),
             (_("training rows"), report["train_rows"]),

@@ -128,11 +128,15 @@ def psi(expected: np.ndarray, actual: np.ndarray, n_bins: int) -> float:
 
 @dataclass
 class Decision:
+    """A factor kept or dropped by the screening. ``reason`` is a code (kept, weak, unstable, collinear,
+    not_strongest) and ``detail`` its figures; ``risk.labels.screening_reason`` says it in the user's language."""
+
     factor: str
     iv: float
     psi: float
     kept: bool
     reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def screen(
@@ -160,21 +164,22 @@ def screen(
         idx = bins[c].assign(t[c].to_pylist())
         stab = psi(idx[:half], idx[half:], len(bins[c].labels))
         reason = ""
+        detail: dict[str, Any] = {}
         if bins[c].iv < min_iv:
-            reason = f"weak: IV {bins[c].iv:.3f} < {min_iv}"
+            reason, detail = "weak", {"iv": round(bins[c].iv, 4), "min": min_iv}
         elif stab > max_psi:
-            reason = f"unstable: PSI {stab:.2f} between the earlier and later half > {max_psi}"
+            reason, detail = "unstable", {"psi": round(stab, 4), "max": max_psi}
         else:
             for k in kept:
                 r = _corr(woe[c], woe[k])
                 if abs(r) > max_corr:
-                    reason = f"collinear with {k} (|r| = {abs(r):.2f} on WOE)"
+                    reason, detail = "collinear", {"other": k, "r": round(abs(r), 4)}
                     break
         if not reason and len(kept) >= keep:
-            reason = f"not among the {keep} strongest"
+            reason, detail = "not_strongest", {"keep": keep}
         if not reason:
             kept.append(c)
-        decisions.append(Decision(c, round(bins[c].iv, 4), round(stab, 4), not reason, reason or "kept"))
+        decisions.append(Decision(c, round(bins[c].iv, 4), round(stab, 4), not reason, reason or "kept", detail))
     return decisions, {c: bins[c] for c in kept}
 
 
