@@ -205,18 +205,36 @@ def _split_for_calibration(n: int) -> tuple[np.ndarray, np.ndarray]:
     return idx[:cut], idx[cut:]
 
 
-def fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categorical: Sequence[str]) -> Model:
-    """Fit ``kind`` ("logistic" or "gbm") on rows in time order; calibrate on the latest fifth."""
+def fit(
+    kind: str,
+    t: pa.Table,
+    y: np.ndarray,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    increasing: Sequence[str] = (),
+    gbm: dict[str, Any] | None = None,
+) -> Model:
+    """Fit ``kind`` ("logistic" or "gbm") on rows in time order; calibrate on the latest fifth. ``increasing``:
+    numeric factors the chance can only rise with (the trees are constrained to be monotone in them); ``gbm``:
+    LightGBM parameters that replace the defaults (a dataset's own regularisation)."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # scikit-learn 1.8 renames the elastic-net arguments
-        model = _fit(kind, t, y, numeric, categorical)
+        model = _fit(kind, t, y, numeric, categorical, increasing, gbm or {})
     model.params["base_rate"] = round(float(np.mean(y)), 6)  # the classes' default cut-offs are relative to it
     return model
 
 
-def _fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categorical: Sequence[str]) -> Model:
+def _fit(
+    kind: str,
+    t: pa.Table,
+    y: np.ndarray,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    increasing: Sequence[str],
+    gbm: dict[str, Any],
+) -> Model:
     enc = Encoder(numeric, categorical).fit(t)
     tr, cal = _split_for_calibration(t.num_rows)
     if kind == "logistic":
@@ -250,7 +268,9 @@ def _fit(kind: str, t: pa.Table, y: np.ndarray, numeric: Sequence[str], categori
         import lightgbm as lgb
 
         X = enc.raw(t)
-        params = gbm_params(t.num_rows)
+        params = {**gbm_params(t.num_rows), **gbm}
+        if increasing:
+            params["monotone_constraints"] = [int(c in increasing) for c in numeric] + [0] * len(categorical)
         cat_idx = list(range(len(numeric), len(numeric) + len(categorical)))
         dtrain = lgb.Dataset(X[tr], y[tr], categorical_feature=cat_idx, free_raw_data=False)
         dval = lgb.Dataset(X[cal], y[cal], categorical_feature=cat_idx, reference=dtrain)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,8 @@ class Dataset:
     parse_key: Callable[[str], Any] = str
     dated: bool = True
     budget: float = 0.5  # the default share of a period's outcomes that can be inspected
+    increasing: Sequence[str] = ()  # factors the chance can only rise with (monotone trees)
+    gbm: dict[str, Any] = field(default_factory=dict)  # LightGBM parameters replacing the defaults
 
 
 def chicago(folder: Path) -> Dataset:
@@ -59,7 +61,7 @@ def chicago(folder: Path) -> Dataset:
         "chicago", data.KEY, data.LABEL, data.NUMERIC, data.CATEGORICAL,
         outcomes=lambda: data.outcomes(folder),
         features=lambda keys, dates: data.features(folder, keys, dates),
-        baseline=data.past_violations, parse_key=parse,
+        baseline=data.past_violations, parse_key=parse, increasing=data.INCREASING, gbm=data.GBM,
     )  # fmt: skip
 
 
@@ -138,7 +140,7 @@ def fit(ds: Dataset, as_of: dt.date | None, kind: str = "gbm", fold: int | None 
     y = _y(train, ds.label)
     if y.sum() < 10 or (1 - y).sum() < 10:
         raise ValueError(f"too few labelled outcomes before {as_of} to fit on {ds.name}")
-    return learn.fit(kind, train, y, ds.numeric, ds.categorical), train
+    return learn.fit(kind, train, y, ds.numeric, ds.categorical, ds.increasing, ds.gbm), train
 
 
 def score(ds: Dataset, as_of: dt.date, keys: Sequence[str], kind: str = "gbm") -> tuple[list[dict[str, Any]], str]:
