@@ -121,6 +121,12 @@ def test_a_shared_dataset_card_from_a_held_out_period(db):
     kept = [f for f in got["factors"] if f["kept"]]
     dropped = {f["factor"]: f["reason"] for f in got["factors"] if not f["kept"]}
     assert kept and set(chicago.DROPPED) <= set(dropped) and all(dropped.values())
+    # stored as codes, shown in Chinese: the reasons, the factors and the dataset
+    assert "天气" in dropped["temperatureMax"] and "检查员" in dropped["Inspector_Assigned"]
+    assert all(not f["reason"].isascii() for f in got["factors"])
+    assert all(not f["label"].isascii() for f in got["factors"]) and "芝加哥" in got["title"]
+    page = card.html(got)
+    assert "weather:" not in page and "weak:" not in page and "区分力弱" in page
     seed = [r for r in got["budgets"] if r["seed"]]
     assert len(seed) == 1 and seed[0]["model"]["budget"] == round(report["test_rows"] * metrics.SEED_BUDGET)
     assert got["claims"]["our_nobody"] == pytest.approx(1 - report["base_rate"])

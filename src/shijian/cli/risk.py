@@ -466,6 +466,7 @@ def risk_factors(
     markdown: Annotated[bool, typer.Option("--markdown", help="print the catalogue as Markdown")] = False,
 ) -> None:
     """The factor catalogue: every factor the platform's model can use, and how it is computed."""
+    django_setup()
     from shijian.risk import factors
 
     if markdown:

@@ -85,7 +85,10 @@ DROPPED = {
 }
 _LAST = "the establishment's latest inspection (any type) before the date"
 _LICENCE = "business-licence terms started before the date (any of them has the activity)"
-_HEAT = "mean of the City's values at the 5 nearest inspections of the 90 days before the first of the month"
+_HEAT = (
+    "mean of the City's values at the 5 nearest inspections of the 90 days before the first of the month (the "
+    "establishment located by its latest inspection before the date, else its latest licence term)"
+)
 KNOWN = {
     "pastFail": f"failed at {_LAST}",
     "pastCritical": f"critical violations at {_LAST}",
@@ -104,7 +107,7 @@ KNOWN = {
     "nearCritical": "share of the 30 nearest canvass inspections of the 60 days before the date with a critical "
     "violation (the area's sanitarian and neighbourhood, as found lately)",
     "nearCriticalLong": "the same over the 60 nearest of the 240 days before the date",
-    "Facility_Type": "the licence's facility type (an attribute of the licence)",
+    "Facility_Type": "the facility type recorded at the latest inspection before the date ('Other' when none)",
 }
 HEAT_DAYS = 90
 HEAT_NEAREST = 5

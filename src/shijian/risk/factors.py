@@ -511,7 +511,9 @@ def catalogue_markdown() -> str:
 
 def _shared_catalogue() -> list[str]:
     """The shared datasets' factors and what of each is known at the moment of scoring."""
-    from shijian.risk import ccf, chicago
+    from django.utils import translation
+
+    from shijian.risk import ccf, chicago, labels
 
     lines = [
         "## The shared datasets: what is known at the moment of scoring",
@@ -525,7 +527,8 @@ def _shared_catalogue() -> list[str]:
         "|---|---|",
     ]
     lines += [f"| `{name}` | {how} |" for name, how in chicago.KNOWN.items()]
-    lines += [f"| ~~`{name}`~~ (dropped) | {why} |" for name, why in chicago.DROPPED.items()]
+    with translation.override("en"):
+        lines += [f"| ~~`{name}`~~ (dropped) | {labels.dropped_reason(why)} |" for name, why in chicago.DROPPED.items()]
     lines += ["", "### CCF enterprises (`risk/ccf.py`, key: enterprise id)", "", "| factor | known on the date |",
               "|---|---|"]  # fmt: skip
     lines += [f"| `{name}` | {how} |" for name, how in ccf.KNOWN.items()]
