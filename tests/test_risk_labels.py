@@ -33,3 +33,19 @@ def test_the_risk_page_names_models_and_decisions_in_chinese(world) -> None:
     assert "首个模型" in page and "未上线" in page and "上线" in page
     for code in (">gbm<", ">past_violations<", "first model", "backtest AUC", "shijian risk fit"):
         assert code not in page, code
+
+
+def test_screening_and_dropped_reasons_are_stored_as_codes_and_shown_in_chinese(db) -> None:
+    from shijian.risk import ccf, chicago, labels
+
+    assert labels.screening_reason("weak", {"iv": 0.0104, "min": 0.02}) == "区分力弱：IV 0.010 < 0.02"
+    assert labels.screening_reason("collinear", {"other": "pastCritical", "r": 0.91}).startswith("与 pastCritical 共线")
+    assert labels.screening_reason("kept") == "保留"
+    # a reason stored as text before the codes existed is shown as it is
+    assert labels.screening_reason("weak: IV 0.010 < 0.02") == "weak: IV 0.010 < 0.02"
+    assert set(chicago.DROPPED.values()) <= set(labels.DROPPED_REASONS)
+    assert all(not labels.dropped_reason(code).isascii() for code in chicago.DROPPED.values())
+    assert all(
+        not labels.dataset_factor(f).isascii()
+        for f in [*chicago.NUMERIC, *chicago.CATEGORICAL, *chicago.DROPPED, *ccf.NUMERIC]
+    )
