@@ -362,6 +362,9 @@ def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
     assert result.exit_code == 0, result.output
     rows = {r["key"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
     assert rows["30790"]["class"] in "ABCD" and 0 < float(rows["30790"]["probability"]) < 1
+    assert rows["30790"]["top_factors"] and not any(
+        name in rows["30790"]["top_factors"] for name in ("nearCritical", "pastCritical", "heat_")
+    )  # the factors named in Chinese
     # nothing is refused: a key that is no licence number, or one in no table, gets the base features and a note
     assert rows["abc"]["note"] == "not a valid key: base features" and rows["abc"]["class"] in "ABCD"
     assert rows["999999999"]["note"] == "unknown key (in no table): base features"

@@ -389,11 +389,11 @@ def risk_score(
         fail(str(exc))
     if not keys:
         fail(f"{entities}: no keys listed")
+    django_setup()  # the top factors are named in the user's language
     from shijian.risk import scoring
 
     try:
         if dataset == "platform":
-            django_setup()
             from shijian.risk import platform
 
             with progress_bar() as update:

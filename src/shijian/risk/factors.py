@@ -455,7 +455,7 @@ def _code_name(name: str, value: str) -> str:
 def phrase(name: str, value: object, contribution: float) -> str:
     """One factor of an explanation in plain Chinese, e.g. 「近一年行政处罚次数：3次，风险升高」."""
     f = FACTORS.get(name)
-    label = f.zh if f else name
+    label = f.zh if f else _dataset_label(name)
     if value is None or (isinstance(value, float) and value != value):  # missing (NaN)
         shown = "无记录"
     elif name.endswith("_rate") and isinstance(value, int | float):
@@ -470,6 +470,17 @@ def phrase(name: str, value: object, contribution: float) -> str:
         shown = str(value) + (f.unit if f and f.numeric else "")
     direction = "风险升高" if contribution > 0 else "风险降低"
     return f"{label}：{shown}，{direction}"
+
+
+def _dataset_label(name: str) -> str:
+    """A shared dataset's factor (Chicago, CCF) by its Chinese name where Django's translations are set up."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return name
+    from shijian.risk import labels
+
+    return labels.dataset_factor(name)
 
 
 def reasons(contributions: list[tuple[str, float]], values: dict[str, object]) -> list[tuple[str, float]]:
