@@ -190,7 +190,9 @@ def entity_records(
         reason=f"offset={offset} source={source} record_type={record_type}",
         actor=who,
     )
-    return RecordPage(items=items, total=timeline.total, next=_record_cursor(end, stamp) if end < timeline.total else None)
+    return RecordPage(
+        items=items, total=timeline.total, next=_record_cursor(end, stamp) if end < timeline.total else None
+    )
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -71,11 +71,11 @@ def _visible(who: Principal, report: dict[str, Any]) -> bool:
 
 
 def _out(report: dict[str, Any]) -> LoadOut:
-    return LoadOut(**{k: report.get(k) or ({} if k == "reasons" else 0 if k in _COUNTS else "") for k in _FIELDS})
+    empty: dict[str, Any] = {"reasons": {}} | dict.fromkeys(_COUNTS, 0)
+    return LoadOut.model_validate({k: report.get(k) or empty.get(k, "") for k in LoadOut.model_fields})
 
 
-_FIELDS = list(LoadOut.model_fields)
-_COUNTS = {"rows_read", "accepted", "quarantined", "duplicates"}
+_COUNTS = ("rows_read", "accepted", "quarantined", "duplicates")
 
 
 def _cursor(report: dict[str, Any]) -> str:
@@ -125,7 +125,7 @@ def loads(
     return LoadPage(items=[_out(r) for r in rows], next=_cursor(rows[-1]) if rows else cursor)
 
 
-def _push(request: HttpRequest, data: bytes, suffix: str, what: str) -> tuple[int, LoadOut | dict[str, str]]:
+def _push(request: HttpRequest, data: bytes, suffix: str, what: str) -> Any:
     who = use(request, "ingest")
     if not allowed(who, "load", "import"):
         raise HttpError(403, "the client's role may not push data loads")
@@ -145,10 +145,10 @@ def _push(request: HttpRequest, data: bytes, suffix: str, what: str) -> tuple[in
     )
     out = _out(asdict(report))
     if report.status == "loaded":
-        return 201, out
+        return Status(201, out)
     if report.status == "already_loaded":
-        return 200, out
-    return 400, {"detail": report.message or report.status}
+        return Status(200, out)
+    return Status(400, {"detail": report.message or report.status})
 
 
 PUSHED = {200: LoadOut, 201: LoadOut, **ERRORS, 413: Problem}

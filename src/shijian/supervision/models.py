@@ -153,15 +153,15 @@ class Draw(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["update_fields"] = with_updated_at(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("draw_detail", args=[self.pk])
 
     def public_url(self) -> str:
         return reverse("public_draw", args=[self.code])
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["update_fields"] = with_updated_at(kwargs.get("update_fields"))
-        super().save(*args, **kwargs)
 
 
 def with_updated_at(update_fields: Iterable[str] | None) -> set[str] | None:
@@ -207,12 +207,12 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return f"{self.draw.code} · {self.entity_key}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("visit_detail", args=[self.pk])
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         kwargs["update_fields"] = with_updated_at(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("visit_detail", args=[self.pk])
 
 
 class TeamMember(models.Model):
