@@ -70,6 +70,8 @@ def create_client(
     """A new client and its secret (shown once; only its hash is kept)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(sorted(ROLES))}")
+    if rate_limit < 1 or daily_quota < 0:
+        raise ValueError("the rate limit is at least 1 request per minute; the daily quota 0 (none) or more")
     unknown = set(scopes) - SCOPES
     if unknown:
         raise ValueError(f"unknown scopes {', '.join(sorted(unknown))}; known: {', '.join(sorted(SCOPES))}")
@@ -121,6 +123,30 @@ def rotate(client: ApiClient) -> str:
             reason="secret rotated",
         )
     return secret
+
+
+def set_limits(client: ApiClient, rate_limit: int | None = None, daily_quota: int | None = None) -> None:
+    """Change the client's requests per minute and per business day (0: no daily quota); audited."""
+    before = {"rate_limit": client.rate_limit, "daily_quota": client.daily_quota}
+    if rate_limit is not None:
+        if rate_limit < 1:
+            raise ValueError("the rate limit is at least 1 request per minute")
+        client.rate_limit = rate_limit
+    if daily_quota is not None:
+        if daily_quota < 0:
+            raise ValueError("the daily quota is 0 (none) or more")
+        client.daily_quota = daily_quota
+    with transaction.atomic():
+        client.save(update_fields=["rate_limit", "daily_quota"])
+        audit.record(
+            audit.Action.UPDATE,
+            object_type="api.client",
+            object_id=str(client.pk),
+            object_repr=client.name,
+            before=before,
+            after={"rate_limit": client.rate_limit, "daily_quota": client.daily_quota},
+            reason="limits changed",
+        )
 
 
 def revoke(client: ApiClient) -> None:
