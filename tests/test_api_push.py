@@ -64,6 +64,7 @@ def test_a_pushed_csv_is_loaded_quarantined_and_reconciled_once(world: Any, sett
     assert [x["load_id"] for x in lake.load_reports()] == [load["load_id"]]
     again = _push(token, "same-bytes-again.csv", _csv([*GOOD, BAD]))
     assert again.status_code == 200 and again.json()["status"] == "already_loaded"
+    assert again.json()["load_id"] == load["load_id"]
     assert len(list(lake.load_reports())) == 1  # recognised, not doubled
     listed = Client().get("/api/loads", HTTP_AUTHORIZATION=f"Bearer {token}").json()["items"]
     assert [x["load_id"] for x in listed] == [load["load_id"]]

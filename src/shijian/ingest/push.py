@@ -74,4 +74,8 @@ def push(data: bytes, suffix: str, source: str, lake: Lake, inbox: Path, mapping
             tmp = file.with_suffix(".part")
             tmp.write_bytes(data)
             tmp.rename(file)
-        return ingest_file(file, inbox, load_mappings(mappings), lake, lake.loaded_hashes(), threads=1, sha256=digest)
+        known = lake.loaded_hashes()
+        report = ingest_file(file, inbox, load_mappings(mappings), lake, dict(known), threads=1, sha256=digest)
+    if report.status == "already_loaded" and not report.load_id:
+        report.load_id = known.get(digest, "")  # the load these bytes made before
+    return report
