@@ -214,3 +214,17 @@ def test_it_audits_every_read_of_every_resource_with_the_client(world: Any) -> N
             "api.loads",
         )
     ]
+
+
+def test_a_refused_api_request_is_audited_with_the_client(world: Any) -> None:
+    token = _token(world, scopes=["entities"])
+    before = AuditEvent.objects.count()
+    assert _get(f"/api/entities/{world.entities['yanghe'].pk}", token).status_code == 404
+    assert _get("/api/hazards", token).status_code == 403
+    got = [
+        (r.actor_name, r.action, r.object_repr, r.after["status"]) for r in AuditEvent.objects.order_by("id")[before:]
+    ]
+    assert got == [
+        ("api:hecheng-sync", "denied", f"/api/entities/{world.entities['yanghe'].pk}", 404),
+        ("api:hecheng-sync", "denied", "/api/hazards", 403),
+    ]
