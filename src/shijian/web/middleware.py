@@ -90,6 +90,6 @@ class DeniedRequestAuditMiddleware:
                 object_type="http",
                 object_repr=request.path[:200],
                 after={"status": status, "method": request.method},
-                **({"actor": client} if hasattr(client, "client_pk") else {}),
+                actor=client if hasattr(client, "client_pk") else None,
             )
         return response
