@@ -228,3 +228,20 @@ def test_a_refused_api_request_is_audited_with_the_client(world: Any) -> None:
         ("api:hecheng-sync", "denied", f"/api/entities/{world.entities['yanghe'].pk}", 404),
         ("api:hecheng-sync", "denied", "/api/hazards", 403),
     ]
+
+
+@pytest.mark.parametrize("resource", ["entities", "risk-classes", "visits", "hazards", "draws", "loads"])
+def test_every_list_takes_updated_since_and_refuses_a_forged_cursor(world: Any, resource: str) -> None:
+    supervision_rows(world)
+    token = _token(world, "district", region="440608", dept="samr", role="data_admin", scopes=[*ALL, "ingest"])
+    if resource == "loads":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        csv = "统一社会信用代码,企业名称,记录类型,日期\n91440608MA000001X0,某公司,行政处罚,2026-11-02\n".encode()
+        upload = SimpleUploadedFile("a.csv", csv)
+        assert Client().post("/api/loads", {"file": upload}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 201
+    everything = _get(f"/api/{resource}?updated_since=2020-01-01T00:00:00%2B08:00", token).json()["items"]
+    assert everything, resource
+    later = (clock.now() + dt.timedelta(hours=1)).isoformat().replace("+", "%2B")
+    assert _get(f"/api/{resource}?updated_since={later}", token).json()["items"] == []
+    assert _get(f"/api/{resource}?cursor=Zm9yZ2Vk", token).status_code == 400
