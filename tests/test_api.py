@@ -197,3 +197,21 @@ def test_it_answers_a_nul_in_the_query_with_a_json_400(world: Any) -> None:
     client, secret = _client(world)
     r = _get(c, "/api/entities?cursor=%00", _token(c, client, secret))
     assert r.status_code == 400 and r["Content-Type"] == "application/json" and "NUL" in r.json()["detail"]
+
+
+def test_the_cli_sets_a_clients_limits_and_they_are_audited(world: Any) -> None:
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    client, _secret = _client(world, rate=60)
+    before = AuditEvent.objects.count()
+    r = CliRunner().invoke(app, ["api", "client", "limits", client.name, "--rate-limit", "30", "--daily-quota", "500"])
+    assert r.exit_code == 0, r.output
+    assert "30/min, daily quota 500, used today 0" in r.output
+    client.refresh_from_db()
+    assert (client.rate_limit, client.daily_quota) == (30, 500)
+    [event] = AuditEvent.objects.order_by("id")[before:]
+    assert event.before == {"rate_limit": 60, "daily_quota": 0} and event.after["daily_quota"] == 500
+    bad = CliRunner().invoke(app, ["api", "client", "limits", client.name, "--daily-quota", "-1"])
+    assert bad.exit_code != 0

@@ -137,6 +137,7 @@ def test_bad_rows_are_quarantined_with_line_and_reason(setup) -> None:
         ("unknown.csv", (HEADER.strip() + ",备注说明\n").encode(), "unknown columns ['备注说明']"),
         ("nokey.csv", "决定书文号,当事人名称\nx,y\n".encode(), "required columns missing"),
         ("dup-header.csv", "决定日期,决定日期\n1,2\n".encode(), "repeated"),
+        ("cr-in-header.csv", "决定日期\r当事人名称\n1\n".encode(), "cannot be read as CSV"),
     ],
 )
 def test_unreadable_files_are_rejected_whole(setup, name, data, words) -> None:

@@ -135,6 +135,17 @@ API_ROUTES = frozenset(
         "api/token",
         "api/entities",
         "api/entities/<entity_id>",
+        "api/entities/<entity_id>/file",
+        "api/entities/<entity_id>/records",
+        "api/risk-classes",
+        "api/draws",
+        "api/draws/<draw_id>",
+        "api/visits",
+        "api/visits/<visit_id>",
+        "api/hazards",
+        "api/hazards/<hazard_id>",
+        "api/loads",
+        "api/loads/records",
         "api/codes/<table>",
     }
 )

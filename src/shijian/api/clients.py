@@ -11,17 +11,19 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from shijian.api.models import ApiClient, ApiToken
-from shijian.core import audit
+from shijian.core import audit, clock
 from shijian.core.permissions import ALL_ROLES, INSPECTOR
 from shijian.registry.models import Department
 
-SCOPES = frozenset({"entities", "risk", "codes"})
+# The resources a client may be given (docs/api.md has the endpoints of each).
+SCOPES = frozenset({"entities", "risk", "records", "codes", "visits", "hazards", "draws", "loads", "ingest"})
 ROLES = ALL_ROLES - {INSPECTOR}  # an inspector's rule names the person; a machine is none
 
 
@@ -63,10 +65,13 @@ def create_client(
     department: Department | None,
     created_by: str,
     rate_limit: int = 120,
+    daily_quota: int = 0,
 ) -> tuple[ApiClient, str]:
     """A new client and its secret (shown once; only its hash is kept)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(sorted(ROLES))}")
+    if rate_limit < 1 or daily_quota < 0:
+        raise ValueError("the rate limit is at least 1 request per minute; the daily quota 0 (none) or more")
     unknown = set(scopes) - SCOPES
     if unknown:
         raise ValueError(f"unknown scopes {', '.join(sorted(unknown))}; known: {', '.join(sorted(SCOPES))}")
@@ -83,6 +88,7 @@ def create_client(
             department=department,
             scopes=sorted(set(scopes)),
             rate_limit=rate_limit,
+            daily_quota=daily_quota,
             created_by=created_by,
             bucket_tokens=float(rate_limit),
         )
@@ -91,7 +97,13 @@ def create_client(
             object_type="api.client",
             object_id=str(client.pk),
             object_repr=name,
-            after={"role": role, "region": region, "scopes": client.scopes},
+            after={
+                "role": role,
+                "region": region,
+                "scopes": client.scopes,
+                "rate_limit": rate_limit,
+                "daily_quota": daily_quota,
+            },
         )
     return client, secret
 
@@ -111,6 +123,30 @@ def rotate(client: ApiClient) -> str:
             reason="secret rotated",
         )
     return secret
+
+
+def set_limits(client: ApiClient, rate_limit: int | None = None, daily_quota: int | None = None) -> None:
+    """Change the client's requests per minute and per business day (0: no daily quota); audited."""
+    before = {"rate_limit": client.rate_limit, "daily_quota": client.daily_quota}
+    if rate_limit is not None:
+        if rate_limit < 1:
+            raise ValueError("the rate limit is at least 1 request per minute")
+        client.rate_limit = rate_limit
+    if daily_quota is not None:
+        if daily_quota < 0:
+            raise ValueError("the daily quota is 0 (none) or more")
+        client.daily_quota = daily_quota
+    with transaction.atomic():
+        client.save(update_fields=["rate_limit", "daily_quota"])
+        audit.record(
+            audit.Action.UPDATE,
+            object_type="api.client",
+            object_id=str(client.pk),
+            object_repr=client.name,
+            before=before,
+            after={"rate_limit": client.rate_limit, "daily_quota": client.daily_quota},
+            reason="limits changed",
+        )
 
 
 def revoke(client: ApiClient) -> None:
@@ -150,15 +186,28 @@ def authenticate(token: str) -> ApiClient | None:
     return row.client if row else None
 
 
-def take(client_pk: int) -> bool:
-    """Take one request from the client's token bucket (``rate_limit`` per minute, bursts up to it)."""
+class Refusal(StrEnum):
+    RATE = "rate limit exceeded"
+    QUOTA = "daily quota exhausted"
+
+
+def take(client_pk: int) -> Refusal | None:
+    """Take one request from the client's token bucket (``rate_limit`` per minute, bursts up to it) and from its
+    daily quota (``daily_quota`` per business day, 0: none); why not, if either is spent."""
     with transaction.atomic():
         client = ApiClient.objects.select_for_update().get(pk=client_pk)
         now = timezone.now()
         elapsed = (now - client.bucket_at).total_seconds() if client.bucket_at else 60.0
         tokens = min(float(client.rate_limit), client.bucket_tokens + elapsed * client.rate_limit / 60.0)
-        allowed = tokens >= 1.0
-        client.bucket_tokens = tokens - 1.0 if allowed else tokens
+        day = clock.local_date(now)
+        used = client.quota_used if client.quota_day == day else 0
+        refusal = None
+        if tokens < 1.0:
+            refusal = Refusal.RATE
+        elif client.daily_quota and used >= client.daily_quota:
+            refusal = Refusal.QUOTA
+        client.bucket_tokens = tokens if refusal else tokens - 1.0
         client.bucket_at = now
-        client.save(update_fields=["bucket_tokens", "bucket_at"])
-    return allowed
+        client.quota_day, client.quota_used = day, used if refusal else used + 1
+        client.save(update_fields=["bucket_tokens", "bucket_at", "quota_day", "quota_used"])
+    return refusal

@@ -1,6 +1,7 @@
 """API clients (principals like users: role, region, department, scopes) and their short-lived tokens.
 
-Only hashes of secrets and tokens are stored; the rate limit is a token bucket kept on the client row.
+Only hashes of secrets and tokens are stored; the rate limit is a token bucket kept on the client row, the daily
+quota a counter of the business day (Asia/Shanghai) beside it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class ApiClient(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     bucket_tokens = models.FloatField(default=0.0)
     bucket_at = models.DateTimeField(null=True, blank=True)
+    daily_quota = models.PositiveIntegerField(_("requests per day"), default=0, help_text=_("0: no daily quota"))
+    quota_day = models.DateField(null=True, blank=True)  # the business day quota_used counts
+    quota_used = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("API client")

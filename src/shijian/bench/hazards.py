@@ -70,6 +70,7 @@ def populate(n: int, console: Console) -> None:
                 opened,
                 closed,
                 state in ("registered", "assigned", "rectifying"),
+                closed or opened,
             )
         )
         tr_rows.append((i, "", "registered", opened, True, "registered", "", opened, 0.0, dept, town))
@@ -81,13 +82,13 @@ def populate(n: int, console: Console) -> None:
             tr_rows.append((i, "rectifying", "escalated", at, True, "overdue", "", opened, 31.0, dept, town))
     hz_cols = (
         "id, entity_id, town_code, district_code, source, source_ref, category, grade, scores, title, description, "
-        "department_id, deadline, state, repeat, opened_at, closed_at, pending"
+        "department_id, deadline, state, repeat, opened_at, closed_at, pending, updated_at"
     )
     tr_cols = (
         "hazard_id, old_state, new_state, at, system, reason, evidence, opened_at, days_open, department_id, town_code"
     )
     with transaction.atomic(), connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO hazards_hazard ({hz_cols}) VALUES ({', '.join(['%s'] * 18)})", hz_rows)
+        cur.executemany(f"INSERT INTO hazards_hazard ({hz_cols}) VALUES ({', '.join(['%s'] * 19)})", hz_rows)
         cur.executemany(f"INSERT INTO hazards_transition ({tr_cols}) VALUES ({', '.join(['%s'] * 11)})", tr_rows)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")

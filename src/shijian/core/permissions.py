@@ -63,6 +63,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("reminder", "export"): frozenset({LEADER, DEPT, ADMIN}),
     ("risk", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
     ("analytics", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("load", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("load", "import"): frozenset({DEPT, ADMIN}),
     ("job", "view"): ALL_ROLES,
     ("schedule", "view"): frozenset({LEADER, ADMIN, AUDITOR}),
     ("audit", "view"): frozenset({AUDITOR}),

@@ -73,6 +73,7 @@ class Hazard(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)  # the API's incremental sync
 
     class Meta:
         verbose_name = _("problem or hazard")
@@ -91,6 +92,7 @@ class Hazard(models.Model):
             models.Index(fields=["pending", "deadline"], name="hazard_deadline_idx"),
             models.Index(fields=["entity", "opened_at"], name="hazard_entity_idx"),
             models.Index(fields=["-opened_at", "-id"], name="hazard_recent_idx"),
+            models.Index(fields=["updated_at", "id"], name="hazard_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -98,8 +100,9 @@ class Hazard(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.pending = self.state in workflow.OVERDUE_CAN_ESCALATE
-        if kwargs.get("update_fields") is not None and "state" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "pending"}
+        if kwargs.get("update_fields") is not None:
+            extra = {"pending", "updated_at"} if "state" in kwargs["update_fields"] else {"updated_at"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], *extra}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

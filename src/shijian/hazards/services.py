@@ -230,7 +230,9 @@ def escalate_overdue(
                 recipient = _notified(h, local)
                 if recipient is not None:
                     notices.append((h, recipient))
-            Hazard.objects.filter(pk__in=[h.pk for h in rows]).update(state=workflow.ESCALATED, pending=False)
+            Hazard.objects.filter(pk__in=[h.pk for h in rows]).update(
+                state=workflow.ESCALATED, pending=False, updated_at=now
+            )
             Transition.objects.bulk_create(transitions)
             notify.escalated(notices)
             n += len(rows)

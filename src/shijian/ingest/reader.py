@@ -105,7 +105,10 @@ def csv_header(path: Path, encoding: str) -> list[str]:
         text = first.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as exc:
         raise FeedFileError(f"cannot read the header as {encoding}") from exc
-    names = [n.strip() for n in next(csv.reader([text]), [])]
+    try:
+        names = [n.strip() for n in next(csv.reader([text]), [])]
+    except csv.Error as exc:  # e.g. a lone carriage return inside the header line
+        raise FeedFileError(f"the header row cannot be read as CSV ({exc})") from exc
     if not names or not any(names):
         raise FeedFileError("the file has no header row")
     if "" in names or len(set(names)) != len(names):

@@ -101,9 +101,9 @@ def refresh(lake_root: Path, as_of: dt.date | None = None, progress: Progress | 
         with connection.cursor() as cur:
             ent = connection.ops.quote_name("registry_entity")
             cur.execute(
-                f"UPDATE {ent} SET risk_class = a.risk_class FROM {table_name} a "
+                f"UPDATE {ent} SET risk_class = a.risk_class, updated_at = %s FROM {table_name} a "
                 f"WHERE a.refresh_id = %s AND a.entity_id = {ent}.id AND {ent}.risk_class <> a.risk_class",
-                [r.pk],
+                [timezone.now(), r.pk],  # a changed class is a changed entity to the API's incremental sync
             )
         r.seconds = round(time.perf_counter() - t0, 1)
         r.save(update_fields=["seconds"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -140,20 +142,32 @@ class Draw(models.Model):
     record_sha256 = models.CharField(_("record SHA-256"), max_length=64, blank=True)
     last_attempt = models.JSONField(_("last staffing report"), default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)  # the API's incremental sync
 
     class Meta:
         verbose_name = _("draw")
         verbose_name_plural = _("draws")
         ordering = ["-frozen_at"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="draw_updated_idx")]
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["update_fields"] = with_updated_at(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("draw_detail", args=[self.pk])
 
     def public_url(self) -> str:
         return reverse("public_draw", args=[self.code])
+
+
+def with_updated_at(update_fields: Iterable[str] | None) -> set[str] | None:
+    """A save of some fields also moves ``updated_at`` (auto_now is only written when it is saved), so the API's
+    incremental sync sees every change."""
+    return None if update_fields is None else {*update_fields, "updated_at"}
 
 
 class VisitStatus(models.TextChoices):
@@ -178,16 +192,24 @@ class Visit(models.Model):
     checked_on = models.DateField(_("checked on"), null=True, blank=True)
     publish_by = models.DateField(_("publish by"), null=True, blank=True, db_index=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)  # the API's incremental sync
 
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         ordering = ["draw_id", "entity_key"]
         constraints = [models.UniqueConstraint(fields=["draw", "entity"], name="visit_one_per_entity_per_draw")]
-        indexes = [models.Index(fields=["entity", "draw"], name="visit_entity_idx")]
+        indexes = [
+            models.Index(fields=["entity", "draw"], name="visit_entity_idx"),
+            models.Index(fields=["updated_at", "id"], name="visit_updated_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.draw.code} · {self.entity_key}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["update_fields"] = with_updated_at(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("visit_detail", args=[self.pk])

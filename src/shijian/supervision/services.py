@@ -193,7 +193,7 @@ def _save(
         # Plain multi-row inserts: at 30k visits the ORM's per-object bulk_create costs ten times more.
         _insert(
             Visit,
-            ["draw_id", "entity_id", "entity_key", "window_start", "window_end", "status"],
+            ["draw_id", "entity_id", "entity_key", "window_start", "window_end", "status", "updated_at"],
             [
                 (
                     draw.pk,
@@ -202,6 +202,7 @@ def _save(
                     dt.date.fromisoformat(v.window[0]),
                     dt.date.fromisoformat(v.window[1]),
                     "assigned",
+                    now,
                 )
                 for v in visits
             ],

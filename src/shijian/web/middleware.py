@@ -69,8 +69,9 @@ class SecurityHeadersMiddleware:
 
 
 class DeniedRequestAuditMiddleware:
-    """Every refused request is an audit event: a 403 for anyone, a 404 for a signed-in user (an object outside
-    the user's jurisdiction answers 404); the path, method and status are recorded with the client address."""
+    """Every refused request is an audit event: a 403 for anyone, a 404 for a signed-in user or an API client (an
+    object outside the jurisdiction answers 404); the path, method and status are recorded with the client
+    address, and an API client as the actor."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -79,7 +80,8 @@ class DeniedRequestAuditMiddleware:
         response = self.get_response(request)
         status = response.status_code
         user = getattr(request, "user", None)
-        signed_in = user is not None and user.is_authenticated
+        client = getattr(request, "auth", None)  # an API client (shijian.api.clients.Principal), when one acted
+        signed_in = (user is not None and user.is_authenticated) or hasattr(client, "client_pk")
         if status == 403 or (status == 404 and signed_in):
             from shijian.core import audit
 
@@ -88,5 +90,6 @@ class DeniedRequestAuditMiddleware:
                 object_type="http",
                 object_repr=request.path[:200],
                 after={"status": status, "method": request.method},
+                actor=client if hasattr(client, "client_pk") else None,
             )
         return response
