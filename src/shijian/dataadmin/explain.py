@@ -25,6 +25,19 @@ FIELD_LABELS: dict[str, Any] = {
     "result": gettext_lazy("result"),
     "detail": gettext_lazy("detail"),
 }
+RECORD_TYPE_LABELS: dict[str, Any] = {
+    "registration_change": gettext_lazy("registration change"),
+    "licence": gettext_lazy("licence"),
+    "inspection": gettext_lazy("inspection"),
+    "penalty": gettext_lazy("administrative penalty"),
+    "complaint": gettext_lazy("complaint"),
+    "abnormal": gettext_lazy("abnormal operation list"),
+    "annual_report": gettext_lazy("annual report"),
+    "tax": gettext_lazy("tax"),
+    "litigation": gettext_lazy("litigation"),
+    "news": gettext_lazy("news"),
+    "other": gettext_lazy("other"),
+}
 KEY_LABELS: dict[str, Any] = {**FIELD_LABELS, "name_address": gettext_lazy("name and address")}
 
 # Reason kinds for the quarantine's filter: a label and the reason prefixes it covers.

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shijian.core.jurisdiction import choices
-from shijian.dataadmin.explain import FIELD_LABELS, KEY_LABELS
+from shijian.dataadmin.explain import FIELD_LABELS, KEY_LABELS, RECORD_TYPE_LABELS
 from shijian.dataadmin.models import Feed
 from shijian.ingest.mapping import (
     CANONICAL_FIELDS,
@@ -21,20 +21,6 @@ from shijian.ingest.mapping import (
     MappingError,
 )
 from shijian.registry.models import Department
-
-RECORD_TYPE_LABELS: dict[str, Any] = {
-    "registration_change": gettext_lazy("registration change"),
-    "licence": gettext_lazy("licence"),
-    "inspection": gettext_lazy("inspection"),
-    "penalty": gettext_lazy("administrative penalty"),
-    "complaint": gettext_lazy("complaint"),
-    "abnormal": gettext_lazy("abnormal operation list"),
-    "annual_report": gettext_lazy("annual report"),
-    "tax": gettext_lazy("tax"),
-    "litigation": gettext_lazy("litigation"),
-    "news": gettext_lazy("news"),
-    "other": gettext_lazy("other"),
-}
 
 
 class FeedForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from shijian.dataadmin.explain import explain, explain_file, parse_raw
+from shijian.dataadmin.explain import RECORD_TYPE_LABELS, explain, explain_file, parse_raw
 from shijian.ingest.mapping import FeedMapping
 from shijian.ingest.pipeline import ingest_file
 from shijian.lake.store import Lake
@@ -50,6 +50,17 @@ def _sample(source: Path, target: Path) -> None:
     target.write_bytes(head)
 
 
+def _shown(column: str, value: Any) -> Any:
+    """A cleaned value as the lake holds it: ISO dates, record types by their names."""
+    if value is None:
+        return ""
+    if column == "record_type":
+        return RECORD_TYPE_LABELS.get(str(value), value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
 def run(mapping: FeedMapping, sample: Path) -> Preview:
     with tempfile.TemporaryDirectory(prefix="shijian-preview-") as tmp:
         root = Path(tmp)
@@ -83,6 +94,6 @@ def run(mapping: FeedMapping, sample: Path) -> Preview:
         quarantined=report.quarantined,
         duplicates=report.duplicates,
         columns=["line", *CLEAN_COLUMNS],
-        rows=[["" if v is None else v for v in r] for r in rows],
+        rows=[[_shown(c, v) for c, v in zip(("line", *CLEAN_COLUMNS), r, strict=True)] for r in rows],
         rejects=rejects,
     )

@@ -42,7 +42,7 @@ def feed_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         result = _preview(request, feed, edited, uploads)
     context: dict[str, Any] = {"feed": feed, "form": form, "sample_form": sample_form, "uploads": uploads}
     context |= {"result": result, "toml": mapping_to_toml(edited), "saved": feeds.has_mapping(feed)}
-    context["labels"] = [FIELD_LABELS.get(c, _("line")) for c in preview.CLEAN_COLUMNS]
+    context["labels"] = [_("line"), *(FIELD_LABELS[c] for c in preview.CLEAN_COLUMNS)]
     return render(request, "dataadmin/mapping.html", context)
 
 
