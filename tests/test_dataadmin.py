@@ -244,3 +244,26 @@ def test_the_quality_page_shows_timeliness_and_rates_per_department(world: Any, 
     q = quality.of(feed)
     assert not q.late and q.days_since == 0
     assert q.fields["record_id"] == 1.0 and q.completeness == 1.0
+
+
+def test_a_mapping_file_broken_by_hand_is_a_message_not_an_error(world: Any, feed: Feed, dirs: Path) -> None:
+    c = world.client("hecheng_admin")
+    feed.mapping_path.parent.mkdir(parents=True)
+    feed.mapping_path.write_text("[feed\nname = ", encoding="utf-8")
+    r = c.get(reverse("feed_mapping", args=[feed.pk]))
+    assert r.status_code == 200 and "映射文件无法读取" in r.content.decode()
+    assert c.get(reverse("feed_detail", args=[feed.pk])).status_code == 200
+    up = upload(c, feed, feed_csv(dirs / "d.csv"))
+    job = Job.objects.get(pk=up.job_id)
+    assert job.status == "failed" and "映射文件无法读取" in job.message
+
+
+def test_another_towns_administrator_cannot_append_to_an_upload(world: Any, feed: Feed, dirs: Path) -> None:
+    r = world.client("hecheng_admin").post(reverse("upload_create", args=[feed.pk]), {"filename": "a.csv", "size": 4})
+    url = r.json()["url"]
+    for who in ("yanghe_admin", "outsider"):
+        r = world.client(who).generic("PATCH", url, b"abcd", HTTP_UPLOAD_OFFSET="0")
+        assert r.status_code == 404, who
+    r = world.client("leader").generic("PATCH", url, b"abcd", HTTP_UPLOAD_OFFSET="0")
+    assert r.status_code == 403  # leaders see feeds but do not upload
+    assert Upload.objects.get().offset == 0

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from shijian.dataadmin import feeds
 from shijian.dataadmin.explain import explain_file
 from shijian.dataadmin.models import Feed
+from shijian.ingest.mapping import FeedMapping, MappingError
 from shijian.ingest.pipeline import LoadReport, ingest_file
 from shijian.lake.store import Lake
 
@@ -52,12 +53,19 @@ def load_file(feed: Feed, path: Path) -> LoadReport:
         raise LoadFailed(_("The feed has no saved mapping yet: save one in the mapping editor first."))
     lk = lake()
     restore_interrupted(lk)
-    report = ingest_file(path, feed.inbox.parent, [feeds.current_mapping(feed)], lk, lk.loaded_hashes())
+    report = ingest_file(path, feed.inbox.parent, [_mapping(feed)], lk, lk.loaded_hashes())
     if report.status == "rejected":
         raise LoadFailed(
             _("%(file)s was not loaded: %(why)s") % {"file": _name(path), "why": explain_file(report.message)}
         )
     return report
+
+
+def _mapping(feed: Feed) -> FeedMapping:
+    try:
+        return feeds.current_mapping(feed)
+    except MappingError as exc:
+        raise LoadFailed(_("The saved mapping file cannot be read; save the mapping again in the editor.")) from exc
 
 
 def _name(path: Path | str) -> str:
@@ -97,7 +105,7 @@ def reprocess(feed: Feed, load_id: str) -> dict[str, Any]:
     if not feeds.has_mapping(feed):
         raise LoadFailed(_("The feed has no saved mapping yet: save one in the mapping editor first."))
     # the file is the load's wherever it was delivered from: the feed's mapping claims it whatever its folder
-    mapping = replace(feeds.current_mapping(feed), files=("*",))
+    mapping = replace(_mapping(feed), files=("*",))
     aside = lk.root / "superseded" / f"source={feed.slug}" / f"load={load_id}.{time.time_ns()}"
     aside.parent.mkdir(parents=True, exist_ok=True)
     os.rename(old_dir, aside)

@@ -13,7 +13,7 @@ from shijian.core import clock
 from shijian.dataadmin import feeds, loads
 from shijian.dataadmin.explain import FIELD_LABELS
 from shijian.dataadmin.models import Feed
-from shijian.ingest.mapping import CANONICAL_FIELDS
+from shijian.ingest.mapping import CANONICAL_FIELDS, MappingError
 from shijian.lake.store import Lake
 
 
@@ -164,8 +164,11 @@ def of(feed: Feed, lake: Lake | None = None, now: dt.datetime | None = None) -> 
     ]
     last = max((p.finished_at for p in points if p.finished_at is not None), default=None)
     days = (now - last).days if last is not None else None
-    mapping = feeds.current_mapping(feed)
-    mapped = [c for c in CANONICAL_FIELDS if c in mapping.columns and c != "record_type"]
+    try:
+        columns = feeds.current_mapping(feed).columns
+    except MappingError:  # a file edited by hand that no longer reads: the mapping page says so
+        columns = {}
+    mapped = [c for c in CANONICAL_FIELDS if c in columns and c != "record_type"]
     filled = _completeness(lake, feed.slug, mapped)
     rate, built = _linkage(lake, feed.slug, points)
     return Quality(

@@ -18,7 +18,7 @@ from shijian.dataadmin.explain import FIELD_LABELS
 from shijian.dataadmin.forms import MappingForm, SampleForm
 from shijian.dataadmin.models import Upload, UploadStatus
 from shijian.dataadmin.views import _feed
-from shijian.ingest.mapping import mapping_to_toml
+from shijian.ingest.mapping import MappingError, mapping_to_toml
 from shijian.web.params import id_value
 
 SAMPLE_MAX = 20 * 1024 * 1024
@@ -27,7 +27,11 @@ SAMPLE_MAX = 20 * 1024 * 1024
 @login_required
 def feed_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     feed = _feed(request, pk, "change")
-    current = feeds.current_mapping(feed)
+    try:
+        current = feeds.current_mapping(feed)
+    except MappingError:  # the file was edited by hand and no longer reads: start again from the default
+        messages.error(request, _("The saved mapping file cannot be read; saving here replaces it."))
+        current = feeds.default_mapping(feed)
     uploads = list(Upload.objects.filter(feed=feed, status=UploadStatus.COMPLETE)[:20])
     form = MappingForm(request.POST or None, initial=MappingForm.initial_from(current))
     sample_form = SampleForm(request.POST or None, request.FILES or None)

@@ -38,7 +38,7 @@ def _refused(exc: uploads.Refused) -> JsonResponse:
 def feed_upload(request: HttpRequest, pk: int) -> HttpResponse:
     feed = _feed(request, pk, "import")
     recent = Upload.objects.filter(feed=feed).select_related("job")[:20]
-    piece = int_param(request, "piece", 8 * 1024 * 1024, low=1024, high=64 * 1024 * 1024)
+    piece = int_param(request, "piece", 8 * 1024 * 1024, low=64, high=64 * 1024 * 1024)
     context = {"feed": feed, "recent": recent, "has_mapping": feeds.has_mapping(feed), "piece": piece}
     return render(request, "dataadmin/upload.html", context)
 

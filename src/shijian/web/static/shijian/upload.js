@@ -12,7 +12,7 @@
   const jobBox = document.getElementById("upload-job");
   const jobLink = document.getElementById("upload-job-link");
   const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  const piece = Math.max(1024, parseInt(form.dataset.piece, 10) || 8388608);
+  const piece = Math.max(64, parseInt(form.dataset.piece, 10) || 8388608);
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   function show(offset, size) {
