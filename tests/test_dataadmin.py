@@ -267,3 +267,10 @@ def test_another_towns_administrator_cannot_append_to_an_upload(world: Any, feed
     r = world.client("leader").generic("PATCH", url, b"abcd", HTTP_UPLOAD_OFFSET="0")
     assert r.status_code == 403  # leaders see feeds but do not upload
     assert Upload.objects.get().offset == 0
+
+
+def test_the_schedules_page_lists_the_feeds_built_after_each_load(world: Any, feed: Feed) -> None:
+    Feed.objects.filter(pk=feed.pk).update(build_after_load=True)
+    Feed.objects.create(department=world.depts["chancheng"], slug="cc-jc", name="禅城检查", build_after_load=True)
+    body = world.client("leader").get(reverse("schedule_list")).content.decode()
+    assert "荷城日常检查" in body and "禅城检查" not in body

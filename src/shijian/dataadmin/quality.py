@@ -56,7 +56,7 @@ class Quality:
     last_delivery: dt.datetime | None
     days_since: int | None
     late: bool
-    completeness: float | None  # mean share of filled mapped fields over the accepted records
+    completeness: float | None  # mean share of filled mapped fields over the last load's accepted records
     fields: dict[str, float] = field(default_factory=dict)  # canonical field -> share filled
     linkage_rate: float | None = None
     linked_as_of: dt.datetime | None = None
@@ -114,14 +114,14 @@ def _sql(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _completeness(lake: Lake, slug: str, mapped: list[str]) -> dict[str, float]:
-    files = sorted((lake.records / f"source={slug}").glob("load=*/records.parquet"))
-    if not files or not mapped:
+def _completeness(lake: Lake, slug: str, last_load: str, mapped: list[str]) -> dict[str, float]:
+    """Share of the last load's accepted records with a value in each mapped field (one file: cheap at any size)."""
+    file = lake.records / f"source={slug}" / f"load={last_load}" / "records.parquet"
+    if not last_load or not file.is_file() or not mapped:
         return {}
-    paths = ", ".join(_sql(str(p)) for p in files)
     exprs = ", ".join(f"avg(CASE WHEN nullif(CAST({c} AS VARCHAR), '') IS NULL THEN 0 ELSE 1 END)" for c in mapped)
     con = duckdb.connect()
-    row = con.execute(f"SELECT count(*), {exprs} FROM read_parquet([{paths}], union_by_name = true)").fetchone()
+    row = con.execute(f"SELECT count(*), {exprs} FROM read_parquet({_sql(str(file))})").fetchone()
     con.close()
     if not row or not row[0]:
         return {}
@@ -169,7 +169,7 @@ def of(feed: Feed, lake: Lake | None = None, now: dt.datetime | None = None) -> 
     except MappingError:  # a file edited by hand that no longer reads: the mapping page says so
         columns = {}
     mapped = [c for c in CANONICAL_FIELDS if c in columns and c != "record_type"]
-    filled = _completeness(lake, feed.slug, mapped)
+    filled = _completeness(lake, feed.slug, points[-1].load_id if points else "", mapped)
     rate, built = _linkage(lake, feed.slug, points)
     return Quality(
         feed=feed,
