@@ -97,3 +97,46 @@ def test_a_data_administrator_uploads_fixes_the_mapping_and_reprocesses(
     assert "16.7%" in page.inner_text("#quality")  # 1 of 6 rejected now
     errors = [e for e in page.errors if "ERR_CONNECTION_RESET" not in e and "Failed to load resource" not in e]
     assert not errors, errors
+
+
+def test_the_data_administration_pages_fit_a_phone_and_speak_chinese(
+    live_db: None, world: Any, live_server: Any, browser_page: Any, settings: Any, tmp_path: Path
+) -> None:
+    from django.test import Client
+
+    from shijian.dataadmin.models import Feed
+    from tests.dataadmin_seed import mapping_post
+    from tests.test_browser_walk import SIZES, _english
+
+    settings.HOME = tmp_path
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    settings.SHIJIAN_MAPPINGS = tmp_path / "mappings"
+    feed = Feed.objects.create(department=world.depts["hecheng"], slug="hecheng-jc", name="荷城日常检查")
+    c = Client()
+    c.force_login(world.users["hecheng_admin"])
+    c.post(f"/data/feeds/{feed.pk}/mapping/", {**mapping_post(feed.name), "save": "1"})
+    data = feed_csv(tmp_path / "d.csv").read_bytes()
+    url = c.post(f"/data/feeds/{feed.pk}/uploads/", {"filename": "检查记录.csv", "size": len(data)}).json()["url"]
+    c.generic("PATCH", url, data, content_type="application/offset+octet-stream", HTTP_UPLOAD_OFFSET="0")
+    page, base = browser_page, live_server.url
+    login(page, base, "hecheng_admin")
+    page.set_viewport_size(SIZES["phone"])
+    problems = []
+    for path in ("/data/", "/data/feeds/add/", f"/data/feeds/{feed.pk}/", f"/data/feeds/{feed.pk}/upload/",
+                 f"/data/feeds/{feed.pk}/quarantine/", f"/data/departments/{world.depts['hecheng'].pk}/",
+                 f"/data/feeds/{feed.pk}/mapping/", "/jobs/schedules/"):  # fmt: skip
+        page.errors.clear()
+        page.goto(base + path)
+        if path.endswith("/mapping/"):
+            page.click("#preview")
+            page.wait_for_selector("#preview-counts")
+        wide = int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+        if wide > 0:
+            problems.append(f"{path}: {wide} px wider than the screen")
+        words = _english(page.inner_text("body").replace("hecheng_admin", "").replace("hecheng-jc", ""))
+        if words:
+            problems.append(f"{path}: English {words[:12]}")
+        problems += [f"{path}: console error {e}" for e in page.errors]
+        name = path.strip("/").replace("/", "-")
+        page.screenshot(path=str(ARTIFACTS / f"dataadmin-phone-{name}.png"), full_page=True)
+    assert not problems, "\n".join(problems)

@@ -274,3 +274,17 @@ def test_the_schedules_page_lists_the_feeds_built_after_each_load(world: Any, fe
     Feed.objects.create(department=world.depts["chancheng"], slug="cc-jc", name="禅城检查", build_after_load=True)
     body = world.client("leader").get(reverse("schedule_list")).content.decode()
     assert "荷城日常检查" in body and "禅城检查" not in body
+
+
+def test_record_type_values_are_written_by_their_chinese_names(world: Any, feed: Feed) -> None:
+    c = world.client("hecheng_admin")
+    r = save_mapping(
+        c, feed, record_type="", col_record_type="业务类别", record_types="日常检查 = 检查\n处罚决定 = 行政处罚"
+    )
+    assert r.status_code == 302
+    m = parse_mapping(feed.mapping_path.read_text(encoding="utf-8"), str(feed.mapping_path))
+    assert m.record_types == {"日常检查": "inspection", "处罚决定": "penalty"} and m.record_type == ""
+    body = c.get(reverse("feed_mapping", args=[feed.pk])).content.decode()
+    assert "日常检查 = 检查" in body and "= inspection" not in body
+    r = save_mapping(c, feed, record_type="", col_record_type="业务类别", record_types="日常检查 = 巡查")
+    assert r.status_code == 200 and "第 1 行" in r.content.decode()  # an unknown type: the line is named

@@ -56,7 +56,9 @@ class MappingForm(forms.Form):
         label=gettext_lazy("record type values"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy("One per line: a delivered value = a record type, e.g. 行政处罚 = penalty."),
+        help_text=gettext_lazy(
+            "One per line: a delivered value = a record type, e.g. 处罚决定 = administrative penalty."
+        ),
     )
     date_formats = forms.CharField(
         label=gettext_lazy("date formats"),
@@ -97,7 +99,7 @@ class MappingForm(forms.Form):
             "name": m.name,
             "encoding": m.encoding,
             "record_type": m.record_type,
-            "record_types": "\n".join(f"{k} = {v}" for k, v in m.record_types.items()),
+            "record_types": "\n".join(f"{k} = {RECORD_TYPE_LABELS.get(v, v)}" for k, v in m.record_types.items()),
             "date_formats": "\n".join(m.date_formats),
             "amount_unit": m.amount_unit,
             "entity_keys": list(m.entity_keys),
@@ -111,17 +113,19 @@ class MappingForm(forms.Form):
         return data
 
     def clean_record_types(self) -> dict[str, str]:
+        """``delivered value = record type`` lines; the type by its name (in the UI language) or its code."""
+        names = {str(label): code for code, label in RECORD_TYPE_LABELS.items()} | {c: c for c in RECORD_TYPES}
         out = {}
         for n, line in enumerate(str(self.cleaned_data.get("record_types", "")).splitlines(), 1):
             if not line.strip():
                 continue
             value, sep, rtype = line.rpartition("=")
-            if not sep or rtype.strip() not in RECORD_TYPES or not value.strip():
+            if not sep or rtype.strip() not in names or not value.strip():
                 raise forms.ValidationError(
                     _("Line %(n)d: write a delivered value, “=” and one of: %(types)s.")
-                    % {"n": n, "types": ", ".join(RECORD_TYPES)}
+                    % {"n": n, "types": "、".join(str(label) for label in RECORD_TYPE_LABELS.values())}
                 )
-            out[value.strip()] = rtype.strip()
+            out[value.strip()] = names[rtype.strip()]
         return out
 
     def clean(self) -> dict[str, Any]:

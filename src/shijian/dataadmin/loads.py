@@ -69,10 +69,9 @@ def _mapping(feed: Feed) -> FeedMapping:
 
 
 def _name(path: Path | str) -> str:
-    """A delivered file's name without the upload number the inbox puts in front of it."""
-    name = Path(path).name
-    head, sep, rest = name.partition("-")
-    return rest if sep and head.isdigit() else name
+    from shijian.dataadmin.quarantine import delivered_name
+
+    return delivered_name(str(path))
 
 
 def load_dir(lk: Lake, source: str, load_id: str) -> Path:

@@ -32,6 +32,13 @@ class Filters:
     file: str = ""  # part of the file's name
 
 
+def delivered_name(path: str) -> str:
+    """A file's name as delivered (the inbox puts the upload's number in front of it)."""
+    name = Path(path).name
+    head, sep, rest = name.partition("-")
+    return rest if sep and head.isdigit() else name
+
+
 def _sql(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -77,7 +84,7 @@ def rows(
     for load, file, line, reason, raw in page:
         parsed = parse_raw(raw)
         column, text = explain(reason, parsed, mapping)
-        out.append(Rejected(str(load), Path(file).name, int(line), reason, column, text, parsed))
+        out.append(Rejected(str(load), delivered_name(file), int(line), reason, column, text, parsed))
     return out, int(total_row[0]) if total_row else 0
 
 
