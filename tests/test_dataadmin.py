@@ -168,6 +168,11 @@ def test_reprocessing_after_a_mapping_fix_replaces_the_load_and_counts_still_rec
     assert (after["rows_read"], after["accepted"], after["quarantined"], after["duplicates"]) == (6, 4, 1, 1)
     assert loads.reconciles(loads.counts(after)) and after["rows_read"] == before["rows_read"]
     assert job.outcome["loads"][0]["before"] == loads.counts(before)
+    from shijian.core.models import AuditEvent
+
+    events = list(AuditEvent.objects.filter(object_type="lake.load").order_by("id"))
+    assert [e.action for e in events] == ["import", "update"] and events[0].actor_name == "hecheng_admin"
+    assert events[0].after["sha256"] == before["sha256"] and events[1].before["quarantined"] == 3
     aside = list((dirs / "lake" / "superseded").glob("source=hecheng-jc/load=*/replaced_by.json"))
     assert len(aside) == 1
     q = quality.of(feed)

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from shijian.core.audit import Action, record
 from shijian.dataadmin import feeds
 from shijian.dataadmin.explain import explain_file
 from shijian.dataadmin.models import Feed
@@ -54,6 +55,8 @@ def load_file(feed: Feed, path: Path) -> LoadReport:
     lk = lake()
     restore_interrupted(lk)
     report = ingest_file(path, feed.inbox.parent, [_mapping(feed)], lk, lk.loaded_hashes())
+    if report.status == "loaded":
+        _audit(feed, Action.IMPORT, report.load_id, None, _summary(report), "load of a delivered file")
     if report.status == "rejected":
         raise LoadFailed(
             _("%(file)s was not loaded: %(why)s") % {"file": _name(path), "why": explain_file(report.message)}
@@ -119,7 +122,20 @@ def reprocess(feed: Feed, load_id: str) -> dict[str, Any]:
             _("%(file)s was not loaded: %(why)s") % {"file": _name(file), "why": explain_file(new.message)}
         )
     (aside / "replaced_by.json").write_text(json.dumps({"load_id": new.load_id, "sha256": new.sha256}))
+    reason = f"re-processed with the corrected mapping: load {load_id} replaced by {new.load_id}"
+    _audit(feed, Action.UPDATE, new.load_id, {**counts(old), "load_id": load_id}, _summary(new), reason)
     return {"load": load_id, "replaced_by": new.load_id, "before": counts(old), "after": counts(new)}
+
+
+def _summary(report: LoadReport) -> dict[str, Any]:
+    keep = ("load_id", "file", "sha256", "mapping", "source", "engine", "reasons", *COUNTS)
+    return {k: v for k, v in asdict(report).items() if k in keep}
+
+
+def _audit(feed: Feed, action: str, load_id: str, before: Any, after: Any, reason: str) -> None:
+    """A load is one audit event carrying the file's SHA-256 and its counts (as the CLI's bulk loads are)."""
+    record(action, object_type="lake.load", object_id=load_id, object_repr=f"{feed.slug} {load_id}",
+           before=before, after=after, reason=reason)  # fmt: skip
 
 
 def _put_back(aside: Path, original: Path) -> None:
