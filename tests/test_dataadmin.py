@@ -293,3 +293,15 @@ def test_record_type_values_are_written_by_their_chinese_names(world: Any, feed:
     assert "日常检查 = 检查" in body and "= inspection" not in body
     r = save_mapping(c, feed, record_type="", col_record_type="业务类别", record_types="日常检查 = 巡查")
     assert r.status_code == 200 and "第 1 行" in r.content.decode()  # an unknown type: the line is named
+
+
+def test_a_new_feed_starts_from_another_feeds_mapping(world: Any, feed: Feed) -> None:
+    c = world.client("hecheng_admin")
+    save_mapping(c, feed)
+    other = Feed.objects.create(department=world.depts["hecheng"], slug="hecheng-jc2", name="荷城专项检查")
+    Feed.objects.create(department=world.depts["yanghe"], slug="yh", name="杨和检查")
+    page = c.get(reverse("feed_mapping", args=[other.pk])).content.decode()
+    assert f'value="feed:{feed.pk}"' in page and "杨和检查" not in page
+    page = c.get(reverse("feed_mapping", args=[other.pk]) + f"?start=feed:{feed.pk}").content.decode()
+    assert 'value="检查日期"' in page and "已按" in page
+    assert not other.mapping_path.exists()  # nothing saved until the administrator saves

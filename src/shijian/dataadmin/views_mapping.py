@@ -13,12 +13,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from shijian.core.jurisdiction import restrict
 from shijian.dataadmin import feeds, preview
 from shijian.dataadmin.explain import FIELD_LABELS
 from shijian.dataadmin.forms import MappingForm, SampleForm
-from shijian.dataadmin.models import Upload, UploadStatus
+from shijian.dataadmin.models import Feed, Upload, UploadStatus
 from shijian.dataadmin.views import _feed
-from shijian.ingest.mapping import MappingError, mapping_to_toml
+from shijian.ingest.mapping import FeedMapping, MappingError, mapping_to_toml
 from shijian.web.params import id_value
 
 SAMPLE_MAX = 20 * 1024 * 1024
@@ -33,6 +34,13 @@ def feed_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("The saved mapping file cannot be read; saving here replaces it."))
         current = feeds.default_mapping(feed)
     uploads = list(Upload.objects.filter(feed=feed, status=UploadStatus.COMPLETE)[:20])
+    starts = _starting_points(request, feed)
+    chosen = request.GET.get("start", "")
+    if request.method == "GET" and chosen in starts:
+        current = starts[chosen][1]
+        messages.info(
+            request, _("Fields filled from %(name)s: check them, preview, then save.") % {"name": starts[chosen][0]}
+        )
     form = MappingForm(request.POST or None, initial=MappingForm.initial_from(current))
     sample_form = SampleForm(request.POST or None, request.FILES or None)
     result = None
@@ -46,8 +54,23 @@ def feed_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         result = _preview(request, feed, edited, uploads)
     context: dict[str, Any] = {"feed": feed, "form": form, "sample_form": sample_form, "uploads": uploads}
     context |= {"result": result, "toml": mapping_to_toml(edited), "saved": feeds.has_mapping(feed)}
+    context["starts"] = [(key, label) for key, (label, _m) in starts.items()]
     context["labels"] = [_("line"), *(FIELD_LABELS[c] for c in preview.CLEAN_COLUMNS)]
     return render(request, "dataadmin/mapping.html", context)
+
+
+def _starting_points(request: HttpRequest, feed: Feed) -> dict[str, tuple[str, FeedMapping]]:
+    """Mappings to start from: the other feeds' saved mappings the user may edit (a department often delivers the
+    same table for several feeds)."""
+    out: dict[str, tuple[str, FeedMapping]] = {}
+    others = restrict(Feed.objects.exclude(pk=feed.pk).select_related("department"), request.user, "change")
+    for other in others:
+        if feeds.has_mapping(other):
+            try:
+                out[f"feed:{other.pk}"] = (f"{other.department.name} · {other.name}", feeds.current_mapping(other))
+            except MappingError:
+                continue
+    return out
 
 
 def _preview(request: HttpRequest, feed: Any, mapping: Any, uploads: list[Upload]) -> preview.Preview | None:
