@@ -305,3 +305,22 @@ def test_a_new_feed_starts_from_another_feeds_mapping(world: Any, feed: Feed) ->
     page = c.get(reverse("feed_mapping", args=[other.pk]) + f"?start=feed:{feed.pk}").content.decode()
     assert 'value="检查日期"' in page and "已按" in page
     assert not other.mapping_path.exists()  # nothing saved until the administrator saves
+
+
+def test_a_running_reprocessing_is_not_undone_by_a_load_beside_it(world: Any, feed: Feed, dirs: Path) -> None:
+    """A load in another worker thread runs restore_interrupted while a re-processing has its old load aside: the
+    lock the re-processing holds keeps the old load aside (else both loads would count)."""
+    import os
+
+    c = world.client("hecheng_admin")
+    save_mapping(c, feed)
+    upload(c, feed, feed_csv(dirs / "d.csv"))
+    (report,) = loads.reports(feed)
+    lake = loads.lake()
+    aside = lake.root / "superseded" / f"source={feed.slug}" / f"load={report['load_id']}.1"
+    aside.parent.mkdir(parents=True)
+    with loads._replacing(lake, wait=True):  # as reprocess() holds it
+        os.rename(loads.load_dir(lake, feed.slug, report["load_id"]), aside)
+        assert loads.restore_interrupted(lake) == 0
+        assert loads.reports(feed) == [] and aside.is_dir()
+    assert loads.restore_interrupted(lake) == 1  # the holder died without a replacement: put back

@@ -10,9 +10,12 @@ unless its replacement was committed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -110,18 +113,20 @@ def reprocess(feed: Feed, load_id: str) -> dict[str, Any]:
     mapping = replace(_mapping(feed), files=("*",))
     aside = lk.root / "superseded" / f"source={feed.slug}" / f"load={load_id}.{time.time_ns()}"
     aside.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(old_dir, aside)
-    try:
-        new = ingest_file(file, None, [mapping], lk, lk.loaded_hashes())
-    except BaseException:
-        _put_back(aside, old_dir)
-        raise
-    if new.status != "loaded":
-        _put_back(aside, old_dir)
-        raise LoadFailed(
-            _("%(file)s was not loaded: %(why)s") % {"file": _name(file), "why": explain_file(new.message)}
-        )
-    (aside / "replaced_by.json").write_text(json.dumps({"load_id": new.load_id, "sha256": new.sha256}))
+    with _replacing(lk, wait=True):
+        if not old_dir.is_dir():  # another re-processing replaced it meanwhile
+            raise LoadFailed(_("Load %(load)s is not in the lake.") % {"load": load_id})
+        os.rename(old_dir, aside)
+        try:
+            new = ingest_file(file, None, [mapping], lk, lk.loaded_hashes())
+        except BaseException:
+            _put_back(aside, old_dir)
+            raise
+        if new.status != "loaded":
+            _put_back(aside, old_dir)
+            why = explain_file(new.message)
+            raise LoadFailed(_("%(file)s was not loaded: %(why)s") % {"file": _name(file), "why": why})
+        (aside / "replaced_by.json").write_text(json.dumps({"load_id": new.load_id, "sha256": new.sha256}))
     reason = f"re-processed with the corrected mapping: load {load_id} replaced by {new.load_id}"
     _audit(feed, Action.UPDATE, new.load_id, {**counts(old), "load_id": load_id}, _summary(new), reason)
     return {"load": load_id, "replaced_by": new.load_id, "before": counts(old), "after": counts(new)}
@@ -143,8 +148,32 @@ def _put_back(aside: Path, original: Path) -> None:
         os.rename(aside, original)
 
 
+@contextmanager
+def _replacing(lk: Lake, wait: bool) -> Iterator[bool]:
+    """An exclusive lock on the lake's replacements (``flock``: between processes and between the worker's
+    threads): held by a re-processing while its old load is aside, so that nobody puts that load back meanwhile.
+    Yields whether the lock was taken (``wait=False`` does not wait for it)."""
+    lk.root.mkdir(parents=True, exist_ok=True)
+    with (lk.root / "superseded.lock").open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def restore_interrupted(lk: Lake) -> int:
-    """Loads moved aside by a re-processing that never finished go back (unless their replacement committed)."""
+    """Loads moved aside by a re-processing that died go back (unless their replacement committed). A
+    re-processing that is running holds the lock: then nothing is touched."""
+    with _replacing(lk, wait=False) as mine:
+        return _restore(lk) if mine else 0
+
+
+def _restore(lk: Lake) -> int:
     n = 0
     for aside in sorted((lk.root / "superseded").glob("source=*/load=*")):
         if (aside / "replaced_by.json").exists() or not (aside / "load.json").is_file():
