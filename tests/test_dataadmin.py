@@ -214,6 +214,18 @@ def test_a_failed_load_tells_the_data_administrators_who_cover_the_department(
     assert loads.reports(feed) == []  # nothing was written
 
 
+def test_a_load_queues_the_build_and_the_linkage_rate_follows(world: Any, feed: Feed, dirs: Path) -> None:
+    c = world.client("hecheng_admin")
+    save_mapping(c, feed)
+    Feed.objects.filter(pk=feed.pk).update(build_after_load=True)
+    assert quality.of(feed).linkage_rate is None
+    up = upload(c, feed, feed_csv(dirs / "d.csv"))
+    build = Job.objects.get(pk=Job.objects.get(pk=up.job_id).outcome["build_job"])
+    assert build.kind == "build" and build.status == "succeeded", build.error
+    assert build.outcome["records"] == 2 and build.created_by == world.users["hecheng_admin"]
+    assert quality.of(feed).linkage_rate == 1.0  # both accepted records carry the world's entities' codes
+
+
 def test_a_load_queues_the_build_when_the_feed_says_so(world: Any, feed: Feed, dirs: Path, monkeypatch: Any) -> None:
     from shijian.jobs import runner
 

@@ -128,12 +128,22 @@ def _completeness(lake: Lake, slug: str, last_load: str, mapped: list[str]) -> d
     return {c: float(v or 0.0) for c, v in zip(mapped, row[1:], strict=True)}
 
 
+def _built_at(lake: Lake) -> dt.datetime | None:
+    """When the last build finished (its report; the loads' reports are stamped by the same clock)."""
+    import json
+
+    try:
+        return _when(json.loads((lake.root / "build" / "build-report.json").read_text()).get("finished_at", ""))
+    except (OSError, ValueError):
+        return None
+
+
 def _linkage(lake: Lake, slug: str, points: list[LoadPoint]) -> tuple[float | None, dt.datetime | None]:
     """Share of the feed's records linked to an entity by the last build (of the loads it saw)."""
     unlinked = lake.root / "build" / "unlinked.parquet"
     if not unlinked.is_file():
         return None, None
-    built = dt.datetime.fromtimestamp(unlinked.stat().st_mtime, tz=dt.UTC)
+    built = _built_at(lake) or dt.datetime.fromtimestamp(unlinked.stat().st_mtime, tz=dt.UTC)
     seen = sum(p.accepted for p in points if p.finished_at is not None and p.finished_at <= built)
     if not seen:
         return None, built
