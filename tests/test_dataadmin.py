@@ -69,6 +69,7 @@ def test_it_loads_an_uploaded_file_exactly_as_the_cli_does(world: Any, feed: Fee
     job = Job.objects.get(pk=up.job_id)
     assert job.kind == "load" and job.status == "succeeded", (job.message, job.error)
     assert job.outcome["rows_read"] == 6 and job.outcome["duplicates"] == 1
+    assert job.message == "已加载：读取 6 行 = 入库 2 + 隔离 3 + 重复 1"
     # the CLI, given the editor's mapping directory and the same file, into a second lake
     cli_lake = dirs / "cli-lake"
     result = CliRunner().invoke(

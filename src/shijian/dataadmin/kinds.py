@@ -37,8 +37,22 @@ def load(ctx: Context, upload: int) -> Outcome:
 
         ctx.progress(_("Loaded; the build is queued"), 1, 2)
         outcome["build_job"] = enqueue("build", {"after_load": report.load_id}, ctx.job.created_by).pk
-    ctx.progress(_("Loaded"), 2, 2)
+    ctx.progress(counts_message(report.status, loads.counts(report)), 2, 2)
     return outcome
+
+
+def counts_message(status: str, c: dict[str, int]) -> str:
+    """The load's counts as the job page shows them (they reconcile: read = accepted + quarantined + duplicates)."""
+    if status != "loaded":
+        return _("The same file was loaded before; nothing was added.")
+    return _(
+        "Loaded: %(read)d rows read = %(accepted)d accepted + %(quarantined)d quarantined + %(duplicates)d duplicates"
+    ) % {
+        "read": c["rows_read"],
+        "accepted": c["accepted"],
+        "quarantined": c["quarantined"],
+        "duplicates": c["duplicates"],
+    }
 
 
 @register("reprocess", gettext_lazy("Re-process loads with the corrected mapping"))
@@ -55,7 +69,9 @@ def reprocess(ctx: Context, feed: int, loads: list[str]) -> Outcome:
         except Exception as exc:
             service.failed(f, str(exc), url=ctx.job.get_absolute_url(), exclude=ctx.job.created_by)
             raise
-    ctx.progress(_("Re-processed"), len(loads), len(loads))
+    ctx.progress(
+        "; ".join(counts_message("loaded", r["after"]) for r in results) or _("Re-processed"), len(loads), len(loads)
+    )
     if results and f.build_after_load:
         from shijian.jobs.runner import enqueue
 
