@@ -140,3 +140,44 @@ def test_the_data_administration_pages_fit_a_phone_and_speak_chinese(
         name = path.strip("/").replace("/", "-")
         page.screenshot(path=str(ARTIFACTS / f"dataadmin-phone-{name}.png"), full_page=True)
     assert not problems, "\n".join(problems)
+
+
+def test_an_upload_left_when_the_page_closed_resumes_when_the_same_file_is_chosen_again(
+    live_db: None, world: Any, live_server: Any, browser_page: Any, settings: Any, tmp_path: Path
+) -> None:
+    from shijian.dataadmin.models import Feed, Upload
+
+    settings.HOME = tmp_path
+    settings.SHIJIAN_LAKE = tmp_path / "lake"
+    settings.SHIJIAN_MAPPINGS = tmp_path / "mappings"
+    feed = Feed.objects.create(department=world.depts["hecheng"], slug="hecheng-jc", name="荷城日常检查")
+    file = feed_csv(tmp_path / "delivery" / "检查记录.csv")
+    page, base = browser_page, live_server.url
+    login(page, base, "hecheng_admin")
+    sent: list[str] = []
+
+    def cut_after_two(route: Any) -> None:
+        if route.request.method == "PATCH":
+            sent.append(route.request.headers.get("upload-offset", ""))
+            if len(sent) > 2:  # the network is gone after two pieces
+                route.abort("internetdisconnected")
+                return
+        route.continue_()
+
+    page.route("**/data/uploads/*/", cut_after_two)
+    page.goto(f"{base}/data/feeds/{feed.pk}/upload/?piece=100")
+    page.set_input_files("#upload-file", str(file))
+    page.click("#upload-start")
+    page.locator("#upload-state", has_text="续传").wait_for(timeout=15000)  # 连接中断，正在续传…
+    up = Upload.objects.get()
+    assert up.offset == 200 and up.status == "receiving"
+
+    # the page is closed; later the same file is chosen again, with the network back
+    page.unroute("**/data/uploads/*/")
+    page.goto(f"{base}/data/feeds/{feed.pk}/upload/?piece=100")
+    page.set_input_files("#upload-file", str(file))
+    page.click("#upload-start")
+    page.wait_for_selector("#upload-job:not([hidden])", timeout=30000)
+    up.refresh_from_db()
+    assert Upload.objects.count() == 1 and up.status == "complete"  # the same upload, not a second one
+    assert up.path.read_bytes() == file.read_bytes()
