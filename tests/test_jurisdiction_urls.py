@@ -22,6 +22,7 @@ from django.utils import timezone
 from shijian.accounts.models import User
 from shijian.core.codes.uscc import make
 from shijian.core.jurisdiction import PUBLIC_URLS
+from shijian.dataadmin.models import Feed, Upload
 from shijian.hazards.models import Grade, Hazard, Notification, Reminder
 from shijian.jobs.models import Job
 from shijian.lake.models import LinkReview
@@ -118,6 +119,17 @@ URLS: dict[str, Rule] = {
     "notification_read_all": Rule(method="post", ok=302),
     "notification_preferences": Rule(),
     "notification_read": Rule("notification", method="post", ok=302),
+    "dataadmin_home": Rule(lists=True),
+    "feed_add": Rule(),
+    "feed_detail": Rule("feed"),
+    "feed_mapping": Rule("feed"),
+    "feed_upload": Rule("feed"),
+    # An empty POST finds the feed, then is refused as malformed (no file name or size): 400, never 201 outside.
+    "upload_create": Rule("feed", method="post", ok=400),
+    "upload_detail": Rule("upload", shows=False),  # the upload's offset as JSON
+    "feed_quarantine": Rule("feed"),
+    "feed_reprocess": Rule("feed", method="post", ok=302),
+    "department_quality": Rule("department"),
 }
 # What fills each URL kwarg besides the object's pk.
 EXTRA_KWARGS = {"form": "notice", "name": "record.full.json"}
@@ -301,6 +313,8 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
             ),
             "notification": notice,
         }
+        objs["feed"] = Feed.objects.create(department=dept, slug=f"{key}-feed", name=f"{key}日常检查数据")
+        objs["upload"] = Upload.objects.create(feed=objs["feed"], filename=f"{key}.csv", size=10)
         objs["job"] = Job.objects.create(kind="export", params={"spec": "entity", "query": {}}, created_by=objs["user"])
         markers = [
             entity.name,

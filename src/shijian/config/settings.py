@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "shijian.analytics",
     "shijian.jobs",
     "shijian.notify",
+    "shijian.dataadmin",
     "shijian.api",
     "ninja",
     "shijian.web",
@@ -187,6 +188,8 @@ SHIJIAN_PDF_FONT = env_str("SHIJIAN_PDF_FONT", "")
 
 # The record lake (Parquet) of departmental records.
 SHIJIAN_LAKE = Path(env_str("SHIJIAN_LAKE", str(HOME / "lake"))).resolve()
+# Feed mappings written by the mapping editor (one <feed>.toml each); `shijian ingest --mapping` reads the same.
+SHIJIAN_MAPPINGS = Path(env_str("SHIJIAN_MAPPINGS", str(HOME / "mappings"))).resolve()
 
 # Bulk import and export limits.
 SHIJIAN_IMPORT_MAX_ROWS = env_int("SHIJIAN_IMPORT_MAX_ROWS", 20000)

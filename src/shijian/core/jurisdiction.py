@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from shijian.core.codes.tables import ancestors, districts_under
 from shijian.core.permissions import allowed
+from shijian.dataadmin.models import Feed, Upload
 from shijian.hazards.models import Hazard, Notification, Reminder, Transition
 from shijian.lake.models import LinkReview
 from shijian.registry.models import Department, Entity, Inspector, InspectorConflict, Responsibility, SpotCheckItem
@@ -205,6 +206,15 @@ def _link_review(qs: models.QuerySet[Any], user: Any, action: str, region: str) 
     return qs.filter(best_entity__in=Entity.objects.filter(coded_q(region)).values("pk"))
 
 
+def _feed(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
+    """A department's feed is administered inside the department's region (not seen from the towns below it)."""
+    return qs.filter(subtree_q(region, "department__region_code"))
+
+
+def _upload(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
+    return qs.filter(subtree_q(region, "feed__department__region_code"))
+
+
 # model -> (the permission kind of core.permissions, the rule)
 RULES: dict[type[models.Model], tuple[str, Rule]] = {
     Entity: ("entity", _entity),
@@ -224,6 +234,8 @@ RULES: dict[type[models.Model], tuple[str, Rule]] = {
     Reminder: ("reminder", _reminder),
     Notification: ("hazard", _notification),
     LinkReview: ("linkage", _link_review),
+    Feed: ("feed", _feed),
+    Upload: ("feed", _upload),
 }
 
 

@@ -161,3 +161,48 @@ def load_mappings(directory: Path | None = None) -> list[FeedMapping]:
         for item in sorted(shipped.iterdir(), key=lambda i: i.name)
         if item.name.endswith(".toml")
     ]
+
+
+def _toml_str(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's; DEL, which TOML refuses raw, escaped too)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _toml_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(_toml_str(v) for v in values) + "]"
+
+
+def _toml_key(key: str) -> str:
+    bare = key.isascii() and key.replace("_", "").replace("-", "").isalnum()
+    return key if bare else _toml_str(key)
+
+
+def mapping_to_toml(m: FeedMapping, comment: str = "") -> str:
+    """The TOML text that ``parse_mapping`` reads back as ``m`` (the mapping editor writes it; the CLI reads it)."""
+    lines = [f"# {line}" for line in comment.splitlines()]
+    lines += [
+        "[feed]",
+        f"name = {_toml_str(m.name)}",
+        f"files = {_toml_list(m.files)}",
+        f"source = {_toml_str(m.source)}",
+        f"encoding = {_toml_str(m.encoding)}",
+    ]
+    if m.record_type:
+        lines.append(f"record_type = {_toml_str(m.record_type)}")
+    lines += [
+        f"date_formats = {_toml_list(m.date_formats)}",
+        f"amount_unit = {_toml_str(m.amount_unit)}",
+        f"entity_keys = {_toml_list(m.entity_keys)}",
+        f"required = {_toml_list(m.required)}",
+        f"ignore = {_toml_list(m.ignore)}",
+        f"keep_extra = {'true' if m.keep_extra else 'false'}",
+        f"dedupe_across_loads = {'true' if m.dedupe_across_loads else 'false'}",
+        "",
+        "[columns]",
+        *(f"{field} = {_toml_list(m.columns[field])}" for field in CANONICAL_FIELDS if field in m.columns),
+    ]
+    if m.record_types:
+        lines += ["", "[record_types]", *(f"{_toml_key(k)} = {_toml_str(v)}" for k, v in m.record_types.items())]
+    return "\n".join(lines) + "\n"

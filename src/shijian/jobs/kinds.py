@@ -130,3 +130,7 @@ def risk_refresh(ctx: Context, force: bool = False) -> Outcome:
     r = platform.refresh(Path(settings.SHIJIAN_LAKE), day, ctx.progress)
     refresh_all(Path(settings.SHIJIAN_LAKE), progress=ctx.progress)
     return {"refresh": r.pk, "entities": r.entities, "classes": r.classes}
+
+
+# The data administration's kinds (load, re-process, build) live with their app.
+from shijian.dataadmin import kinds as _dataadmin_kinds  # noqa: E402, F401

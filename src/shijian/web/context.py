@@ -22,6 +22,7 @@ NAV: list[tuple[str, str, Any]] = [
     ("analytics", "analytics", _("Statistics")),
     ("analytics", "operations", _("Operations centre")),
     ("linkage", "review_list", _("Linkage review")),
+    ("feed", "dataadmin_home", _("Data administration")),
     ("audit", "audit_list", _("Audit log")),
     ("user", "user_list", _("Users")),
     ("job", "job_list", _("Jobs")),

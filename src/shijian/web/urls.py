@@ -29,4 +29,5 @@ urlpatterns: list[Any] = [
     path("", include("shijian.analytics.urls")),
     path("", include("shijian.jobs.urls")),
     path("", include("shijian.notify.urls")),
+    path("", include("shijian.dataadmin.urls")),
 ]
