@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "shijian.supervision",
     "shijian.translog",
     "shijian.hazards",
+    "shijian.cases",
     "shijian.risk",
     "shijian.analytics",
     "shijian.jobs",
