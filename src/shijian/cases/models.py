@@ -194,6 +194,7 @@ class Case(models.Model):
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
     process = models.OneToOneField(ProcessInstance, on_delete=models.PROTECT, null=True, related_name="case")
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("overdue escalated at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"))
 
