@@ -99,3 +99,35 @@ def test_a_case_outside_the_jurisdiction_cannot_be_acted_on(world) -> None:
     with pytest.raises(CaseError):
         enforcement.act(case, "lead", {"filed": True}, world.users["yanghe"], note="x")
     assert Case.objects.get(pk=case.pk).filed_on is None
+
+
+def test_a_decided_penalty_counts_as_a_risk_factor(world, tmp_path) -> None:
+    import dataclasses
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from shijian.risk import factors
+    from tests.test_risk_platform import BEFORE, _small_sources
+
+    src = _small_sources(tmp_path, BEFORE)
+    as_of = dt.date(2025, 1, 1)
+    base = {r["entity_id"]: r for r in factors.compute(src, as_of).to_pylist()}
+    e = world.entities["hecheng"]
+    case = enforcement.open_case(e, source="manual", title="罚款", user=world.users["hecheng"])
+    Case.objects.filter(pk=case.pk).update(
+        decided_on=dt.date(2024, 10, 1), fine="20000", decision_no="高市监罚〔2024〕9号"
+    )
+    assert enforcement.snapshot_penalties(tmp_path / "penalties.parquet") == 1
+    # the small register's entity 4 stands for the world's entity (its ids are 1-4)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(tmp_path / "penalties.parquet")
+    assert table.column("entity_id").to_pylist() == [e.pk]
+    pq.write_table(table.set_column(0, "entity_id", pa.array([4], pa.int64())), tmp_path / "penalties.parquet")
+    with_platform = dataclasses.replace(src, penalties=tmp_path / "penalties.parquet")
+    after = {r["entity_id"]: r for r in factors.compute(with_platform, as_of).to_pylist()}
+    assert after[4]["penalties"] == base[4]["penalties"] + 1
+    assert after[4]["penalties_12m"] == base[4]["penalties_12m"] + 1
+    assert after[4]["penalty_amount"] == pytest.approx(base[4]["penalty_amount"] + 2.0)
+    assert after[1]["penalties"] == base[1]["penalties"]

@@ -126,6 +126,7 @@ URLS: dict[str, Rule] = {
     "case_add": Rule(),
     # the place's entries are not escalated: an in-scope request is refused with a message and sent back (302)
     "case_from_hazard": Rule("hazard", method="post", ok=302),
+    "case_from_check": Rule("check", method="post", ok=302),
     "case_detail": Rule("case"),
     "evidence_add": Rule("case", method="post", ok=302),
     "evidence_get": Rule("evidence", shows=False),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -273,3 +274,32 @@ def penalties_of(entity: Entity) -> list[Case]:
     return list(
         Case.objects.filter(entity=entity, decided_on__isnull=False, fine__isnull=False).order_by("-decided_on")
     )
+
+
+def snapshot_penalties(path: Path) -> int:
+    """The platform's decided penalties as records (entity_id, source 'platform', record_type 'penalty',
+    event_date = the decision date, amount in 10k yuan = fine + confiscated income, result = the decision number),
+    so that the risk factors (penalties, penalties_12m, penalty_amount) count them with the departments' feeds."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = list(
+        Case.objects.filter(decided_on__isnull=False)
+        .exclude(fine__isnull=True, confiscated__isnull=True)
+        .values_list("entity_id", "decided_on", "fine", "confiscated", "decision_no")
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "entity_id": pa.array([r[0] for r in rows], pa.int64()),
+                "source": pa.array(["platform"] * len(rows), pa.string()),
+                "record_type": pa.array(["penalty"] * len(rows), pa.string()),
+                "event_date": pa.array([r[1] for r in rows], pa.date32()),
+                "amount": pa.array([float((r[2] or 0) + (r[3] or 0)) / 10_000 for r in rows], pa.float64()),
+                "result": pa.array([r[4] for r in rows], pa.string()),
+            }
+        ),
+        path,
+        compression="zstd",
+    )
+    return len(rows)

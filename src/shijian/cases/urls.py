@@ -17,6 +17,7 @@ urlpatterns: list[Any] = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/add/", views.case_add, name="case_add"),
     path("cases/from-hazard/<int:pk>/", views.case_from_hazard, name="case_from_hazard"),
+    path("cases/from-check/<int:check_pk>/", views.case_from_check, name="case_from_check"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/evidence/", views.evidence_add, name="evidence_add"),
     path("cases/evidence/<int:pk>/", views.evidence_get, name="evidence_get"),

@@ -274,6 +274,26 @@ def case_from_hazard(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def case_from_check(request: HttpRequest, check_pk: int) -> HttpResponse:
+    """From an inspection result with a finding, one step to a case (its lead)."""
+    from shijian.supervision.models import Visit, VisitItem
+
+    require(request.user, "case", "add")
+    visits = restrict(Visit.objects.all(), request.user).values("pk")
+    check = _one(VisitItem.objects.filter(visit__in=visits).select_related("visit__entity", "item"), check_pk)
+    existing = restrict(Case.objects.filter(visit_item=check), request.user).first()
+    if existing is not None:
+        return redirect(existing)
+    try:
+        c = enforcement.from_finding(check, request.user)
+    except enforcement.CaseError as exc:
+        messages.error(request, str(exc))
+        return redirect(check.visit)
+    return redirect(c)
+
+
+@login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "case", "view")
     c = _one(restrict(Case.objects.all(), request.user).select_related("process__definition", "entity"), pk)
