@@ -122,6 +122,10 @@ URLS: dict[str, Rule] = {
     "complaint_add": Rule(),
     "complaint_import": Rule(),
     "complaint_detail": Rule("complaint"),
+    # the places' filings are not decided yet: an in-scope request finds no notice (404) too; never a 200 outside
+    # (the signed documents themselves are tested in test_cases_documents)
+    "complaint_notice": Rule("complaint", ok=404, shows=False),
+    "case_decision": Rule("case", ok=404, shows=False),
     "case_list": Rule(lists=True),
     "case_add": Rule(),
     # the place's entries are not escalated: an in-scope request is refused with a message and sent back (302)

@@ -59,3 +59,7 @@ class CaseForm(forms.Form):
 class EvidenceForm(forms.Form):
     file = forms.FileField(label=_("file"))
     description = forms.CharField(label=_("description"), max_length=300, required=False)
+
+
+class VerifyForm(forms.Form):
+    file = forms.FileField(label=_("signed PDF document"))

@@ -236,3 +236,36 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DocumentKind(models.TextChoices):
+    ACCEPTANCE = "acceptance", _("Notice of acceptance (受理通知书)")
+    REFUSAL = "refusal", _("Notice of non-acceptance (不予受理通知书)")
+    DECISION = "decision", _("Decision of administrative penalty (行政处罚决定书)")
+
+
+class SignedDocument(models.Model):
+    """A document rendered to PDF and signed (PAdES) with the bureau's key; kept as signed, with its SHA-256."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, null=True, blank=True, related_name="documents")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="documents")
+    file = models.FileField(upload_to="documents/%Y/%m/")
+    sha256 = models.CharField(max_length=64)
+    signer = models.CharField(_("signed by"), max_length=200)
+    signed_at = models.DateTimeField(_("signed at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("signed document")
+        verbose_name_plural = _("signed documents")
+        ordering = ["-signed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "kind"], condition=Q(complaint__isnull=False), name="doc_complaint_once"
+            ),
+            models.UniqueConstraint(fields=["case", "kind"], condition=Q(case__isnull=False), name="doc_case_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.complaint_id or self.case_id}"

@@ -71,3 +71,28 @@ def complaint_status(request: HttpRequest) -> HttpResponse:
             if found is None:
                 form.add_error(None, _("No filing matches this receipt number and telephone."))
     return render(request, "cases/public_status.html", {"form": form, "c": found})
+
+
+VERIFICATIONS_PER_HOUR = 60
+MAX_VERIFY_BYTES = 20 * 1024 * 1024
+
+
+@csrf_protect
+def verify_document(request: HttpRequest) -> HttpResponse:
+    """Upload a PDF: whether it carries the bureau's valid signature, who signed it, when, and whether it is
+    unchanged since. Nothing is stored."""
+    from shijian.cases import signing
+    from shijian.cases.forms import VerifyForm
+
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    verdict = None
+    if request.method == "POST":
+        if _throttled(request, "verify", VERIFICATIONS_PER_HOUR):
+            form.add_error(None, _("Too many queries from your address; try again in an hour."))
+        elif form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > MAX_VERIFY_BYTES:
+                form.add_error("file", _("A file may be at most 20 MB."))
+            else:
+                verdict = signing.verify_pdf(upload.read())
+    return render(request, "cases/public_verify.html", {"form": form, "verdict": verdict})

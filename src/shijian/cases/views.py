@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -361,3 +361,35 @@ def evidence_get(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404 from None
     audit.record("view", object_type="cases.evidence", object_id=str(ev.pk), object_repr=ev.name)
     return FileResponse(handle, as_attachment=True, filename=ev.name, content_type=ev.content_type)
+
+
+# -- signed documents ------------------------------------------------------------------------------------------
+
+
+def _document_response(request: HttpRequest, obj: Complaint | Case) -> HttpResponseBase:
+    from shijian.cases import documents, signing
+
+    try:
+        doc = documents.signed(obj, request.user)
+    except documents.DocumentError as exc:
+        raise Http404(str(exc)) from None
+    except signing.SigningError as exc:
+        messages.error(request, str(exc))
+        return redirect(obj)
+    audit.record("view", object_type="cases.signeddocument", object_id=str(doc.pk), object_repr=str(doc))
+    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=str(doc.file.name).rsplit("/", 1)[-1],
+                        content_type="application/pdf")  # fmt: skip
+
+
+@login_required
+def complaint_notice(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The signed 受理/不予受理通知书 (404 until the decision is made)."""
+    require(request.user, "complaint", "view")
+    return _document_response(request, _one(restrict(Complaint.objects.all(), request.user), pk))
+
+
+@login_required
+def case_decision(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The signed 行政处罚决定书 (404 until a penalty is decided)."""
+    require(request.user, "case", "view")
+    return _document_response(request, _one(restrict(Case.objects.all(), request.user).select_related("entity"), pk))
