@@ -38,7 +38,8 @@ def test_it_links_by_uscc_and_assigns_the_entitys_town_department(world) -> None
     assert c.process is not None and c.process.current == "triage"
     received = timezone.localtime(c.received_at).date()
     assert c.process.due_on == add_working_days(received, 7, complaints.exceptions())  # 第十四条: 7 working days
-    assert AuditEvent.objects.filter(object_type="cases.complaint", object_id=str(c.pk)).exists()
+    event = AuditEvent.objects.get(object_type="cases.complaint", object_id=str(c.pk))
+    assert event.after["complainant_phone"] == "138****8000" and "王小明" not in str(event.after)  # auditors read it
 
 
 def test_it_links_by_name_and_address_without_a_code(world) -> None:

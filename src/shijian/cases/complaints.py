@@ -164,10 +164,23 @@ def file(f: Filing, user: Any = None) -> Complaint:
             object_type="cases.complaint",
             object_id=str(c.pk),
             object_repr=str(c),
-            after=audit.snapshot(c),
+            after=_snapshot(c),
             actor=user,
         )
     return c
+
+
+def _snapshot(c: Complaint) -> dict[str, Any]:
+    """The audit snapshot of a filing, the complainant's personal data masked (auditors read the whole log)."""
+    data: dict[str, Any] = audit.snapshot(c)
+    data["complainant_name"] = mask_person(c.complainant_name)
+    data["complainant_phone"] = _masked_phone(c.complainant_phone)
+    data["complainant_address"] = "***" if c.complainant_address else ""
+    return data
+
+
+def _masked_phone(phone: str) -> str:
+    return (phone[:3] + "****" + phone[-4:]) if len(phone) >= 8 else "****"
 
 
 def may_see_person(user: Any, c: Complaint) -> bool:
@@ -178,10 +191,9 @@ def may_see_person(user: Any, c: Complaint) -> bool:
 def person(user: Any, c: Complaint) -> dict[str, str]:
     if may_see_person(user, c):
         return {"name": c.complainant_name, "phone": c.complainant_phone, "address": c.complainant_address}
-    digits = c.complainant_phone
     return {
         "name": mask_person(c.complainant_name),
-        "phone": (digits[:3] + "****" + digits[-4:]) if len(digits) >= 8 else "****",
+        "phone": _masked_phone(c.complainant_phone),
         "address": "***" if c.complainant_address else "",
     }
 
@@ -214,7 +226,7 @@ def act(c: Complaint, step: str, data: dict[str, Any], user: Any, note: str = ""
     now = timezone.now()
     with transaction.atomic():
         c = Complaint.objects.select_for_update().select_related("process").get(pk=c.pk)
-        before = audit.snapshot(c)
+        before = _snapshot(c)
         engine_data: dict[str, Any] = {}
         if step == "triage":
             dept_id = data.get("department")
@@ -260,7 +272,7 @@ def act(c: Complaint, step: str, data: dict[str, Any], user: Any, note: str = ""
             object_id=str(c.pk),
             object_repr=str(c),
             before=before,
-            after=audit.snapshot(c),
+            after=_snapshot(c),
             reason=f"{step}: {note}"[:500],
             actor=user,
         )
@@ -300,7 +312,7 @@ def link_entity(c: Complaint, entity: Entity, user: Any) -> Complaint:
     _check_actor(c, user)
     if not in_jurisdiction(user, entity.region_code):
         raise ComplaintError(_("The entity lies outside your jurisdiction."))
-    before = audit.snapshot(c)
+    before = _snapshot(c)
     c.entity, c.linked_by = entity, "staff"
     c.district_code, c.town_code, c.region_code = entity.district_code, entity.town_code, entity.region_code
     c.save()
@@ -310,7 +322,7 @@ def link_entity(c: Complaint, entity: Entity, user: Any) -> Complaint:
         object_id=str(c.pk),
         object_repr=str(c),
         before=before,
-        after=audit.snapshot(c),
+        after=_snapshot(c),
         reason="linked to the register",
         actor=user,
     )
