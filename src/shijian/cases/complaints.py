@@ -225,7 +225,7 @@ def act(c: Complaint, step: str, data: dict[str, Any], user: Any, note: str = ""
         raise ComplaintError(_("This step is not the filing's current step."))
     now = timezone.now()
     with transaction.atomic():
-        c = Complaint.objects.select_for_update().select_related("process").get(pk=c.pk)
+        c = Complaint.objects.select_for_update(of=("self",)).select_related("process").get(pk=c.pk)
         before = _snapshot(c)
         engine_data: dict[str, Any] = {}
         if step == "triage":

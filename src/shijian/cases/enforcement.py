@@ -162,7 +162,7 @@ def act(c: Case, step: str, data: dict[str, Any], user: Any, note: str = "") -> 
         raise CaseError(_("This step is not the case's current step."))
     now = timezone.now()
     with transaction.atomic():
-        c = Case.objects.select_for_update().select_related("process").get(pk=c.pk)
+        c = Case.objects.select_for_update(of=("self",)).select_related("process").get(pk=c.pk)
         before = audit.snapshot(c)
         engine_data: dict[str, Any] = {}
         if step == "lead":

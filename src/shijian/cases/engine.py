@@ -9,7 +9,6 @@ step is a ``Step`` row and an audit event (who, when, which step, the data enter
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,11 +77,11 @@ def _parse(key: str, text: str) -> Any:
 
 
 def _load(instance: ProcessInstance) -> BpmnWorkflow:
-    return _SERIALIZER.deserialize_json(json.dumps(instance.state))
+    return _SERIALIZER.deserialize_json(instance.state)
 
 
 def _store(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
-    instance.state = json.loads(_SERIALIZER.serialize_json(wf))
+    instance.state = _SERIALIZER.serialize_json(wf)
     task = _ready_task(wf)
     instance.current = task.task_spec.name if task else ""
     instance.current_name = (task.task_spec.bpmn_name or task.task_spec.name) if task else ""
@@ -106,7 +105,7 @@ def start(key: str, data: dict[str, Any], user: Any, definition: ProcessDefiniti
     wf.get_tasks(state=TaskState.READY)[0].data.update(data)
     wf.do_engine_steps()
     now = timezone.now()
-    inst = ProcessInstance(definition=definition, state={}, started_at=now, updated_at=now)
+    inst = ProcessInstance(definition=definition, state="", started_at=now, updated_at=now)
     _store(inst, wf)
     inst.save(force_insert=True)
     audit.record(

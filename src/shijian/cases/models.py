@@ -35,10 +35,11 @@ class ProcessDefinition(models.Model):
 
 class ProcessInstance(models.Model):
     """A running (or finished) process: SpiffWorkflow's serialised state, which carries its own copy of the
-    diagram's spec, so that a new version of the .bpmn file never changes a running instance."""
+    diagram's spec, so that a new version of the .bpmn file never changes a running instance. Kept as the exact text
+    the serializer wrote (PostgreSQL's jsonb would reorder the keys the task tree is rebuilt from)."""
 
     definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="instances")
-    state = models.JSONField()
+    state = models.TextField()
     current = models.CharField(_("current step"), max_length=60, blank=True)  # the ready user task's id
     current_name = models.CharField(_("current step"), max_length=100, blank=True)
     completed = models.BooleanField(default=False)
