@@ -110,3 +110,76 @@ def test_the_acceptance_notice_exists_once_the_decision_is_made(world, home) -> 
     assert r.status_code == 200 and signing.verify_pdf(data).valid
     text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
     assert "受理通知书" in text and "王小明" not in text  # the complainant's name masked on the notice
+
+
+class _Authority:
+    """A local RFC 3161 time-stamp authority over HTTP (pyHanko's DummyTimeStamper behind http.server)."""
+
+    def __init__(self, folder) -> None:
+        import datetime as dt
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        from asn1crypto import keys, tsp
+        from asn1crypto import x509 as ax509
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+        from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "本地测试时间戳服务")])
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(key, hashes.SHA256())
+        )  # fmt: skip
+        der = cert.public_bytes(serialization.Encoding.DER)
+        (folder / "signing" / "trusted").mkdir(parents=True, exist_ok=True)
+        (folder / "signing" / "trusted" / "tsa.der").write_bytes(der)
+        pkcs8 = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        stamper = DummyTimeStamper(ax509.Certificate.load(der), keys.PrivateKeyInfo.load(pkcs8))
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                reply = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+                outer.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_with_a_time_stamp_authority_each_signature_carries_its_timestamp(world, home, settings) -> None:
+    tsa = _Authority(home)
+    settings.SHIJIAN_TSA_URL = tsa.url
+    try:
+        data = signing.sign_pdf(documents.render_pdf("测试", ["内容"], "高明区市场监督管理局"), reason="test")
+    finally:
+        tsa.server.shutdown()
+    assert tsa.requests >= 1  # pyHanko asks once more to size the signature
+    v = signing.verify_pdf(data)
+    assert v.valid and v.timestamp is not None
+
+
+def test_an_unreachable_time_stamp_authority_refuses_to_sign(world, home, settings) -> None:
+    settings.SHIJIAN_TSA_URL = "http://127.0.0.1:9/"
+    with pytest.raises(signing.SigningError):
+        signing.sign_pdf(documents.render_pdf("测试", ["内容"], "高明区市场监督管理局"), reason="test")

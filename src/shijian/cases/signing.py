@@ -3,8 +3,10 @@
 The key is a PKCS#12 file: ``SHIJIAN_SIGNING_P12`` (and ``SHIJIAN_SIGNING_PASSWORD``) names the bureau's own; without
 it, a self-signed demo key for the home district's bureau is generated once under ``SHIJIAN_HOME/signing/``. Every
 certificate ever used is kept in ``SHIJIAN_HOME/signing/trusted/`` (and the configured file's), so rotating the key
-(``rotate_demo_key``) leaves documents signed before it verifiable. Verification answers: signed by a trusted
-bureau certificate, intact, covering the whole file (nothing appended since), who signed and when.
+(``rotate_demo_key``) leaves documents signed before it verifiable. With ``SHIJIAN_TSA_URL`` each signature carries
+an RFC 3161 timestamp from that time-stamp authority (whose root certificate goes in ``trusted/`` too).
+Verification answers: signed by a trusted bureau certificate, intact, covering the whole file (nothing appended
+since), who signed and when.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Verdict:
     trusted: bool = False
     whole_file: bool = False
     problem: str = ""
+    timestamp: dt.datetime | None = None  # the RFC 3161 time-stamp authority's time, when the document carries one
 
 
 def _folder() -> Path:
@@ -140,7 +143,20 @@ def sign_pdf(data: bytes, reason: str, location: str = "") -> bytes:
     meta = signers.PdfSignatureMetadata(
         field_name="BureauSeal", subfilter=fields.SigSeedSubFilter.PADES, reason=reason, location=location
     )
-    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=_signer())
+    url = str(getattr(settings, "SHIJIAN_TSA_URL", "") or "")
+    timestamper = None
+    if url:
+        from pyhanko.sign.timestamps import HTTPTimeStamper
+
+        timestamper = HTTPTimeStamper(url, timeout=10)
+    try:
+        out = signers.sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=_signer(), timestamper=timestamper
+        )
+    except Exception as exc:  # the time-stamp authority unreachable or refusing: no document without its timestamp
+        if timestamper is None:
+            raise
+        raise SigningError(_("The time-stamp authority did not answer: %(e)s") % {"e": exc}) from None
     return bytes(out.getvalue())
 
 
@@ -186,4 +202,13 @@ def verify_pdf(data: bytes) -> Verdict:
         trusted=bool(status.trusted),
         whole_file=whole,
         problem=problem,
+        timestamp=_timestamp(status),
     )
+
+
+def _timestamp(status: Any) -> dt.datetime | None:
+    ts = getattr(status, "timestamp_validity", None)
+    if ts is None or not getattr(ts, "intact", False) or not getattr(ts, "valid", False):
+        return None
+    at: dt.datetime | None = getattr(ts, "timestamp", None)
+    return at

@@ -190,6 +190,8 @@ SHIJIAN_PDF_FONT = env_str("SHIJIAN_PDF_FONT", "")
 # SHIJIAN_HOME/signing/ (docs/cases.md).
 SHIJIAN_SIGNING_P12 = env_str("SHIJIAN_SIGNING_P12", "")
 SHIJIAN_SIGNING_PASSWORD = env_str("SHIJIAN_SIGNING_PASSWORD", "")
+# An RFC 3161 time-stamp authority (http(s) URL) whose timestamp each signature carries; empty: none.
+SHIJIAN_TSA_URL = env_str("SHIJIAN_TSA_URL", "")
 
 # The record lake (Parquet) of departmental records.
 SHIJIAN_LAKE = Path(env_str("SHIJIAN_LAKE", str(HOME / "lake"))).resolve()
