@@ -183,3 +183,14 @@ def test_an_unreachable_time_stamp_authority_refuses_to_sign(world, home, settin
     settings.SHIJIAN_TSA_URL = "http://127.0.0.1:9/"
     with pytest.raises(signing.SigningError):
         signing.sign_pdf(documents.render_pdf("测试", ["内容"], "高明区市场监督管理局"), reason="test")
+
+
+@pytest.mark.skipif(
+    not documents.DOCUMENT_FONT.is_file(), reason="fonts-wqy-zenhei not installed (scripts/ensure_fonts.sh)"
+)
+def test_the_document_embeds_its_chinese_font(world, home) -> None:
+    data = documents.render_pdf("行政处罚决定书", ["当事人：佛山市荷城餐饮有限公司"], "高明区市场监督管理局")
+    fonts = [f.get_object() for page in PdfReader(io.BytesIO(data)).pages for f in page["/Resources"]["/Font"].values()]
+    assert any("/FontFile2" in f["/FontDescriptor"] for f in fonts if "/FontDescriptor" in f)
+    text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
+    assert "行政处罚决定书" in text and "荷城餐饮" in text

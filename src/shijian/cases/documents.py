@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -22,14 +23,31 @@ class DocumentError(ValueError):
     """No such document yet (the decision it records has not been made)."""
 
 
+DOCUMENT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")  # fonts-wqy-zenhei (scripts/ensure_fonts.sh)
+
+
+def _document_font() -> str:
+    """A Chinese TrueType font embedded in the document: SHIJIAN_PDF_FONT if set, else WenQuanYi Zen Hei when
+    installed, else the PDF reports' font (the standard STSong-Light, referenced, not embedded)."""
+    from django.conf import settings
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from shijian.analytics.report import _font
+
+    if getattr(settings, "SHIJIAN_PDF_FONT", "") or not DOCUMENT_FONT.is_file():
+        return _font()
+    if "ShijianDocument" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("ShijianDocument", str(DOCUMENT_FONT), subfontIndex=0))
+    return "ShijianDocument"
+
+
 def render_pdf(title: str, lines: list[str], issuer: str) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-    from shijian.analytics.report import _font
-
-    font = _font()
+    font = _document_font()
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, title=title, author=issuer)
     head = ParagraphStyle("h", fontName=font, fontSize=18, leading=26, alignment=1, spaceAfter=14)
