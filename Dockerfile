@@ -11,9 +11,10 @@ COPY pyproject.toml setup.py README.md ./
 COPY src src
 RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
-# Run stage: no compiler; pg_dump/pg_restore for `shijian backup`; libgomp for LightGBM; a non-root user.
+# Run stage: no compiler; pg_dump/pg_restore for `shijian backup`; libgomp for LightGBM; a Chinese TrueType font
+# embedded in signed documents; a non-root user.
 FROM python:3.11-slim
-RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client libgomp1 \
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client libgomp1 fonts-wqy-zenhei \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 shijian \
     && useradd --system --uid 10001 --gid shijian --home-dir /var/lib/shijian --create-home shijian

@@ -130,6 +130,22 @@ URLS: dict[str, Rule] = {
     "feed_quarantine": Rule("feed"),
     "feed_reprocess": Rule("feed", method="post", ok=302),
     "department_quality": Rule("department"),
+    "complaint_list": Rule(lists=True),
+    "complaint_add": Rule(),
+    "complaint_import": Rule(),
+    "complaint_detail": Rule("complaint"),
+    # the places' filings are not decided yet: an in-scope request finds no notice (404) too; never a 200 outside
+    # (the signed documents themselves are tested in test_cases_documents)
+    "complaint_notice": Rule("complaint", ok=404, shows=False),
+    "case_decision": Rule("case", ok=404, shows=False),
+    "case_list": Rule(lists=True),
+    "case_add": Rule(),
+    # the place's entries are not escalated: an in-scope request is refused with a message and sent back (302)
+    "case_from_hazard": Rule("hazard", method="post", ok=302),
+    "case_from_check": Rule("check", method="post", ok=302),
+    "case_detail": Rule("case"),
+    "evidence_add": Rule("case", method="post", ok=302),
+    "evidence_get": Rule("evidence", shows=False),
 }
 # What fills each URL kwarg besides the object's pk.
 EXTRA_KWARGS = {"form": "notice", "name": "record.full.json"}
@@ -316,6 +332,7 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
         objs["feed"] = Feed.objects.create(department=dept, slug=f"{key}-feed", name=f"{key}日常检查数据")
         objs["upload"] = Upload.objects.create(feed=objs["feed"], filename=f"{key}.csv", size=10)
         objs["job"] = Job.objects.create(kind="export", params={"spec": "entity", "query": {}}, created_by=objs["user"])
+        objs |= _case_objects(world, key, entity)
         markers = [
             entity.name,
             entity.uscc,
@@ -327,6 +344,8 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
             f"{key}待核名称",
             f"{key}逾期通知",
             f"clerk_{key}",
+            f"{key}投诉主题",
+            f"{key}案件",
         ]
         query = {
             "town": entity.town_code,
@@ -339,6 +358,46 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
         out[key] = Place(region, objs, markers, query)
     out["gaoming"] = _district_draw(world)
     return out
+
+
+def _case_objects(world: Any, key: str, entity: Entity) -> dict[str, Any]:
+    """A report about the place's entity (handled by its department) and an enforcement case with evidence."""
+    from shijian.cases import complaints, enforcement
+
+    filing = complaints.Filing(
+        kind="report",
+        channel="web",
+        complainant_name="王小明",
+        complainant_phone="13800138000",
+        entity_name=entity.name,
+        entity_uscc=entity.uscc or "",
+        subject=f"{key}投诉主题",
+        content="后厨卫生差",
+    )
+    complaint = complaints.file(filing)
+    case = enforcement.open_case(entity, source="manual", title=f"{key}案件", user=world.users["samr"])
+    return {"complaint": complaint, "case": case, "evidence": _evidence(world, case, key)}
+
+
+def _evidence(world: Any, case: Any, key: str) -> Any:
+    """Evidence stored directly (add_evidence checks the uploader's jurisdiction, and the places span districts)."""
+    import hashlib
+
+    from shijian.cases.models import Evidence
+
+    data = f"{key}-evidence".encode()
+    ev = Evidence(
+        case=case,
+        name=f"{key}.txt",
+        content_type="text/plain",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=world.users["samr"],
+        uploaded_at=timezone.now(),
+    )
+    ev.file.save(f"{key}.txt", ContentFile(data), save=False)
+    ev.save()
+    return ev
 
 
 def _district_draw(world: Any) -> Place:

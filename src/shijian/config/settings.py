@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "shijian.supervision",
     "shijian.translog",
     "shijian.hazards",
+    "shijian.cases",
     "shijian.risk",
     "shijian.analytics",
     "shijian.jobs",
@@ -185,6 +186,13 @@ SHIJIAN_HOME_REGION = env_str("SHIJIAN_HOME_REGION", "440608")
 
 # A TrueType font file embedded in PDF reports; empty: the PDF standard Chinese font STSong-Light.
 SHIJIAN_PDF_FONT = env_str("SHIJIAN_PDF_FONT", "")
+
+# The bureau's signing key for documents (PKCS#12 file and its password); empty: a demo key generated once under
+# SHIJIAN_HOME/signing/ (docs/cases.md).
+SHIJIAN_SIGNING_P12 = env_str("SHIJIAN_SIGNING_P12", "")
+SHIJIAN_SIGNING_PASSWORD = env_str("SHIJIAN_SIGNING_PASSWORD", "")
+# An RFC 3161 time-stamp authority (http(s) URL) whose timestamp each signature carries; empty: none.
+SHIJIAN_TSA_URL = env_str("SHIJIAN_TSA_URL", "")
 
 # The record lake (Parquet) of departmental records.
 SHIJIAN_LAKE = Path(env_str("SHIJIAN_LAKE", str(HOME / "lake"))).resolve()

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models import Q
 
+from shijian.cases.models import Case, Complaint, Evidence
 from shijian.core.codes.tables import ancestors, districts_under
 from shijian.core.permissions import allowed
 from shijian.dataadmin.models import Feed, Upload
@@ -39,6 +40,7 @@ ENTITY_COLUMNS = ("district_code", "town_code", "region_code")
 HAZARD_COLUMNS = ("district_code", "town_code", "entity__region_code")
 TRANSITION_COLUMNS = ("hazard__district_code", "town_code", "hazard__entity__region_code")
 REMINDER_COLUMNS = ("entity__district_code", "town_code", "entity__region_code")
+CASE_COLUMNS = ("district_code", "town_code", "entity__region_code")
 
 
 # The URL names answered without a login (the one place that says so; tests/test_jurisdiction_urls.py requires
@@ -55,6 +57,13 @@ PUBLIC_URLS = frozenset(
         "public_log_key",
         "login",
         "logout",
+        # 互联网+维权: the public complaint form, its receipt and the progress query (receipt number + telephone);
+        # throttled, CSRF-protected, no personal data shown but the filer's own
+        "public_complaint",
+        "public_complaint_done",
+        "public_complaint_status",
+        # the verification of a signed document: upload a PDF, read the verdict (nothing stored, nothing listed)
+        "public_verify",
         "set_language",
         "healthz",
         # The phone app's manifest and service worker: the same for everyone, no data.
@@ -215,6 +224,25 @@ def _upload(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> mo
     return qs.filter(subtree_q(region, "feed__department__region_code"))
 
 
+def _complaint(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
+    """Filings where the entity is (the receiving district while none is linked); department staff their own."""
+    qs = qs.filter(coded_q(region))
+    if user.role == "dept_staff":
+        qs = qs.filter(department_id=user.department_id)
+    return qs
+
+
+def _case(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
+    qs = qs.filter(coded_q(region, columns=CASE_COLUMNS))
+    if user.role == "dept_staff":
+        qs = qs.filter(department_id=user.department_id)
+    return qs
+
+
+def _evidence(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
+    return qs.filter(case__in=restrict(Case.objects.all(), user, VIEW if action == VIEW else "change").values("pk"))
+
+
 # model -> (the permission kind of core.permissions, the rule)
 RULES: dict[type[models.Model], tuple[str, Rule]] = {
     Entity: ("entity", _entity),
@@ -236,6 +264,9 @@ RULES: dict[type[models.Model], tuple[str, Rule]] = {
     LinkReview: ("linkage", _link_review),
     Feed: ("feed", _feed),
     Upload: ("feed", _upload),
+    Complaint: ("complaint", _complaint),
+    Case: ("case", _case),
+    Evidence: ("case", _evidence),
 }
 
 

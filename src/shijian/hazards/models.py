@@ -151,6 +151,8 @@ class NoticeKind(models.TextChoices):
     ESCALATED = "escalated", _("Hazard overdue and escalated")
     PUBLICATION = "publication", _("Results near the publication deadline")
     JOB_FAILED = "job_failed", _("Job or load failed")
+    STEP_DUE = "step_due", _("Complaint or case step near its statutory limit")
+    STEP_OVERDUE = "step_overdue", _("Complaint or case step past its statutory limit")
 
 
 class Notification(models.Model):

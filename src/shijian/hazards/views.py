@@ -170,6 +170,10 @@ def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "form": form,
             "can_change": allowed(request.user, "hazard", "change") and bool(workflow.allowed_next(h.state)),
+            "cases": list(h.cases.order_by("id")),
+            "can_open_case": h.state == workflow.ESCALATED
+            and not h.cases.exists()
+            and allowed(request.user, "case", "add"),
             "overdue": h.state in workflow.OVERDUE_CAN_ESCALATE and h.deadline < timezone.localdate(),
             "frequency": [
                 {**r, "category": dict(Category.choices).get(r["category"], r["category"])}

@@ -105,9 +105,12 @@ def remind(ctx: Context) -> Outcome:
 
 @register("deadlines", _("Deadline notifications"), retries=2)
 def deadlines(ctx: Context) -> Outcome:
+    from shijian.cases import deadlines as case_deadlines
     from shijian.notify.services import deadline_notices
 
-    return deadline_notices(ctx.progress)
+    out = deadline_notices(ctx.progress)
+    out.update({f"steps_{k}": v for k, v in case_deadlines.run().items()})
+    return out
 
 
 @register("analytics_refresh", _("Recompute dashboard figures"), retries=2)

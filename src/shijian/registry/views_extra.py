@@ -115,9 +115,19 @@ def _platform_context(request: HttpRequest, entity: Entity) -> dict[str, object]
         .prefetch_related("checks__item")
         .order_by("-window_end", "-id")[:50]
     )
+    from shijian.cases.models import Case
+
+    cases = (
+        restrict(Case.objects.all(), user)
+        .filter(entity=entity)
+        .select_related("process")
+        .order_by("-created_at", "-id")[:50]
+    )
     return {
         "entity_hazards": list(entries),
         "entity_visits": list(checks),
+        "entity_cases": list(cases),
+        "may_cases": allowed(user, "case", "view"),
         "may_hazards": allowed(user, "hazard", "view"),
         "may_visits": allowed(user, "visit", "view"),
     }

@@ -236,9 +236,18 @@ class Sources:
     # established_on, legal_rep, address
     records: list[str]  # Parquet files of linked records (entity_id, source, record_type, event_date, amount, result)
     hazards: Path | None = None  # Parquet: entity_id, opened_on, closed_on
+    # Parquet of the platform's own decided penalties (shijian.cases), shaped like records (source 'platform')
+    penalties: Path | None = None
 
     def describe(self) -> dict[str, object]:
-        return {"register": str(self.register), "record_files": len(self.records), "hazards": str(self.hazards or "")}
+        out: dict[str, object] = {
+            "register": str(self.register),
+            "record_files": len(self.records),
+            "hazards": str(self.hazards or ""),
+        }
+        if self.penalties is not None:
+            out["penalties"] = str(self.penalties)
+        return out
 
 
 def _q(p: Path | str) -> str:
@@ -286,13 +295,20 @@ def compute(
     con = con or _connect()
     ok = RESULT_OK
     if sources.records:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW recs AS SELECT * FROM read_parquet({sources.records!r})")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW recs_lake AS SELECT * FROM read_parquet({sources.records!r})")
     else:
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW recs AS SELECT NULL::BIGINT AS entity_id, ''::VARCHAR AS source, "
+            "CREATE OR REPLACE TEMP VIEW recs_lake AS SELECT NULL::BIGINT AS entity_id, ''::VARCHAR AS source, "
             "''::VARCHAR AS record_type, NULL::DATE AS event_date, NULL::DOUBLE AS amount, ''::VARCHAR AS result "
             "WHERE false"
         )
+    if sources.penalties and sources.penalties.exists():
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW recs AS SELECT * FROM recs_lake UNION ALL BY NAME "
+            f"SELECT * FROM read_parquet({_q(sources.penalties)})"
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP VIEW recs AS SELECT * FROM recs_lake")
     if sources.hazards and sources.hazards.exists():
         con.execute(f"CREATE OR REPLACE TEMP VIEW haz AS SELECT * FROM read_parquet({_q(sources.hazards)})")
     else:

@@ -57,7 +57,7 @@ def refresh(lake_root: Path, as_of: dt.date | None = None, progress: Progress | 
     if progress:
         progress("factors", 0, 3)
     table = factors.compute(src, as_of)
-    for done in (src.register, src.hazards):  # the scores file below keeps what explanations need
+    for done in (src.register, src.hazards, src.penalties):  # the scores file below keeps what explanations need
         if done is not None:
             done.unlink(missing_ok=True)
     if progress:

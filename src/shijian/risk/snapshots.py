@@ -103,12 +103,15 @@ def snapshot(lake_root: Path, folder: Path) -> tuple[factors.Sources, dict[str, 
     folder.mkdir(parents=True, exist_ok=True)
     n_ent = snapshot_register(folder / "register.parquet")
     n_haz = snapshot_hazards(folder / "hazards.parquet")
+    from shijian.cases.enforcement import snapshot_penalties
+
+    n_pen = snapshot_penalties(folder / "penalties.parquet")
     files = record_files(lake_root)
     if not files:
         raise RiskError(f"the lake at {lake_root} has no built entity files: run `shijian ingest` and `shijian build`")
-    src = factors.Sources(folder / "register.parquet", files, folder / "hazards.parquet")
+    src = factors.Sources(folder / "register.parquet", files, folder / "hazards.parquet", folder / "penalties.parquet")
     build = lake_root / "build" / "build-report.json"
-    info: dict[str, Any] = {"entities": n_ent, "hazards": n_haz, "record_files": len(files)}
+    info: dict[str, Any] = {"entities": n_ent, "hazards": n_haz, "record_files": len(files), "penalties": n_pen}
     if build.exists():
         rep = json.loads(build.read_text(encoding="utf-8"))
         info |= {"build_finished_at": rep.get("finished_at"), "records": rep.get("records")}

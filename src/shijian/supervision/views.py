@@ -311,6 +311,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "upload": AttachmentForm(),
             "findings": FINDING_OUTCOMES,
             "can_open_hazard": allowed(request.user, "hazard", "add"),
+            "can_open_case": allowed(request.user, "case", "add"),
             "today": timezone.localdate().isoformat(),
         },
     )

@@ -18,6 +18,8 @@ NAV: list[tuple[str, str, Any]] = [
     ("publication", "publication", _("Publication")),
     ("hazard", "hazard_list", _("Problems and hazards")),
     ("reminder", "reminder_list", _("Reminders")),
+    ("complaint", "complaint_list", _("Complaints and reports")),
+    ("case", "case_list", _("Enforcement cases")),
     ("risk", "risk_overview", _("Credit risk")),
     ("analytics", "analytics", _("Statistics")),
     ("analytics", "operations", _("Operations centre")),

@@ -44,3 +44,17 @@ def note_failure(username: str, ip: str) -> None:
 def reset(username: str) -> None:
     """After a successful login: the user's counter (not the address's: one known password opens no others)."""
     cache.delete(_key("user", throttle_key(username)))
+
+
+def allow(kind: str, ip: str, limit: int, window: int) -> bool:
+    """Count one request of ``kind`` from ``ip``; False once ``limit`` were counted in the last ``window`` seconds
+    (public forms: the complaint form and the progress query)."""
+    key = _key(kind, ip).replace("login-fail:", "public-hit:")
+    if cache.add(key, 1, timeout=window):
+        return True
+    try:
+        n = int(cache.incr(key))
+    except ValueError:
+        cache.set(key, 1, timeout=window)
+        return True
+    return n <= limit

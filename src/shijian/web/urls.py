@@ -25,6 +25,7 @@ urlpatterns: list[Any] = [
     path("", include("shijian.supervision.urls")),
     path("", include("shijian.translog.urls")),
     path("", include("shijian.hazards.urls")),
+    path("", include("shijian.cases.urls")),
     path("", include("shijian.risk.urls")),
     path("", include("shijian.analytics.urls")),
     path("", include("shijian.jobs.urls")),
