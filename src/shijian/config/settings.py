@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "shijian.core",
     "shijian.accounts",
     "shijian.registry",
@@ -64,10 +67,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "shijian.core.request_context.CurrentUserMiddleware",
     "shijian.web.middleware.SecurityHeadersMiddleware",
     "shijian.web.middleware.DeniedRequestAuditMiddleware",
     "shijian.web.middleware.QueryTextMiddleware",
+    "shijian.accounts.middleware.SecondFactorRequiredMiddleware",
     "shijian.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -117,6 +122,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+
+# The second factor (TOTP authenticator, recovery codes): required of these roles and of superusers (accounts/otp.py).
+SHIJIAN_OTP_ROLES = env_list("SHIJIAN_OTP_ROLES", ["leader", "data_admin"])
+_unknown_roles = set(SHIJIAN_OTP_ROLES) - {"leader", "dept_staff", "inspector", "data_admin", "auditor"}
+if _unknown_roles:
+    raise ConfigError(f"SHIJIAN_OTP_ROLES: unknown roles {sorted(_unknown_roles)}")
+OTP_TOTP_ISSUER = env_str("SHIJIAN_OTP_ISSUER", "Shijian")
 
 # Login throttling: failures allowed per user name (from any address) and per client address (for any name)
 # within the window.
