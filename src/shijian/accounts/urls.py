@@ -4,7 +4,7 @@ from typing import Any
 
 from django.urls import path
 
-from shijian.accounts import otp_views, views
+from shijian.accounts import oidc, otp_views, views
 
 urlpatterns: list[Any] = [
     path("users/", views.user_list, name="user_list"),
@@ -15,6 +15,8 @@ urlpatterns: list[Any] = [
     path("users/<int:pk>/reset-otp/", views.user_reset_otp, name="user_reset_otp"),
     path("otp/setup/", otp_views.otp_setup, name="otp_setup"),
     path("otp/verify/", otp_views.otp_verify, name="otp_verify"),
+    path("oidc/login/", oidc.oidc_login, name="oidc_login"),
+    path("oidc/callback/", oidc.oidc_callback, name="oidc_authentication_callback"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

@@ -54,6 +54,8 @@ PUBLIC_URLS = frozenset(
         "public_log_key",
         "login",
         "logout",
+        "oidc_login",
+        "oidc_authentication_callback",
         "set_language",
         "healthz",
         # The phone app's manifest and service worker: the same for everyone, no data.
