@@ -3,6 +3,7 @@ folder, on a free loopback port, stopped at the end. ``scripts/ensure_identity.s
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -61,10 +62,8 @@ class Directory:
                     gdn, [("objectClass", [b"groupOfNames"]), ("cn", [name.encode()]), ("member", [dn.encode()])]
                 )
             except ldap.ALREADY_EXISTS:
-                try:
+                with contextlib.suppress(ldap.TYPE_OR_VALUE_EXISTS):
                     self.conn.modify_s(gdn, [(ldap.MOD_ADD, "member", [dn.encode()])])
-                except ldap.TYPE_OR_VALUE_EXISTS:
-                    pass
 
     def settings(self) -> dict[str, Any]:
         from shijian.config.identity import ldap_settings
