@@ -8,9 +8,11 @@ platform's own second factor afterwards.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -20,6 +22,8 @@ from shijian.accounts.models import User
 from shijian.accounts.services import public_fields
 from shijian.accounts.usernames import normalise_username
 from shijian.core import audit
+
+log = logging.getLogger("shijian.accounts")
 
 
 def _username(claims: dict[str, Any]) -> str:
@@ -38,6 +42,21 @@ def _assignment(claims: dict[str, Any]) -> directory.Assignment:
 
 
 class OIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
+    def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> Any:
+        """The library's code exchange and token checks; a provider that cannot be reached, or a token that is
+        expired, forged or malformed, fails the sign-in with the login page's message instead of an error page."""
+        import jwt
+        import requests
+
+        try:
+            return super().authenticate(request, **kwargs)
+        except directory.DirectoryRefusal:
+            raise
+        except (jwt.PyJWTError, requests.RequestException, SuspiciousOperation, ValueError, KeyError) as exc:
+            log.warning("OIDC sign-in failed: %s: %s", type(exc).__name__, exc)
+            audit.record(audit.Action.LOGIN_FAILED, object_type="accounts.user", reason=f"OIDC: {type(exc).__name__}")
+            return None
+
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         return bool(_username(claims))
 
