@@ -123,3 +123,17 @@ def test_the_demo_prints_a_key_that_signs_the_leader_in(world) -> None:
     code = f"{TOTP(base64.b32decode(keys['leader'] + '=' * (-len(keys['leader']) % 8))).token():06d}"
     c = _password_login("leader")
     assert c.post(reverse("otp_verify"), {"code": code}).status_code == 302
+
+
+def test_the_operator_resets_a_second_factor_from_the_command_line(world) -> None:
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    authenticator(world.users["admin"])
+    result = CliRunner().invoke(app, ["user", "reset-otp", "admin"])
+    assert result.exit_code == 0, result.output
+    assert not TOTPDevice.objects.filter(user=world.users["admin"]).exists()
+    assert AuditEvent.objects.filter(actor_name="cli", reason__startswith="second factor reset").exists()
+    result = CliRunner().invoke(app, ["user", "reset-otp", "nobody"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
