@@ -16,7 +16,7 @@ RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/python -m compileall 
 # for LDAP sign-in (libldap2 on Debian 13, libldap-2.5-0 on 12); a non-root user.
 FROM python:3.11-slim
 RUN apt-get update \
-    && ldap=$(apt-cache show libldap2 >/dev/null 2>&1 && echo libldap2 || echo libldap-2.5-0) \
+    && ldap=$(apt-cache policy libldap2 | grep -q 'Candidate: [0-9]' && echo libldap2 || echo libldap-2.5-0) \
     && apt-get install -y --no-install-recommends postgresql-client libgomp1 "$ldap" libsasl2-2 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 shijian \
