@@ -1,7 +1,7 @@
 """The second factor in tests: enrol a user's authenticator and compute its current code, as a phone would.
 
-``Client.force_login`` stands for a whole sign-in in the suite, so conftest makes it pass the second factor too
-(``pass_second_factor``); tests of the second factor itself sign in through the login form instead.
+The test client's ``login`` and ``force_login`` stand for a whole sign-in in the suite, so conftest makes them pass
+the second factor too (``pass_second_factor``); tests of the second factor itself post the login form instead.
 """
 
 from __future__ import annotations
