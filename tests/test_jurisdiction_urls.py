@@ -107,6 +107,7 @@ URLS: dict[str, Rule] = {
     "user_reset_otp": Rule("user", method="post", ok=302),
     "otp_setup": Rule(whole="the user's own second factor: it names no object of any region"),
     "otp_verify": Rule(ok=302, whole="the user's own second factor: it names no object of any region"),
+    "otp_recovery_codes": Rule(method="post", whole="the user's own recovery codes: no object of any region"),
     "password_change": Rule(),
     "password_change_done": Rule(),
     "search": Rule(queries=("q={uscc}",)),

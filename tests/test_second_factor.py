@@ -137,3 +137,21 @@ def test_the_operator_resets_a_second_factor_from_the_command_line(world) -> Non
     assert AuditEvent.objects.filter(actor_name="cli", reason__startswith="second factor reset").exists()
     result = CliRunner().invoke(app, ["user", "reset-otp", "nobody"])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_new_recovery_codes_replace_the_old_ones(world) -> None:
+    from shijian.accounts import otp
+
+    old = otp.new_recovery_codes(world.users["leader"])
+    c = world.client("leader")  # signed in with both factors
+    page = c.get(reverse("otp_setup")).content.decode()
+    assert reverse("otp_recovery_codes") in page
+    r = c.post(reverse("otp_recovery_codes"))
+    assert r.status_code == 200 and r["Cache-Control"] == "no-store"
+    new = r.context["codes"]
+    assert len(new) == 10 and not set(new) & set(old)
+    c2 = _password_login("leader")
+    assert c2.post(reverse("otp_verify"), {"code": old[0]}).status_code == 200  # the old ones no longer work
+    assert c2.post(reverse("otp_recovery_codes")).status_code == 302  # not before the second factor
+    time.sleep(1.1)  # the failure above throttles the codes for 1 s
+    assert c2.post(reverse("otp_verify"), {"code": new[0]}).status_code == 302

@@ -93,6 +93,21 @@ def confirm(user: Any, device: TOTPDevice, token: str) -> list[str] | None:
     return codes
 
 
+def replace_recovery_codes(user: Any) -> list[str]:
+    """New recovery codes for an enrolled user (the old ones stop working). Audited."""
+    with transaction.atomic():
+        codes = new_recovery_codes(user)
+        audit.record(
+            audit.Action.UPDATE,
+            object_type="accounts.user",
+            object_id=str(user.pk),
+            object_repr=user.username,
+            reason="second factor: new recovery codes",
+            actor=user,
+        )
+    return codes
+
+
 def verify(user: Any, token: str) -> Any:
     """The confirmed device that accepts ``token`` (authenticator code or recovery code), else None. Audited."""
     device = match_token(user, token.strip().replace(" ", ""))

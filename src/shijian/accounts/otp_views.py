@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from shijian.accounts import otp
@@ -72,3 +73,14 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             return redirect(_next(request))
         form.add_error("code", _("The code is wrong or has expired."))
     return _no_store(render(request, "accounts/otp_verify.html", {"form": form, "next": _next(request)}))
+
+
+@login_required
+@require_POST
+def otp_recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Replace one's recovery codes (after using some), once signed in with the second factor."""
+    user = request.user
+    if not otp.enrolled(user) or not user.is_verified():  # type: ignore[union-attr]
+        return redirect("otp_setup")
+    codes = otp.replace_recovery_codes(user)
+    return _no_store(render(request, "accounts/otp_recovery.html", {"codes": codes, "next": reverse("home")}))

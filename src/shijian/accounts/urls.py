@@ -15,6 +15,7 @@ urlpatterns: list[Any] = [
     path("users/<int:pk>/reset-otp/", views.user_reset_otp, name="user_reset_otp"),
     path("otp/setup/", otp_views.otp_setup, name="otp_setup"),
     path("otp/verify/", otp_views.otp_verify, name="otp_verify"),
+    path("otp/recovery-codes/", otp_views.otp_recovery_codes, name="otp_recovery_codes"),
     path("oidc/login/", oidc.oidc_login, name="oidc_login"),
     path("oidc/callback/", oidc.oidc_callback, name="oidc_authentication_callback"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
