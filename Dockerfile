@@ -1,7 +1,8 @@
 # Shijian: the web app (gunicorn) in one image. Build: docker build -t shijian .   Run the demo: docker compose up
-# Build stage: compiles the native CSV reader (C) and installs the pinned dependencies into /opt/venv.
+# Build stage: compiles the native CSV reader (C) and python-ldap, and installs the pinned dependencies into /opt/venv.
 FROM python:3.11-slim AS build
-RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential libldap2-dev libsasl2-dev \
+    && rm -rf /var/lib/apt/lists/*
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /src
@@ -12,9 +13,12 @@ COPY src src
 RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 # Run stage: no compiler; pg_dump/pg_restore for `shijian backup`; libgomp for LightGBM; a Chinese TrueType font
-# embedded in signed documents; a non-root user.
+# embedded in signed documents; OpenLDAP's client library for LDAP sign-in (libldap2 on Debian 13, libldap-2.5-0
+# on 12); a non-root user.
 FROM python:3.11-slim
-RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client libgomp1 fonts-wqy-zenhei \
+RUN apt-get update \
+    && ldap=$(apt-cache policy libldap2 | grep -q 'Candidate: [0-9]' && echo libldap2 || echo libldap-2.5-0) \
+    && apt-get install -y --no-install-recommends postgresql-client libgomp1 fonts-wqy-zenhei "$ldap" libsasl2-2 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 shijian \
     && useradd --system --uid 10001 --gid shijian --home-dir /var/lib/shijian --create-home shijian

@@ -8,6 +8,7 @@ SPARK  := $(VENV)/.spark-stamp
 .PHONY: install install-spark demo test format test-sqlite test-postgres lint typecheck bench bench-web bench-ingest bench-draw bench-hazards bench-risk bench-analytics lock messages clean
 
 $(STAMP): requirements/lock.txt pyproject.toml setup.py src/shijian/ingest/_fastcsv.c
+	bash scripts/ensure_identity.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/lock.txt

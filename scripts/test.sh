@@ -24,6 +24,7 @@ run_pytest() {
 
 bash scripts/ensure_browser.sh
 bash scripts/ensure_fonts.sh
+bash scripts/ensure_identity.sh
 
 echo "=== lint (ruff) and types (mypy --strict) ==="
 "$BIN/ruff" check . || status=1

@@ -66,6 +66,20 @@ def pytest_report_header(config: Any) -> str:
     return f"shijian database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST', '')} {db['NAME']}{clock}"
 
 
+_client_login = Client._login
+
+
+def _login_with_second_factor(self: Client, user: Any, backend: str | None = None) -> None:
+    """In the suite, the test client's ``login`` and ``force_login`` stand for a whole sign-in: both factors
+    (tests/otp.py). Tests of the second factor itself sign in through the login form."""
+    from tests.otp import pass_second_factor
+
+    _client_login(self, user, backend)
+    pass_second_factor(self, user)
+
+
+Client._login = _login_with_second_factor  # type: ignore[method-assign]
+
 pytest_plugins = ["tests.browser"]  # the browser fixture, for the browser tests
 
 

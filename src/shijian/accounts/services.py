@@ -189,6 +189,25 @@ def reset_password(actor: Any, target: User) -> str:
     return secret
 
 
+def reset_second_factor(actor: Any, target: User) -> int:
+    """Remove ``target``'s authenticator and recovery codes (a lost phone): they enrol anew at the next sign-in."""
+    from shijian.accounts import otp
+
+    _require_manager(actor, "change")
+    _require_target(actor, target)
+    with transaction.atomic():
+        removed = otp.remove_devices(target)
+        audit.record(
+            audit.Action.UPDATE,
+            object_type="accounts.user",
+            object_id=str(target.pk),
+            object_repr=target.username,
+            reason=f"second factor reset ({removed} devices removed)",
+            actor=actor,
+        )
+    return removed
+
+
 def search(qs: QuerySet[User], text: str) -> QuerySet[User]:
     text = text.strip()
     if not text:

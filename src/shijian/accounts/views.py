@@ -116,6 +116,18 @@ def user_reset(request: HttpRequest, pk: int) -> HttpResponse:
     return _shown_once(request, target, services.reset_password(request.user, target))
 
 
+@login_required
+@require_POST
+def user_reset_otp(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a user's authenticator and recovery codes (a lost phone); they enrol anew at the next login."""
+    require(request.user, "user", "change")
+    target = _target(request, pk)
+    services.reset_second_factor(request.user, target)
+    text = _("The second factor of %(name)s was reset: they enrol anew at the next login.")
+    messages.success(request, text % {"name": target.username})
+    return redirect("user_list")
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's password change in the project's templates; clears a reset's "must change" and is audited."""
 

@@ -72,6 +72,24 @@ def user_create(
     console.print(f"created {username} ({role}, {region}{', superuser' if superuser else ''})")
 
 
+@user_app.command("reset-otp")
+def user_reset_otp(username: str) -> None:
+    """Remove a user's authenticator and recovery codes (a lost phone; a superuser has no administrator above
+    them): they enrol anew at the next login. Audited, as the operator."""
+    django_setup()
+    from shijian.accounts.models import User
+    from shijian.accounts.services import reset_second_factor
+    from shijian.core.request_context import acting_as
+
+    target = User.objects.filter(username=username).first()
+    if target is None:
+        fail(f"no user named {username}")
+    operator = User(username="cli", is_superuser=True, is_active=True)  # the machine's operator; not saved
+    with acting_as(None):
+        removed = reset_second_factor(operator, target)
+    console.print(f"second factor of {username} reset ({removed} devices removed); they enrol at the next login")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain of the audit log; exit 1 at the first row that does not match."""

@@ -81,7 +81,7 @@ def demo(
     run only), create demo users, and serve the app."""
     os.environ.setdefault("SHIJIAN_HTTPS", "0")  # loopback demo over plain HTTP
     django_setup()
-    from shijian.demo import DEMO_PASSWORD, DEMO_USERS, prepare
+    from shijian.demo import DEMO_PASSWORD, DEMO_USERS, demo_authenticator_keys, prepare
 
     t0 = time.perf_counter()
     prepare(scale, seed, progress_bar, console.print)
@@ -90,6 +90,11 @@ def demo(
     console.print(f"\n  open http://{host}:{port}/  and log in as one of:")
     for username, role, region, _d in DEMO_USERS:
         console.print(f"    {username:<10} ({role}, {region})")
-    console.print(f"  password for all demo users: [bold]{DEMO_PASSWORD}[/]\n")
+    console.print(f"  password for all demo users: [bold]{DEMO_PASSWORD}[/]")
+    console.print("  leaders and administrators also enter a code from an authenticator app holding their key")
+    console.print("  (or `oathtool --totp -b KEY`):")
+    for username, key in demo_authenticator_keys().items():
+        console.print(f"    {username:<10} [bold]{key}[/]")
+    console.print("")
     if not no_serve:
         serve(host=host, port=port, workers=2)

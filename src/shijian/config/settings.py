@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from shijian.config.env import ConfigError, database_from_url, env_bool, env_int, env_list, env_str
+from shijian.config.identity import ldap_settings, oidc_settings
 from shijian.ops.logs import logging_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -38,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "shijian.core",
     "shijian.accounts",
     "shijian.registry",
@@ -66,10 +70,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "shijian.core.request_context.CurrentUserMiddleware",
     "shijian.web.middleware.SecurityHeadersMiddleware",
     "shijian.web.middleware.DeniedRequestAuditMiddleware",
     "shijian.web.middleware.QueryTextMiddleware",
+    "shijian.accounts.middleware.SecondFactorRequiredMiddleware",
     "shijian.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -119,6 +125,49 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+
+# The second factor (TOTP authenticator, recovery codes): required of these roles and of superusers (accounts/otp.py).
+SHIJIAN_OTP_ROLES = env_list("SHIJIAN_OTP_ROLES", ["leader", "data_admin"])
+_unknown_roles = set(SHIJIAN_OTP_ROLES) - {"leader", "dept_staff", "inspector", "data_admin", "auditor"}
+if _unknown_roles:
+    raise ConfigError(f"SHIJIAN_OTP_ROLES: unknown roles {sorted(_unknown_roles)}")
+OTP_TOTP_ISSUER = env_str("SHIJIAN_OTP_ISSUER", "Shijian")
+
+# Directory sign-ins (accounts/directory.py): groups named {prefix}-role-..., {prefix}-region-..., {prefix}-dept-...
+SHIJIAN_DIRECTORY_GROUP_PREFIX = env_str("SHIJIAN_DIRECTORY_GROUP_PREFIX", "shijian")
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# LDAP (accounts/ldap.py): enabled by SHIJIAN_LDAP_URL.
+SHIJIAN_LDAP_URL = env_str("SHIJIAN_LDAP_URL", "")
+if SHIJIAN_LDAP_URL:
+    globals().update(
+        ldap_settings(
+            SHIJIAN_LDAP_URL,
+            bind_dn=env_str("SHIJIAN_LDAP_BIND_DN", ""),
+            bind_password=env_str("SHIJIAN_LDAP_BIND_PASSWORD", ""),
+            user_base=env_str("SHIJIAN_LDAP_USER_BASE", ""),
+            user_filter=env_str("SHIJIAN_LDAP_USER_FILTER", "(uid=%(user)s)"),
+            group_base=env_str("SHIJIAN_LDAP_GROUP_BASE", ""),
+            start_tls=env_bool("SHIJIAN_LDAP_START_TLS", False),
+        )
+    )
+    AUTHENTICATION_BACKENDS.append("shijian.accounts.ldap.LDAPBackend")
+# OIDC (accounts/oidc.py): enabled by SHIJIAN_OIDC_CLIENT_ID with the provider's endpoints.
+SHIJIAN_OIDC_GROUPS_CLAIM = env_str("SHIJIAN_OIDC_GROUPS_CLAIM", "groups")
+SHIJIAN_OIDC_ENABLED = bool(env_str("SHIJIAN_OIDC_CLIENT_ID", ""))
+if SHIJIAN_OIDC_ENABLED:
+    globals().update(
+        oidc_settings(
+            client_id=env_str("SHIJIAN_OIDC_CLIENT_ID", ""),
+            client_secret=env_str("SHIJIAN_OIDC_CLIENT_SECRET", ""),
+            authorization_endpoint=env_str("SHIJIAN_OIDC_AUTHORIZATION_ENDPOINT", ""),
+            token_endpoint=env_str("SHIJIAN_OIDC_TOKEN_ENDPOINT", ""),
+            userinfo_endpoint=env_str("SHIJIAN_OIDC_USERINFO_ENDPOINT", ""),
+            jwks_endpoint=env_str("SHIJIAN_OIDC_JWKS_ENDPOINT", ""),
+            scopes=env_str("SHIJIAN_OIDC_SCOPES", "openid profile email groups"),
+            sign_algo=env_str("SHIJIAN_OIDC_SIGN_ALGO", "RS256"),
+        )
+    )
+    AUTHENTICATION_BACKENDS.append("shijian.accounts.oidc.OIDCBackend")
 
 # Login throttling: failures allowed per user name (from any address) and per client address (for any name)
 # within the window.

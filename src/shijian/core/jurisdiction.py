@@ -64,6 +64,8 @@ PUBLIC_URLS = frozenset(
         "public_complaint_status",
         # the verification of a signed document: upload a PDF, read the verdict (nothing stored, nothing listed)
         "public_verify",
+        "oidc_login",
+        "oidc_authentication_callback",
         "set_language",
         "healthz",
         # The phone app's manifest and service worker: the same for everyone, no data.

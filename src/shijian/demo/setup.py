@@ -108,6 +108,26 @@ def ensure_users() -> None:
                 officer.save(update_fields=["user"])
 
 
+def demo_authenticator_keys() -> dict[str, str]:
+    """The demo users whose role requires a second factor, each with an authenticator enrolled on first use, and
+    its key (base32) to type into an authenticator app, or to compute codes with ``oathtool --totp -b KEY``."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from shijian.accounts import otp
+    from shijian.accounts.models import User
+
+    keys: dict[str, str] = {}
+    for username, *_ in DEMO_USERS:
+        user = User.objects.filter(username=username).first()
+        if user is None or not otp.required(user):
+            continue
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=otp.AUTHENTICATOR, confirmed=True)
+        keys[username] = otp.secret_text(device).replace(" ", "")
+    return keys
+
+
 def first_model(progress: Callable[[], AbstractContextManager[Progress]], say: Say) -> None:
     """The first risk model of the demo district and its classes, so that the draw is stratified by real classes."""
     from django.conf import settings
