@@ -49,3 +49,16 @@ def test_screening_and_dropped_reasons_are_stored_as_codes_and_shown_in_chinese(
         not labels.dataset_factor(f).isascii()
         for f in [*chicago.NUMERIC, *chicago.CATEGORICAL, *chicago.DROPPED, *ccf.NUMERIC]
     )
+
+
+def test_score_notes_are_written_in_chinese(db) -> None:
+    from shijian.risk import labels
+
+    assert labels.score_note("") == ""
+    assert labels.score_note("unknown key (in no table): base features") == (
+        "未知编号（任何数据表中都没有）：按基础特征评分（各因子均缺失）"
+    )
+    assert labels.score_note("not established before 2026-11-01: base features").startswith("2026-11-01 前尚未成立")
+    for note in ("not a valid key: base features", "unknown entity: base features",
+                 "no labelled history: features from its other records"):  # fmt: skip
+        assert not any(c.isascii() and c.isalpha() for c in labels.score_note(note)), note

@@ -411,10 +411,12 @@ def risk_score(
             raise
         fail(str(exc))
     with out_file.open("w", newline="", encoding="utf-8-sig") as f:
+        from shijian.risk.labels import score_note
         from shijian.web.tabular import write_csv
 
         fields = ["key", "probability", "class", "top_factors", "note"]
-        write_csv(f, fields, ([r.get(k, "") for k in fields] for r in rows))
+        shown = ({**r, "note": score_note(r.get("note", ""))} for r in rows)
+        write_csv(f, fields, ([r.get(k, "") for k in fields] for r in shown))
     scored = sum(1 for r in rows if r["probability"] != "")
     out.print(f"{scored:,} of {len(rows):,} scored as of {day} ({note}); written to {out_file}")
 

@@ -146,3 +146,31 @@ DATASET_NAMES: dict[str, Any] = {
 
 def dataset_name(name: str) -> str:
     return str(DATASET_NAMES.get(name, name))
+
+
+# The notes `risk score` writes beside a key it scored without history: stored in English (the tests and other
+# programs read them), shown to people in their language.
+_NOTES: dict[str, Any] = {
+    "not a valid key": gettext_lazy("not a valid key"),
+    "unknown key (in no table)": gettext_lazy("unknown key (in no table)"),
+    "unknown entity": gettext_lazy("unknown entity"),
+    "base features": gettext_lazy("base features (every factor missing)"),
+    "no labelled history": gettext_lazy("no labelled history"),
+    "features from its other records": gettext_lazy("features from its other records"),
+}
+
+
+def score_note(note: str) -> str:
+    """A score note (``"reason: consequence"``) in the user's language; unknown parts are kept as written."""
+    import re
+
+    if not note:
+        return ""
+    parts = []
+    for part in note.split(": "):
+        hit = re.fullmatch(r"not established before (\d{4}-\d{2}-\d{2})", part)
+        if hit:
+            parts.append(_("not established before %(day)s") % {"day": hit.group(1)})
+        else:
+            parts.append(str(_NOTES.get(part, part)))
+    return "：".join(parts)
