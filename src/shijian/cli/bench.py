@@ -18,9 +18,15 @@ app = typer.Typer(help="Benchmarks (figures as ratios to a baseline measured in 
 def bench_web(
     scale: Annotated[str, typer.Option(help="foshan (780k entities), gaoming or a number")] = "foshan",
     requests: Annotated[int, typer.Option(help="requests per page kind")] = 300,
-    db: Annotated[Path, typer.Option(help="SQLite file to (re)use")] = Path("var/bench/web.sqlite3"),
+    db: Annotated[
+        str,
+        typer.Option(
+            help="SQLite file to (re)use, or 'postgres' (postgres://postgres@127.0.0.1:5432/shijian_bench_web, "
+            "SHIJIAN_BENCH_POSTGRES_URL overrides) or a postgres:// URL; the database is created if missing"
+        ),
+    ] = "var/bench/web.sqlite3",
 ) -> None:
-    """Entity list and page latency (median, p95) and bulk-load rate at scale, in SQLite."""
+    """Entity list and page latency (median, p95) and bulk-load rate at scale, in SQLite or PostgreSQL."""
     from shijian.bench.web import run
 
     report = run(scale, requests, db, console)
