@@ -125,3 +125,26 @@ def test_the_global_search_finds_hazards_and_inspections(world) -> None:
     # another district sees none of it
     body = world.client("outsider").get(reverse("search") + "?q=冷库温度").content.decode()
     assert h.get_absolute_url() not in body
+
+
+def test_a_list_row_is_built_escaped_as_the_template_did() -> None:
+    import datetime as dt
+
+    from shijian.web.generic import Column, row_html
+
+    class Obj:
+        name = '<script>alert("x")</script>'
+
+        def get_absolute_url(self) -> str:
+            return "/entities/1/?a=1&b=2"
+
+    cols = [
+        Column("name", lambda o: o.name, link=True),
+        Column("on", lambda o: True),
+        Column("off", lambda o: False),
+        Column("date", lambda o: dt.date(2026, 12, 6)),
+    ]
+    html = str(row_html(Obj(), cols))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<a href="/entities/1/?a=1&amp;b=2">' in html
+    assert "<td>✓</td><td>✗</td>" in html and html.startswith("<tr>") and html.endswith("</tr>")

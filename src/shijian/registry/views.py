@@ -90,11 +90,11 @@ ENTITY = ObjectSpec(
     columns=[
         Column(_("name"), lambda e: e.name, link=True),
         Column(_("unified social credit code"), lambda e: e.uscc or "—"),
-        Column(_("type"), lambda e: e.get_entity_type_display()),
+        Column(_("type"), choice_label(Entity, "entity_type")),
         Column(_("industry"), lambda e: industry_name(e.industry_code)),
         Column(_("town / street"), lambda e: region_name(e.town_code)),
         Column(_("established on"), lambda e: e.established_on.isoformat() if e.established_on else ""),
-        Column(_("status"), lambda e: e.get_status_display()),
+        Column(_("status"), choice_label(Entity, "status")),
     ],
     detail=[
         (_("unified social credit code"), lambda e: e.uscc or "—"),

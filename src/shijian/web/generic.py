@@ -7,6 +7,7 @@ Writes run in a transaction and the saved object is re-checked against the user'
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,9 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -141,6 +145,31 @@ def _get_object(request: HttpRequest, spec: ObjectSpec, pk: int, action: str) ->
     return obj
 
 
+def _cell_html(value: Any) -> str:
+    if value is True:
+        return "✓"
+    if value is False:
+        return "✗"
+    if value is None:
+        return "None"  # as the template printed it
+    # what ``{{ value }}`` does: local time, localised numbers and dates, escaped
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return str(conditional_escape(localize(value)))
+
+
+def row_html(obj: Any, columns: Sequence[Column]) -> SafeString:
+    """One list row as HTML, built here rather than in the template: 50 rows of seven cells through Django's
+    template engine cost more than the search that found them (profiled at 780k entities)."""
+    cells = []
+    for col in columns:
+        text = _cell_html(col.value(obj))
+        if col.link:
+            text = f'<a href="{conditional_escape(obj.get_absolute_url())}">{text}</a>'
+        cells.append(f"<td>{text}</td>")
+    return mark_safe("<tr>" + "".join(cells) + "</tr>")  # every value escaped above
+
+
 def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
     _require(request, spec, "view")
     qs = filtered_queryset(request, spec, "view")
@@ -152,7 +181,7 @@ def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    rows = [(obj, [(col, col.value(obj)) for col in spec.columns]) for obj in page.object_list]
+    rows = [row_html(obj, spec.columns) for obj in page.object_list]
     context = {
         "spec": spec,
         "page": page,
