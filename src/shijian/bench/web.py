@@ -200,7 +200,7 @@ def run(scale: str, requests: int, db: str, console: Console) -> dict[str, Any]:
             n_raw, raw_s = _raw_copy_baseline(register)
         else:
             n_raw, raw_s = _raw_insert_baseline(register, work / "raw-baseline.sqlite3")
-        console.print(f"baseline: raw insert of {n_raw:,} rows in {raw_s:.1f} s")
+        console.print(f"baseline: raw {'COPY' if postgres else 'insert'} of {n_raw:,} rows in {raw_s:.1f} s")
         t0 = time.perf_counter()
         with acting_as(None):
             result = load_district(synth_dir, work / "load-report")
