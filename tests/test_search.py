@@ -148,3 +148,25 @@ def test_a_list_row_is_built_escaped_as_the_template_did() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert '<a href="/entities/1/?a=1&amp;b=2">' in html
     assert "<td>✓</td><td>✗</td>" in html and html.startswith("<tr>") and html.endswith("</tr>")
+
+
+def test_on_postgresql_a_search_with_few_matches_is_fetched_through_its_own_indexes(world) -> None:
+    # The planner would walk the primary key backwards for "ORDER BY id DESC LIMIT 3" and read all 780k rows.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting (SQLite answers through its FTS5 table)")
+    e = world.entities["hecheng"]
+    e.legal_rep = "欧阳明"
+    e.save()
+    client = world.client("leader")
+    with CaptureQueriesContext(connection) as searched:
+        assert names(world, "leader", reverse("entity_list") + "?q=欧阳明") == {e.name}
+    with CaptureQueriesContext(connection) as unfiltered:
+        assert client.get(reverse("entity_list")).status_code == 200
+    assert any("enable_indexscan', 'off'" in q["sql"] for q in searched.captured_queries)
+    assert not any("enable_indexscan" in q["sql"] for q in unfiltered.captured_queries)
+    with connection.cursor() as cur:  # SET LOCAL: gone with the page's transaction
+        cur.execute("SHOW enable_indexscan")
+        assert cur.fetchone()[0] == "on"

@@ -33,6 +33,32 @@ def bench_web(
     out.print_json(json.dumps(report, ensure_ascii=False))
 
 
+@app.command("export")
+def bench_export(
+    writer: Annotated[str, typer.Option(help="xlsxwriter (export jobs), openpyxl (as before) or none (read only)")] = (
+        "xlsxwriter"
+    ),
+    rows: Annotated[int, typer.Option(help="first N rows of the entity export; 0: the whole export as a job")] = 0,
+    db: Annotated[str, typer.Option(help="the database `shijian bench web` built (SQLite file or postgres:// URL)")] = (
+        "var/bench/web.sqlite3"
+    ),
+) -> None:
+    """The entity Excel export at 780k rows: time and peak memory of one writer, in a process of its own."""
+    from shijian.bench.web import database_url
+
+    if writer not in {"xlsxwriter", "openpyxl", "none"}:
+        fail(f"--writer {writer}: xlsxwriter, openpyxl or none")
+    url = database_url(db)
+    os.environ["SHIJIAN_DATABASE_URL"] = url
+    if url.startswith("sqlite:"):
+        os.environ.setdefault("SHIJIAN_HOME", str(Path(url.removeprefix("sqlite:///")).parent / "home"))
+    django_setup()
+    from shijian.bench.export import run
+
+    report = run(writer, rows, Path(os.environ.get("SHIJIAN_HOME", "var")) / "bench-export")
+    out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+
+
 @app.command("draw")
 def bench_draw(
     entities: Annotated[int, typer.Option(help="candidate entities (Foshan: 780,000)")] = 780_000,

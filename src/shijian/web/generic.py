@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from shijian.core import audit
 from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed, require
-from shijian.web.pagination import BoundedPaginator
+from shijian.web.pagination import FEW_MATCHES, BoundedPaginator, by_index_conditions
 from shijian.web.tabular import TableError, read_table, write_xlsx, xlsx_response
 
 
@@ -181,7 +181,9 @@ def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    rows = [row_html(obj, spec.columns) for obj in page.object_list]
+    searched = bool(request.GET.get("q", "").strip())
+    with by_index_conditions(searched and paginator.exact and paginator.count <= FEW_MATCHES):
+        rows = [row_html(obj, spec.columns) for obj in page.object_list]
     context = {
         "spec": spec,
         "page": page,
