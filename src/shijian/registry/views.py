@@ -116,9 +116,11 @@ ENTITY = ObjectSpec(
     ],
     filters=[
         Filter("town", _("town / street"), lambda v: Q(town_code=v), _towns_for),
-        Filter("village", _("village / community"), lambda v: Q(region_code=v)),
+        Filter(
+            "village", _("village / community"), lambda v: Q(region_code=v), children_of="town", label_of=region_name
+        ),
         Filter("section", _("industry section"), lambda v: Q(industry_section=v), _sections),
-        Filter("industry", _("industry code"), lambda v: Q(industry_code__startswith=v)),
+        Filter("industry", _("industry"), lambda v: Q(industry_code__startswith=v), suggest="industry"),
         Filter("type", _("type"), lambda v: Q(entity_type=v), lambda u: list(EntityType.choices)),
         Filter("status", _("status"), lambda v: Q(status=v), lambda u: list(EntityStatus.choices)),
         Filter("risk", _("risk class"), lambda v: Q(risk_class=v), lambda u: list(RiskClass.choices)),

@@ -49,6 +49,11 @@ class Filter:
     label: Any
     to_q: Callable[[str], Q]
     choices: Callable[[Any], Sequence[tuple[str, Any]]] | None = None
+    # pickers (static/shijian/picker.js): a select of the regions under the value of another filter, with the
+    # chosen value's label; or suggestions while typing ("industry", "entity")
+    children_of: str = ""
+    label_of: Callable[[str], str] | None = None
+    suggest: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,9 @@ def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
                 "label": f.label,
                 "value": request.GET.get(f.name, ""),
                 "choices": f.choices(request.user) if f.choices else None,
+                "children_of": f.children_of,
+                "value_label": f.label_of(request.GET.get(f.name, "")) if f.label_of else "",
+                "suggest": f.suggest,
             }
             for f in spec.filters
         ],
