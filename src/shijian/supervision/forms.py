@@ -22,6 +22,14 @@ def _codes(value: str) -> list[str]:
     return [c.strip() for c in value.replace("，", ",").replace("；", ",").replace(";", ",").split(",") if c.strip()]
 
 
+# what picker.js writes on its region selects and button (the UI's language, not the script's)
+PICKER_LABELS = {
+    "data-label-add": gettext_lazy("Add"),
+    "data-label-choose": gettext_lazy("choose"),
+    "data-label-level": gettext_lazy("level"),
+}
+
+
 class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Plan
@@ -36,7 +44,9 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["department"].queryset = depts  # type: ignore[attr-defined]
         preselect_single(self.fields["department"])
         # district → town → village selects under the user's region (picker.js) fill the code
-        self.fields["region_code"].widget.attrs.update({"data-region-picker": "", "autocomplete": "off"})
+        self.fields["region_code"].widget.attrs.update(
+            {"data-region-picker": "", "autocomplete": "off"} | PICKER_LABELS
+        )
 
     def clean_region_code(self) -> str:
         region = str(self.cleaned_data["region_code"]).strip()
@@ -50,7 +60,9 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
         label=gettext_lazy("regions"),
         required=False,
         help_text=gettext_lazy("choose below and add, or type codes, comma-separated; empty = the plan's region"),
-        widget=forms.TextInput(attrs={"data-region-picker": "", "data-multiple": "", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"data-region-picker": "", "data-multiple": "", "autocomplete": "off"} | PICKER_LABELS
+        ),
     )
     industries = forms.CharField(
         label=gettext_lazy("industries"),
