@@ -200,7 +200,6 @@ def write_xlsx_file(path: Path, headers: Sequence[str], rows: Iterable[Sequence[
         "strings_to_numbers": False,
         "strings_to_formulas": False,
         "strings_to_urls": False,
-        "tmpdir": str(path.parent),
     }
     wb = xlsxwriter.Workbook(str(path), options)
     try:
