@@ -58,10 +58,10 @@ def by_index_conditions(enabled: bool) -> Iterator[None]:
     if not enabled or connection.vendor != "postgresql":
         yield
         return
+    enclosed = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cur:
-        # inside an enclosing transaction SET LOCAL would outlive this block: put the setting back (an error
-        # rolls the savepoint back, and the setting with it)
         cur.execute("SELECT current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)")
         before = cur.fetchone()[0]
         yield
-        cur.execute("SELECT set_config('enable_indexscan', %s, true)", [before])
+        if enclosed:  # SET LOCAL would outlive this block (an error rolls the savepoint back, and the setting)
+            cur.execute("SELECT set_config('enable_indexscan', %s, true)", [before])
