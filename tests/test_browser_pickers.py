@@ -103,3 +103,19 @@ def test_a_batch_region_is_added_from_the_district_town_village_selects(
     picker.locator("button").click()
     assert page.locator("input[name=regions]").input_value() == "440608004001, 440608004"
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_department_list_is_filtered_by_a_town_picked_from_the_region_selects(
+    live_db: None, world: Any, live_server: Any, browser_page: Any
+) -> None:
+    page, base = browser_page, live_server.url
+    login(page, base, "leader")
+    page.goto(f"{base}/departments/")
+    picker = page.locator(".region-picker select").first
+    picker.locator("option[value='440608004']").wait_for(state="attached")
+    picker.select_option("440608004")
+    rows = page.locator("#rows")
+    expect(rows).not_to_contain_text(world.depts["yanghe"].name)
+    assert world.depts["hecheng"].name in rows.inner_text()
+    assert page.locator("input[name=region]").input_value() == "440608004" and "region=440608004" in page.url
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -197,7 +197,7 @@ DEPARTMENT = ObjectSpec(
     ],
     filters=[
         Filter("level", _("level"), lambda v: Q(level=v), lambda u: list(Level.choices)),
-        Filter("region", _("region code"), subtree_q),
+        Filter("region", _("region code"), subtree_q, suggest="region"),
     ],
     search=lambda t: Q(name__contains=t) | Q(code__startswith=t),
     search_help=_("name or code"),
@@ -255,7 +255,7 @@ INSPECTOR = ObjectSpec(
     ],
     filters=[
         Filter("department", _("department"), lambda v: Q(department_id=id_value("department", v)), _dept_choices),
-        Filter("region", _("region code"), subtree_q),
+        Filter("region", _("region code"), subtree_q, suggest="region"),
         Filter("active", _("active"), lambda v: Q(active=v == "1"), lambda u: [("1", "✓"), ("0", "✗")]),
     ],
     search=lambda t: Q(name__contains=t) | Q(cert_no__startswith=t),
@@ -388,7 +388,7 @@ RESPONSIBILITY = ObjectSpec(
     ],
     filters=[
         Filter("department", _("department"), lambda v: Q(department_id=id_value("department", v)), _dept_choices),
-        Filter("region", _("region code"), subtree_q),
+        Filter("region", _("region code"), subtree_q, suggest="region"),
     ],
     search=lambda t: Q(item__name__contains=t) | Q(item__code__startswith=t),
     search_help=_("item name or code"),

@@ -50,7 +50,7 @@ class Filter:
     to_q: Callable[[str], Q]
     choices: Callable[[Any], Sequence[tuple[str, Any]]] | None = None
     # pickers (static/shijian/picker.js): a select of the regions under the value of another filter, with the
-    # chosen value's label; or suggestions while typing ("industry", "entity")
+    # chosen value's label; suggestions while typing ("industry", "entity"); or "region": district → town → village
     children_of: str = ""
     label_of: Callable[[str], str] | None = None
     suggest: str = ""
