@@ -156,17 +156,44 @@ def test_on_postgresql_a_search_with_few_matches_is_fetched_through_its_own_inde
     from django.test.utils import CaptureQueriesContext
 
     if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL planner setting (SQLite answers through its FTS5 table)")
+        pytest.skip("a PostgreSQL planner matter (SQLite answers through its FTS5 table)")
     e = world.entities["hecheng"]
     e.legal_rep = "欧阳明"
     e.save()
     client = world.client("leader")
-    with CaptureQueriesContext(connection) as searched:
-        assert names(world, "leader", reverse("entity_list") + "?q=欧阳明") == {e.name}
+    url = reverse("entity_list") + "?q=欧阳明"
+    with CaptureQueriesContext(connection) as by_id:  # the default order: the matching ids once, then the page
+        assert names(world, "leader", url) == {e.name}
+    searches = [q["sql"] for q in by_id.captured_queries if "%欧阳明%" in q["sql"]]
+    assert len(searches) == 1 and "ORDER BY" not in searches[0]  # the trigram indexes read once
+    with CaptureQueriesContext(connection) as by_name:  # another order: the count, then the page without index walk
+        assert names(world, "leader", url + "&sort=name") == {e.name}
+    assert any("enable_indexscan', 'off'" in q["sql"] for q in by_name.captured_queries)
     with CaptureQueriesContext(connection) as unfiltered:
         assert client.get(reverse("entity_list")).status_code == 200
-    assert any("enable_indexscan', 'off'" in q["sql"] for q in searched.captured_queries)
     assert not any("enable_indexscan" in q["sql"] for q in unfiltered.captured_queries)
     with connection.cursor() as cur:  # SET LOCAL: gone with the page's transaction
         cur.execute("SHOW enable_indexscan")
         assert cur.fetchone()[0] == "on"
+
+
+def test_a_search_pages_through_its_matches_in_order(world) -> None:
+    from shijian.core.codes.uscc import make
+
+    base = world.entities["hecheng"]
+
+    def shop(i: int) -> Entity:
+        return Entity.objects.create(
+            uscc=make("91", "440608", f"MA1{i:05d}"), name=f"佛山市翻页测试{i:02d}号有限公司", entity_type="llc",
+            industry_code="6210", industry_section="H", region_code=base.region_code, town_code=base.town_code,
+            district_code=base.district_code, address="人民路1号", status="active", source="test",
+        )  # fmt: skip
+
+    made = [shop(i) for i in range(60)]
+    client = world.client("leader")
+    first = client.get(reverse("entity_list") + "?q=翻页测试").content.decode()
+    second = client.get(reverse("entity_list") + "?q=翻页测试&page=2").content.decode()
+    assert "60" in first.split('class="count"')[1][:80]  # counted exactly
+    newest, oldest = made[-1].name, made[0].name
+    assert newest in first and oldest not in first and oldest in second and newest not in second
+    assert first.index(made[-1].name) < first.index(made[-2].name)  # newest first

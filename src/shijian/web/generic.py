@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from shijian.core import audit
 from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed, require
-from shijian.web.pagination import FEW_MATCHES, BoundedPaginator, by_index_conditions
+from shijian.web.pagination import FEW_MATCHES, BoundedPaginator, by_index_conditions, page_by_ids
 from shijian.web.tabular import TableError, read_table, write_xlsx, xlsx_response
 
 
@@ -182,13 +182,19 @@ def list_view(request: HttpRequest, spec: ObjectSpec) -> HttpResponse:
         qs = qs.prefetch_related(*spec.prefetch_related)
     filtered = any(request.GET.get(f.name, "").strip() for f in spec.filters) or request.GET.get("q", "").strip()
     known_total = spec.total(request.user) if spec.total is not None and not filtered else None
-    paginator = BoundedPaginator(qs, spec.per_page, known_total=known_total)
-    page = paginator.get_page(request.GET.get("page"))
+    searched = bool(request.GET.get("q", "").strip())
+    by_ids = page_by_ids(qs, spec.per_page, request.GET.get("page")) if searched else None
+    if by_ids is None:
+        paginator = BoundedPaginator(qs, spec.per_page, known_total=known_total)
+        page = paginator.get_page(request.GET.get("page"))
+        with by_index_conditions(searched and paginator.exact and paginator.count <= FEW_MATCHES):
+            objects = list(page.object_list)
+    else:
+        page, found = by_ids
+        objects = found if found is not None else list(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
-    searched = bool(request.GET.get("q", "").strip())
-    with by_index_conditions(searched and paginator.exact and paginator.count <= FEW_MATCHES):
-        rows = [row_html(obj, spec.columns) for obj in page.object_list]
+    rows = [row_html(obj, spec.columns) for obj in objects]
     context = {
         "spec": spec,
         "page": page,

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
 
 
@@ -20,14 +20,23 @@ class BoundedPaginator(Paginator):  # type: ignore[type-arg]
     """
 
     def __init__(
-        self, object_list: Any, per_page: int, cap: int = 10_000, known_total: int | None = None, **kwargs: Any
+        self,
+        object_list: Any,
+        per_page: int,
+        cap: int = 10_000,
+        known_total: int | None = None,
+        counted: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
         self.known_total = known_total
+        self.counted = counted  # the bounded count, already taken by the caller (at most cap + 1)
 
     @cached_property
     def _bounded(self) -> int:
+        if self.counted is not None:
+            return self.counted
         if self.known_total is not None:
             self.cap = max(self.cap, self.known_total)
             return self.known_total
@@ -65,3 +74,28 @@ def by_index_conditions(enabled: bool) -> Iterator[None]:
         yield
         if enclosed:  # SET LOCAL would outlive this block (an error rolls the savepoint back, and the setting)
             cur.execute("SELECT set_config('enable_indexscan', %s, true)", [before])
+
+
+def page_by_ids(qs: Any, per_page: int, number: Any, cap: int = 10_000) -> tuple[Page[Any], list[Any] | None] | None:
+    """PostgreSQL, rows ordered by the primary key only (a list's default): the bounded count taken as the matching
+    ids, so a search's trigram indexes are read once, not once for the count and again for the page.
+
+    Few matches (at most ``cap``): the ids are sorted here and the page's rows fetched by their ids (primary-key
+    lookups): ``(page, rows)``. Many: ``(page, None)``, the page's rows still to be read (the count is reused; the
+    database walks the primary key and finds a page of many matches at once). Other databases and orderings:
+    ``None``, nothing asked.
+    """
+    pk = qs.model._meta.pk.name
+    order = tuple(qs.query.order_by)
+    if connection.vendor != "postgresql" or order not in {("id",), ("-id",), (pk,), (f"-{pk}",)}:
+        return None
+    ids = list(qs.order_by().values_list("pk", flat=True)[: cap + 1])
+    if len(ids) > cap:
+        return BoundedPaginator(qs, per_page, cap=cap, counted=len(ids)).get_page(number), None
+    ids.sort(reverse=order[0].startswith("-"))
+    page = BoundedPaginator(ids, per_page, cap=cap, counted=len(ids)).get_page(number)
+    # the page's rows by their ids alone (they came from the restricted, filtered query), related rows as the list
+    rows = qs.model._default_manager.filter(pk__in=list(page.object_list)).order_by(*order)
+    rows.query.select_related = qs.query.select_related
+    rows = rows.prefetch_related(*qs._prefetch_related_lookups)
+    return page, list(rows)
