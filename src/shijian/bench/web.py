@@ -230,7 +230,8 @@ def run(scale: str, requests: int, db: str, console: Console) -> dict[str, Any]:
     cookie = f"sessionid={session.session_key}"
 
     rng = random.Random(7)
-    ids = list(Entity.objects.values_list("id", flat=True)[:: max(1, s.entities // 5000)])
+    # in id order: the same sample in every run (PostgreSQL returns an unordered scan in any order)
+    ids = list(Entity.objects.order_by("id").values_list("id", flat=True)[:: max(1, s.entities // 5000)])
     sample = list(
         Entity.objects.filter(pk__in=rng.sample(ids, min(200, len(ids)))).values(
             "uscc", "name", "town_code", "address", "legal_rep"
