@@ -16,17 +16,17 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from shijian.core.codes import tables
-from shijian.core.jurisdiction import in_jurisdiction, region_of, restrict
+from shijian.core.jurisdiction import in_jurisdiction, region_of
 from shijian.core.permissions import allowed
-from shijian.registry.models import Entity
-from shijian.registry.search import entity_q
+from shijian.web.search import first_entities
 
 SHOWN = 20
 
 
-def _json(items: list[dict[str, Any]]) -> JsonResponse:
+def _json(items: list[dict[str, Any]], cache: bool = True) -> JsonResponse:
     response = JsonResponse({"items": items})
-    response["Cache-Control"] = "private, max-age=300"
+    # code tables may stay in the browser a while; what the register holds is never kept
+    response["Cache-Control"] = "private, max-age=300" if cache else "no-store"
     return response
 
 
@@ -60,12 +60,6 @@ def industries(request: HttpRequest) -> JsonResponse:
 def entities(request: HttpRequest) -> JsonResponse:
     term = request.GET.get("q", "").strip()[:100]
     if not term or not allowed(request.user, "entity", "view"):
-        return _json([])
-    qs = restrict(Entity.objects.filter(entity_q(term)), request.user, "view").order_by("-id")[:10]
-    return _json(
-        [
-            {"code": e.uscc or "", "name": e.name, "detail": e.address}
-            for e in qs.only("uscc", "name", "address")
-            if e.uscc
-        ]
-    )
+        return _json([], cache=False)
+    found = first_entities(request.user, term, 10)  # as the header's search (fast for few matches on PostgreSQL)
+    return _json([{"code": e.uscc, "name": e.name, "detail": e.address} for e in found if e.uscc], cache=False)

@@ -32,12 +32,17 @@ class Section:
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # (url, label, detail)
 
 
-def _entities(user: Any, term: str) -> Section:
+def first_entities(user: Any, term: str, n: int) -> list[Entity]:
+    """The newest ``n`` entities the user may see that ``term`` finds."""
     qs = restrict(Entity.objects.filter(entity_q(term)), user, "view")
     # PostgreSQL only (see by_index_conditions): the list's bounded count says whether the matches are few
     few = connection.vendor == "postgresql" and qs.order_by()[: FEW_MATCHES + 1].count() <= FEW_MATCHES
     with by_index_conditions(few):
-        found = list(qs.order_by("-id")[:SHOWN])
+        return list(qs.order_by("-id")[:n])
+
+
+def _entities(user: Any, term: str) -> Section:
+    found = first_entities(user, term, SHOWN)
     return Section(
         _("Market entities"),
         reverse("entity_list") + "?" + urlencode({"q": term}),
