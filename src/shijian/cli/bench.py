@@ -18,13 +18,45 @@ app = typer.Typer(help="Benchmarks (figures as ratios to a baseline measured in 
 def bench_web(
     scale: Annotated[str, typer.Option(help="foshan (780k entities), gaoming or a number")] = "foshan",
     requests: Annotated[int, typer.Option(help="requests per page kind")] = 300,
-    db: Annotated[Path, typer.Option(help="SQLite file to (re)use")] = Path("var/bench/web.sqlite3"),
+    db: Annotated[
+        str,
+        typer.Option(
+            help="SQLite file to (re)use, or 'postgres' (postgres://postgres@127.0.0.1:5432/shijian_bench_web, "
+            "SHIJIAN_BENCH_POSTGRES_URL overrides) or a postgres:// URL; the database is created if missing"
+        ),
+    ] = "var/bench/web.sqlite3",
 ) -> None:
-    """Entity list and page latency (median, p95) and bulk-load rate at scale, in SQLite."""
+    """Entity list and page latency (median, p95) and bulk-load rate at scale, in SQLite or PostgreSQL."""
     from shijian.bench.web import run
 
     report = run(scale, requests, db, console)
     out.print_json(json.dumps(report, ensure_ascii=False))
+
+
+@app.command("export")
+def bench_export(
+    writer: Annotated[str, typer.Option(help="xlsxwriter (export jobs), openpyxl (as before) or none (read only)")] = (
+        "xlsxwriter"
+    ),
+    rows: Annotated[int, typer.Option(help="first N rows of the entity export; 0: the whole export as a job")] = 0,
+    db: Annotated[str, typer.Option(help="the database `shijian bench web` built (SQLite file or postgres:// URL)")] = (
+        "var/bench/web.sqlite3"
+    ),
+) -> None:
+    """The entity Excel export at 780k rows: time and peak memory of one writer, in a process of its own."""
+    from shijian.bench.web import database_url
+
+    if writer not in {"xlsxwriter", "openpyxl", "none"}:
+        fail(f"--writer {writer}: xlsxwriter, openpyxl or none")
+    url = database_url(db)
+    os.environ["SHIJIAN_DATABASE_URL"] = url
+    if url.startswith("sqlite:"):
+        os.environ.setdefault("SHIJIAN_HOME", str(Path(url.removeprefix("sqlite:///")).parent / "home"))
+    django_setup()
+    from shijian.bench.export import run
+
+    report = run(writer, rows, Path(os.environ.get("SHIJIAN_HOME", "var")) / "bench-export")
+    out.print_json(json.dumps(report, ensure_ascii=False, default=str))
 
 
 @app.command("draw")

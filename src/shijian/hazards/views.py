@@ -192,7 +192,11 @@ DIMENSION_NAMES = {
 
 
 class OpenForm(forms.Form):
-    entity_uscc = forms.CharField(label=gettext_lazy("entity (unified social credit code)"))
+    entity_uscc = forms.CharField(
+        label=gettext_lazy("entity (unified social credit code)"),
+        help_text=gettext_lazy("type part of the name, the address or the code, and choose"),
+        widget=forms.TextInput(attrs={"data-suggest": "entity"}),  # picker.js: suggestions from pick/entities/
+    )
     title = forms.CharField(label=gettext_lazy("title"), max_length=200)
     description = forms.CharField(
         label=gettext_lazy("description"), required=False, widget=forms.Textarea(attrs={"rows": 3})

@@ -90,11 +90,11 @@ ENTITY = ObjectSpec(
     columns=[
         Column(_("name"), lambda e: e.name, link=True),
         Column(_("unified social credit code"), lambda e: e.uscc or "—"),
-        Column(_("type"), lambda e: e.get_entity_type_display()),
+        Column(_("type"), choice_label(Entity, "entity_type")),
         Column(_("industry"), lambda e: industry_name(e.industry_code)),
         Column(_("town / street"), lambda e: region_name(e.town_code)),
         Column(_("established on"), lambda e: e.established_on.isoformat() if e.established_on else ""),
-        Column(_("status"), lambda e: e.get_status_display()),
+        Column(_("status"), choice_label(Entity, "status")),
     ],
     detail=[
         (_("unified social credit code"), lambda e: e.uscc or "—"),
@@ -116,9 +116,11 @@ ENTITY = ObjectSpec(
     ],
     filters=[
         Filter("town", _("town / street"), lambda v: Q(town_code=v), _towns_for),
-        Filter("village", _("village / community"), lambda v: Q(region_code=v)),
+        Filter(
+            "village", _("village / community"), lambda v: Q(region_code=v), children_of="town", label_of=region_name
+        ),
         Filter("section", _("industry section"), lambda v: Q(industry_section=v), _sections),
-        Filter("industry", _("industry code"), lambda v: Q(industry_code__startswith=v)),
+        Filter("industry", _("industry"), lambda v: Q(industry_code__startswith=v), suggest="industry"),
         Filter("type", _("type"), lambda v: Q(entity_type=v), lambda u: list(EntityType.choices)),
         Filter("status", _("status"), lambda v: Q(status=v), lambda u: list(EntityStatus.choices)),
         Filter("risk", _("risk class"), lambda v: Q(risk_class=v), lambda u: list(RiskClass.choices)),
@@ -195,7 +197,7 @@ DEPARTMENT = ObjectSpec(
     ],
     filters=[
         Filter("level", _("level"), lambda v: Q(level=v), lambda u: list(Level.choices)),
-        Filter("region", _("region code"), subtree_q),
+        Filter("region", _("region code"), subtree_q, suggest="region"),
     ],
     search=lambda t: Q(name__contains=t) | Q(code__startswith=t),
     search_help=_("name or code"),
@@ -253,7 +255,7 @@ INSPECTOR = ObjectSpec(
     ],
     filters=[
         Filter("department", _("department"), lambda v: Q(department_id=id_value("department", v)), _dept_choices),
-        Filter("region", _("region code"), subtree_q),
+        Filter("region", _("region code"), subtree_q, suggest="region"),
         Filter("active", _("active"), lambda v: Q(active=v == "1"), lambda u: [("1", "✓"), ("0", "✗")]),
     ],
     search=lambda t: Q(name__contains=t) | Q(cert_no__startswith=t),
@@ -386,7 +388,7 @@ RESPONSIBILITY = ObjectSpec(
     ],
     filters=[
         Filter("department", _("department"), lambda v: Q(department_id=id_value("department", v)), _dept_choices),
-        Filter("region", _("region code"), subtree_q),
+        Filter("region", _("region code"), subtree_q, suggest="region"),
     ],
     search=lambda t: Q(item__name__contains=t) | Q(item__code__startswith=t),
     search_help=_("item name or code"),

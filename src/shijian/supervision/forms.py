@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shijian.core.jurisdiction import choices, contains, in_jurisdiction, restrict
-from shijian.registry.models import Department, SpotCheckItem
+from shijian.registry.models import Department, EntityType, SpotCheckItem
 from shijian.supervision.draw import CLASSES, DEFAULT_RATIOS, DrawError, percent_bp
 from shijian.supervision.models import Batch, Outcome, Plan, SeedMethod
 from shijian.web.pickers import preselect_single
@@ -20,6 +20,14 @@ from shijian.web.pickers import preselect_single
 
 def _codes(value: str) -> list[str]:
     return [c.strip() for c in value.replace("，", ",").replace("；", ",").replace(";", ",").split(",") if c.strip()]
+
+
+# what picker.js writes on its region selects and button (the UI's language, not the script's)
+PICKER_LABELS = {
+    "data-label-add": gettext_lazy("Add"),
+    "data-label-choose": gettext_lazy("choose"),
+    "data-label-level": gettext_lazy("level"),
+}
 
 
 class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -35,6 +43,10 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
             depts = depts.filter(pk=user.department_id)
         self.fields["department"].queryset = depts  # type: ignore[attr-defined]
         preselect_single(self.fields["department"])
+        # district → town → village selects under the user's region (picker.js) fill the code
+        self.fields["region_code"].widget.attrs.update(
+            {"data-region-picker": "", "autocomplete": "off"} | PICKER_LABELS
+        )
 
     def clean_region_code(self) -> str:
         region = str(self.cleaned_data["region_code"]).strip()
@@ -47,15 +59,23 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
     regions = forms.CharField(
         label=gettext_lazy("regions"),
         required=False,
-        help_text=gettext_lazy("codes, comma-separated; empty = the plan's region"),
+        help_text=gettext_lazy("choose below and add, or type codes, comma-separated; empty = the plan's region"),
+        widget=forms.TextInput(
+            attrs={"data-region-picker": "", "data-multiple": "", "autocomplete": "off"} | PICKER_LABELS
+        ),
     )
     industries = forms.CharField(
         label=gettext_lazy("industries"),
         required=False,
-        help_text=gettext_lazy("GB/T 4754 sections or code prefixes; empty = all"),
+        help_text=gettext_lazy("type a GB/T 4754 code or name and choose; several, comma-separated; empty = all"),
+        widget=forms.TextInput(attrs={"data-suggest": "industry", "data-multiple": ""}),
     )
-    types = forms.CharField(
-        label=gettext_lazy("entity types"), required=False, help_text=gettext_lazy("e.g. llc, individual; empty = all")
+    types = forms.MultipleChoiceField(
+        label=gettext_lazy("entity types"),
+        required=False,
+        choices=EntityType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("none ticked = all"),
     )
     excluded = forms.CharField(
         label=gettext_lazy("excluded entities"),
@@ -108,7 +128,7 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
                 self.fields[f"ratio_{c.lower()}"].initial = (self.instance.ratios or {}).get(c)
             self.fields["regions"].initial = ", ".join(self.instance.scope_regions)
             self.fields["industries"].initial = ", ".join(self.instance.scope_industries)
-            self.fields["types"].initial = ", ".join(self.instance.scope_types)
+            self.fields["types"].initial = list(self.instance.scope_types)
             self.fields["excluded"].initial = ", ".join(self.instance.exclude_keys)
 
     def clean(self) -> dict[str, Any]:
@@ -147,7 +167,7 @@ class BatchForm(forms.ModelForm):  # type: ignore[type-arg]
         if excluded and not str(data.get("exclude_reason", "")).strip():
             self.add_error("exclude_reason", _("Give the reason for excluding entities."))
         data["scope_regions"], data["scope_industries"] = regions, _codes(data.get("industries", ""))
-        data["scope_types"], data["exclude_keys"] = _codes(data.get("types", "")), excluded
+        data["scope_types"], data["exclude_keys"] = list(data.get("types") or []), excluded
         return data
 
     def save(self, commit: bool = True) -> Batch:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,6 +20,7 @@ from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed
 from shijian.registry.models import Entity
 from shijian.registry.search import entity_q
+from shijian.web.pagination import FEW_MATCHES, by_index_conditions
 
 SHOWN = 10
 
@@ -30,12 +32,21 @@ class Section:
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # (url, label, detail)
 
 
+def first_entities(user: Any, term: str, n: int) -> list[Entity]:
+    """The newest ``n`` entities the user may see that ``term`` finds."""
+    qs = restrict(Entity.objects.filter(entity_q(term)), user, "view")
+    # PostgreSQL only (see by_index_conditions): the list's bounded count says whether the matches are few
+    few = connection.vendor == "postgresql" and qs.order_by()[: FEW_MATCHES + 1].count() <= FEW_MATCHES
+    with by_index_conditions(few):
+        return list(qs.order_by("-id")[:n])
+
+
 def _entities(user: Any, term: str) -> Section:
-    qs = restrict(Entity.objects.filter(entity_q(term)), user, "view").order_by("-id")[:SHOWN]
+    found = first_entities(user, term, SHOWN)
     return Section(
         _("Market entities"),
         reverse("entity_list") + "?" + urlencode({"q": term}),
-        [(e.get_absolute_url(), e.name, " · ".join(x for x in (e.uscc or "", e.address) if x)) for e in qs],
+        [(e.get_absolute_url(), e.name, " · ".join(x for x in (e.uscc or "", e.address) if x)) for e in found],
     )
 
 

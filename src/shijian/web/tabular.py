@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from django.http import HttpResponse
@@ -179,3 +180,47 @@ def write_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequen
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _xlsx_cell(value: Any) -> Any:
+    """What xlsxwriter stores: local (Beijing) time without a zone for aware datetimes, text formula-safe."""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).replace(tzinfo=None)
+    return formula_safe(value)
+
+
+def write_xlsx_file(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "data") -> int:
+    """A one-sheet workbook streamed to ``path`` with xlsxwriter's ``constant_memory`` mode: each row goes to the
+    sheet's XML as it comes, strings inline (no shared-string table), so memory does not grow with the rows.
+    Text is always stored as text (never turned into a formula, number or link). Returns the rows written."""
+    import xlsxwriter
+
+    options = {
+        "constant_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
+    wb = xlsxwriter.Workbook(str(path), options)
+    try:
+        ws = wb.add_worksheet(sheet[:31])
+        date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+        time_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        ws.write_row(0, 0, [formula_safe(str(h)) for h in headers])
+        n = 0
+        for n, row in enumerate(rows, start=1):
+            for col, raw in enumerate(row):
+                value = _xlsx_cell(raw)
+                if value is None or value == "":
+                    continue
+                if isinstance(value, dt.datetime):
+                    ws.write_datetime(n, col, value, time_fmt)
+                elif isinstance(value, dt.date):
+                    ws.write_datetime(n, col, value, date_fmt)
+                elif isinstance(value, str):
+                    ws.write_string(n, col, value)
+                else:
+                    ws.write(n, col, value)
+    finally:
+        wb.close()
+    return n

@@ -108,7 +108,15 @@ def ancestors(code: str) -> list[str]:
 
 
 def children(code: str) -> list[Division]:
-    return [d for d in divisions().values() if d.parent == code]
+    return list(_children().get(code, ()))
+
+
+@cache
+def _children() -> dict[str, tuple[Division, ...]]:
+    index: dict[str, list[Division]] = {}
+    for d in divisions().values():
+        index.setdefault(d.parent, []).append(d)
+    return {parent: tuple(kids) for parent, kids in index.items()}
 
 
 def industry_path(code: str) -> list[Industry]:
