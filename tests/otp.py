@@ -10,17 +10,10 @@ from typing import Any
 
 from django.test import Client
 
+from shijian.bench import signin
+from shijian.bench.signin import authenticator
 
-def authenticator(user: Any) -> Any:
-    """The user's confirmed authenticator, enrolled now if they have none."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from shijian.accounts import otp
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=otp.AUTHENTICATOR, confirmed=True)
-    return device
+__all__ = ["authenticator", "current_code", "pass_second_factor"]
 
 
 def current_code(device: Any) -> str:
@@ -36,12 +29,6 @@ def current_code(device: Any) -> str:
 
 def pass_second_factor(client: Client, user: Any) -> None:
     """Mark the client's session as having passed the second factor (for a role that requires one)."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from shijian.accounts import otp
-
-    if not otp.required(user):
-        return
     session = client.session
-    session[DEVICE_ID_SESSION_KEY] = authenticator(user).persistent_id
+    signin.pass_second_factor(session, user)
     session.save()

@@ -268,7 +268,7 @@ def _listed_entities_are_scored_from_the_data_before_the_date(lake: Path, tmp_pa
     assert [r["key"] for r in rows] == [*codes, "91440608NOTACODE00", "999999999"]
     assert not list((platform.home() / "score").glob("*"))  # the working snapshot is removed
     # unknown keys are reported as such, and still scored (every factor missing: the base features)
-    assert [r["note"] for r in rows[-2:]] == ["unknown entity: base features"] * 2
+    assert [r["note"] for r in rows[-2:]] == ["未知主体：按基础特征评分（各因子均缺失）"] * 2  # written in Chinese
     assert 0 < float(rows[-1]["probability"]) < 1 and rows[-1]["class"] in "ABCD"
     scored = [r for r in rows[:-2] if not r["note"]]
     assert scored and all(r["class"] in "ABCD" and "风险" in r["top_factors"] for r in scored)
@@ -366,8 +366,8 @@ def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
         name in rows["30790"]["top_factors"] for name in ("nearCritical", "pastCritical", "heat_")
     )  # the factors named in Chinese
     # nothing is refused: a key that is no licence number, or one in no table, gets the base features and a note
-    assert rows["abc"]["note"] == "not a valid key: base features" and rows["abc"]["class"] in "ABCD"
-    assert rows["999999999"]["note"] == "unknown key (in no table): base features"
+    assert rows["abc"]["note"] == "不是有效的编号：按基础特征评分（各因子均缺失）" and rows["abc"]["class"] in "ABCD"
+    assert rows["999999999"]["note"] == "未知编号（任何数据表中都没有）：按基础特征评分（各因子均缺失）"
     assert "4 of 4 scored" in result.output
     # a licence never inspected before the date is described as a first record
     from shijian.risk import chicago

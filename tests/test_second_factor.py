@@ -155,3 +155,25 @@ def test_new_recovery_codes_replace_the_old_ones(world) -> None:
     assert c2.post(reverse("otp_recovery_codes")).status_code == 302  # not before the second factor
     time.sleep(1.1)  # the failure above throttles the codes for 1 s
     assert c2.post(reverse("otp_verify"), {"code": new[0]}).status_code == 302
+
+
+def test_benches_time_the_pages_not_the_second_factor_prompt(world) -> None:
+    """The benches' sessions pass both factors, so a leader's bench times the entity list, not the prompt."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from shijian.bench.signin import session_cookie
+
+    leader = world.users["leader"]
+    bench = Client()
+    bench.cookies["sessionid"] = session_cookie(leader).split("=", 1)[1]
+    assert bench.get(reverse("entity_list")).status_code == 200
+    # the same session without the second factor is sent to the prompt
+    half = SessionStore()
+    half["_auth_user_id"] = str(leader.pk)
+    half["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    half["_auth_user_hash"] = leader.get_session_auth_hash()
+    half.create()
+    prompt = Client()
+    prompt.cookies["sessionid"] = half.session_key or ""
+    r = prompt.get(reverse("entity_list"))
+    assert r.status_code == 302 and r["Location"].startswith(reverse("otp_verify")), r["Location"]

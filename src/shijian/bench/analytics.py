@@ -42,11 +42,11 @@ def run(work: Path, requests: int, console: Console) -> dict[str, Any]:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.test import Client
 
     from shijian.accounts.models import User
     from shijian.analytics import snapshot
     from shijian.analytics.models import Snapshot
+    from shijian.bench.signin import client_for
     from shijian.registry.models import Entity
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -74,8 +74,7 @@ def run(work: Path, requests: int, console: Console) -> dict[str, Any]:
     user, _created = User.objects.get_or_create(username="bench-leader", defaults={"role": "leader"})
     user.is_superuser = True
     user.save()
-    client = Client()
-    client.force_login(user)
+    client = client_for(user)
     district = next(k for k in Snapshot.objects.values_list("scope", flat=True) if k.startswith("district:"))
     town = max(
         (k for k in Snapshot.objects.values_list("scope", flat=True) if k.startswith("town:")),

@@ -96,9 +96,8 @@ def populate(n: int, console: Console) -> None:
 
 
 def run(n: int, requests: int, console: Console) -> dict[str, Any]:
-    from django.test import Client
-
     from shijian.accounts.models import User
+    from shijian.bench.signin import client_for
     from shijian.registry.models import Department
 
     build_world(780_000, console)
@@ -121,9 +120,7 @@ def run(n: int, requests: int, console: Console) -> dict[str, Any]:
         "list, department staff": ("staff", "/hazards/"),
         "list, page 50": ("leader", "/hazards/?page=50"),
     }
-    clients = {"leader": Client(), "staff": Client()}
-    clients["leader"].force_login(leader)
-    clients["staff"].force_login(staff)
+    clients = {"leader": client_for(leader), "staff": client_for(staff)}
     report: dict[str, Any] = {"entries": n}
 
     def time_it(who: str, url: str, k: int) -> list[float]:

@@ -244,13 +244,14 @@ def _entity_pages(lake: Any, ids: list[int]) -> dict[str, float]:
     """The whole entity page as a signed-in user gets it (register data, the entity file, risk, the first page
     of the timeline from the lake), through Django's request handling, for the same entities as the lookups."""
     from django.contrib.auth import get_user_model
-    from django.test import Client, override_settings
+    from django.test import override_settings
+
+    from shijian.bench.signin import client_for
 
     user, _created = get_user_model().objects.get_or_create(
         username="bench-ingest", defaults={"is_superuser": True, "is_staff": True}
     )
-    client = Client()
-    client.force_login(user)
+    client = client_for(user)
     lat = []
     with override_settings(SHIJIAN_LAKE=lake.root):
         for eid in ids[:10]:  # the first requests load templates and code

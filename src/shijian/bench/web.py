@@ -218,16 +218,12 @@ def run(scale: str, requests: int, db: str, console: Console) -> dict[str, Any]:
         console.print(f"load: {loaded:,} entities in {load_s:.1f} s ({loaded / load_s:,.0f}/s)")
 
     from django.contrib.auth import get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+
+    from shijian.bench.signin import session_cookie
 
     User = get_user_model()
     user, _ = User.objects.get_or_create(username="bench-leader", defaults={"role": "leader", "region_code": s.region})
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    cookie = f"sessionid={session.session_key}"
+    cookie = session_cookie(user)
 
     rng = random.Random(7)
     # in id order: the same sample in every run (PostgreSQL returns an unordered scan in any order)
