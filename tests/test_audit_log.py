@@ -31,6 +31,8 @@ def test_it_filters_by_beijing_date(world) -> None:
     n_7th = c.get(reverse("audit_list") + "?since=2026-12-07&until=2026-12-07").context["page"].paginator.count
     n_6th = c.get(reverse("audit_list") + "?since=2026-12-06&until=2026-12-06").context["page"].paginator.count
     assert n_7th == total and n_6th == 0
+    page = c.get(reverse("audit_list")).content.decode()
+    assert "起始日期" in page and "截止日期" in page and "原状态" not in page  # the date range, not a state change
 
 
 def test_the_auditor_exports_the_filtered_log(world) -> None:
