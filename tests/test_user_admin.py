@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -230,3 +231,18 @@ def test_the_cli_refuses_to_prompt_without_a_terminal(world) -> None:
     assert result.exit_code == 2
     assert "--password-stdin" in result.output
     assert not User.objects.filter(username="y").exists()
+
+
+def test_the_region_is_chosen_from_a_picker_and_a_single_department_is_preselected(world) -> None:
+    c = world.client("hecheng_admin")
+    page = c.get(reverse("user_add")).content.decode()
+    assert re.search(r'<input[^>]*name="region"[^>]*data-region-picker', page), "no region picker"
+    form = c.get(reverse("user_add")).context["form"]
+    depts = list(form.fields["department"].queryset)
+    if len(depts) == 1:
+        assert form.fields["department"].initial == depts[0].pk and form.fields["department"].empty_label is None
+    # the picker's selects are filled from the regions the administrator may assign
+    r = c.get("/pick/regions/?under=440608")
+    assert r.status_code == 200
+    items = r.json()["items"]
+    assert items and all(item["code"].startswith("440608004") for item in items), items

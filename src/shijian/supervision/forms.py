@@ -15,19 +15,11 @@ from shijian.core.jurisdiction import choices, contains, in_jurisdiction, restri
 from shijian.registry.models import Department, EntityType, SpotCheckItem
 from shijian.supervision.draw import CLASSES, DEFAULT_RATIOS, DrawError, percent_bp
 from shijian.supervision.models import Batch, Outcome, Plan, SeedMethod
-from shijian.web.pickers import preselect_single
+from shijian.web.pickers import PICKER_LABELS, preselect_single
 
 
 def _codes(value: str) -> list[str]:
     return [c.strip() for c in value.replace("，", ",").replace("；", ",").replace(";", ",").split(",") if c.strip()]
-
-
-# what picker.js writes on its region selects and button (the UI's language, not the script's)
-PICKER_LABELS = {
-    "data-label-add": gettext_lazy("Add"),
-    "data-label-choose": gettext_lazy("choose"),
-    "data-label-level": gettext_lazy("level"),
-}
 
 
 class PlanForm(forms.ModelForm):  # type: ignore[type-arg]

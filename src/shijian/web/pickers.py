@@ -8,8 +8,16 @@ from typing import Any
 
 from django import forms
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 
 from shijian.core.codes import tables
+
+# what picker.js writes on its region selects and button (the UI's language, not the script's)
+PICKER_LABELS = {
+    "data-label-add": gettext_lazy("Add"),
+    "data-label-choose": gettext_lazy("choose"),
+    "data-label-level": gettext_lazy("level"),
+}
 
 
 class DatalistInput(forms.TextInput):
