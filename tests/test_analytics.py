@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import numpy as np
 import pytest
@@ -198,6 +199,27 @@ def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings
     inputs = [str(snapshot.history(data[f.scope], f.series, f.section)) for f in StoredForecast.objects.all()]
     assert StoredForecast.objects.filter(section="").count() == 3 * len(scopes)
     assert len(fits) == len(set(inputs)) < len(inputs)  # identical series are fitted once
+    # the next refresh refits only the series whose data changed: none, then those of one town's new entity
+    refits: list[list[Any]] = []
+    monkeypatch.setattr(fc, "fit_job", lambda h: refits.append(h) or real_job(h))
+    snapshot.refresh_all(settings.SHIJIAN_LAKE, today=dt.date(2026, 3, 20))
+    assert refits == [] and StoredForecast.objects.filter(section="").count() == 3 * len(scopes)
+    kept = {(f.scope, f.series, f.section): f.data for f in StoredForecast.objects.all()}
+    Entity.objects.filter(pk=world.entities["hecheng"].pk).update(established_on=dt.date(2026, 2, 9))
+    snapshot.refresh_all(settings.SHIJIAN_LAKE, today=dt.date(2026, 3, 20))
+    monkeypatch.setattr(fc, "fit_job", real_job)
+    data = {s.scope: s.data for s in Snapshot.objects.all()}
+    changed = {
+        (f.scope, f.series, f.section)
+        for f in StoredForecast.objects.all()
+        if str(snapshot.history(data[f.scope], f.series, f.section)) not in inputs
+    }
+    assert changed and {k[1] for k in changed} == {"registrations"}  # the founding month moved
+    assert 0 < len(refits) == len({str(h) for h in refits}) <= len(changed)
+    assert all(str(h) not in inputs for h in refits)  # nothing unchanged was refitted
+    for f in StoredForecast.objects.all():  # the rest kept their earlier forecasts
+        if (f.scope, f.series, f.section) not in changed:
+            assert f.data == kept[(f.scope, f.series, f.section)]
     sections = {s for s in StoredForecast.objects.exclude(section="").values_list("scope", "section")}
     assert sections and {scope for scope, _s in sections} <= {s.key for s in scopes if s.kind == "district"}
     calls: list[int] = []

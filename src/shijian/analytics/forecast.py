@@ -19,6 +19,9 @@ from typing import Any
 import numpy as np
 
 SEASON = 12
+# Raise when the method changes (model, folds, intervals): every stored forecast is then refitted, not only the
+# series whose data changed.
+METHOD_VERSION = 1
 
 
 @dataclass

@@ -464,7 +464,7 @@ def refresh_all(lake_root: Path | None, today: dt.date | None = None, progress: 
         for sec in snaps[sc.key].data.get("series_by_section", {})
         for name in SERIES
     ]
-    fit_forecasts(jobs, progress)
+    fit_forecasts(jobs, progress)  # only the series whose data changed since the last refresh are refitted
     return len(scopes)
 
 
@@ -483,7 +483,9 @@ def history(data: dict[str, Any], name: str, section: str = "") -> list[list[Any
 
 def fit_forecasts(jobs: list[tuple[Any, str, str]], progress: Progress | None = None) -> int:
     """Fit (snapshot, series, section) forecasts, on every core when there are many, and store them (replacing
-    every earlier forecast of those scopes)."""
+    every earlier forecast of those scopes). A series whose months and counts are those its stored forecast was
+    fitted on (same digest, same method) keeps that forecast: only series whose data changed are refitted.
+    Returns the number of series fitted now."""
     import os
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
@@ -492,9 +494,19 @@ def fit_forecasts(jobs: list[tuple[Any, str, str]], progress: Progress | None = 
     from shijian.analytics.models import StoredForecast
 
     histories = [history(snap.data, name, sec) for snap, name, sec in jobs]
-    # Identical series are fitted once (a district-level department's series are its district's).
     keys = [json.dumps(h) for h in histories]
-    distinct = list(dict.fromkeys(keys))
+    digests = [input_digest(k) for k in keys]
+    earlier = {
+        (f.scope, f.series, f.section): f
+        for f in StoredForecast.objects.filter(scope__in={snap.scope for snap, _n, _s in jobs})
+    }
+    kept: dict[str, tuple[dict[str, Any], float]] = {}
+    for (snap, name, sec), digest in zip(jobs, digests, strict=True):
+        old = earlier.get((snap.scope, name, sec))
+        if old is not None and old.data.get("input_digest") == digest:
+            kept[digest] = (dict(old.data), old.seconds)
+    # Identical series are fitted once (a district-level department's series are its district's).
+    distinct = [k for k in dict.fromkeys(keys) if input_digest(k) not in kept]
     todo = [json.loads(k) for k in distinct]
     workers = min(4, os.cpu_count() or 1)
     fitted: list[tuple[dict[str, Any], float]] = []
@@ -509,8 +521,10 @@ def fit_forecasts(jobs: list[tuple[Any, str, str]], progress: Progress | None = 
             fitted.append(forecast.fit_job(h))
             if progress:
                 progress("forecasts", len(fitted), len(todo))
-    by_key = dict(zip(distinct, fitted, strict=True))
-    results = [by_key[k] for k in keys]
+    by_digest = dict(kept)
+    for k, (data, seconds) in zip(distinct, fitted, strict=True):
+        by_digest[input_digest(k)] = ({**data, "input_digest": input_digest(k)}, seconds)
+    results = [by_digest[d] for d in digests]
     StoredForecast.objects.filter(scope__in={snap.scope for snap, _n, _s in jobs}).delete()
     StoredForecast.objects.bulk_create(
         [
@@ -521,7 +535,16 @@ def fit_forecasts(jobs: list[tuple[Any, str, str]], progress: Progress | None = 
         ],
         batch_size=500,
     )
-    return len(jobs)
+    return len(distinct)
+
+
+def input_digest(history_json: str) -> str:
+    """What a stored forecast was fitted on: the series (as JSON) and the forecasting method's version."""
+    import hashlib
+
+    from shijian.analytics import forecast
+
+    return hashlib.sha256(f"{forecast.METHOD_VERSION}\n{history_json}".encode()).hexdigest()[:32]
 
 
 def stored_forecast(scope: Scope, name: str, section: str = "") -> dict[str, Any]:
