@@ -117,3 +117,29 @@ def test_an_expired_id_token_fails_the_sign_in_with_a_message(provider) -> None:
     assert r.status_code == 302 and r["Location"] == "/login/?sso=failed"
     assert "_auth_user_id" not in c.session
     assert AuditEvent.objects.filter(action="login_failed", reason="OIDC: ExpiredSignatureError").exists()
+
+
+def test_the_endpoints_are_discovered_from_the_issuer(oidc_provider: Any) -> None:  # noqa: F811
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    result = CliRunner().invoke(app, ["identity", "discover", oidc_provider.issuer])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split("=", 1) for line in result.output.strip().splitlines())
+    # the same endpoints the suite's sign-in tests configure by hand
+    expected = oidc_provider.settings()
+    assert lines["SHIJIAN_OIDC_AUTHORIZATION_ENDPOINT"] == expected["OIDC_OP_AUTHORIZATION_ENDPOINT"]
+    assert lines["SHIJIAN_OIDC_TOKEN_ENDPOINT"] == expected["OIDC_OP_TOKEN_ENDPOINT"]
+    assert lines["SHIJIAN_OIDC_USERINFO_ENDPOINT"] == expected["OIDC_OP_USER_ENDPOINT"]
+    assert lines["SHIJIAN_OIDC_JWKS_ENDPOINT"] == expected["OIDC_OP_JWKS_ENDPOINT"]
+    # a wrong issuer, an algorithm the provider does not use, or no provider: a message, never a traceback
+    for args, said in (
+        ([oidc_provider.issuer + "/elsewhere"], "could not be read"),
+        ([oidc_provider.issuer, "--sign-algo", "HS512"], "not HS512"),
+        (["http://127.0.0.1:9/"], "could not be read"),
+        (["sso.example"], "https://"),
+    ):
+        result = CliRunner().invoke(app, ["identity", "discover", *args])
+        text = " ".join(result.output.split())  # the console wraps long lines
+        assert result.exit_code == 2 and said in text and "Traceback" not in text, text

@@ -11,6 +11,7 @@ from shijian.cli.common import console, django_setup, fail, out
 
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+identity_app = typer.Typer(help="Unified identity: the OIDC provider and the LDAP directory.", no_args_is_help=True)
 
 
 def read_password(password_stdin: bool) -> str:
@@ -104,3 +105,23 @@ def audit_verify() -> None:
         f"BROKEN: event #{report.first_bad_id}: {report.problem} ({report.checked:,} events before it are intact)"
     )
     raise typer.Exit(1)
+
+
+@identity_app.command("discover")
+def identity_discover(
+    issuer: Annotated[
+        str, typer.Argument(help="the provider's issuer URL, e.g. https://sso.example.gov.cn/realms/amr")
+    ],
+    sign_algo: Annotated[str, typer.Option(help="the ID token's signature algorithm this platform checks")] = "RS256",
+) -> None:
+    """Read the OIDC provider's /.well-known/openid-configuration and print the SHIJIAN_OIDC_* endpoint lines for
+    the environment file (docs/configuration.md); nothing is changed."""
+    from shijian.config.identity import DiscoveryError, discover
+
+    try:
+        found = discover(issuer, sign_algo)
+    except DiscoveryError as exc:
+        fail(str(exc))
+    for setting, value in found.items():
+        typer.echo(f"{setting}={value}")
+    typer.echo(f"SHIJIAN_OIDC_SIGN_ALGO={sign_algo}")

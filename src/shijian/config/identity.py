@@ -65,3 +65,51 @@ def oidc_settings(
         "OIDC_AUTHENTICATION_CALLBACK_URL": "oidc_authentication_callback",
         "LOGIN_REDIRECT_URL_FAILURE": "/login/?sso=failed",
     }
+
+
+class DiscoveryError(ValueError):
+    """The provider's discovery document could not be read or does not describe a usable provider."""
+
+
+# the discovery document's keys (OpenID Connect Discovery 1.0, section 3) and the settings they fill
+DISCOVERED = {
+    "authorization_endpoint": "SHIJIAN_OIDC_AUTHORIZATION_ENDPOINT",
+    "token_endpoint": "SHIJIAN_OIDC_TOKEN_ENDPOINT",
+    "userinfo_endpoint": "SHIJIAN_OIDC_USERINFO_ENDPOINT",
+    "jwks_uri": "SHIJIAN_OIDC_JWKS_ENDPOINT",
+}
+
+
+def discover(issuer: str, sign_algo: str = "RS256", timeout: float = 10) -> dict[str, str]:
+    """The endpoint settings of the provider at ``issuer``, read from its ``/.well-known/openid-configuration``.
+
+    The document must name the same issuer (OpenID Connect Discovery 1.0, 4.3), list every endpoint the sign-in
+    uses, support the authorization code flow and sign ID tokens with ``sign_algo``; otherwise ``DiscoveryError``
+    says what is wrong. Read once, by an administrator (``shijian identity discover``), never at start-up."""
+    import requests
+
+    issuer = issuer.rstrip("/")
+    if not issuer.startswith(("https://", "http://")):
+        raise DiscoveryError(f"the issuer must be an https:// URL, not {issuer!r}")
+    url = f"{issuer}/.well-known/openid-configuration"
+    try:
+        response = requests.get(url, timeout=timeout)
+        response.raise_for_status()
+        doc = response.json()
+    except requests.RequestException as exc:
+        raise DiscoveryError(f"{url} could not be read: {exc}") from exc
+    except ValueError as exc:
+        raise DiscoveryError(f"{url} is not JSON") from exc
+    if not isinstance(doc, dict):
+        raise DiscoveryError(f"{url} is not a discovery document")
+    if str(doc.get("issuer", "")).rstrip("/") != issuer:
+        raise DiscoveryError(f"the document names the issuer {doc.get('issuer')!r}, not {issuer!r}")
+    missing = [key for key in DISCOVERED if not doc.get(key)]
+    if missing:
+        raise DiscoveryError(f"the document lacks {', '.join(missing)}")
+    if "code" not in doc.get("response_types_supported", ["code"]):
+        raise DiscoveryError("the provider does not support the authorization code flow")
+    algs = doc.get("id_token_signing_alg_values_supported", [sign_algo])
+    if sign_algo not in algs:
+        raise DiscoveryError(f"the provider signs ID tokens with {', '.join(algs)}, not {sign_algo}")
+    return {setting: str(doc[key]) for key, setting in DISCOVERED.items()}
