@@ -116,7 +116,7 @@ def filing(c: Case) -> Content:
         ["立案依据", FILING_RULE],
         ["拟适用的法律依据", c.legal_basis or "待调查终结后依法确定"],
         ["承办机构", c.department.name],
-        ["审批意见", f"同意立案。{opinion}"],
+        ["审批意见", f"同意立案。{opinion.rstrip('。')}。"],
         ["审批人", approver],
         ["立案日期", f"{c.filed_on:%Y年%m月%d日}"],
     ]
