@@ -145,6 +145,14 @@ URLS: dict[str, Rule] = {
     # (the signed documents themselves are tested in test_cases_documents)
     "complaint_notice": Rule("complaint", ok=404, shows=False),
     "case_decision": Rule("case", ok=404, shows=False),
+    # signed documents of a visit or case: each place's visit has its notice and its case its filing form kept (a
+    # stand-in file, _signed_documents), so a download answers the file; signing the kept notice again sends back
+    # to the visit page (302), the filing form of a case not filed is refused with a message (302). Never a 200 or
+    # a write outside (the documents themselves are tested in test_signed_documents).
+    "visit_document": Rule("visit", shows=False),
+    "visit_document_sign": Rule("visit", method="post", ok=302),
+    "case_filing": Rule("case", shows=False),
+    "case_filing_sign": Rule("case", method="post", ok=302),
     "case_list": Rule(lists=True),
     "case_add": Rule(),
     # the place's entries are not escalated: an in-scope request is refused with a message and sent back (302)
@@ -340,6 +348,7 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
         objs["upload"] = Upload.objects.create(feed=objs["feed"], filename=f"{key}.csv", size=10)
         objs["job"] = Job.objects.create(kind="export", params={"spec": "entity", "query": {}}, created_by=objs["user"])
         objs |= _case_objects(world, key, entity)
+        _signed_documents(world, key, objs["visit"], objs["case"])
         markers = [
             entity.name,
             entity.uscc,
@@ -384,6 +393,18 @@ def _case_objects(world: Any, key: str, entity: Entity) -> dict[str, Any]:
     complaint = complaints.file(filing)
     case = enforcement.open_case(entity, source="manual", title=f"{key}案件", user=world.users["samr"])
     return {"complaint": complaint, "case": case, "evidence": _evidence(world, case, key)}
+
+
+def _signed_documents(world: Any, key: str, visit: Visit, case: Any) -> None:
+    """The visit's 检查通知书 and the case's 立案审批表 as kept (stand-in files: signing is tested elsewhere)."""
+    from shijian.cases.models import SignedDocument
+
+    for kind, owner in (("notice", {"visit": visit}), ("filing", {"case": case})):
+        doc = SignedDocument(
+            kind=kind, sha256="0" * 64, signer="测试", signed_at=timezone.now(), created_by=world.users["samr"], **owner
+        )
+        doc.file.save(f"{kind}-{key}.pdf", ContentFile(f"%PDF-1.4 {key}-evidence".encode()), save=False)
+        doc.save()
 
 
 def _evidence(world: Any, case: Any, key: str) -> Any:

@@ -243,6 +243,9 @@ class DocumentKind(models.TextChoices):
     ACCEPTANCE = "acceptance", _("Notice of acceptance (受理通知书)")
     REFUSAL = "refusal", _("Notice of non-acceptance (不予受理通知书)")
     DECISION = "decision", _("Decision of administrative penalty (行政处罚决定书)")
+    NOTICE = "notice", _("Inspection notice (检查通知书)")
+    RECORD = "record", _("On-site inspection record (现场检查记录)")
+    FILING = "filing", _("Case filing approval form (立案审批表)")
 
 
 class SignedDocument(models.Model):
@@ -251,6 +254,9 @@ class SignedDocument(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, null=True, blank=True, related_name="documents")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="documents")
+    visit = models.ForeignKey(
+        "supervision.Visit", on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
     file = models.FileField(upload_to="documents/%Y/%m/")
     sha256 = models.CharField(max_length=64)
     signer = models.CharField(_("signed by"), max_length=200)
@@ -266,7 +272,8 @@ class SignedDocument(models.Model):
                 fields=["complaint", "kind"], condition=Q(complaint__isnull=False), name="doc_complaint_once"
             ),
             models.UniqueConstraint(fields=["case", "kind"], condition=Q(case__isnull=False), name="doc_case_once"),
+            models.UniqueConstraint(fields=["visit", "kind"], condition=Q(visit__isnull=False), name="doc_visit_once"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.complaint_id or self.case_id}"
+        return f"{self.kind} {self.complaint_id or self.case_id or self.visit_id}"

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.urls import path
 
-from shijian.cases import public, views
+from shijian.cases import public, signed_views, views
 
 urlpatterns: list[Any] = [
     path("public/complaints/", public.complaint_form, name="public_complaint"),
@@ -22,6 +22,8 @@ urlpatterns: list[Any] = [
     path("cases/from-check/<int:check_pk>/", views.case_from_check, name="case_from_check"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/decision.pdf", views.case_decision, name="case_decision"),
+    path("cases/<int:pk>/filing.pdf", signed_views.case_filing, name="case_filing"),
+    path("cases/<int:pk>/filing/sign/", signed_views.case_filing_sign, name="case_filing_sign"),
     path("cases/<int:pk>/evidence/", views.evidence_add, name="evidence_add"),
     path("cases/evidence/<int:pk>/", views.evidence_get, name="evidence_get"),
 ]

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from shijian.cases import complaints, enforcement, engine, steps
+from shijian.cases import complaints, enforcement, engine, signed_views, steps
 from shijian.cases.forms import CaseForm, EvidenceForm, ImportForm, StaffComplaintForm, StepForm
 from shijian.cases.models import Case, Complaint, Evidence
 from shijian.core import audit
@@ -320,6 +320,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history,
             "evidence": list(c.evidence.all()),
             "evidence_form": EvidenceForm() if may_act else None,
+            "signed_rows": signed_views.section(c, may_act and allowed(request.user, "case", "change")),
             **_diagram(c.process),
         },
     )

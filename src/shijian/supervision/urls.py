@@ -4,6 +4,7 @@ from typing import Any
 
 from django.urls import path
 
+from shijian.cases import signed_views
 from shijian.supervision import public, views
 
 urlpatterns: list[Any] = [
@@ -18,6 +19,12 @@ urlpatterns: list[Any] = [
     path("supervision/tasks/", views.task_list, name="task_list"),
     path("supervision/visits/<int:pk>/", views.visit_detail, name="visit_detail"),
     path("supervision/visits/<int:pk>/print/<str:form>/", views.visit_print, name="visit_print"),
+    path("supervision/visits/<int:pk>/documents/<str:form>.pdf", signed_views.visit_document, name="visit_document"),
+    path(
+        "supervision/visits/<int:pk>/documents/<str:form>/sign/",
+        signed_views.visit_document_sign,
+        name="visit_document_sign",
+    ),
     path("supervision/visits/<int:pk>/attachments/", views.attachment_add, name="attachment_add"),
     path("supervision/attachments/<int:pk>/", views.attachment_get, name="attachment_get"),
     path("supervision/publication/", views.publication, name="publication"),

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shijian.cases import signed_views
 from shijian.core import audit
 from shijian.core.jurisdiction import in_jurisdiction, restrict
 from shijian.core.permissions import allowed, require
@@ -288,10 +289,8 @@ def _visit(request: HttpRequest, pk: int, action: str = "view") -> Visit:
 @login_required
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
-    can_record = (
-        visit.status != VisitStatus.PUBLISHED
-        and restrict(Visit.objects.all(), request.user, "change").filter(pk=pk).exists()
-    )
+    may_change = restrict(Visit.objects.all(), request.user, "change").filter(pk=pk).exists()
+    can_record = visit.status != VisitStatus.PUBLISHED and may_change
     checks = list(visit.checks.select_related("item__category", "batch"))
     if request.method == "POST":
         if not can_record:
@@ -313,6 +312,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_open_hazard": allowed(request.user, "hazard", "add"),
             "can_open_case": allowed(request.user, "case", "add"),
             "today": timezone.localdate().isoformat(),
+            "signed_rows": signed_views.section(visit, may_change and allowed(request.user, "visit", "change")),
         },
     )
 
