@@ -3,12 +3,10 @@ bureau's key (``cases.signing``) and kept: 受理/不予受理通知书 and 行�
 
 from __future__ import annotations
 
-import hashlib
 import io
 from pathlib import Path
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 from shijian.cases import signing
 from shijian.cases.models import Case, Complaint, DocumentKind, Outcome, SignedDocument
 from shijian.core import audit, clock
+from shijian.files import stored
 from shijian.registry.display import mask_person
 
 
@@ -130,13 +129,12 @@ def signed(obj: Complaint | Case, user: Any) -> SignedDocument:
     with transaction.atomic():
         doc = SignedDocument(
             kind=kind,
-            sha256=hashlib.sha256(data).hexdigest(),
             signer=verdict.signer[:200],
             signed_at=verdict.signed_at or timezone.now(),
             created_by=user,
             **{_field(obj): obj},
         )
-        doc.file.save(f"{kind}-{obj.pk}.pdf", ContentFile(data), save=False)
+        doc.sha256 = stored.save(doc.file, f"{kind}-{obj.pk}.pdf", data)
         doc.save()
         audit.record(
             "create",

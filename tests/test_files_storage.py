@@ -1,0 +1,121 @@
+"""Stored files on local disk and in an S3-compatible bucket (moto's server): saved with their SHA-256 through the
+real upload view, served only through the permission-checked view, a file altered in storage refused with a
+clear page (409), never a 500."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from shijian.config.storage import default_storage_setting
+from shijian.core.models import AuditEvent
+from tests.s3_server import BUCKET, S3Server, running_s3
+from tests.test_browser_phone import _a_visit
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[S3Server]:
+    with running_s3() as server:
+        yield server
+
+
+class Store:
+    """The storage a test runs on, and what a test may do to it behind the application's back."""
+
+    def __init__(self, kind: str, root: Path, s3: S3Server | None) -> None:
+        self.kind, self.root, self.s3 = kind, root, s3
+
+    def read(self, name: str) -> bytes:
+        if self.s3 is not None:
+            return bytes(self.s3.client.get_object(Bucket=BUCKET, Key=name)["Body"].read())
+        return (self.root / name).read_bytes()
+
+    def exists(self, name: str) -> bool:
+        if self.s3 is not None:
+            listed = self.s3.client.list_objects_v2(Bucket=BUCKET, Prefix=name)
+            return any(o["Key"] == name for o in listed.get("Contents", []))
+        return (self.root / name).is_file()
+
+    def tamper(self, name: str, data: bytes) -> None:
+        if self.s3 is not None:
+            self.s3.client.put_object(Bucket=BUCKET, Key=name, Body=data)
+        else:
+            (self.root / name).write_bytes(data)
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> Store:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    if request.param == "s3":
+        server: S3Server = request.getfixturevalue("s3_server")
+        settings.STORAGES = default_storage_setting("s3", server.config())
+        return Store("s3", settings.MEDIA_ROOT, server)
+    settings.STORAGES = default_storage_setting("local")
+    return Store("local", settings.MEDIA_ROOT, None)
+
+
+def _upload(world: Any, visit: Any) -> Any:
+    photo = SimpleUploadedFile("门头.jpg", JPEG, content_type="image/jpeg")
+    r = world.client("inspector").post(reverse("attachment_add", args=[visit.pk]), {"file": photo})
+    assert r.status_code == 302
+    return visit.attachments.get()
+
+
+def test_it_stores_an_upload_with_its_hash_where_the_storage_says(world: Any, store: Store) -> None:
+    att = _upload(world, _a_visit(world))
+    assert att.sha256 == hashlib.sha256(JPEG).hexdigest()
+    assert store.read(att.file.name) == JPEG
+    if store.kind == "s3":
+        assert not (store.root / att.file.name).exists()  # in the bucket, not on the local disk
+
+
+def test_it_serves_the_file_to_the_visits_team_streamed_and_checked(world: Any, store: Store) -> None:
+    att = _upload(world, _a_visit(world))
+    r = world.client("inspector").get(reverse("attachment_get", args=[att.pk]))
+    assert r.status_code == 200 and r.streaming and r["Content-Type"] == "image/jpeg"
+    assert b"".join(r.streaming_content) == JPEG
+
+
+def test_it_refuses_another_towns_user(world: Any, store: Store) -> None:
+    att = _upload(world, _a_visit(world))
+    r = world.client("yanghe").get(reverse("attachment_get", args=[att.pk]))
+    assert r.status_code == 404 and not getattr(r, "streaming", False)
+
+
+def test_it_refuses_a_file_altered_in_storage_with_a_clear_page_and_audits_it(world: Any, store: Store) -> None:
+    att = _upload(world, _a_visit(world))
+    store.tamper(att.file.name, JPEG[:-1] + b"\x00")
+    r = world.client("inspector").get(reverse("attachment_get", args=[att.pk]))
+    assert r.status_code == 409 and not r.streaming
+    page = r.content.decode()
+    assert "门头.jpg" in page and "SHA-256" in page and "审计" in page
+    ev = AuditEvent.objects.get(action="tampered", object_type="supervision.attachment", object_id=str(att.pk))
+    assert ev.after["expected_sha256"] == att.sha256 and ev.after["found_sha256"] != att.sha256
+
+
+def test_it_answers_404_for_a_file_gone_from_storage(world: Any, store: Store) -> None:
+    att = _upload(world, _a_visit(world))
+    att.file.storage.delete(att.file.name)
+    assert not store.exists(att.file.name)
+    assert world.client("inspector").get(reverse("attachment_get", args=[att.pk])).status_code == 404
+
+
+def test_case_evidence_goes_through_the_same_storage_and_check(world: Any, store: Store) -> None:
+    from shijian.cases import enforcement
+
+    hecheng = world.users["hecheng"]
+    case = enforcement.open_case(world.entities["hecheng"], source="manual", title="无证经营", user=hecheng)
+    ev = enforcement.add_evidence(
+        case, name="询问笔录.pdf", data=b"%PDF-1.7 record", content_type="application/pdf", user=hecheng
+    )
+    assert store.read(ev.file.name) == b"%PDF-1.7 record" and enforcement.evidence_intact(ev)
+    store.tamper(ev.file.name, b"%PDF-1.7 altered")
+    assert not enforcement.evidence_intact(ev)
