@@ -12,11 +12,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shijian.config.storage import S3Config
+from shijian.config.storage import S3Config, default_storage_setting
 
 BUCKET = "shijian-files"
 KEY, SECRET, REGION = "test-access-key", "test-secret-key", "us-east-1"
@@ -76,3 +77,44 @@ def running_s3() -> Iterator[S3Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module", name="s3_server")
+def s3_server_fixture() -> Iterator[S3Server]:
+    with running_s3() as server:
+        yield server
+
+
+class Store:
+    """The storage a test runs on, and what a test may do to it behind the application's back."""
+
+    def __init__(self, kind: str, root: Path, s3: S3Server | None) -> None:
+        self.kind, self.root, self.s3 = kind, root, s3
+
+    def read(self, name: str) -> bytes:
+        if self.s3 is not None:
+            return bytes(self.s3.client.get_object(Bucket=BUCKET, Key=name)["Body"].read())
+        return (self.root / name).read_bytes()
+
+    def exists(self, name: str) -> bool:
+        if self.s3 is not None:
+            listed = self.s3.client.list_objects_v2(Bucket=BUCKET, Prefix=name)
+            return any(o["Key"] == name for o in listed.get("Contents", []))
+        return (self.root / name).is_file()
+
+    def tamper(self, name: str, data: bytes) -> None:
+        if self.s3 is not None:
+            self.s3.client.put_object(Bucket=BUCKET, Key=name, Body=data)
+        else:
+            (self.root / name).write_bytes(data)
+
+
+@pytest.fixture(params=["local", "s3"], name="store")
+def store_fixture(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> Store:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    if request.param == "s3":
+        server: S3Server = request.getfixturevalue("s3_server")
+        settings.STORAGES = default_storage_setting("s3", server.config())
+        return Store("s3", settings.MEDIA_ROOT, server)
+    settings.STORAGES = default_storage_setting("local")
+    return Store("local", settings.MEDIA_ROOT, None)

@@ -5,61 +5,16 @@ clear page (409), never a 500."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from shijian.config.storage import default_storage_setting
 from shijian.core.models import AuditEvent
-from tests.s3_server import BUCKET, S3Server, running_s3
+from tests.s3_server import Store, s3_server_fixture, store_fixture  # noqa: F401 (fixtures)
 from tests.test_browser_phone import _a_visit
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
-
-
-@pytest.fixture(scope="module")
-def s3_server() -> Iterator[S3Server]:
-    with running_s3() as server:
-        yield server
-
-
-class Store:
-    """The storage a test runs on, and what a test may do to it behind the application's back."""
-
-    def __init__(self, kind: str, root: Path, s3: S3Server | None) -> None:
-        self.kind, self.root, self.s3 = kind, root, s3
-
-    def read(self, name: str) -> bytes:
-        if self.s3 is not None:
-            return bytes(self.s3.client.get_object(Bucket=BUCKET, Key=name)["Body"].read())
-        return (self.root / name).read_bytes()
-
-    def exists(self, name: str) -> bool:
-        if self.s3 is not None:
-            listed = self.s3.client.list_objects_v2(Bucket=BUCKET, Prefix=name)
-            return any(o["Key"] == name for o in listed.get("Contents", []))
-        return (self.root / name).is_file()
-
-    def tamper(self, name: str, data: bytes) -> None:
-        if self.s3 is not None:
-            self.s3.client.put_object(Bucket=BUCKET, Key=name, Body=data)
-        else:
-            (self.root / name).write_bytes(data)
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> Store:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    if request.param == "s3":
-        server: S3Server = request.getfixturevalue("s3_server")
-        settings.STORAGES = default_storage_setting("s3", server.config())
-        return Store("s3", settings.MEDIA_ROOT, server)
-    settings.STORAGES = default_storage_setting("local")
-    return Store("local", settings.MEDIA_ROOT, None)
 
 
 def _upload(world: Any, visit: Any) -> Any:
@@ -119,3 +74,18 @@ def test_case_evidence_goes_through_the_same_storage_and_check(world: Any, store
     assert store.read(ev.file.name) == b"%PDF-1.7 record" and enforcement.evidence_intact(ev)
     store.tamper(ev.file.name, b"%PDF-1.7 altered")
     assert not enforcement.evidence_intact(ev)
+
+
+def test_no_url_serves_media_or_static_files_straight_from_storage(world: Any, store: Store) -> None:
+    from django.urls import get_resolver
+    from django.views import static
+
+    def views(patterns: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for p in patterns:
+            out.extend(views(p.url_patterns) if hasattr(p, "url_patterns") else [p.callback])
+        return out
+
+    assert static.serve not in views(get_resolver().url_patterns)
+    att = _upload(world, _a_visit(world))
+    assert world.client("inspector").get(f"/media/{att.file.name}").status_code == 404
