@@ -100,5 +100,24 @@ def test_every_kind_has_a_period_or_is_permanent_and_a_source() -> None:
         last = cutoff(rule, day)
         assert (last is None) == rule.permanent
     by_kind = {r.kind: r for r in RULES}
-    assert by_kind["penalty_decision"].permanent
-    assert cutoff(by_kind["case_evidence"], day) == dt.date(1998, 2, 28)
+    assert by_kind["penalty_decision"].permanent and by_kind["case_evidence"].permanent
+    assert cutoff(by_kind["filing_notice"], day) == dt.date(1998, 2, 28)
+
+
+def test_exports_go_after_30_days_and_their_job_forgets_the_file(world: Any, settings: Any, tmp_path: Any) -> None:
+    from shijian.jobs.models import Job
+    from shijian.jobs.runner import job_dir
+
+    settings.HOME = tmp_path
+    jobs: list[Job] = []
+    for days in (31, 29):
+        finished = dt.datetime(2026, 12, 6, 9, 0, tzinfo=BJ) - dt.timedelta(days=days)
+        job = Job.objects.create(kind="export", status="succeeded", created_by=world.users["samr"])
+        (job_dir() / f"{job.pk}-x-主体.xlsx").write_bytes(b"PK")
+        Job.objects.filter(pk=job.pk).update(finished_at=finished, result_file=f"{job.pk}-x-主体.xlsx")
+        jobs.append(job)
+    assert "1 files deleted" in _run("--apply")
+    old, recent = (Job.objects.get(pk=j.pk) for j in jobs)
+    assert old.result_file == "" and not (job_dir() / f"{old.pk}-x-主体.xlsx").exists()
+    assert (job_dir() / recent.result_file).is_file()
+    assert AuditEvent.objects.filter(action="delete", object_type="jobs.job", object_id=str(old.pk)).exists()

@@ -29,13 +29,15 @@ class Rule:
         return "permanent"
 
 
-ARCHIVE_RULE = "国家档案局令第8号《机关文件材料归档范围和文书档案保管期限规定》(永久/定期30年/定期10年)"
+# Article 6 and its annex: 行政处罚 materials, the important ones 永久, the ordinary ones 定期30年; practice reads a
+# case under the general procedure (立案, as every case here) as important (docs/deploy.md, "Retention").
+ARCHIVE_RULE = "国家档案局令第8号《机关文件材料归档范围和文书档案保管期限规定》第六条及附件"
 PENALTY_RULE = "《市场监督管理行政处罚程序规定》(结案后案卷按档案管理规定归档)"
 
 RULES: tuple[Rule, ...] = (
-    Rule("penalty_decision", "signed 行政处罚决定书", source=f"{PENALTY_RULE}; {ARCHIVE_RULE}: assumed 永久"),
+    Rule("penalty_decision", "signed 行政处罚决定书", source=f"{PENALTY_RULE}; {ARCHIVE_RULE}: 一般程序案卷 永久"),
     Rule("filing_notice", "signed 受理/不予受理通知书", years=30, source=f"{ARCHIVE_RULE}: assumed 定期30年"),
-    Rule("case_evidence", "evidence of a case", years=30, source=f"{PENALTY_RULE}; {ARCHIVE_RULE}: assumed 定期30年"),
+    Rule("case_evidence", "evidence of a case", source=f"{PENALTY_RULE}; {ARCHIVE_RULE}: 一般程序案卷 永久"),
     Rule("visit_attachment", "photo or document of a visit", years=10, source=f"{ARCHIVE_RULE}: assumed 定期10年"),
     Rule("data_upload", "file uploaded to a data feed", days=180, source="assumed: the lake keeps the loaded rows"),
     Rule("export", "export file of a job", days=30, source="assumed: made again on demand"),
