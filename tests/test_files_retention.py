@@ -121,3 +121,26 @@ def test_exports_go_after_30_days_and_their_job_forgets_the_file(world: Any, set
     assert old.result_file == "" and not (job_dir() / f"{old.pk}-x-主体.xlsx").exists()
     assert (job_dir() / recent.result_file).is_file()
     assert AuditEvent.objects.filter(action="delete", object_type="jobs.job", object_id=str(old.pk)).exists()
+
+
+def test_holds_placed_and_lifted_from_the_command_line_are_audited(world: Any, store: Store) -> None:
+    from shijian.cli import app
+
+    old, *_ = _four_photos(world)
+    runner, visit = CliRunner(), str(old.visit_id)
+    assert (
+        runner.invoke(
+            app, ["files", "hold", "supervision.visit", visit, "--reason", "复议", "--user", "samr"]
+        ).exit_code
+        == 0
+    )
+    bad = runner.invoke(app, ["files", "hold", "auth.user", "1", "--reason", "x", "--user", "samr"])
+    assert bad.exit_code == 2 and "not one of" in bad.output
+    assert "0 files deleted, 2 under legal hold kept" in _run("--apply")
+    lifted = runner.invoke(
+        app, ["files", "release", "supervision.visit", visit, "--reason", "复议终结", "--user", "samr"]
+    )
+    assert lifted.exit_code == 0 and "1 holds lifted" in lifted.output
+    assert "1 files deleted, 1 under legal hold kept" in _run("--apply")
+    assert not store.exists(old.file.name)
+    assert AuditEvent.objects.filter(object_type="files.legalhold", reason="复议终结").count() == 1

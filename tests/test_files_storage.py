@@ -89,3 +89,20 @@ def test_no_url_serves_media_or_static_files_straight_from_storage(world: Any, s
     assert static.serve not in views(get_resolver().url_patterns)
     att = _upload(world, _a_visit(world))
     assert world.client("inspector").get(f"/media/{att.file.name}").status_code == 404
+
+
+def test_case_evidence_downloads_through_its_view_checked_and_refused_elsewhere(world: Any, store: Store) -> None:
+    from shijian.cases import enforcement
+
+    hecheng = world.users["hecheng"]
+    case = enforcement.open_case(world.entities["hecheng"], source="manual", title="无证经营", user=hecheng)
+    data = b"%PDF-1.7 " + bytes(range(256)) * 8
+    ev = enforcement.add_evidence(case, name="现场笔录.pdf", data=data, content_type="application/pdf", user=hecheng)
+    url = reverse("evidence_get", args=[ev.pk])
+    r = world.client("hecheng").get(url)
+    assert r.status_code == 200 and r.streaming and b"".join(r.streaming_content) == data
+    assert world.client("yanghe").get(url).status_code == 404
+    store.tamper(ev.file.name, data[:-1])
+    r = world.client("hecheng").get(url)
+    assert r.status_code == 409 and "现场笔录.pdf" in r.content.decode()
+    assert AuditEvent.objects.filter(action="tampered", object_type="cases.evidence", object_id=str(ev.pk)).exists()
