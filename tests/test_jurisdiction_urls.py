@@ -23,6 +23,7 @@ from shijian.accounts.models import User
 from shijian.core.codes.uscc import make
 from shijian.core.jurisdiction import PUBLIC_URLS
 from shijian.dataadmin.models import Feed, Upload
+from shijian.files import stored
 from shijian.hazards.models import Grade, Hazard, Notification, Reminder
 from shijian.jobs.models import Job
 from shijian.lake.models import LinkReview
@@ -269,9 +270,11 @@ def _visit_objects(world: Any, key: str, region: str, item: SpotCheckItem) -> di
         officer.save()
     TeamMember.objects.create(visit=visit, inspector=officer, position=0)
     check = VisitItem.objects.create(visit=visit, item=item, batch=batch, outcome="problem", note="")
-    att = Attachment(visit=visit, name=f"{key}.pdf", content_type="application/pdf", size=20, sha256="0" * 64)
+    att = Attachment(visit=visit, name=f"{key}.pdf", content_type="application/pdf", size=20)
     att.uploaded_by = user
-    att.file.save(f"{key}.pdf", ContentFile(f"%PDF-1.4 {key}-evidence".encode()), save=False)
+    att.sha256 = stored.save(
+        att.file, f"{key}.pdf", f"%PDF-1.4 {key}-evidence".encode()
+    )  # served after its hash checks
     att.save()
     return {"plan": plan, "batch": batch, "draw": draw, "visit": visit, "check": check, "attachment": att}
 
