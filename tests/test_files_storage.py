@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -106,3 +107,24 @@ def test_case_evidence_downloads_through_its_view_checked_and_refused_elsewhere(
     r = world.client("hecheng").get(url)
     assert r.status_code == 409 and "现场笔录.pdf" in r.content.decode()
     assert AuditEvent.objects.filter(action="tampered", object_type="cases.evidence", object_id=str(ev.pk)).exists()
+
+
+def test_the_storage_setting_is_local_by_default_and_fails_loudly_when_s3_is_half_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.conf import settings
+
+    from shijian.config.env import ConfigError
+    from shijian.config.storage import default_storage_setting
+
+    assert settings.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    monkeypatch.delenv("SHIJIAN_S3_BUCKET", raising=False)
+    with pytest.raises(ConfigError, match="SHIJIAN_S3_BUCKET"):
+        default_storage_setting("s3")
+    with pytest.raises(ConfigError, match="expected local or s3"):
+        default_storage_setting("minio")
+    monkeypatch.setenv("SHIJIAN_S3_BUCKET", "evidence")
+    monkeypatch.setenv("SHIJIAN_S3_ENDPOINT", "https://s3.internal:9000")
+    options = default_storage_setting("s3")["default"]["OPTIONS"]
+    assert options["bucket_name"] == "evidence" and options["endpoint_url"] == "https://s3.internal:9000"
+    assert options["default_acl"] is None and options["file_overwrite"] is False
