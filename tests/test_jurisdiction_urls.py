@@ -23,6 +23,7 @@ from shijian.accounts.models import User
 from shijian.core.codes.uscc import make
 from shijian.core.jurisdiction import PUBLIC_URLS
 from shijian.dataadmin.models import Feed, Upload
+from shijian.files import stored
 from shijian.hazards.models import Grade, Hazard, Notification, Reminder
 from shijian.jobs.models import Job
 from shijian.lake.models import LinkReview
@@ -277,9 +278,11 @@ def _visit_objects(world: Any, key: str, region: str, item: SpotCheckItem) -> di
         officer.save()
     TeamMember.objects.create(visit=visit, inspector=officer, position=0)
     check = VisitItem.objects.create(visit=visit, item=item, batch=batch, outcome="problem", note="")
-    att = Attachment(visit=visit, name=f"{key}.pdf", content_type="application/pdf", size=20, sha256="0" * 64)
+    att = Attachment(visit=visit, name=f"{key}.pdf", content_type="application/pdf", size=20)
     att.uploaded_by = user
-    att.file.save(f"{key}.pdf", ContentFile(f"%PDF-1.4 {key}-evidence".encode()), save=False)
+    att.sha256 = stored.save(
+        att.file, f"{key}.pdf", f"%PDF-1.4 {key}-evidence".encode()
+    )  # served after its hash checks
     att.save()
     return {"plan": plan, "batch": batch, "draw": draw, "visit": visit, "check": check, "attachment": att}
 
@@ -401,9 +404,9 @@ def _signed_documents(world: Any, key: str, visit: Visit, case: Any) -> None:
 
     for kind, owner in (("notice", {"visit": visit}), ("filing", {"case": case})):
         doc = SignedDocument(
-            kind=kind, sha256="0" * 64, signer="测试", signed_at=timezone.now(), created_by=world.users["samr"], **owner
+            kind=kind, signer="测试", signed_at=timezone.now(), created_by=world.users["samr"], **owner
         )
-        doc.file.save(f"{kind}-{key}.pdf", ContentFile(f"%PDF-1.4 {key}-evidence".encode()), save=False)
+        doc.sha256 = stored.save(doc.file, f"{kind}-{key}.pdf", f"%PDF-1.4 {key}-evidence".encode())
         doc.save()
 
 

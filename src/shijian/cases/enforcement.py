@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from shijian.cases import engine, limits
 from shijian.cases.complaints import exceptions, handling_department
 from shijian.cases.models import Case, Evidence
 from shijian.core import audit, clock
+from shijian.files import stored
 from shijian.registry.models import Entity
 
 PROCESS = "case"
@@ -242,12 +242,11 @@ def add_evidence(c: Case, *, name: str, data: bytes, content_type: str, user: An
             description=description[:300],
             content_type=content_type[:100] or "application/octet-stream",
             size=len(data),
-            sha256=digest,
             step=c.process.current if c.process else "",
             uploaded_by=user,
             uploaded_at=timezone.now(),
         )
-        ev.file.save(f"{c.number}-{digest[:16]}", ContentFile(data), save=False)
+        ev.sha256 = stored.save(ev.file, f"{c.number}-{digest[:16]}", data)
         ev.save()
         audit.record(
             "create",
@@ -262,11 +261,7 @@ def add_evidence(c: Case, *, name: str, data: bytes, content_type: str, user: An
 
 def evidence_intact(ev: Evidence) -> bool:
     """Whether the stored file still hashes to the SHA-256 taken when it was received."""
-    h = hashlib.sha256()
-    with ev.file.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest() == ev.sha256
+    return stored.intact(ev.file, ev.sha256)
 
 
 def penalties_of(entity: Entity) -> list[Case]:

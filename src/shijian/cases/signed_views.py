@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +17,7 @@ from shijian.cases.models import Case, DocumentKind, SignedDocument
 from shijian.core import audit
 from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import require
+from shijian.files import stored
 from shijian.supervision.models import Visit
 
 VISIT_FORMS = {"notice": DocumentKind.NOTICE, "record": DocumentKind.RECORD}
@@ -41,13 +42,12 @@ def _download(request: HttpRequest, obj: Visit | Case, kind: str) -> HttpRespons
     if doc is None:
         messages.error(request, _("This document has not been signed yet."))
         return redirect(obj)
-    try:
-        handle = doc.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    audit.record("view", object_type="cases.signeddocument", object_id=str(doc.pk), object_repr=str(doc))
     name = str(doc.file.name).rsplit("/", 1)[-1]
-    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
+    response = stored.serve(request, doc.file, doc.sha256, object_type="cases.signeddocument", object_id=doc.pk,
+                            filename=name, content_type="application/pdf")  # fmt: skip
+    if response.status_code == 200:
+        audit.record("view", object_type="cases.signeddocument", object_id=str(doc.pk), object_repr=str(doc))
+    return response
 
 
 def _sign(request: HttpRequest, obj: Visit | Case, kind: str) -> HttpResponse:

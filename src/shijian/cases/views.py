@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from shijian.cases.models import Case, Complaint, Evidence
 from shijian.core import audit
 from shijian.core.jurisdiction import choices, restrict
 from shijian.core.permissions import allowed, require
+from shijian.files import stored
 from shijian.registry.models import Department, Entity
 from shijian.web.pagination import BoundedPaginator
 from shijian.web.tabular import TableError, read_table
@@ -353,15 +354,14 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def evidence_get(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_get(request: HttpRequest, pk: int) -> HttpResponseBase:
     require(request.user, "case", "view")
     ev = _one(restrict(Evidence.objects.all(), request.user), pk)
-    try:
-        handle = ev.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    audit.record("view", object_type="cases.evidence", object_id=str(ev.pk), object_repr=ev.name)
-    return FileResponse(handle, as_attachment=True, filename=ev.name, content_type=ev.content_type)
+    response = stored.serve(request, ev.file, ev.sha256, object_type="cases.evidence", object_id=ev.pk,
+                            filename=ev.name, content_type=ev.content_type)  # fmt: skip
+    if response.status_code == 200:
+        audit.record("view", object_type="cases.evidence", object_id=str(ev.pk), object_repr=ev.name)
+    return response
 
 
 # -- signed documents ------------------------------------------------------------------------------------------
@@ -377,9 +377,11 @@ def _document_response(request: HttpRequest, obj: Complaint | Case) -> HttpRespo
     except signing.SigningError as exc:
         messages.error(request, str(exc))
         return redirect(obj)
-    audit.record("view", object_type="cases.signeddocument", object_id=str(doc.pk), object_repr=str(doc))
-    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=str(doc.file.name).rsplit("/", 1)[-1],
-                        content_type="application/pdf")  # fmt: skip
+    response = stored.serve(request, doc.file, doc.sha256, object_type="cases.signeddocument", object_id=doc.pk,
+                            filename=f"{doc.kind}-{obj.pk}.pdf", content_type="application/pdf")  # fmt: skip
+    if response.status_code == 200:
+        audit.record("view", object_type="cases.signeddocument", object_id=str(doc.pk), object_repr=str(doc))
+    return response
 
 
 @login_required

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from shijian.cli import accounts, analytics, api, bench, data, draw, hazards, jobs, ops, risk, serve
+from shijian.cli import accounts, analytics, api, bench, data, draw, files, hazards, jobs, ops, risk, serve
 from shijian.cli.common import console
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(jobs.app)
 app.add_typer(jobs.jobs_app, name="jobs")
 app.add_typer(api.api_app, name="api")
+app.add_typer(files.app, name="files")
 
 __all__ = ["app", "main"]
 

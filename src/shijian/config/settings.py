@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shijian.config.env import ConfigError, database_from_url, env_bool, env_int, env_list, env_str
 from shijian.config.identity import ldap_settings, oidc_settings
+from shijian.config.storage import default_storage_setting
 from shijian.ops.logs import logging_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "shijian.jobs",
     "shijian.notify",
     "shijian.dataadmin",
+    "shijian.files",
     "shijian.api",
     "ninja",
     "shijian.web",
@@ -219,14 +221,14 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = HOME / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-# Uploaded evidence (photos, documents of inspections); served only through permission-checked views.
+# Uploaded evidence (photos, documents of inspections); served only through permission-checked views
+# (shijian.files.stored.serve): no URL serves MEDIA_URL.
 MEDIA_ROOT = HOME / "media"
 MEDIA_URL = "/media/"
 SHIJIAN_ATTACHMENT_MAX_BYTES = env_int("SHIJIAN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
+# Where stored files live (docs/deploy.md, "File storage"): local (MEDIA_ROOT) or s3 (SHIJIAN_S3_*).
+SHIJIAN_STORAGE = env_str("SHIJIAN_STORAGE", "local")
+STORAGES = default_storage_setting(SHIJIAN_STORAGE)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

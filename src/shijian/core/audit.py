@@ -36,6 +36,7 @@ class Action(models.TextChoices):
     LOGIN_FAILED = "login_failed", gettext_lazy("login failed")
     LOGIN_LOCKED = "login_locked", gettext_lazy("login refused (locked)")
     DENIED = "denied", gettext_lazy("access denied")
+    TAMPERED = "tampered", gettext_lazy("stored file altered")
 
 
 def _json_default(value: Any) -> Any:

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from shijian.cases import signed_views
 from shijian.core import audit
 from shijian.core.jurisdiction import in_jurisdiction, restrict
 from shijian.core.permissions import allowed, require
+from shijian.files import stored
 from shijian.jobs.runner import enqueue
 from shijian.registry.models import Entity
 from shijian.registry.search import entity_q
@@ -383,11 +384,10 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
             name=f.display_name,
             content_type=f.detected_type,
             size=f.size,
-            sha256=digest.hexdigest(),
             uploaded_by=request.user,  # type: ignore[misc]
             **_where_and_when(form.cleaned_data),
         )
-        att.file.save(f"{digest.hexdigest()[:16]}{_suffix(f.detected_type)}", f, save=False)
+        att.sha256 = stored.save(att.file, f"{digest.hexdigest()[:16]}{_suffix(f.detected_type)}", f)
         att.save()
         audit.record(
             "create",
@@ -416,11 +416,12 @@ def _suffix(content_type: str) -> str:
 
 
 @login_required
-def attachment_get(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_get(request: HttpRequest, pk: int) -> HttpResponseBase:
     att = get_object_or_404(Attachment, pk=pk)
     _visit(request, att.visit_id)
     name = display_name(att.name, att.content_type)  # rows from before names were cleaned are cleaned here
-    return FileResponse(att.file.open("rb"), content_type=att.content_type, filename=name)
+    return stored.serve(request, att.file, att.sha256, object_type="supervision.attachment", object_id=att.pk,
+                        filename=name, content_type=att.content_type, as_attachment=False)  # fmt: skip
 
 
 @login_required

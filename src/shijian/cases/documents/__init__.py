@@ -6,11 +6,9 @@ Of a filing: 受理/不予受理通知书; of a case: 立案审批表 and 行政
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,6 +18,7 @@ from shijian.cases.documents.casefile import Content, DocumentError
 from shijian.cases.documents.render import DOCUMENT_FONT, render_pdf
 from shijian.cases.models import Case, Complaint, DocumentKind, SignedDocument
 from shijian.core import audit
+from shijian.files import stored
 from shijian.supervision.models import Visit
 
 __all__ = ["DOCUMENT_FONT", "DocumentError", "kept", "render_pdf", "signed"]
@@ -76,13 +75,12 @@ def signed(obj: Owner, user: Any, kind: str | None = None) -> SignedDocument:
         with transaction.atomic():
             doc = SignedDocument(
                 kind=kind_,
-                sha256=hashlib.sha256(data).hexdigest(),
                 signer=verdict.signer[:200],
                 signed_at=verdict.signed_at or timezone.now(),
                 created_by=user,
                 **{_field(obj): obj},
             )
-            doc.file.save(f"{kind_}-{obj.pk}.pdf", ContentFile(data), save=False)
+            doc.sha256 = stored.save(doc.file, f"{kind_}-{obj.pk}.pdf", data)
             doc.save()
             audit.record(
                 "create",
