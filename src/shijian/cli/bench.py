@@ -169,7 +169,7 @@ def bench_risk(
 
 @app.command("ocr")
 def bench_ocr(
-    n: Annotated[int, typer.Option(help="licence images (the default: about 4 min on 2 cores)")] = 120,
+    n: Annotated[int, typer.Option(help="licence images (200: about 3 min on 2 idle cores)")] = 200,
     seed: Annotated[int, typer.Option(help="seed of the renders (same seed, same images)")] = 1,
     clean: Annotated[bool, typer.Option(help="undistorted renders (the ceiling) instead of photos")] = False,
 ) -> None:

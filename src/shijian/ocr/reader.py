@@ -19,6 +19,7 @@ from shijian.core.codes import uscc
 from shijian.ocr import uscc_fix
 
 MAX_SIDE = 1000  # pixels: the longest side is brought down to this before OCR (speed; text stays legible)
+UNCLIP = 2.0  # how far a detected text box is grown (RapidOCR's 1.6 clipped the code's last character at times)
 LABELS: dict[str, tuple[str, ...]] = {
     "name": ("名称", "企业名称", "字号名称"),
     "legal_rep": ("法定代表人", "经营者", "负责人", "投资人", "执行事务合伙人"),
@@ -89,7 +90,7 @@ def decode(image_bytes: bytes) -> np.ndarray | None:
 
 
 def ocr_lines(img: np.ndarray) -> list[Line]:
-    result, _ = engine()(img, use_cls=False)
+    result, _ = engine()(img, use_cls=False, unclip_ratio=UNCLIP)
     out = []
     for box, text, score in result or []:
         corners = tuple((float(x), float(y)) for x, y in box)
