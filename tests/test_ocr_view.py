@@ -56,3 +56,11 @@ def test_the_entity_form_offers_the_button(world: Any) -> None:
     assert r.status_code == 200
     page = r.content.decode()
     assert "识别营业执照" in page and "shijian/licence-ocr.js" in page and reverse("licence_ocr") in page
+
+
+def test_the_complaint_intake_offers_the_button_for_the_business_fields(world: Any) -> None:
+    r = world.client("samr").get(reverse("complaint_add"))
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "识别营业执照" in page and "uscc:id_entity_uscc name:id_entity_name" in page
+    assert 'id="id_entity_uscc"' in page
