@@ -14,11 +14,13 @@ RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/python -m compileall 
 
 # Run stage: no compiler; pg_dump/pg_restore for `shijian backup`; libgomp for LightGBM; a Chinese TrueType font
 # embedded in signed documents; OpenLDAP's client library for LDAP sign-in (libldap2 on Debian 13, libldap-2.5-0
-# on 12); a non-root user.
+# on 12); libGL and GLib for OpenCV (the licence-photo OCR); a non-root user.
 FROM python:3.11-slim
 RUN apt-get update \
     && ldap=$(apt-cache policy libldap2 | grep -q 'Candidate: [0-9]' && echo libldap2 || echo libldap-2.5-0) \
+    && glib=$(apt-cache policy libglib2.0-0t64 | grep -q 'Candidate: [0-9]' && echo libglib2.0-0t64 || echo libglib2.0-0) \
     && apt-get install -y --no-install-recommends postgresql-client libgomp1 fonts-wqy-zenhei "$ldap" libsasl2-2 \
+       libgl1 "$glib" \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 shijian \
     && useradd --system --uid 10001 --gid shijian --home-dir /var/lib/shijian --create-home shijian

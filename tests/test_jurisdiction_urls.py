@@ -134,6 +134,7 @@ URLS: dict[str, Rule] = {
     "feed_upload": Rule("feed"),
     # An empty POST finds the feed, then is refused as malformed (no file name or size): 400, never 201 outside.
     "upload_create": Rule("feed", method="post", ok=400),
+    "licence_ocr": Rule(method="post", ok=400),  # no photo: 400; a photo names no object (its match is restricted)
     "upload_detail": Rule("upload", shows=False),  # the upload's offset as JSON
     "feed_quarantine": Rule("feed"),
     "feed_reprocess": Rule("feed", method="post", ok=302),
