@@ -190,26 +190,46 @@ def build(
     ] = None,
     engine: Annotated[str, typer.Option(help="duckdb (default) or spark")] = "duckdb",
     spark_master: Annotated[str, typer.Option(help="Spark master URL for --engine spark")] = "local[*]",
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="add only the loads since the last build (a full build, with the reason, where that cannot be equal)",
+        ),
+    ] = False,
 ) -> None:
     """Link lake records to entities and build one file per entity (一户一档); sync it to the database."""
     django_setup()
     from django.conf import settings
 
     from shijian.lake.build import linkage_quality, run_build
+    from shijian.lake.incremental import run_incremental
     from shijian.lake.spark import SparkUnavailable, run_build_spark
     from shijian.lake.store import Lake
 
     store = Lake(lake or Path(settings.SHIJIAN_LAKE))
     if engine not in {"duckdb", "spark"}:
         fail("--engine must be duckdb or spark")
+    if incremental and engine != "duckdb":
+        fail("--incremental runs on the duckdb engine")
     try:
         with progress_bar() as update:
-            report = run_build_spark(store, update, spark_master) if engine == "spark" else run_build(store, update)
+            if engine == "spark":
+                report = run_build_spark(store, update, spark_master)
+            else:
+                report = (run_incremental if incremental else run_build)(store, update)
     except FileNotFoundError as exc:
         fail(str(exc))
     except SparkUnavailable as exc:  # pyspark missing: the message says how to install the extra
         fail(str(exc))
-    table = Table(title=f"build of {store.root} ({report.total_seconds:.1f} s)")
+    if incremental and report.mode == "full":
+        console.print(f"built in full: {report.reason}")
+    elif incremental:
+        console.print(
+            f"incremental: {report.new_loads} new loads, {report.affected_entities:,} entities updated"
+            + (f" ({report.reason})" if report.reason else "")
+        )
+    table = Table(title=f"{report.mode} build of {store.root} ({report.total_seconds:.1f} s)")
     table.add_column("step")
     table.add_column("seconds", justify="right")
     for name, secs in report.seconds.items():

@@ -83,11 +83,14 @@ def reprocess(ctx: Context, feed: int, loads: list[str]) -> Outcome:
 def build(ctx: Context, after_load: str = "") -> Outcome:
     from shijian.analytics.snapshot import refresh_all
     from shijian.lake.build import run_build
+    from shijian.lake.incremental import run_incremental
     from shijian.lake.store import Lake
 
     lake = Lake(Path(settings.SHIJIAN_LAKE))
-    report = run_build(lake, ctx.progress)
+    # After a load only that load is added (a full build where an incremental one could not equal it).
+    report = run_incremental(lake, ctx.progress) if after_load else run_build(lake, ctx.progress)
     scopes = refresh_all(lake.root, progress=ctx.progress)
     out: dict[str, Any] = {"records": report.records, "unlinked": report.unlinked, "scopes": scopes}
+    out["mode"], out["reason"] = report.mode, report.reason
     out["seconds"] = round(report.total_seconds, 1)
     return out

@@ -28,11 +28,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shijian.lake import state as build_state
 from shijian.lake import steps
 from shijian.lake.linkage import link_pairs
 from shijian.lake.partition import write_partitioned
 from shijian.lake.store import Lake
 
+MODEL = "linkage-model.json"
 ROWS_PER_BUCKET = 100_000  # one entity's timeline is read from one file of about this many records
 MAX_BUCKETS = 1024
 
@@ -62,6 +64,10 @@ class BuildReport:
     seconds_detail: dict[str, float] = field(default_factory=dict)  # parts of a step, not added to the total
     raw_scan_seconds: float = 0.0
     finished_at: str = ""
+    mode: str = "full"  # or "incremental"
+    reason: str = ""  # why an incremental build ran in full, or did nothing
+    new_loads: int = 0
+    affected_entities: int = 0
 
     @property
     def total_seconds(self) -> float:
@@ -184,7 +190,9 @@ def write_by_entity(
     return sum(written)
 
 
-def resolve_pending(con: duckdb.DuckDBPyConnection, lake: Lake, probabilistic: bool) -> dict[str, Any]:
+def resolve_pending(
+    con: duckdb.DuckDBPyConnection, lake: Lake, probabilistic: bool, model: Path | None = None, train: bool = True
+) -> dict[str, Any]:
     """What the exact rules left: officials' decisions first, then the probabilistic model (DuckDB, whichever
     engine runs the rest of the build: these are the few distinct name + address pairs, not the records).
 
@@ -206,7 +214,7 @@ def resolve_pending(con: duckdb.DuckDBPyConnection, lake: Lake, probabilistic: b
     """)
     stats: dict[str, Any] = {}
     if probabilistic:
-        stats = asdict(link_pairs(con, "unresolved", "ent_keys"))
+        stats = asdict(link_pairs(con, "unresolved", "ent_keys", model, train))
     else:
         con.execute("CREATE OR REPLACE TABLE prob_links (pair_id BIGINT, entity_id BIGINT, match_probability DOUBLE)")
         con.execute(
@@ -256,23 +264,13 @@ def run_build(
     out = lake.root / "build"
     out.mkdir(parents=True, exist_ok=True)
     tmp = lake.root / "build.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
+    build_state.roll_forward(lake, tmp)  # an incremental build's interrupted commit is finished first
+    build_state.drop_state(lake)  # until this build has synced, no state: a crash leaves the next build a full one
     tmp.mkdir()
-    con = duckdb.connect(
-        config={
-            "threads": threads or os.cpu_count() or 2,
-            "temp_directory": str(tmp / "spill"),
-            # Bounded memory at any scale: DuckDB spills to disk past this (SHIJIAN_BUILD_MEMORY, e.g. "12GB").
-            "memory_limit": os.environ.get("SHIJIAN_BUILD_MEMORY", "6GB"),
-            # Row order inside the outputs carries no meaning; not keeping it saves memory on large writes.
-            "preserve_insertion_order": False,
-        }
-    )
-    con.execute("SET enable_progress_bar = false")
+    con = build_connection(tmp, threads)
     records = "records"
-    con.execute(
-        f"CREATE VIEW records AS SELECT * FROM read_parquet({_sql(lake.records_glob())}, hive_partitioning = true)"
-    )
+    loads = build_state.record_files(lake)
+    con.execute(f"CREATE VIEW records AS {records_view(lake, loads)}")
     step_names = ["raw scan", "snapshot", "link", "by_entity", "aggregate", "sync"]
 
     def step(name: str, t0: float) -> None:
@@ -301,7 +299,7 @@ def run_build(
     con.execute("CREATE TABLE keys_exact AS " + steps.keys_select())
     con.execute("CREATE TABLE pending AS " + steps.pending_select())
     con.execute("CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ent")
-    report.probabilistic = resolve_pending(con, lake, probabilistic)
+    report.probabilistic = resolve_pending(con, lake, probabilistic, tmp / MODEL)
     con.execute("CREATE TABLE keys AS " + steps.resolved_keys_select())
     con.execute("DROP TABLE keys_exact")
     # Records find their key row by one 64-bit hash when it is injective over the lake's key combinations
@@ -310,6 +308,8 @@ def run_build(
     con.execute(f"UPDATE keys SET key_hash = {steps.KEY_HASH}")
     hashed = _one(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") == 1
     report.key_hash_join = hashed
+    # Every key combination's link, kept for incremental builds (new records look their keys up here first).
+    con.execute(f"COPY keys TO {_sql(tmp / 'keys.parquet')} (FORMAT parquet, COMPRESSION zstd)")
     step("link", t0)
 
     t0 = time.perf_counter()
@@ -356,8 +356,13 @@ def run_build(
     if final.exists():
         os.rename(final, old)
     os.rename(staged, final)
-    for name in ("unlinked.parquet", "entity_files.parquet", "entity_counts.parquet", "review.parquet"):
+    for name in ("unlinked.parquet", "entity_files.parquet", "entity_counts.parquet", "review.parquet", "keys.parquet"):
         os.replace(tmp / name, out / name)
+    # The linkage model this build trained (incremental builds score new pairs with it); none trained, none kept.
+    if (tmp / MODEL).exists():
+        os.replace(tmp / MODEL, out / MODEL)
+    else:
+        (out / MODEL).unlink(missing_ok=True)
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(tmp, ignore_errors=True)
 
@@ -365,13 +370,58 @@ def run_build(
     report.synced = sync_entity_files(out / "entity_files.parquet", out / "entity_counts.parquet")
     report.reviews = sync_reviews(out / "review.parquet")
     step("sync", t0)
-    report.finished_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    (out / "build-report.json").write_text(json.dumps(asdict(report), ensure_ascii=False, indent=1))
+    finish(lake, report)
+    build_state.write_state(
+        lake,
+        build_state.BuildState(
+            loads=loads,
+            register=register_digest(lake),
+            decisions=decisions_digest(lake),
+            buckets=report.buckets,
+            key_hash=hashed,
+            synced=True,
+        ),
+    )
     return report
 
 
-def sync_entity_files(files: Path, counts: Path) -> int:
-    """Replace the operational ``registry_entityfile`` table with the build's aggregates, in one transaction."""
+def finish(lake: Lake, report: BuildReport) -> None:
+    report.finished_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    (lake.root / "build" / "build-report.json").write_text(json.dumps(asdict(report), ensure_ascii=False, indent=1))
+
+
+def build_connection(tmp: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        config={
+            "threads": threads or os.cpu_count() or 2,
+            "temp_directory": str(tmp / "spill"),
+            # Bounded memory at any scale: DuckDB spills to disk past this (SHIJIAN_BUILD_MEMORY, e.g. "12GB").
+            "memory_limit": os.environ.get("SHIJIAN_BUILD_MEMORY", "6GB"),
+            # Row order inside the outputs carries no meaning; not keeping it saves memory on large writes.
+            "preserve_insertion_order": False,
+        }
+    )
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def records_view(lake: Lake, loads: list[str]) -> str:
+    """The records of exactly these loads (listed once at the start: a load committed meanwhile waits its turn)."""
+    files = "[" + ", ".join(_sql(lake.root / f) for f in loads) + "]"
+    return f"SELECT * FROM read_parquet({files}, hive_partitioning = true)"
+
+
+def register_digest(lake: Lake) -> str:
+    return build_state.digest(lake.root / "build" / "entities.parquet", "id, uscc, reg_no, name, address")
+
+
+def decisions_digest(lake: Lake) -> str:
+    return build_state.digest(lake.root / "build" / "decisions.parquet", "name_key, address_key, entity_id")
+
+
+def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> int:
+    """Replace the operational ``registry_entityfile`` table with the build's aggregates, in one transaction; with
+    ``only`` (a Parquet file of ``entity_id``), just those entities' rows (an incremental build's)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -380,6 +430,8 @@ def sync_entity_files(files: Path, counts: Path) -> int:
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    chosen = f"SELECT entity_id FROM read_parquet({_sql(only)})" if only else ""
+    in_chosen = f"AND entity_id IN ({chosen})" if only else ""
     rows = con.execute(f"""
         WITH c AS (
             -- JSON objects written as text (3x faster than map_from_entries + to_json over 48M counts at 130M
@@ -387,15 +439,17 @@ def sync_entity_files(files: Path, counts: Path) -> int:
             SELECT entity_id,
                    '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'type'), '') || '}}' AS by_type,
                    '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'source'), '') || '}}' AS by_source
-            FROM (SELECT entity_id, kind, to_json(key)::VARCHAR || ':' || n AS pair FROM read_parquet({_sql(counts)}))
+            FROM (SELECT entity_id, kind, to_json(key)::VARCHAR || ':' || n AS pair FROM read_parquet({_sql(counts)})
+                  WHERE TRUE {in_chosen})
             GROUP BY entity_id
         )
         SELECT f.entity_id, records, departments, first_record_on, last_record_on, inspections, inspections_failed,
                penalties, penalty_amount, complaints, licences, licences_expired, abnormal_listings,
                annual_reports_late, litigation, tax_grade, c.by_type, c.by_source
         FROM read_parquet({_sql(files)}) f JOIN c USING (entity_id)
-        WHERE f.entity_id IN (SELECT id FROM read_parquet({_sql(files.parent / "entities.parquet")}))
+        WHERE f.entity_id IN (SELECT id FROM read_parquet({_sql(files.parent / "entities.parquet")})) {in_chosen}
     """).fetchall()
+    ids = [r[0] for r in con.execute(chosen).fetchall()] if only else []
     con.close()
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
@@ -426,6 +480,16 @@ def sync_entity_files(files: Path, counts: Path) -> int:
     params = [
         (r[0], r[1], r[2], ops.adapt_datefield_value(r[3]), ops.adapt_datefield_value(r[4]), *r[5:], now) for r in rows
     ]
+    if only:  # a few entities among many: the indexes stay, the rows are replaced by id
+        with transaction.atomic(), connection.cursor() as cur:
+            for start in range(0, len(ids), 900):
+                chunk = ids[start : start + 900]
+                cur.execute(
+                    f"DELETE FROM {qn(table)} WHERE {qn('entity_id')} IN ({', '.join(['%s'] * len(chunk))})", chunk
+                )
+            for start in range(0, len(params), 5000):
+                cur.executemany(sql, params[start : start + 5000])
+        return len(params)
     with transaction.atomic(), deferred_indexes(EntityFile, enabled=True), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {qn(table)}")
         for start in range(0, len(params), 5000):

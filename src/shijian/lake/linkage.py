@@ -18,8 +18,10 @@ clearly ahead of the next; a review item (top candidates) when it is at least ``
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -43,8 +45,14 @@ class LinkageStats:
     seconds: float = 0.0
 
 
-def link_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table: str) -> LinkageStats:
+def link_pairs(
+    con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table: str, model: Path | None = None, train: bool = True
+) -> LinkageStats:
     """Link ``pairs_table(pair_id, name_key, address_key)`` to ``entities_table(id, name_key, address_key)``.
+
+    ``train``: learn the model from these pairs and save it to ``model`` (if given); otherwise score with the model
+    saved there (an incremental build scores its new pairs with the last full build's model; none saved: no
+    probabilistic links, as that build had none).
 
     Creates ``prob_links(pair_id, entity_id, match_probability)`` (accepted) and
     ``prob_reviews(pair_id, entity_id, match_probability, rank)`` (up to three candidates per pair to review).
@@ -62,7 +70,7 @@ def link_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table:
     if stats.pairs == 0 or n_entities < 2:
         stats.unmatched = stats.pairs
         return stats
-    _prepare_and_predict(con, pairs_table, entities_table, n_entities)
+    _prepare_and_predict(con, pairs_table, entities_table, n_entities, model, train)
     stats.without_block = int(
         con.execute(  # type: ignore[index]
             "SELECT count(*) FROM splink_left WHERE b_head IS NULL AND b_tail IS NULL AND b_addr IS NULL"
@@ -98,7 +106,9 @@ def link_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table:
     return stats
 
 
-def _prepare_and_predict(con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table: str, n: int) -> None:
+def _prepare_and_predict(
+    con: duckdb.DuckDBPyConnection, pairs_table: str, entities_table: str, n: int, model: Path | None, train: bool
+) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE core_left AS
         SELECT pair_id AS unique_id, {CORE_NAME.format(c="name_key")} AS name_core,
@@ -114,7 +124,11 @@ def _prepare_and_predict(con: duckdb.DuckDBPyConnection, pairs_table: str, entit
     con.execute(f"CREATE OR REPLACE TEMP TABLE block_sizes AS {block_sizes_select('core_right')}")
     con.execute(f"CREATE OR REPLACE TABLE splink_left AS {blocked_select('core_left')} ORDER BY unique_id")
     con.execute(f"CREATE OR REPLACE TABLE splink_right AS {blocked_select('core_right')} ORDER BY unique_id")
-    predicted = _splink_predict(con, n)
+    if train:
+        predicted = _splink_predict(con, n, model)
+    else:
+        saved = json.loads(model.read_text(encoding="utf-8")) if model and model.exists() else None
+        predicted = _splink_score(con, saved) if saved else None
     if predicted is None:  # too few comparable records to learn from: nothing is linked by probability
         predicted = (
             "SELECT NULL::VARCHAR AS pair_id, NULL::BIGINT AS entity_id, NULL::DOUBLE AS match_probability LIMIT 0"
@@ -156,9 +170,10 @@ def blocked_select(table: str) -> str:
     return f"SELECT {table}.*, {', '.join(cols)} FROM {table} {' '.join(joins)}"
 
 
-def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str | None:
+def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int, save: Path | None = None) -> str | None:
     """Train a model on the two tables and return SQL selecting (pair_id, entity_id, match_probability); None when
-    no training rule finds a pair to learn from (a small district: those records wait in the review queue)."""
+    no training rule finds a pair to learn from (a small district: those records wait in the review queue). The
+    trained model is written to ``save`` (JSON), or ``save`` removed when there is none."""
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     from splink.internals.exceptions import EMTrainingException
@@ -203,15 +218,31 @@ def _splink_predict(con: duckdb.DuckDBPyConnection, n_entities: int) -> str | No
             except EMTrainingException:  # no pair of records agrees on this block
                 continue
         if not trained:
+            if save:
+                save.unlink(missing_ok=True)
             return None
     finally:
         con.execute(f"SET threads = {int(threads[0]) if threads else 2}")
-    linker = trainer
+    model = trainer.misc.save_model_to_json()
+    if save:
+        save.write_text(json.dumps(model, ensure_ascii=False), encoding="utf-8")
     if train_left is not left:
-        model = trainer.misc.save_model_to_json()
-        linker = Linker([left, right], model, log_level=logging.ERROR)
-    pred = linker.inference.predict(threshold_match_probability=REVIEW)
-    table = pred.physical_name
+        return _splink_score(con, model)
+    return _predictions_select(trainer.inference.predict(threshold_match_probability=REVIEW).physical_name)
+
+
+def _splink_score(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> str:
+    """Score ``splink_left`` against ``splink_right`` with a trained model (SQL of the predictions)."""
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(connection=con)
+    left = db_api.register("splink_left", dataset_display_name="records")
+    right = db_api.register("splink_right", dataset_display_name="register")
+    linker = Linker([left, right], model, log_level=logging.ERROR)
+    return _predictions_select(linker.inference.predict(threshold_match_probability=REVIEW).physical_name)
+
+
+def _predictions_select(table: str) -> str:
     # Which side is which: source_dataset names the registered table.
     return f"""
         SELECT CASE WHEN source_dataset_l = 'records' THEN unique_id_l ELSE unique_id_r END AS pair_id,

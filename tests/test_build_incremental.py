@@ -1,0 +1,186 @@
+"""``shijian build --incremental``: a delivery added to the last build equals a full build of the same lake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from django.test import override_settings
+
+from shijian.ingest.mapping import load_mappings
+from shijian.ingest.pipeline import ingest, summary
+from shijian.lake import state as build_state
+from shijian.lake.build import BuildReport, run_build
+from shijian.lake.incremental import run_incremental
+from shijian.lake.store import Lake
+from shijian.synth.generator import generate, resolve_scale
+
+MAPPING = """[feed]
+files = ["*.csv"]
+source = "{source}"
+entity_keys = ["uscc", "name_address"]
+amount_unit = "yuan"
+[columns]
+record_id = ["编号"]
+uscc = ["统一社会信用代码"]
+name = ["名称"]
+address = ["地址"]
+record_type = ["类型"]
+event_date = ["日期"]
+amount = ["金额"]
+result = ["结果"]
+"""
+STRANGER = ("佛山市从未登记的小店", "高明区无名路9号")
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("incremental") / "d"
+    return out, generate(resolve_scale("600", records=12_000), 5, out)
+
+
+def _deliver(tmp: Path, lake: Lake, source: str, rows: list[tuple[Any, ...]]) -> None:
+    """One department's delivery: a CSV and its mapping, ingested as a new load."""
+    maps, feed = tmp / f"maps-{source}", tmp / f"feed-{source}"
+    maps.mkdir()
+    feed.mkdir()
+    (maps / "m.toml").write_text(MAPPING.format(source=source), encoding="utf-8")
+    lines = ["编号,统一社会信用代码,名称,地址,类型,日期,金额,结果"]
+    lines += [",".join(str(v) for v in r) for r in rows]
+    (feed / "delivery.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert summary(ingest([feed], load_mappings(maps), lake, workers=1))["accepted"] == len(rows)
+
+
+def _delivery_rows() -> list[tuple[Any, ...]]:
+    from shijian.registry.models import Entity
+
+    ents = list(Entity.objects.exclude(uscc="").order_by("id")[:40])
+    day = dt.date(2026, 11, 20)
+    rows: list[tuple[Any, ...]] = []
+    for i, e in enumerate(ents):
+        kind = ("penalty", "tax", "inspection", "complaint")[i % 4]
+        result = {"tax": "A", "inspection": "责令整改", "penalty": "罚款", "complaint": "已受理"}[kind]
+        rows.append((f"D{i}", e.uscc, e.name, e.address, kind, day + dt.timedelta(days=i % 7), 1000 * i, result))
+    # A key combination never seen before: no code, the register's name and address (linked by name + address).
+    rows.append(("D100", "", ents[0].name, ents[0].address, "complaint", day, "", "已受理"))
+    # A business in no register, twice: unlinked, kept for review.
+    rows += [(f"D20{k}", "", *STRANGER, "complaint", day, "", "已受理") for k in range(2)]
+    return rows
+
+
+def _outputs(lake: Lake) -> dict[str, Any]:
+    """Everything a build produces, order-free: entity files, counts, records by entity, unlinked, reviews, DB."""
+    from shijian.lake.models import LinkReview
+    from shijian.registry.models import EntityFile
+
+    b = lake.root / "build"
+    con = duckdb.connect()
+
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        return sorted(con.execute(sql).fetchall(), key=repr)
+
+    files = rows(f"SELECT * EXCLUDE (tax_on) FROM read_parquet('{b}/entity_files.parquet')")
+    counts = rows(f"SELECT * FROM read_parquet('{b}/entity_counts.parquet')")
+    by_entity = rows(
+        f"SELECT entity_id, link_method, source, record_type, event_date, amount, result, record_id, file, line "
+        f"FROM read_parquet('{b}/by_entity/*/*.parquet')"
+    )
+    unlinked = rows(f"SELECT record_id, source, name, address FROM read_parquet('{b}/unlinked.parquet')")
+    con.close()
+    db = sorted(
+        (f.entity_id, f.records, f.departments, f.penalties, f.penalty_amount, f.tax_grade, f.by_type, f.by_source)
+        for f in EntityFile.objects.all()
+    )
+    reviews = sorted(
+        (r.name_key, r.address_key, r.records) for r in LinkReview.objects.filter(status=LinkReview.Status.PENDING)
+    )
+    return dict(files=files, counts=counts, by_entity=by_entity, unlinked=unlinked, db=db, reviews=reviews)
+
+
+@pytest.fixture
+def lake(district: tuple[Path, dict[str, Any]], db: None, tmp_path: Path) -> Iterator[Lake]:
+    from shijian.registry.loader import load_district
+
+    out, _manifest = district
+    load_district(out, tmp_path / "report")
+    lake = Lake(tmp_path / "lake")
+    assert summary(ingest([out], load_mappings(), lake, workers=1))["reconciles"]
+    with override_settings(SHIJIAN_LAKE=lake.root):
+        run_build(lake, threads=2)
+        yield lake
+
+
+def test_it_adds_a_delivery_as_a_full_build_would(lake: Lake, tmp_path: Path) -> None:
+    _deliver(tmp_path, lake, "440608-DAY1", _delivery_rows())
+    report: BuildReport = run_incremental(lake, threads=2)
+    assert (report.mode, report.reason, report.new_loads, report.records) == ("incremental", "", 1, 43)
+    assert report.unlinked == 2 and sum(report.linked.values()) == 41
+    assert report.affected_entities == 40 == report.synced
+    parts = list((lake.root / "build" / "by_entity").glob("bucket=*/part-*.parquet"))
+    assert parts, "the delivery is written beside the full build's files"
+    incremental = _outputs(lake)
+
+    full = run_build(lake, threads=2)
+    assert full.mode == "full"
+    assert not list((lake.root / "build" / "by_entity").glob("bucket=*/part-*.parquet")), "a full build compacts"
+    assert _outputs(lake) == incremental
+
+
+def test_it_does_nothing_without_new_loads_and_builds_in_full_when_it_cannot_be_equal(
+    lake: Lake, tmp_path: Path
+) -> None:
+    from shijian.registry.models import Entity
+
+    nothing = run_incremental(lake, threads=2)
+    assert (nothing.mode, nothing.reason, nothing.records) == ("incremental", "no new loads since the last build", 0)
+
+    e = Entity.objects.order_by("id").first()
+    assert e is not None
+    Entity.objects.filter(pk=e.pk).update(name=e.name + "（新）")
+    _deliver(tmp_path, lake, "440608-DAY2", _delivery_rows()[:3])
+    changed = run_incremental(lake, threads=2)
+    assert (changed.mode, changed.reason) == ("full", "the register changed since the last build")
+
+    victim = next(lake.records.glob("source=440608-DAY2/load=*"))
+    shutil.rmtree(victim)  # a load withdrawn (as re-processing replaces one)
+    removed = run_incremental(lake, threads=2)
+    assert (removed.mode, removed.reason) == ("full", "loads were removed or replaced since the last build")
+
+    build_state.drop_state(lake)
+    assert run_incremental(lake, threads=2).reason == "no previous build to add to"
+
+
+def test_a_crash_during_the_commit_is_finished_by_the_next_build(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _deliver(tmp_path, lake, "440608-DAY3", _delivery_rows())
+
+    class Crash(Exception):
+        pass
+
+    original, calls = build_state.roll_forward, []
+
+    def crash(lake_: Lake, tmp: Path) -> bool:
+        calls.append(tmp)
+        if len(calls) == 1:  # the start of the build: nothing to finish
+            return original(lake_, tmp)
+        raise Crash  # the commit's moves: the machine goes down
+
+    monkeypatch.setattr(build_state, "roll_forward", crash)
+    with pytest.raises(Crash):
+        run_incremental(lake, threads=2)  # staged and marked for commit; nothing moved yet
+    monkeypatch.undo()
+    assert (lake.root / "build.tmp" / build_state.COMMIT).exists()
+
+    again = run_incremental(lake, threads=2)
+    # The commit was finished, but the database had not been synced: that build is redone in full.
+    assert (again.mode, again.reason) == ("full", "the previous build did not reach the database")
+    after = _outputs(lake)
+    total = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{lake.records_glob()}')").fetchall()[0][0]
+    assert sum(f[1] for f in after["files"]) + len(after["unlinked"]) == total  # every record once
+    assert not (lake.root / "build.tmp").exists()
