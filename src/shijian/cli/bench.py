@@ -127,6 +127,25 @@ def bench_ingest(
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
 
 
+@app.command("incremental")
+def bench_incremental(
+    work: Annotated[Path, typer.Option(help="the world built by `shijian bench ingest`")] = Path("var/bench/ingest"),
+    share: Annotated[float, typer.Option(help="the delivery's share of the lake's records (a day's: about 0.01)")] = (
+        0.01
+    ),
+) -> None:
+    """A day's delivery through `build --incremental` against a full build of the same lake, in one run."""
+    from shijian.bench.incremental import run
+
+    if not 0 < share <= 0.5:
+        fail("--share must be above 0 and at most 0.5")
+    try:
+        report = run(work, share, console)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+
+
 @app.command("analytics")
 def bench_analytics(
     work: Annotated[Path, typer.Option(help="the world built by `shijian bench ingest`")] = Path("var/bench/ingest"),
