@@ -183,7 +183,7 @@ def write_by_entity(
         buckets,
         tmp / "by_entity",
         # Within a bucket, names, departments, types, results and files repeat: dictionary pages pay there.
-        dictionary=[n for n in reader.schema.names if n not in ("detail", "record_id", "line", "amount")],
+        dictionary=[n for n in reader.schema.names if n not in ("detail", "record_id", "line", "amount", "key_hash")],
         statistics=["entity_id", "event_date"],
         progress=progress,
     )

@@ -104,9 +104,13 @@ def record_join(hashed: bool) -> str:
 
 
 def linked_select(buckets: int, hashed: bool = False) -> str:
+    """Linked records with their entity and bucket; with ``hashed``, also the key combination's hash, by which an
+    incremental build finds the records whose link a register change moves."""
+    key_hash = ", k.key_hash" if hashed else ""
     return f"""
         SELECT k.entity_id, k.entity_id % {buckets} AS bucket, k.link_method, k.match_probability,
                r.source, r.record_type, r.event_date, r.amount, r.result, r.detail, r.record_id, r.name, r.file, r.line
+               {key_hash}
         FROM records r {record_join(hashed)}
         WHERE k.entity_id IS NOT NULL
     """
