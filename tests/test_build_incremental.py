@@ -73,6 +73,11 @@ def _delivery_rows() -> list[tuple[Any, ...]]:
     return rows
 
 
+def _unlinked(lake: Lake) -> int:
+    path = lake.root / "build" / "unlinked.parquet"
+    return int(duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0])
+
+
 def _outputs(lake: Lake) -> dict[str, Any]:
     """Everything a build produces, order-free: entity files, counts, records by entity, unlinked, reviews, DB."""
     from shijian.lake.models import LinkReview
@@ -116,10 +121,11 @@ def lake(district: tuple[Path, dict[str, Any]], db: None, tmp_path: Path) -> Ite
 
 
 def test_it_adds_a_delivery_as_a_full_build_would(lake: Lake, tmp_path: Path) -> None:
+    unlinked = _unlinked(lake)
     _deliver(tmp_path, lake, "440608-DAY1", _delivery_rows())
     report: BuildReport = run_incremental(lake, threads=2)
     assert (report.mode, report.reason, report.new_loads, report.records) == ("incremental", "", 1, 43)
-    assert report.unlinked == 2 and sum(report.linked.values()) == 41
+    assert report.unlinked == unlinked + 2 and sum(report.linked.values()) == 41
     assert report.affected_entities == 40 == report.synced
     parts = list((lake.root / "build" / "by_entity").glob("bucket=*/part-*.parquet"))
     assert parts, "the delivery is written beside the full build's files"
@@ -131,21 +137,79 @@ def test_it_adds_a_delivery_as_a_full_build_would(lake: Lake, tmp_path: Path) ->
     assert _outputs(lake) == incremental
 
 
-def test_it_does_nothing_without_new_loads_and_builds_in_full_when_it_cannot_be_equal(
-    lake: Lake, tmp_path: Path
-) -> None:
-    from shijian.registry.models import Entity
+def _same_as_full(lake: Lake, report: BuildReport) -> None:
+    """The incremental build's outputs equal those of a full build of the same lake and register."""
+    assert report.mode == "incremental", report.reason
+    incremental = _outputs(lake)
+    run_build(lake, threads=2)
+    assert _outputs(lake) == incremental
+
+
+def test_it_follows_register_changes_and_decisions_as_a_full_build_would(lake: Lake, tmp_path: Path) -> None:
+    from django.utils import timezone
+
+    from shijian.core.codes import uscc
+    from shijian.lake.models import LinkDecision
+    from shijian.registry.models import Entity, EntityFile
 
     nothing = run_incremental(lake, threads=2)
-    assert (nothing.mode, nothing.reason, nothing.records) == ("incremental", "no new loads since the last build", 0)
+    assert (nothing.mode, nothing.reason, nothing.records) == ("incremental", "nothing changed since the last build", 0)
 
-    e = Entity.objects.order_by("id").first()
-    assert e is not None
-    Entity.objects.filter(pk=e.pk).update(name=e.name + "（新）")
+    # A business that registers after its records arrived: unlinked first, then linked by its new code.
+    code = uscc.make("92", "440608", "MA5X0001")
+    ents = list(Entity.objects.exclude(uscc="").order_by("id")[:3])
+    rows = [
+        (f"N{k}", code, "佛山市高明区新开张便利店", "高明区新路1号", "complaint", "2026-11-20", "", "已受理")
+        for k in range(3)
+    ]
+    rows.append(("N9", "", ents[1].name, ents[1].address, "complaint", "2026-11-21", "", "已受理"))
+    rows += [(f"S{k}", "", *STRANGER, "complaint", "2026-11-21", "", "") for k in range(2)]
+    _deliver(tmp_path, lake, "440608-NEWSHOP", rows)
+    unlinked = _unlinked(lake)
+    first = run_incremental(lake, threads=2)
+    assert first.unlinked == unlinked + 5
+    _same_as_full(lake, first)
+
+    newcomer = Entity.objects.get(pk=ents[0].pk)
+    newcomer.pk, newcomer.uscc, newcomer.reg_no = None, code, ""
+    newcomer.name, newcomer.address = "佛山市高明区新开张便利店", "高明区新路1号"
+    newcomer.save()
+    registered = run_incremental(lake, threads=2)
+    assert registered.new_loads == 0 and "register" in registered.reason
+    assert EntityFile.objects.get(entity=newcomer).records == 3
+    _same_as_full(lake, registered)
+
+    # A renamed business: the record that only its old name and address linked loses that link.
+    Entity.objects.filter(pk=ents[1].pk).update(name="佛山市高明区完全改名贸易有限公司", address="高明区别处99号")
+    renamed = run_incremental(lake, threads=2)
+    _same_as_full(lake, renamed)
+
+    # A business struck from the register: its records are unlinked, read back whole from the lake.
+    gone, unlinked = ents[2], _unlinked(lake)
+    before = EntityFile.objects.get(entity=gone).records
+    Entity.objects.filter(pk=gone.pk).delete()
+    struck = run_incremental(lake, threads=2)
+    assert struck.unlinked == unlinked + before
+    _same_as_full(lake, struck)
+
+    # An official links the unregistered shop's complaints to a business: those already in the lake move.
+    target = Entity.objects.exclude(pk=newcomer.pk).order_by("id").first()
+    assert target is not None
+    had = EntityFile.objects.get(entity=target).records
+    LinkDecision.objects.create(
+        name_key=STRANGER[0], address_key=STRANGER[1], entity=target, decided_at=timezone.now(), reason="同一经营者"
+    )
+    extra = [(f"S{k}", "", *STRANGER, "complaint", "2026-11-22", "", "") for k in range(2, 4)]
+    _deliver(tmp_path, lake, "440608-DAY4", extra)
+    decided = run_incremental(lake, threads=2)
+    assert decided.linked.get("reviewed") == 2
+    assert EntityFile.objects.get(entity=target).records == had + 4
+    _same_as_full(lake, decided)
+
+
+def test_it_builds_in_full_when_it_cannot_add_to_the_last_build(lake: Lake, tmp_path: Path) -> None:
     _deliver(tmp_path, lake, "440608-DAY2", _delivery_rows()[:3])
-    changed = run_incremental(lake, threads=2)
-    assert (changed.mode, changed.reason) == ("full", "the register changed since the last build")
-
+    assert run_incremental(lake, threads=2).mode == "incremental"
     victim = next(lake.records.glob("source=440608-DAY2/load=*"))
     shutil.rmtree(victim)  # a load withdrawn (as re-processing replaces one)
     removed = run_incremental(lake, threads=2)

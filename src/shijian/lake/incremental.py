@@ -1,24 +1,28 @@
-"""``shijian build --incremental``: a day's delivery updates only the entities it touches.
+"""``shijian build --incremental``: a day's delivery, register changes and officials' decisions, applied to the
+entities they touch.
 
 The full build (``lake/build.py``) leaves what it was made from in ``build/state.json`` and every key combination's
-link in ``build/keys.parquet``. An incremental build reads only the loads committed since, and:
+link in ``build/keys.parquet``; each record in ``by_entity`` carries its key combination's hash. An incremental
+build reads only the loads committed since, and:
 
-1. link      — the new records' key combinations not seen before are resolved by the same exact rules against the
-               same register; a name + address pair that an earlier build resolved (officials' decision or the
-               probabilistic model) or left for review keeps that outcome; pairs never seen go through officials'
-               decisions and the probabilistic model, as in the full build;
-2. by_entity — the new linked records are written as one more file per bucket (``part-<id>.parquet``) beside the
-               full build's; the unlinked ones join ``unlinked.parquet`` and the review queue;
-3. aggregate — the new records' per-entity aggregates are merged into ``entity_files.parquet`` and
-               ``entity_counts.parquet`` (counts and sums add, first/last dates take min/max, the tax grade is the
-               later one's, departments are counted from the merged counts by department);
-4. sync      — only the affected entities' rows of ``registry_entityfile`` are replaced.
+1. link      — the new records' key combinations go through the same exact rules against the current register.
+               When the register or officials' decisions changed, every earlier key combination is resolved again
+               too, and those whose link changed are *moved*. A name + address pair that no exact rule resolves
+               keeps its earlier outcome (model link, or none) unless an official decided it (then the decision)
+               or its entity left the register; pairs never seen are scored by the last full build's model;
+2. by_entity — the new linked records become one more file per bucket (``part-<id>.parquet``); a bucket that
+               records move into or out of is rewritten as one file. Unlinked records join ``unlinked.parquet``
+               (records that lose their link are read back from the lake), and the review queue;
+3. aggregate — entities in rewritten buckets are aggregated again from their records; other entities touched by
+               the delivery have its aggregates merged into theirs (counts and sums add, first/last dates take
+               min/max, the tax grade is the later record's, departments are counted from the merged counts);
+4. sync      — only those entities' rows of ``registry_entityfile`` are replaced.
 
-The result equals a full build of the same lake (tested: the same entity files, records by entity, unlinked records
-and review queue). It runs in full instead, and says why, when it cannot be equal: no state (never built, or a build
-stopped half-way), a load was removed or replaced (re-processing), the register or officials' decisions changed,
-or DuckDB's version changed (the key hashes are DuckDB's). A full build also compacts the parts into one file per
-bucket.
+The result equals a full build of the same lake, except that pairs left to the probabilistic model are not
+rescored with a model retrained on the new data (the next full build retrains). It runs in full instead, and says
+why, when it cannot add to the last build: no state (never built, or a build stopped half-way), a load removed or
+replaced (re-processing), the database not synced by the last build, or DuckDB's version changed (the key hashes
+are DuckDB's). A full build also compacts the parts into one file per bucket.
 """
 
 from __future__ import annotations
@@ -54,31 +58,40 @@ from shijian.lake.build import (
 from shijian.lake.store import Lake
 
 OUTPUTS = ("keys.parquet", "unlinked.parquet", "review.parquet", "entity_files.parquet", "entity_counts.parquet")
+# The columns of a by_entity file, in order (the bucket is the folder's name).
+BY_ENTITY = (
+    "entity_id, link_method, match_probability, source, record_type, event_date, amount, result, detail, "
+    "record_id, name, file, line, key_hash"
+)
+SUMMED = (
+    *("records", "inspections", "inspections_failed", "penalties", "penalty_amount", "complaints"),
+    *("licences", "licences_expired", "abnormal_listings", "annual_reports_late", "litigation"),
+)
+
+
+class CannotAdd(Exception):
+    """This incremental build cannot equal a full one: the message says why; a full build runs instead."""
 
 
 def why_full(lake: Lake, state: build_state.BuildState | None, loads: list[str]) -> str:
-    """The reason an incremental build cannot equal a full one, or "" when it can."""
+    """The reason an incremental build cannot add to the last build, or "" when it can."""
     if state is None:
         return "no previous build to add to"
     if state.duckdb != duckdb.__version__:
         return f"DuckDB changed ({state.duckdb} -> {duckdb.__version__})"
     if not state.synced:
         return "the previous build did not reach the database"
+    if not state.key_hash:
+        return "the previous build could not tell key combinations apart by hash"
     if set(state.loads) - set(loads):
         return "loads were removed or replaced since the last build"
     if not all((lake.root / "build" / name).exists() for name in OUTPUTS):
         return "the previous build's outputs are incomplete"
-    snapshot_entities(lake)
-    if register_digest(lake) != state.register:
-        return "the register changed since the last build"
-    snapshot_decisions(lake)
-    if decisions_digest(lake) != state.decisions:
-        return "officials' linkage decisions changed since the last build"
     return ""
 
 
 def run_incremental(lake: Lake, progress: Progress | None = None, threads: int | None = None) -> BuildReport:
-    """Add the loads committed since the last build; a full build where an incremental one cannot be equal."""
+    """Add what changed since the last build; a full build (with the reason) where it cannot add to it."""
     if not lake.has_records():
         raise FileNotFoundError(f"no records in {lake.root}: run `shijian ingest` first")
     tmp = lake.root / "build.tmp"
@@ -89,31 +102,43 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
     t0 = time.perf_counter()
     reason = why_full(lake, state, loads)
     if reason or state is None:
-        report = run_build(lake, progress, threads)
-        report.reason = reason
-        return report
+        return _full(lake, progress, threads, reason)
+    snapshot_entities(lake)
+    snapshot_decisions(lake)
+    register, decisions = register_digest(lake), decisions_digest(lake)
+    relink = (register, decisions) != (state.register, state.decisions)
     new = sorted(set(loads) - set(state.loads))
-    report = BuildReport(mode="incremental", buckets=state.buckets, key_hash_join=state.key_hash)
+    report = BuildReport(mode="incremental", buckets=state.buckets, key_hash_join=True, new_loads=len(new))
     report.seconds["check"] = round(time.perf_counter() - t0, 2)
-    if not new:
-        report.reason = "no new loads since the last build"
+    if not new and not relink:
+        report.reason = "nothing changed since the last build"
         return report
-    report.new_loads = len(new)
+    if relink:
+        report.reason = "the register or officials' decisions changed: earlier links checked again"
     tmp.mkdir()
     con = build_connection(tmp, threads)
     try:
-        part = _build_part(con, lake, state, new, tmp, report, progress)
+        part, rewritten = _build_part(con, lake, state, new, relink, tmp, report, progress)
+    except CannotAdd as exc:
+        con.close()
+        build_state.roll_forward(lake, tmp)  # nothing committed: the staged files are discarded
+        return _full(lake, progress, threads, str(exc))
     finally:
         con.close()
     t0 = time.perf_counter()
     out = lake.root / "build"
     moves = [(name, name) for name in (*OUTPUTS, "affected.parquet")]
+    deletions = []
     for bucket in sorted((tmp / "by_entity").glob("bucket=*")):
         moves.append((f"by_entity/{bucket.name}/data_0.parquet", f"by_entity/{bucket.name}/part-{part}.parquet"))
-    state.loads = loads
+    for b in rewritten:
+        folder = f"by_entity/bucket={b}"
+        deletions += [f"{folder}/{p.name}" for p in (out / folder).glob("*.parquet")]
+        moves.append((f"rewritten/bucket={b}.parquet", f"{folder}/part-{part}.parquet"))
+    state.loads, state.register, state.decisions = loads, register, decisions
     state.parts = [*state.parts, part]
     state.synced = False
-    build_state.commit(lake, tmp, moves, state)
+    build_state.commit(lake, tmp, moves, state, deletions)
     report.synced = sync_entity_files(
         out / "entity_files.parquet", out / "entity_counts.parquet", only=out / "affected.parquet"
     )
@@ -125,78 +150,118 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
     return report
 
 
+def _full(lake: Lake, progress: Progress | None, threads: int | None, reason: str) -> BuildReport:
+    report = run_build(lake, progress, threads)
+    report.reason = reason
+    return report
+
+
 def _build_part(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
     state: build_state.BuildState,
     new: list[str],
+    relink: bool,
     tmp: Path,
     report: BuildReport,
     progress: Progress | None,
-) -> str:
+) -> tuple[str, list[int]]:
+    """Stage everything under ``tmp``; returns the part's id and the buckets rewritten as one file."""
     out = lake.root / "build"
-    con.execute(f"CREATE VIEW records AS {records_view(lake, new)}")
+    buckets = state.buckets
+    con.execute(f"CREATE VIEW records AS {records_view(lake, new)}" if new else _empty_records(con, lake, state))
     report.records = _one(con, "SELECT count(*) FROM records")
 
     t0 = time.perf_counter()
-    _link(con, lake, state)
+    _link(con, lake, relink)
     report.seconds["link"] = round(time.perf_counter() - t0, 2)
     if progress:
         progress("build", 1, 3)
 
     t0 = time.perf_counter()
-    linked = steps.linked_select(state.buckets, state.key_hash)
-    write_by_entity(con, linked, state.buckets, tmp)
+    write_by_entity(con, steps.linked_select(buckets, True), buckets, tmp)
+    delivered = sorted(str(p) for p in (tmp / "by_entity").glob("*/*.parquet"))
+    if delivered:
+        for method, n in con.execute(
+            f"SELECT link_method, count(*) FROM read_parquet({delivered!r}) GROUP BY ALL"
+        ).fetchall():
+            report.linked[method] = int(n)
+    if relink:
+        rewritten = _move_records(con, lake, state, tmp)
+    else:
+        rewritten = []
+        con.execute("CREATE TABLE moved_out AS SELECT * FROM records LIMIT 0")
+    old_unlinked = f"read_parquet({_sql(out / 'unlinked.parquet')})"
     con.execute(f"""
-        COPY (SELECT * FROM read_parquet({_sql(out / "unlinked.parquet")})
-              UNION ALL BY NAME {steps.unlinked_select(state.key_hash)})
+        COPY (SELECT * FROM {old_unlinked}
+              WHERE hash(uscc, reg_no, name, address) NOT IN (SELECT key_hash FROM moved)
+              UNION ALL BY NAME SELECT * FROM moved_out
+              UNION ALL BY NAME {steps.unlinked_select(True)})
         TO {_sql(tmp / "unlinked.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     con.execute(f"CREATE VIEW unlinked_records AS SELECT * FROM read_parquet({_sql(tmp / 'unlinked.parquet')})")
-    con.execute("CREATE TABLE unlinked_groups AS " + steps.unlinked_groups_select(state.key_hash, "unlinked_records"))
+    con.execute("CREATE TABLE unlinked_groups AS " + steps.unlinked_groups_select(True, "unlinked_records"))
     _carry_review_candidates(con, out / "review.parquet")
     write_review(con, tmp / "review.parquet")
-    report.unlinked = _one(con, f"SELECT count(*) FROM ({steps.unlinked_select(state.key_hash)})")
+    report.unlinked = _one(con, "SELECT count(*) FROM unlinked_records")  # all of them, as a full build reports
     con.execute(f"COPY keys TO {_sql(tmp / 'keys.parquet')} (FORMAT parquet, COMPRESSION zstd)")
     report.seconds["by_entity"] = round(time.perf_counter() - t0, 2)
     if progress:
         progress("build", 2, 3)
 
     t0 = time.perf_counter()
-    by_entity = _sql(tmp / "by_entity" / "*" / "*.parquet")
-    con.execute(f"CREATE VIEW by_entity AS SELECT * FROM read_parquet({by_entity}, hive_partitioning = true)")
-    for method, n in con.execute("SELECT link_method, count(*) FROM by_entity GROUP BY ALL").fetchall():
-        report.linked[method] = int(n)
-    _merge_aggregates(con, out, tmp)
+    delta = sorted(str(p) for p in (tmp / "by_entity").glob("*/*.parquet"))  # parts beside unrewritten buckets
+    if delta:
+        con.execute(f"CREATE VIEW delta AS SELECT {BY_ENTITY} FROM read_parquet({delta!r})")
+    else:
+        con.execute(f"CREATE VIEW delta AS SELECT {BY_ENTITY} FROM ({steps.linked_select(buckets, True)}) LIMIT 0")
+    _aggregate(con, out, tmp, rewritten, buckets)
     report.affected_entities = _one(con, "SELECT count(*) FROM affected")
     report.entities_with_records = _one(con, f"SELECT count(*) FROM read_parquet({_sql(tmp / 'entity_files.parquet')})")
     report.seconds["aggregate"] = round(time.perf_counter() - t0, 2)
     if progress:
         progress("build", 3, 3)
-    return uuid.uuid4().hex[:12]
+    return uuid.uuid4().hex[:12], rewritten
 
 
-def _link(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_state.BuildState) -> None:
-    """``keys``: the earlier build's keys plus the new records' new key combinations, resolved as a full build
-    would resolve them against the same register and decisions."""
+def _empty_records(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_state.BuildState) -> str:
+    """No new loads (only the register or decisions changed): a view of no records, with the lake's columns."""
+    return f"CREATE VIEW records AS {records_view(lake, state.loads[:1])} LIMIT 0"
+
+
+def _link(con: duckdb.DuckDBPyConnection, lake: Lake, relink: bool) -> None:
+    """``keys``: every key combination's link after this build; ``old_keys``: before it; ``moved``: the earlier
+    combinations whose link changed (only when ``relink``)."""
     out = lake.root / "build"
     con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({_sql(out / 'entities.parquet')})")
     con.execute("CREATE TABLE ent AS " + steps.ent_select())
     for name, select in steps.KEY_TABLES:
         con.execute(f"CREATE TABLE {name} AS {select}")
     con.execute(f"CREATE TABLE old_keys AS SELECT * FROM read_parquet({_sql(out / 'keys.parquet')})")
+    decisions = f"read_parquet({_sql(out / 'decisions.parquet')})"
+    if relink:  # every combination, earlier and new, against the current register
+        con.execute("""
+            CREATE VIEW combos AS
+            SELECT uscc, reg_no_raw AS reg_no, name, address FROM old_keys
+            UNION SELECT uscc, reg_no, name, address FROM records
+        """)
+        con.execute(f"CREATE TABLE keys_exact AS {steps.keys_select('combos')}")
+    else:  # the new combinations only
+        con.execute(f"""
+            CREATE TABLE keys_exact AS
+            SELECT n.* FROM ({steps.keys_select()}) n
+            ANTI JOIN old_keys o ON o.uscc IS NOT DISTINCT FROM n.uscc AND o.reg_no_raw = n.reg_no_raw
+                                AND o.name = n.name AND o.address = n.address
+        """)
+    # What earlier builds made of the pairs the exact rules left: the model's link, or none. The pair keeps it,
+    # unless an official has decided it or its entity has left the register.
     con.execute(f"""
-        CREATE TABLE keys_exact AS
-        SELECT n.* FROM ({steps.keys_select()}) n
-        ANTI JOIN old_keys o ON o.uscc IS NOT DISTINCT FROM n.uscc AND o.reg_no_raw = n.reg_no_raw
-                            AND o.name = n.name AND o.address = n.address
-    """)
-    # What earlier builds made of the name + address pairs the exact rules left: a link (decision or model) or
-    # nothing (left for review). The same pair keeps that outcome.
-    con.execute("""
         CREATE TABLE earlier AS
-        SELECT DISTINCT name_key, address_key, entity_id, link_method, match_probability FROM old_keys
-        WHERE entity_id IS NULL OR link_method IN ('reviewed', 'probabilistic')
+        SELECT * FROM (
+            SELECT DISTINCT name_key, address_key, entity_id, link_method, match_probability FROM old_keys
+            WHERE (entity_id IS NULL OR link_method = 'probabilistic')
+              AND (entity_id IS NULL OR entity_id IN (SELECT id FROM ent))
+        ) e ANTI JOIN {decisions} d USING (name_key, address_key)
     """)
     con.execute(f"""
         CREATE TABLE pending AS
@@ -209,15 +274,83 @@ def _link(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_state.BuildSt
         SELECT name_key, address_key, entity_id, link_method, match_probability FROM earlier
         WHERE entity_id IS NOT NULL
     """)
+    resolved = f"SELECT *, {steps.KEY_HASH} AS key_hash FROM ({steps.resolved_keys_select()})"
+    if relink:
+        con.execute(f"CREATE TABLE keys AS {resolved}")
+        con.execute("""
+            CREATE TABLE moved AS
+            SELECT key_hash, o.entity_id AS old_entity, n.entity_id AS new_entity, n.link_method, n.match_probability
+            FROM keys n JOIN old_keys o USING (key_hash)
+            WHERE o.entity_id IS DISTINCT FROM n.entity_id OR o.link_method IS DISTINCT FROM n.link_method
+               OR o.match_probability IS DISTINCT FROM n.match_probability
+        """)
+    else:
+        con.execute(f"CREATE TABLE keys AS SELECT * FROM old_keys UNION ALL BY NAME {resolved}")
+        con.execute(
+            "CREATE TABLE moved (key_hash UBIGINT, old_entity BIGINT, new_entity BIGINT, link_method VARCHAR, "
+            "match_probability DOUBLE)"
+        )
+    if _one(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") != 1:
+        raise CannotAdd("a new key combination's hash collides with another's")
+
+
+def _move_records(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_state.BuildState, tmp: Path) -> list[int]:
+    """Records whose link changed: out of their old bucket, into their new one (each such bucket rewritten as one
+    file, with the delivery's records for it), or into ``moved_out`` (unlinked now). Returns the rewritten buckets."""
+    out = lake.root / "build"
+    buckets = state.buckets
+    con.execute(
+        f"""CREATE TABLE touched AS
+        SELECT DISTINCT b FROM (SELECT old_entity % {buckets} AS b FROM moved UNION ALL
+                               SELECT new_entity % {buckets} FROM moved) WHERE b IS NOT NULL ORDER BY b"""
+    )
+    rewritten = [int(r[0]) for r in con.execute("SELECT b FROM touched").fetchall()]
+    old_files = [str(p) for b in rewritten for p in sorted((out / "by_entity" / f"bucket={b}").glob("*.parquet"))]
+    con.execute(
+        f"CREATE TABLE old_rows AS SELECT {BY_ENTITY} FROM read_parquet({old_files!r})"
+        if old_files
+        else f"CREATE TABLE old_rows AS SELECT {BY_ENTITY} FROM ({steps.linked_select(buckets, True)}) LIMIT 0"
+    )
+    # Into a (new) entity: from the old buckets, or from the unlinked records, with the new link.
     con.execute(f"""
-        CREATE TABLE keys AS
-        SELECT * FROM old_keys
+        CREATE TABLE moved_in AS
+        SELECT m.new_entity AS entity_id, m.link_method, m.match_probability, r.* EXCLUDE
+               (entity_id, link_method, match_probability)
+        FROM old_rows r JOIN moved m USING (key_hash) WHERE m.new_entity IS NOT NULL
         UNION ALL BY NAME
-        SELECT *, {steps.KEY_HASH} AS key_hash FROM ({steps.resolved_keys_select()})
+        SELECT m.new_entity AS entity_id, m.link_method, m.match_probability, u.source, u.record_type, u.event_date,
+               u.amount, u.result, u.detail, u.record_id, u.name, u.file, u.line, m.key_hash
+        FROM read_parquet({_sql(out / "unlinked.parquet")}) u
+        JOIN moved m ON m.key_hash = hash(u.uscc, u.reg_no, u.name, u.address)
+        WHERE m.new_entity IS NOT NULL AND m.old_entity IS NULL
     """)
-    if state.key_hash and _one(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") != 1:
-        # A new key combination collides with another's hash (never seen): join on the four columns instead.
-        state.key_hash = False
+    # Out of every entity: the full records are read back from the lake (the entity file keeps fewer columns).
+    lost = _one(con, "SELECT count(*) FROM moved WHERE old_entity IS NOT NULL AND new_entity IS NULL")
+    if lost:
+        con.execute(f"CREATE VIEW all_records AS {records_view(lake, state.loads)}")
+        con.execute("""
+            CREATE TABLE moved_out AS SELECT r.* FROM all_records r
+            JOIN moved m ON m.key_hash = hash(r.uscc, r.reg_no, r.name, r.address)
+            WHERE m.old_entity IS NOT NULL AND m.new_entity IS NULL
+        """)
+    else:
+        con.execute("CREATE TABLE moved_out AS SELECT * FROM records LIMIT 0")
+    (tmp / "rewritten").mkdir()
+    for b in rewritten:
+        delta = tmp / "by_entity" / f"bucket={b}" / "data_0.parquet"
+        rows = f"SELECT {BY_ENTITY} FROM old_rows WHERE entity_id % {buckets} = {b} AND key_hash NOT IN "
+        rows += (
+            f"(SELECT key_hash FROM moved) UNION ALL SELECT {BY_ENTITY} FROM moved_in WHERE entity_id % {buckets} = {b}"
+        )
+        if delta.exists():
+            rows += f" UNION ALL SELECT {BY_ENTITY} FROM read_parquet({_sql(delta)})"
+        con.execute(
+            f"COPY ({rows}) TO {_sql(tmp / 'rewritten' / f'bucket={b}.parquet')} (FORMAT parquet, COMPRESSION zstd)"
+        )
+    # The delivery's records for a rewritten bucket are in its new file, not in a part beside it.
+    for b in rewritten:
+        (tmp / "by_entity" / f"bucket={b}" / "data_0.parquet").unlink(missing_ok=True)
+    return rewritten
 
 
 def _carry_review_candidates(con: duckdb.DuckDBPyConnection, review: Path) -> None:
@@ -241,17 +374,33 @@ def _carry_review_candidates(con: duckdb.DuckDBPyConnection, review: Path) -> No
     """)
 
 
-def _merge_aggregates(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path) -> None:
-    """The new records' aggregates merged into the previous entity files and counts (``affected``: the entities)."""
-    con.execute(f"CREATE TABLE delta_files AS {steps.aggregate_select()}")
-    con.execute(f"CREATE TABLE delta_counts AS {steps.counts_select()}")
-    con.execute("CREATE TABLE affected AS SELECT entity_id FROM delta_files")
+def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: list[int], buckets: int) -> None:
+    """New entity files and counts: entities of rewritten buckets aggregated again from their records, others
+    touched by the delivery merged with its aggregates; ``affected``: every entity whose row may change."""
     old_files = f"read_parquet({_sql(out / 'entity_files.parquet')})"
     old_counts = f"read_parquet({_sql(out / 'entity_counts.parquet')})"
+    in_rewritten = f"entity_id % {buckets} IN (SELECT b FROM touched)" if rewritten else "FALSE"
+    if rewritten:
+        files = [str(tmp / "rewritten" / f"bucket={b}.parquet") for b in rewritten]
+        con.execute(f"CREATE VIEW by_entity AS SELECT * FROM read_parquet({files!r})")
+        con.execute(f"CREATE TABLE exact_files AS {steps.aggregate_select()}")
+        con.execute(f"CREATE TABLE exact_counts AS {steps.counts_select()}")
+    else:
+        con.execute(f"CREATE TABLE exact_files AS SELECT * FROM {old_files} LIMIT 0")
+        con.execute(f"CREATE TABLE exact_counts AS SELECT * FROM {old_counts} LIMIT 0")
+    con.execute(f"CREATE OR REPLACE VIEW by_entity AS SELECT * FROM delta WHERE NOT ({in_rewritten})")
+    con.execute(f"CREATE TABLE delta_files AS {steps.aggregate_select()}")
+    con.execute(f"CREATE TABLE delta_counts AS {steps.counts_select()}")
+    con.execute(f"""
+        CREATE TABLE affected AS
+        SELECT entity_id FROM delta_files
+        UNION SELECT entity_id FROM {old_files} WHERE {in_rewritten}
+        UNION SELECT entity_id FROM exact_files
+    """)
     con.execute(f"""
         CREATE TABLE merged_counts AS
         SELECT entity_id, kind, key, sum(n)::BIGINT AS n FROM (
-            SELECT * FROM {old_counts} WHERE entity_id IN (SELECT entity_id FROM affected)
+            SELECT * FROM {old_counts} WHERE entity_id IN (SELECT entity_id FROM delta_files)
             UNION ALL SELECT * FROM delta_counts
         ) GROUP BY ALL
     """)
@@ -259,16 +408,14 @@ def _merge_aggregates(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path) -> N
         COPY (
             SELECT * FROM {old_counts} WHERE entity_id NOT IN (SELECT entity_id FROM affected)
             UNION ALL SELECT * FROM merged_counts
+            UNION ALL SELECT * FROM exact_counts
         ) TO {_sql(tmp / "entity_counts.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
-    sums = [
-        *("records", "inspections", "inspections_failed", "penalties", "penalty_amount", "complaints"),
-        *("licences", "licences_expired", "abnormal_listings", "annual_reports_late", "litigation"),
-    ]
-    summed = ", ".join(f"coalesce(o.{c}, 0) + d.{c} AS {c}" for c in sums)
+    summed = ", ".join(f"coalesce(o.{c}, 0) + d.{c} AS {c}" for c in SUMMED)
     con.execute(f"""
         COPY (
             SELECT * FROM {old_files} WHERE entity_id NOT IN (SELECT entity_id FROM affected)
+            UNION ALL BY NAME SELECT * FROM exact_files
             UNION ALL BY NAME
             SELECT d.entity_id, {summed},
                    (SELECT count(*) FROM merged_counts m WHERE m.entity_id = d.entity_id AND m.kind = 'source')
@@ -284,4 +431,4 @@ def _merge_aggregates(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path) -> N
     con.execute(f"COPY affected TO {_sql(tmp / 'affected.parquet')} (FORMAT parquet)")
 
 
-__all__ = ["run_incremental", "why_full"]
+__all__ = ["CannotAdd", "run_incremental", "why_full"]

@@ -91,11 +91,15 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def commit(lake: Lake, tmp: Path, moves: list[tuple[str, str]], state: BuildState) -> None:
-    """Swap staged files in: ``moves`` are (path under ``tmp``, path under ``build/``) pairs; then the state."""
+def commit(
+    lake: Lake, tmp: Path, moves: list[tuple[str, str]], state: BuildState, deletions: list[str] | None = None
+) -> None:
+    """Swap staged files in: ``moves`` are (path under ``tmp``, path under ``build/``) pairs, then ``deletions``
+    (paths under ``build/`` that the moved files replace), then the state."""
     (tmp / "state.json").write_text(json.dumps(asdict(state), ensure_ascii=False, indent=1), encoding="utf-8")
     marker = tmp / COMMIT
-    marker.write_text(json.dumps([*moves, ["state.json", STATE]], ensure_ascii=False), encoding="utf-8")
+    plan = {"moves": [*moves, ["state.json", STATE]], "deletions": deletions or []}
+    marker.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     _fsync(marker)
     roll_forward(lake, tmp)
 
@@ -109,11 +113,17 @@ def roll_forward(lake: Lake, tmp: Path) -> bool:
     finished = False
     if marker.exists():
         out = lake.root / "build"
-        for src, dst in json.loads(marker.read_text(encoding="utf-8")):
+        plan = json.loads(marker.read_text(encoding="utf-8"))
+        state_move = plan["moves"][-1]
+        for src, dst in plan["moves"][:-1]:
             staged = tmp / src
             if staged.exists():  # not yet moved
                 (out / dst).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staged, out / dst)
+        for gone in plan["deletions"]:
+            (out / gone).unlink(missing_ok=True)
+        if (tmp / state_move[0]).exists():  # the state last: it names what is now in place
+            os.replace(tmp / state_move[0], out / state_move[1])
         finished = True
     shutil.rmtree(tmp, ignore_errors=True)
     return finished

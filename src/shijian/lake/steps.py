@@ -43,10 +43,11 @@ KEY_TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
-def keys_select() -> str:
-    """Each distinct key combination of the records, resolved once by the exact rules."""
+def keys_select(records: str = "records") -> str:
+    """Each distinct key combination of ``records`` (a view or table with uscc, reg_no, name, address), resolved
+    once by the exact rules."""
     return f"""
-        WITH d AS (SELECT DISTINCT uscc, reg_no, name, address FROM records),
+        WITH d AS (SELECT DISTINCT uscc, reg_no, name, address FROM {records}),
         k AS (
             SELECT uscc, reg_no AS reg_no_raw, name, address, nullif(reg_no, '') AS reg_no,
                    {NAME_KEY.format(c="name")} AS name_key, {NAME_KEY.format(c="address")} AS address_key
