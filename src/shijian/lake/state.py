@@ -5,10 +5,10 @@ leaves no state, and the next ``--incremental`` build falls back to a full one. 
 read, a digest of the register's linkage keys and of officials' linkage decisions, the bucket count, whether records
 found their keys by hash, the DuckDB version that computed those hashes, and the incremental parts added since.
 
-An incremental build stages every output under ``build.tmp/`` and then commits in two moves: a ``COMMIT`` file that
-lists the renames (written and fsynced once everything is staged), then the renames themselves and the new state.
-Any build that starts and finds a ``COMMIT`` file finishes those renames first (roll forward); staged files without
-it are thrown away (nothing was visible yet). A crash at any point leaves the previous build or the new one, never
+An incremental build stages every output under ``build.tmp/`` and then commits in two moves: a ``COMMIT`` plan that
+lists the renames and the files they replace (written and fsynced once everything is staged), then the plan carried
+out and the new state written last. Any build that starts and finds a ``COMMIT`` plan finishes it first (roll
+forward); staged files without one are thrown away (nothing was visible yet). A crash at any point leaves the previous build or the new one, never
 a mixture, and never the same load counted twice.
 """
 
