@@ -207,6 +207,30 @@ def test_it_follows_register_changes_and_decisions_as_a_full_build_would(lake: L
     _same_as_full(lake, decided)
 
 
+def test_the_database_counts_changes_to_the_register_keys(db: None) -> None:
+    from shijian.registry.models import Entity
+
+    e = Entity.objects.create(
+        name="佛山市高明区计数测试店",
+        address="高明区一路1号",
+        entity_type="individual",
+        industry_code="5211",
+        industry_section="F",
+        region_code="440608004001",
+        town_code="440608004",
+        district_code="440608",
+    )
+    counts = [build_state.register_version()]
+    Entity.objects.filter(pk=e.pk).update(risk_class="D", legal_rep="王某")  # not a linkage key
+    counts.append(build_state.register_version())
+    Entity.objects.filter(pk=e.pk).update(address="高明区二路2号")
+    counts.append(build_state.register_version())
+    Entity.objects.filter(pk=e.pk).delete()
+    counts.append(build_state.register_version())
+    assert None not in counts
+    assert counts[1] == counts[0] < counts[2] < counts[3]
+
+
 def test_it_builds_in_full_when_it_cannot_add_to_the_last_build(lake: Lake, tmp_path: Path) -> None:
     _deliver(tmp_path, lake, "440608-DAY2", _delivery_rows()[:3])
     assert run_incremental(lake, threads=2).mode == "incremental"

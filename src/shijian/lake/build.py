@@ -287,6 +287,7 @@ def run_build(
     step("raw scan", t0)
 
     t0 = time.perf_counter()
+    version = build_state.register_version()  # read before the register: a change meanwhile shows next time
     ent_path = snapshot_entities(lake)
     step("snapshot", t0)
 
@@ -380,6 +381,7 @@ def run_build(
             buckets=report.buckets,
             key_hash=hashed,
             synced=True,
+            register_version=version,
         ),
     )
     return report
@@ -480,15 +482,21 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
     params = [
         (r[0], r[1], r[2], ops.adapt_datefield_value(r[3]), ops.adapt_datefield_value(r[4]), *r[5:], now) for r in rows
     ]
-    if only:  # a few entities among many: the indexes stay, the rows are replaced by id
+    if only:  # some entities among many: the indexes stay; rows updated in place, those left without records deleted
+        upsert = (
+            sql
+            + f" ON CONFLICT ({qn('entity_id')}) DO UPDATE SET "
+            + ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in columns[1:])
+        )
+        emptied = sorted(set(ids) - {r[0] for r in rows})
         with transaction.atomic(), connection.cursor() as cur:
-            for start in range(0, len(ids), 900):
-                chunk = ids[start : start + 900]
+            for start in range(0, len(emptied), 900):
+                chunk = emptied[start : start + 900]
                 cur.execute(
                     f"DELETE FROM {qn(table)} WHERE {qn('entity_id')} IN ({', '.join(['%s'] * len(chunk))})", chunk
                 )
             for start in range(0, len(params), 5000):
-                cur.executemany(sql, params[start : start + 5000])
+                cur.executemany(upsert, params[start : start + 5000])
         return len(params)
     with transaction.atomic(), deferred_indexes(EntityFile, enabled=True), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {qn(table)}")

@@ -85,7 +85,7 @@ def why_full(lake: Lake, state: build_state.BuildState | None, loads: list[str])
         return "the previous build could not tell key combinations apart by hash"
     if set(state.loads) - set(loads):
         return "loads were removed or replaced since the last build"
-    if not all((lake.root / "build" / name).exists() for name in OUTPUTS):
+    if not all((lake.root / "build" / name).exists() for name in (*OUTPUTS, "entities.parquet")):
         return "the previous build's outputs are incomplete"
     return ""
 
@@ -103,9 +103,14 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
     reason = why_full(lake, state, loads)
     if reason or state is None:
         return _full(lake, progress, threads, reason)
-    snapshot_entities(lake)
+    version = build_state.register_version()
+    if version is not None and version == state.register_version:
+        register = state.register  # the database counted no change to the register's keys: no need to read it
+    else:
+        snapshot_entities(lake)
+        register = register_digest(lake)
     snapshot_decisions(lake)
-    register, decisions = register_digest(lake), decisions_digest(lake)
+    decisions = decisions_digest(lake)
     relink = (register, decisions) != (state.register, state.decisions)
     new = sorted(set(loads) - set(state.loads))
     report = BuildReport(mode="incremental", buckets=state.buckets, key_hash_join=True, new_loads=len(new))
@@ -127,7 +132,7 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
         con.close()
     t0 = time.perf_counter()
     out = lake.root / "build"
-    moves = [(name, name) for name in (*OUTPUTS, "affected.parquet")]
+    moves = [(name, name) for name in (*OUTPUTS, "affected.parquet", "affected_counts.parquet")]
     deletions = []
     for bucket in sorted((tmp / "by_entity").glob("bucket=*")):
         moves.append((f"by_entity/{bucket.name}/data_0.parquet", f"by_entity/{bucket.name}/part-{part}.parquet"))
@@ -135,12 +140,12 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
         folder = f"by_entity/bucket={b}"
         deletions += [f"{folder}/{p.name}" for p in (out / folder).glob("*.parquet")]
         moves.append((f"rewritten/bucket={b}.parquet", f"{folder}/part-{part}.parquet"))
-    state.loads, state.register, state.decisions = loads, register, decisions
+    state.loads, state.register, state.decisions, state.register_version = loads, register, decisions, version
     state.parts = [*state.parts, part]
     state.synced = False
     build_state.commit(lake, tmp, moves, state, deletions)
     report.synced = sync_entity_files(
-        out / "entity_files.parquet", out / "entity_counts.parquet", only=out / "affected.parquet"
+        out / "entity_files.parquet", out / "affected_counts.parquet", only=out / "affected.parquet"
     )
     report.reviews = sync_reviews(out / "review.parquet")
     state.synced = True
@@ -429,6 +434,11 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
         ) TO {_sql(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     con.execute(f"COPY affected TO {_sql(tmp / 'affected.parquet')} (FORMAT parquet)")
+    # The affected entities' counts alone: the sync reads these, not every entity's.
+    con.execute(f"""
+        COPY (SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)
+        TO {_sql(tmp / "affected_counts.parquet")} (FORMAT parquet)
+    """)
 
 
 __all__ = ["CannotAdd", "run_incremental", "why_full"]

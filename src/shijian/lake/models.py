@@ -59,3 +59,14 @@ class LinkDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name_key} -> {self.entity_id or '-'}"
+
+
+class RegisterVersion(models.Model):
+    """A counter the database itself raises on every change to the register's linkage keys (triggers on
+    ``registry_entity``: insert, delete, update of USCC, registration number, name or address). An incremental
+    build that finds the counter where the last build left it need not read the register again."""
+
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("register version")

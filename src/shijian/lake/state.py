@@ -38,6 +38,39 @@ class BuildState:
     duckdb: str = duckdb.__version__
     parts: list[str] = field(default_factory=list)  # incremental builds since the full one, oldest first
     synced: bool = False  # the database holds this build's entity files
+    register_version: int | None = None  # the register's change counter when the build read it
+
+
+TRIGGERS = {
+    "sqlite": ("lake_register_ai", "lake_register_ad", "lake_register_au"),
+    "postgresql": ("lake_register_ai", "lake_register_ad", "lake_register_au", "lake_register_at"),
+}
+
+
+def register_version() -> int | None:
+    """The register's change counter (``lake.RegisterVersion``), or None where it cannot be trusted: another
+    database, or a trigger missing (SQLite drops a table's triggers when a migration rebuilds it)."""
+    from django.db import connection
+
+    names = TRIGGERS.get(connection.vendor)
+    if names is None:
+        return None
+    marks = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", names)
+        else:
+            cur.execute(
+                f"SELECT count(*) FROM pg_trigger WHERE tgname IN ({marks}) AND tgenabled <> 'D' "
+                "AND tgrelid = 'registry_entity'::regclass",
+                names,
+            )
+        found = cur.fetchone()
+        if not found or found[0] != len(names):
+            return None
+        cur.execute("SELECT n FROM lake_registerversion WHERE id = 1")
+        row = cur.fetchone()
+    return int(row[0]) if row else None
 
 
 def state_path(lake: Lake) -> Path:
