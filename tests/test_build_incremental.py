@@ -227,8 +227,8 @@ def test_the_database_counts_changes_to_the_register_keys(db: None) -> None:
     counts.append(build_state.register_version())
     Entity.objects.filter(pk=e.pk).delete()
     counts.append(build_state.register_version())
-    assert None not in counts
-    assert counts[1] == counts[0] < counts[2] < counts[3]
+    known = [c for c in counts if c is not None]
+    assert len(known) == 4 and known[1] == known[0] < known[2] < known[3]
 
 
 def test_it_builds_in_full_when_it_cannot_add_to_the_last_build(lake: Lake, tmp_path: Path) -> None:

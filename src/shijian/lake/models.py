@@ -70,3 +70,6 @@ class RegisterVersion(models.Model):
 
     class Meta:
         verbose_name = _("register version")
+
+    def __str__(self) -> str:
+        return str(self.n)

@@ -8,8 +8,8 @@ found their keys by hash, the DuckDB version that computed those hashes, and the
 An incremental build stages every output under ``build.tmp/`` and then commits in two moves: a ``COMMIT`` plan that
 lists the renames and the files they replace (written and fsynced once everything is staged), then the plan carried
 out and the new state written last. Any build that starts and finds a ``COMMIT`` plan finishes it first (roll
-forward); staged files without one are thrown away (nothing was visible yet). A crash at any point leaves the previous build or the new one, never
-a mixture, and never the same load counted twice.
+forward); staged files without one are thrown away (nothing was visible yet). A crash at any point leaves the
+previous build or the new one, never a mixture, and never the same load counted twice.
 """
 
 from __future__ import annotations
