@@ -91,6 +91,5 @@ def build(ctx: Context, after_load: str = "") -> Outcome:
     report = run_incremental(lake, ctx.progress) if after_load else run_build(lake, ctx.progress)
     scopes = refresh_all(lake.root, progress=ctx.progress)
     out: dict[str, Any] = {"records": report.records, "unlinked": report.unlinked, "scopes": scopes}
-    out["mode"], out["reason"] = report.mode, report.reason
     out["seconds"] = round(report.total_seconds, 1)
     return out
