@@ -293,9 +293,7 @@ def run_build(
 
     t0 = time.perf_counter()
     con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({_sql(ent_path)})")
-    con.execute("CREATE TABLE ent AS " + steps.ent_select())
-    for name, select in steps.KEY_TABLES:
-        con.execute(f"CREATE TABLE {name} AS {select}")
+    register_keys(con, tmp / "register_keys")
     # Each record's keys are resolved once per distinct key combination, then joined back.
     con.execute("CREATE TABLE keys_exact AS " + steps.keys_select())
     con.execute("CREATE TABLE pending AS " + steps.pending_select())
@@ -359,6 +357,8 @@ def run_build(
     os.rename(staged, final)
     for name in ("unlinked.parquet", "entity_files.parquet", "entity_counts.parquet", "review.parquet", "keys.parquet"):
         os.replace(tmp / name, out / name)
+    shutil.rmtree(out / "register_keys", ignore_errors=True)
+    os.rename(tmp / "register_keys", out / "register_keys")
     # The linkage model this build trained (incremental builds score new pairs with it); none trained, none kept.
     if (tmp / MODEL).exists():
         os.replace(tmp / MODEL, out / MODEL)
@@ -385,6 +385,19 @@ def run_build(
         ),
     )
     return report
+
+
+def register_keys(con: duckdb.DuckDBPyConnection, save: Path | None = None, saved: Path | None = None) -> None:
+    """``ent`` and the exact rules' key tables (``steps.KEY_TABLES``) from the view ``entities``; written to
+    ``save``, or read back from ``saved`` (an incremental build on an unchanged register)."""
+    for name, select in (("ent", steps.ent_select()), *steps.KEY_TABLES):
+        if saved is not None:
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet({_sql(saved / (name + '.parquet'))})")
+            continue
+        con.execute(f"CREATE TABLE {name} AS {select}")
+        if save is not None:
+            save.mkdir(parents=True, exist_ok=True)
+            con.execute(f"COPY {name} TO {_sql(save / (name + '.parquet'))} (FORMAT parquet)")
 
 
 def finish(lake: Lake, report: BuildReport) -> None:
@@ -430,6 +443,17 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
     from shijian.core.bulk import deferred_indexes
     from shijian.registry.models import EntityFile
 
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    # SQLite stores dates and times as text: DuckDB writes them so, and its rows go to the database as fetched
+    # (no conversion per value in Python: 468k rows' worth is a second at Foshan scale).
+    as_text = connection.vendor == "sqlite" and isinstance(now, str)
+    first, last = (
+        ("strftime(first_record_on, '%Y-%m-%d')", "strftime(last_record_on, '%Y-%m-%d')")
+        if as_text
+        else ("first_record_on", "last_record_on")
+    )
+    built = f", {_sql(str(now))} AS built_at" if as_text else ""
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     chosen = f"SELECT entity_id FROM read_parquet({_sql(only)})" if only else ""
@@ -445,16 +469,14 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
                   WHERE TRUE {in_chosen})
             GROUP BY entity_id
         )
-        SELECT f.entity_id, records, departments, first_record_on, last_record_on, inspections, inspections_failed,
+        SELECT f.entity_id, records, departments, {first}, {last}, inspections, inspections_failed,
                penalties, penalty_amount, complaints, licences, licences_expired, abnormal_listings,
-               annual_reports_late, litigation, tax_grade, c.by_type, c.by_source
+               annual_reports_late, litigation, tax_grade, c.by_type, c.by_source {built}
         FROM read_parquet({_sql(files)}) f JOIN c USING (entity_id)
         WHERE f.entity_id IN (SELECT id FROM read_parquet({_sql(files.parent / "entities.parquet")})) {in_chosen}
     """).fetchall()
     ids = [r[0] for r in con.execute(chosen).fetchall()] if only else []
     con.close()
-    ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
     table = EntityFile._meta.db_table
     columns = [
         "entity_id",
@@ -479,9 +501,14 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
     ]
     qn = ops.quote_name
     sql = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-    params = [
-        (r[0], r[1], r[2], ops.adapt_datefield_value(r[3]), ops.adapt_datefield_value(r[4]), *r[5:], now) for r in rows
-    ]
+    params = (
+        rows
+        if as_text
+        else [
+            (r[0], r[1], r[2], ops.adapt_datefield_value(r[3]), ops.adapt_datefield_value(r[4]), *r[5:], now)
+            for r in rows
+        ]
+    )
     if only:  # some entities among many: the indexes stay; rows updated in place, those left without records deleted
         upsert = (
             sql

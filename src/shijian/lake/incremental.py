@@ -46,6 +46,7 @@ from shijian.lake.build import (
     finish,
     records_view,
     register_digest,
+    register_keys,
     resolve_pending,
     run_build,
     snapshot_decisions,
@@ -123,7 +124,7 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
     tmp.mkdir()
     con = build_connection(tmp, threads)
     try:
-        part, rewritten = _build_part(con, lake, state, new, relink, tmp, report, progress)
+        part, rewritten = _build_part(con, lake, state, new, relink, register != state.register, tmp, report, progress)
     except CannotAdd as exc:
         con.close()
         build_state.roll_forward(lake, tmp)  # nothing committed: the staged files are discarded
@@ -133,6 +134,7 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
     t0 = time.perf_counter()
     out = lake.root / "build"
     moves = [(name, name) for name in (*OUTPUTS, "affected.parquet", "affected_counts.parquet")]
+    moves += [(f"register_keys/{p.name}",) * 2 for p in sorted((tmp / "register_keys").glob("*.parquet"))]
     deletions = []
     for bucket in sorted((tmp / "by_entity").glob("bucket=*")):
         moves.append((f"by_entity/{bucket.name}/data_0.parquet", f"by_entity/{bucket.name}/part-{part}.parquet"))
@@ -167,6 +169,7 @@ def _build_part(
     state: build_state.BuildState,
     new: list[str],
     relink: bool,
+    register_changed: bool,
     tmp: Path,
     report: BuildReport,
     progress: Progress | None,
@@ -178,7 +181,7 @@ def _build_part(
     report.records = _one(con, "SELECT count(*) FROM records")
 
     t0 = time.perf_counter()
-    _link(con, lake, relink)
+    _link(con, lake, tmp, relink, register_changed)
     report.seconds["link"] = round(time.perf_counter() - t0, 2)
     if progress:
         progress("build", 1, 3)
@@ -234,14 +237,16 @@ def _empty_records(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_stat
     return f"CREATE VIEW records AS {records_view(lake, state.loads[:1])} LIMIT 0"
 
 
-def _link(con: duckdb.DuckDBPyConnection, lake: Lake, relink: bool) -> None:
+def _link(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path, relink: bool, register_changed: bool) -> None:
     """``keys``: every key combination's link after this build; ``old_keys``: before it; ``moved``: the earlier
     combinations whose link changed (only when ``relink``)."""
     out = lake.root / "build"
     con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({_sql(out / 'entities.parquet')})")
-    con.execute("CREATE TABLE ent AS " + steps.ent_select())
-    for name, select in steps.KEY_TABLES:
-        con.execute(f"CREATE TABLE {name} AS {select}")
+    saved = out / "register_keys"
+    if register_changed or not saved.is_dir():
+        register_keys(con, save=tmp / "register_keys")  # kept for the next build on this register
+    else:
+        register_keys(con, saved=saved)
     con.execute(f"CREATE TABLE old_keys AS SELECT * FROM read_parquet({_sql(out / 'keys.parquet')})")
     decisions = f"read_parquet({_sql(out / 'decisions.parquet')})"
     if relink:  # every combination, earlier and new, against the current register
