@@ -308,7 +308,8 @@ def run_build(
     hashed = _one(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") == 1
     report.key_hash_join = hashed
     # Every key combination's link, kept for incremental builds (new records look their keys up here first).
-    con.execute(f"COPY keys TO {_sql(tmp / 'keys.parquet')} (FORMAT parquet, COMPRESSION zstd)")
+    (tmp / "keys").mkdir()
+    con.execute(f"COPY keys TO {_sql(tmp / 'keys' / 'base.parquet')} (FORMAT parquet, COMPRESSION zstd)")
     step("link", t0)
 
     t0 = time.perf_counter()
@@ -355,10 +356,11 @@ def run_build(
     if final.exists():
         os.rename(final, old)
     os.rename(staged, final)
-    for name in ("unlinked.parquet", "entity_files.parquet", "entity_counts.parquet", "review.parquet", "keys.parquet"):
+    for name in ("unlinked.parquet", "entity_files.parquet", "entity_counts.parquet", "review.parquet"):
         os.replace(tmp / name, out / name)
-    shutil.rmtree(out / "register_keys", ignore_errors=True)
-    os.rename(tmp / "register_keys", out / "register_keys")
+    for folder in ("register_keys", "keys"):
+        shutil.rmtree(out / folder, ignore_errors=True)
+        os.rename(tmp / folder, out / folder)
     # The linkage model this build trained (incremental builds score new pairs with it); none trained, none kept.
     if (tmp / MODEL).exists():
         os.replace(tmp / MODEL, out / MODEL)

@@ -2,7 +2,7 @@
 entities they touch.
 
 The full build (``lake/build.py``) leaves what it was made from in ``build/state.json`` and every key combination's
-link in ``build/keys.parquet``; each record in ``by_entity`` carries its key combination's hash. An incremental
+link in ``build/keys/``; each record in ``by_entity`` carries its key combination's hash. An incremental
 build reads only the loads committed since, and:
 
 1. link      — the new records' key combinations go through the same exact rules against the current register.
@@ -58,7 +58,7 @@ from shijian.lake.build import (
 )
 from shijian.lake.store import Lake
 
-OUTPUTS = ("keys.parquet", "unlinked.parquet", "review.parquet", "entity_files.parquet", "entity_counts.parquet")
+OUTPUTS = ("unlinked.parquet", "review.parquet", "entity_files.parquet", "entity_counts.parquet")
 # The columns of a by_entity file, in order (the bucket is the folder's name).
 BY_ENTITY = (
     "entity_id, link_method, match_probability, source, record_type, event_date, amount, result, detail, "
@@ -86,7 +86,8 @@ def why_full(lake: Lake, state: build_state.BuildState | None, loads: list[str])
         return "the previous build could not tell key combinations apart by hash"
     if set(state.loads) - set(loads):
         return "loads were removed or replaced since the last build"
-    if not all((lake.root / "build" / name).exists() for name in (*OUTPUTS, "entities.parquet")):
+    out = lake.root / "build"
+    if not all((out / name).exists() for name in (*OUTPUTS, "entities.parquet")) or not any(out.glob("keys/*.parquet")):
         return "the previous build's outputs are incomplete"
     return ""
 
@@ -135,9 +136,12 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
     out = lake.root / "build"
     moves = [(name, name) for name in (*OUTPUTS, "affected.parquet", "affected_counts.parquet")]
     moves += [(f"register_keys/{p.name}",) * 2 for p in sorted((tmp / "register_keys").glob("*.parquet"))]
+    moves.append(("keys.parquet", f"keys/part-{part}.parquet"))
     deletions = []
     for bucket in sorted((tmp / "by_entity").glob("bucket=*")):
         moves.append((f"by_entity/{bucket.name}/data_0.parquet", f"by_entity/{bucket.name}/part-{part}.parquet"))
+    if relink:  # every key combination is in the new file
+        deletions += [f"keys/{p.name}" for p in (out / "keys").glob("*.parquet")]
     for b in rewritten:
         folder = f"by_entity/bucket={b}"
         deletions += [f"{folder}/{p.name}" for p in (out / folder).glob("*.parquet")]
@@ -212,7 +216,9 @@ def _build_part(
     _carry_review_candidates(con, out / "review.parquet")
     write_review(con, tmp / "review.parquet")
     report.unlinked = _one(con, "SELECT count(*) FROM unlinked_records")  # all of them, as a full build reports
-    con.execute(f"COPY keys TO {_sql(tmp / 'keys.parquet')} (FORMAT parquet, COMPRESSION zstd)")
+    # Keys: the new combinations as one more file; after a relink, all of them in a file that replaces the rest.
+    keys = "keys" if relink else "keys WHERE key_hash NOT IN (SELECT key_hash FROM old_keys)"
+    con.execute(f"COPY (SELECT * FROM {keys}) TO {_sql(tmp / 'keys.parquet')} (FORMAT parquet, COMPRESSION zstd)")
     report.seconds["by_entity"] = round(time.perf_counter() - t0, 2)
     if progress:
         progress("build", 2, 3)
@@ -247,7 +253,7 @@ def _link(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path, relink: bool, r
         register_keys(con, save=tmp / "register_keys")  # kept for the next build on this register
     else:
         register_keys(con, saved=saved)
-    con.execute(f"CREATE TABLE old_keys AS SELECT * FROM read_parquet({_sql(out / 'keys.parquet')})")
+    con.execute(f"CREATE TABLE old_keys AS SELECT * FROM read_parquet({_sql(out / 'keys' / '*.parquet')})")
     decisions = f"read_parquet({_sql(out / 'decisions.parquet')})"
     if relink:  # every combination, earlier and new, against the current register
         con.execute("""

@@ -166,7 +166,8 @@ def drop_unlisted_parts(lake: Lake, state: BuildState | None) -> int:
     """Incremental parts on disk that no state lists (none should exist; a guard against double counting)."""
     listed = set(state.parts) if state else set()
     dropped = 0
-    for p in (lake.root / "build" / "by_entity").glob("bucket=*/part-*.parquet"):
+    build = lake.root / "build"
+    for p in [*build.glob("by_entity/bucket=*/part-*.parquet"), *build.glob("keys/part-*.parquet")]:
         if p.stem.removeprefix("part-") not in listed:
             p.unlink()
             dropped += 1
