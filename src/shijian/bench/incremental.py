@@ -3,8 +3,10 @@
 Reuses the world of ``shijian bench ingest`` (register in SQLite, the lake). In one run: a full build of the lake
 (the baseline, and the state an incremental build adds to); then a delivery of ``share`` of the lake's records
 (a seeded sample, given new record numbers and dates after the lake's last day, written as one department's CSV
-feed) ingested as a new load; then the incremental build of that load. Printed: both builds' seconds by step, the
-ratio, the entities touched, and the peak memory of the process.
+feed) ingested as a new load; then the incremental build of that load; then a day's register changes (new
+entities, renamed ones) and the incremental build that follows them. Printed: the builds' seconds by step, the
+ratios to the full build, the entities touched, and the peak memory of the process. The world's register is changed
+by the run (new and renamed entities stay): rebuild the world with ``shijian bench ingest`` for a pristine one.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def make_delivery(lake_glob: str, share: float, out: Path, seed: int = 1) -> int
     return int(n)
 
 
-def run(work: Path, share: float, console: Console) -> dict[str, Any]:
+def run(work: Path, share: float, console: Console, registrations: int = 780, renames: int = 100) -> dict[str, Any]:
     work = work.resolve()
     db = work / "ingest.sqlite3"
     if not db.exists() or not (work / "lake" / "records").is_dir():
@@ -118,5 +120,46 @@ def run(work: Path, share: float, console: Console) -> dict[str, Any]:
         f"incremental build ({inc.mode}): {secs:.1f} s, {inc.affected_entities:,} entities updated; "
         f"{report['ratio_incremental_to_full']:.1%} of the full build"
     )
+    t0 = time.perf_counter()
+    changed = change_register(registrations, renames)
+    report["register_changes"] = changed
+    inc = run_incremental(lake)
+    secs = time.perf_counter() - t0
+    report["incremental_after_register_changes"] = {
+        "seconds": round(secs, 1),
+        "mode": inc.mode,
+        "steps": inc.seconds,
+        "affected_entities": inc.affected_entities,
+    }
+    report["ratio_register_changes_to_full"] = round(secs / report["full_build"]["seconds"], 4)
+    console.print(
+        f"register changes ({registrations} new entities, {renames} renamed), incremental ({inc.mode}): {secs:.1f} s, "
+        f"{inc.affected_entities:,} entities updated; {report['ratio_register_changes_to_full']:.1%} of the full build"
+    )
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return report
+
+
+def change_register(registrations: int, renames: int, seed: int = 1) -> dict[str, int]:
+    """A day's register changes: new entities (copies of existing ones under new codes, names and addresses) and
+    renamed ones (a new name and address), through the ORM as the loader writes them."""
+    import random
+
+    from shijian.core.codes import uscc
+    from shijian.registry.models import Entity
+
+    rng = random.Random(seed)
+    ids = list(Entity.objects.values_list("id", flat=True))
+    known = set(Entity.objects.exclude(uscc=None).values_list("uscc", flat=True))
+    new = []
+    for k, src in enumerate(Entity.objects.filter(pk__in=rng.sample(ids, registrations))):
+        code = uscc.make("92", src.district_code, f"MB{k:06d}")
+        if code in known:
+            continue
+        src.pk, src.uscc, src.reg_no = None, code, ""
+        src.name, src.address = f"佛山市新登记商行{k}号店", f"{src.address}附{k}号"
+        new.append(src)
+    Entity.objects.bulk_create(new, batch_size=1000)
+    for k, pk in enumerate(rng.sample(ids, renames)):
+        Entity.objects.filter(pk=pk).update(name=f"佛山市更名贸易{k}有限公司", address=f"高明区更名路{k}号")
+    return {"registered": len(new), "renamed": renames}

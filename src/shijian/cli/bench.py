@@ -133,14 +133,19 @@ def bench_incremental(
     share: Annotated[float, typer.Option(help="the delivery's share of the lake's records (a day's: about 0.01)")] = (
         0.01
     ),
+    registrations: Annotated[int, typer.Option(help="new entities in the day's register changes")] = 780,
+    renames: Annotated[int, typer.Option(help="renamed entities in the day's register changes")] = 100,
 ) -> None:
-    """A day's delivery through `build --incremental` against a full build of the same lake, in one run."""
+    """A day's delivery, then a day's register changes, through `build --incremental`, against a full build of the
+    same lake, in one run (the register changes stay in the world's database)."""
     from shijian.bench.incremental import run
 
     if not 0 < share <= 0.5:
         fail("--share must be above 0 and at most 0.5")
+    if registrations < 0 or renames < 0:
+        fail("--registrations and --renames cannot be negative")
     try:
-        report = run(work, share, console)
+        report = run(work, share, console, registrations, renames)
     except FileNotFoundError as exc:
         fail(str(exc))
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
