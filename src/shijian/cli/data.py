@@ -194,7 +194,8 @@ def build(
         bool,
         typer.Option(
             "--incremental",
-            help="add only the loads since the last build (a full build, with the reason, where that cannot be equal)",
+            help="only what changed since the last build: new loads, register changes, linkage decisions "
+            "(a full build, with the reason, where it cannot add to the last one)",
         ),
     ] = False,
 ) -> None:
