@@ -90,7 +90,7 @@ def _outputs(lake: Lake) -> dict[str, Any]:
         return sorted(con.execute(sql).fetchall(), key=repr)
 
     files = rows(f"SELECT * EXCLUDE (tax_on) FROM read_parquet('{b}/entity_files.parquet')")
-    counts = rows(f"SELECT * FROM read_parquet('{b}/entity_counts.parquet')")
+    counts = rows(f"SELECT entity_id, kind, key, sum(n) FROM read_parquet('{b}/entity_counts/*.parquet') GROUP BY ALL")
     by_entity = rows(
         f"SELECT entity_id, link_method, source, record_type, event_date, amount, result, record_id, file, line "
         f"FROM read_parquet('{b}/by_entity/*/*.parquet')"

@@ -75,6 +75,9 @@ def run(work: Path, share: float, console: Console, registrations: int = 780, re
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)  # the world may predate this code's migrations
     from shijian.ingest.mapping import load_mappings
     from shijian.ingest.pipeline import ingest, summary
     from shijian.lake.build import run_build

@@ -342,8 +342,10 @@ def run_build(
     con.execute(
         f"COPY ({steps.aggregate_select()}) TO {_sql(tmp / 'entity_files.parquet')} (FORMAT parquet, COMPRESSION zstd)"
     )
+    (tmp / "entity_counts").mkdir()
     con.execute(
-        f"COPY ({steps.counts_select()}) TO {_sql(tmp / 'entity_counts.parquet')} (FORMAT parquet, COMPRESSION zstd)"
+        f"COPY ({steps.counts_select()}) TO {_sql(tmp / 'entity_counts' / 'base.parquet')} "
+        "(FORMAT parquet, COMPRESSION zstd)"
     )
     report.entities_with_records = _one(con, f"SELECT count(*) FROM read_parquet({_sql(tmp / 'entity_files.parquet')})")
     step("aggregate", t0)
@@ -356,9 +358,10 @@ def run_build(
     if final.exists():
         os.rename(final, old)
     os.rename(staged, final)
-    for name in ("unlinked.parquet", "entity_files.parquet", "entity_counts.parquet", "review.parquet"):
+    for name in ("unlinked.parquet", "entity_files.parquet", "review.parquet"):
         os.replace(tmp / name, out / name)
-    for folder in ("register_keys", "keys"):
+    (out / "entity_counts.parquet").unlink(missing_ok=True)  # the layout before counts became a folder
+    for folder in ("register_keys", "keys", "entity_counts"):
         shutil.rmtree(out / folder, ignore_errors=True)
         os.rename(tmp / folder, out / folder)
     # The linkage model this build trained (incremental builds score new pairs with it); none trained, none kept.
@@ -370,7 +373,7 @@ def run_build(
     shutil.rmtree(tmp, ignore_errors=True)
 
     t0 = time.perf_counter()
-    report.synced = sync_entity_files(out / "entity_files.parquet", out / "entity_counts.parquet")
+    report.synced = sync_entity_files(out / "entity_files.parquet", out / "entity_counts")
     report.reviews = sync_reviews(out / "review.parquet")
     step("sync", t0)
     finish(lake, report)
@@ -438,7 +441,8 @@ def decisions_digest(lake: Lake) -> str:
 
 def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> int:
     """Replace the operational ``registry_entityfile`` table with the build's aggregates, in one transaction; with
-    ``only`` (a Parquet file of ``entity_id``), just those entities' rows (an incremental build's)."""
+    ``only`` (a Parquet file of ``entity_id``), just those entities' rows (an incremental build's). ``counts`` is
+    a Parquet file, or a folder of them whose counts add up (a full build's, then incremental builds')."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -460,6 +464,10 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
     con.execute("SET enable_progress_bar = false")
     chosen = f"SELECT entity_id FROM read_parquet({_sql(only)})" if only else ""
     in_chosen = f"AND entity_id IN ({chosen})" if only else ""
+    parts = [str(p) for p in sorted(counts.glob("*.parquet"))] if counts.is_dir() else [str(counts)]
+    counts_sql = f"(SELECT * FROM read_parquet({parts!r}) WHERE TRUE {in_chosen})"
+    if len(parts) > 1:
+        counts_sql = f"(SELECT entity_id, kind, key, sum(n) AS n FROM {counts_sql} GROUP BY ALL)"
     rows = con.execute(f"""
         WITH c AS (
             -- JSON objects written as text (3x faster than map_from_entries + to_json over 48M counts at 130M
@@ -467,8 +475,7 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
             SELECT entity_id,
                    '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'type'), '') || '}}' AS by_type,
                    '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'source'), '') || '}}' AS by_source
-            FROM (SELECT entity_id, kind, to_json(key)::VARCHAR || ':' || n AS pair FROM read_parquet({_sql(counts)})
-                  WHERE TRUE {in_chosen})
+            FROM (SELECT entity_id, kind, to_json(key)::VARCHAR || ':' || n AS pair FROM {counts_sql})
             GROUP BY entity_id
         )
         SELECT f.entity_id, records, departments, {first}, {last}, inspections, inspections_failed,
@@ -476,6 +483,7 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
                annual_reports_late, litigation, tax_grade, c.by_type, c.by_source {built}
         FROM read_parquet({_sql(files)}) f JOIN c USING (entity_id)
         WHERE f.entity_id IN (SELECT id FROM read_parquet({_sql(files.parent / "entities.parquet")})) {in_chosen}
+        ORDER BY f.entity_id  -- the table's order: updates walk its pages once instead of at random
     """).fetchall()
     ids = [r[0] for r in con.execute(chosen).fetchall()] if only else []
     con.close()
@@ -519,6 +527,8 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
         )
         emptied = sorted(set(ids) - {r[0] for r in rows})
         with transaction.atomic(), connection.cursor() as cur:
+            if connection.vendor == "sqlite":
+                cur.execute("PRAGMA cache_size = -524288")
             for start in range(0, len(emptied), 900):
                 chunk = emptied[start : start + 900]
                 cur.execute(

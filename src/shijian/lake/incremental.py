@@ -58,7 +58,8 @@ from shijian.lake.build import (
 )
 from shijian.lake.store import Lake
 
-OUTPUTS = ("unlinked.parquet", "review.parquet", "entity_files.parquet", "entity_counts.parquet")
+OUTPUTS = ("unlinked.parquet", "review.parquet", "entity_files.parquet")
+FOLDERS = ("keys", "entity_counts")  # a full build's file, then one more per incremental build
 # The columns of a by_entity file, in order (the bucket is the folder's name).
 BY_ENTITY = (
     "entity_id, link_method, match_probability, source, record_type, event_date, amount, result, detail, "
@@ -87,7 +88,9 @@ def why_full(lake: Lake, state: build_state.BuildState | None, loads: list[str])
     if set(state.loads) - set(loads):
         return "loads were removed or replaced since the last build"
     out = lake.root / "build"
-    if not all((out / name).exists() for name in (*OUTPUTS, "entities.parquet")) or not any(out.glob("keys/*.parquet")):
+    if not all((out / name).exists() for name in (*OUTPUTS, "entities.parquet")) or not all(
+        any(out.glob(f"{folder}/*.parquet")) for folder in FOLDERS
+    ):
         return "the previous build's outputs are incomplete"
     return ""
 
@@ -134,10 +137,13 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
         con.close()
     t0 = time.perf_counter()
     out = lake.root / "build"
-    moves = [(name, name) for name in (*OUTPUTS, "affected.parquet", "affected_counts.parquet")]
+    deletions: list[str] = []
+    moves = [(name, name) for name in (*OUTPUTS, "affected.parquet")]
     moves += [(f"register_keys/{p.name}",) * 2 for p in sorted((tmp / "register_keys").glob("*.parquet"))]
     moves.append(("keys.parquet", f"keys/part-{part}.parquet"))
-    deletions = []
+    moves.append(("entity_counts.parquet", f"entity_counts/part-{part}.parquet"))
+    if rewritten:  # the counts were written whole: the new file replaces the others
+        deletions += [f"entity_counts/{p.name}" for p in (out / "entity_counts").glob("*.parquet")]
     for bucket in sorted((tmp / "by_entity").glob("bucket=*")):
         moves.append((f"by_entity/{bucket.name}/data_0.parquet", f"by_entity/{bucket.name}/part-{part}.parquet"))
     if relink:  # every key combination is in the new file
@@ -151,7 +157,7 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
     state.synced = False
     build_state.commit(lake, tmp, moves, state, deletions)
     report.synced = sync_entity_files(
-        out / "entity_files.parquet", out / "affected_counts.parquet", only=out / "affected.parquet"
+        out / "entity_files.parquet", out / "entity_counts", only=out / "affected.parquet"
     )
     report.reviews = sync_reviews(out / "review.parquet")
     state.synced = True
@@ -394,7 +400,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
     """New entity files and counts: entities of rewritten buckets aggregated again from their records, others
     touched by the delivery merged with its aggregates; ``affected``: every entity whose row may change."""
     old_files = f"read_parquet({_sql(out / 'entity_files.parquet')})"
-    old_counts = f"read_parquet({_sql(out / 'entity_counts.parquet')})"
+    old_counts = f"read_parquet({_sql(out / 'entity_counts' / '*.parquet')})"  # files add up
     in_rewritten = f"entity_id % {buckets} IN (SELECT b FROM touched)" if rewritten else "FALSE"
     if rewritten:
         files = [str(tmp / "rewritten" / f"bucket={b}.parquet") for b in rewritten]
@@ -420,13 +426,17 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
             UNION ALL SELECT * FROM delta_counts
         ) GROUP BY ALL
     """)
-    con.execute(f"""
-        COPY (
-            SELECT * FROM {old_counts} WHERE entity_id NOT IN (SELECT entity_id FROM affected)
+    # Counts add up: the delivery's are one more file. Where buckets were rewritten, their entities' counts are
+    # replaced, not added to: every count is written again, in one file that replaces the others.
+    counts = (
+        f"""SELECT entity_id, kind, key, sum(n)::BIGINT AS n FROM {old_counts}
+            WHERE entity_id NOT IN (SELECT entity_id FROM affected) GROUP BY ALL
             UNION ALL SELECT * FROM merged_counts
-            UNION ALL SELECT * FROM exact_counts
-        ) TO {_sql(tmp / "entity_counts.parquet")} (FORMAT parquet, COMPRESSION zstd)
-    """)
+            UNION ALL SELECT * FROM exact_counts"""
+        if rewritten
+        else "SELECT entity_id, kind, key, n::BIGINT AS n FROM delta_counts"
+    )
+    con.execute(f"COPY ({counts}) TO {_sql(tmp / 'entity_counts.parquet')} (FORMAT parquet, COMPRESSION zstd)")
     summed = ", ".join(f"coalesce(o.{c}, 0) + d.{c} AS {c}" for c in SUMMED)
     con.execute(f"""
         COPY (
@@ -445,11 +455,6 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
         ) TO {_sql(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     con.execute(f"COPY affected TO {_sql(tmp / 'affected.parquet')} (FORMAT parquet)")
-    # The affected entities' counts alone: the sync reads these, not every entity's.
-    con.execute(f"""
-        COPY (SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)
-        TO {_sql(tmp / "affected_counts.parquet")} (FORMAT parquet)
-    """)
 
 
 __all__ = ["CannotAdd", "run_incremental", "why_full"]

@@ -167,7 +167,7 @@ def drop_unlisted_parts(lake: Lake, state: BuildState | None) -> int:
     listed = set(state.parts) if state else set()
     dropped = 0
     build = lake.root / "build"
-    for p in [*build.glob("by_entity/bucket=*/part-*.parquet"), *build.glob("keys/part-*.parquet")]:
+    for p in [*build.glob("by_entity/bucket=*/part-*.parquet"), *build.glob("*/part-*.parquet")]:
         if p.stem.removeprefix("part-") not in listed:
             p.unlink()
             dropped += 1
