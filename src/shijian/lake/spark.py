@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from shijian.lake import state as build_state
 from shijian.lake import steps
 from shijian.lake.build import (
     BuildReport,
@@ -88,7 +89,8 @@ def run_build_spark(
     out = lake.root / "build"
     out.mkdir(parents=True, exist_ok=True)
     tmp = lake.root / "build.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
+    build_state.roll_forward(lake, tmp)  # an incremental build's interrupted commit is finished first
+    build_state.drop_state(lake)  # the next incremental build starts from a full DuckDB build
     tmp.mkdir()
 
     def sql(statement: str) -> Any:
