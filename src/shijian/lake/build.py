@@ -258,9 +258,18 @@ def write_review(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 def run_build(
     lake: Lake, progress: Progress | None = None, threads: int | None = None, probabilistic: bool = True
 ) -> BuildReport:
-    report = BuildReport()
+    """A full build (one at a time per lake: a build already running is waited for)."""
     if not lake.has_records():
         raise FileNotFoundError(f"no records in {lake.root}: run `shijian ingest` first")
+    with build_state.build_lock(lake):
+        return full_build(lake, progress, threads, probabilistic)
+
+
+def full_build(
+    lake: Lake, progress: Progress | None = None, threads: int | None = None, probabilistic: bool = True
+) -> BuildReport:
+    """The full build; the caller holds the lake's build lock."""
+    report = BuildReport()
     out = lake.root / "build"
     out.mkdir(parents=True, exist_ok=True)
     tmp = lake.root / "build.tmp"

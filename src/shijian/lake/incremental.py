@@ -44,11 +44,11 @@ from shijian.lake.build import (
     build_connection,
     decisions_digest,
     finish,
+    full_build,
     records_view,
     register_digest,
     register_keys,
     resolve_pending,
-    run_build,
     snapshot_decisions,
     snapshot_entities,
     sync_entity_files,
@@ -96,9 +96,15 @@ def why_full(lake: Lake, state: build_state.BuildState | None, loads: list[str])
 
 
 def run_incremental(lake: Lake, progress: Progress | None = None, threads: int | None = None) -> BuildReport:
-    """Add what changed since the last build; a full build (with the reason) where it cannot add to it."""
+    """Add what changed since the last build; a full build (with the reason) where it cannot add to it. One build
+    at a time per lake: a build already running is waited for, and this one then adds only what is left."""
     if not lake.has_records():
         raise FileNotFoundError(f"no records in {lake.root}: run `shijian ingest` first")
+    with build_state.build_lock(lake):
+        return _incremental(lake, progress, threads)
+
+
+def _incremental(lake: Lake, progress: Progress | None, threads: int | None) -> BuildReport:
     tmp = lake.root / "build.tmp"
     build_state.roll_forward(lake, tmp)
     state = build_state.read_state(lake)
@@ -168,7 +174,7 @@ def run_incremental(lake: Lake, progress: Progress | None = None, threads: int |
 
 
 def _full(lake: Lake, progress: Progress | None, threads: int | None, reason: str) -> BuildReport:
-    report = run_build(lake, progress, threads)
+    report = full_build(lake, progress, threads)
     report.reason = reason
     return report
 
@@ -376,11 +382,14 @@ def _move_records(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_state
 
 
 def _carry_review_candidates(con: duckdb.DuckDBPyConnection, review: Path) -> None:
-    """Pairs already in the review queue keep the model's candidates from the build that scored them."""
+    """Pairs already in the review queue keep the model's candidates from the build that scored them, unless an
+    official has decided them since (linked or rejected: out of the queue)."""
+    decisions = review.parent / "decisions.parquet"
     con.execute(f"""
         CREATE TABLE old_review AS
         SELECT r.name_key, r.address_key, r.candidates FROM read_parquet({_sql(review)}) r
         ANTI JOIN unresolved u USING (name_key, address_key)
+        ANTI JOIN read_parquet({_sql(decisions)}) d USING (name_key, address_key)
     """)
     con.execute("""
         INSERT INTO unresolved
@@ -448,7 +457,8 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
                        AS departments,
                    least(o.first_record_on, d.first_record_on) AS first_record_on,
                    greatest(o.last_record_on, d.last_record_on) AS last_record_on,
-                   CASE WHEN d.tax_on IS NOT NULL AND (o.tax_on IS NULL OR d.tax_on >= o.tax_on)
+                   CASE WHEN d.tax_on IS NOT NULL AND (o.tax_on IS NULL OR d.tax_on > o.tax_on
+                                                       OR (d.tax_on = o.tax_on AND d.tax_grade > o.tax_grade))
                         THEN d.tax_grade ELSE coalesce(o.tax_grade, '') END AS tax_grade,
                    greatest(o.tax_on, d.tax_on) AS tax_on
             FROM delta_files d LEFT JOIN {old_files} o USING (entity_id)

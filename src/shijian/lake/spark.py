@@ -78,6 +78,12 @@ RESOLVED_SCHEMA = "name_key string, address_key string, entity_id bigint, link_m
 def run_build_spark(
     lake: Lake, progress: Progress | None = None, master: str = "local[*]", probabilistic: bool = True
 ) -> BuildReport:
+    """The full build on Spark (one build at a time per lake, as with DuckDB)."""
+    with build_state.build_lock(lake):
+        return _spark_build(lake, progress, master, probabilistic)
+
+
+def _spark_build(lake: Lake, progress: Progress | None, master: str, probabilistic: bool) -> BuildReport:
     import duckdb
 
     require_pyspark()

@@ -14,9 +14,12 @@ previous build or the new one, never a mixture, and never the same load counted 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -71,6 +74,19 @@ def register_version() -> int | None:
         cur.execute("SELECT n FROM lake_registerversion WHERE id = 1")
         row = cur.fetchone()
     return int(row[0]) if row else None
+
+
+@contextmanager
+def build_lock(lake: Lake) -> Iterator[None]:
+    """One build of a lake at a time (a job after each load, a schedule, the command line): the next waits.
+    Two builds at once would each add the same new load to what the other wrote."""
+    lake.root.mkdir(parents=True, exist_ok=True)
+    with (lake.root / "build.lock").open("a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def state_path(lake: Lake) -> Path:

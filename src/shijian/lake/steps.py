@@ -140,7 +140,9 @@ def aggregate_select() -> str:
                count(*) FILTER (WHERE record_type = 'annual_report' AND result IN ('逾期公示', '未公示'))
                    AS annual_reports_late,
                count(*) FILTER (WHERE record_type = 'litigation') AS litigation,
-               coalesce(arg_max(result, event_date) FILTER (WHERE record_type = 'tax'), '') AS tax_grade,
+               -- the latest grade; on one day, the greater (the same in any engine and any scan order)
+               coalesce(arg_max(result, CAST(event_date AS VARCHAR) || result) FILTER (WHERE record_type = 'tax'), '')
+                   AS tax_grade,
                max(event_date) FILTER (WHERE record_type = 'tax') AS tax_on
         FROM by_entity
         GROUP BY entity_id
