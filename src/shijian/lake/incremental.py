@@ -144,7 +144,7 @@ def _incremental(lake: Lake, progress: Progress | None, threads: int | None) -> 
     t0 = time.perf_counter()
     out = lake.root / "build"
     deletions: list[str] = []
-    moves = [(name, name) for name in (*OUTPUTS, "affected.parquet")]
+    moves = [(name, name) for name in (*OUTPUTS, "affected.parquet", "affected_counts.parquet")]
     moves += [(f"register_keys/{p.name}",) * 2 for p in sorted((tmp / "register_keys").glob("*.parquet"))]
     moves.append(("keys.parquet", f"keys/part-{part}.parquet"))
     moves.append(("entity_counts.parquet", f"entity_counts/part-{part}.parquet"))
@@ -163,7 +163,7 @@ def _incremental(lake: Lake, progress: Progress | None, threads: int | None) -> 
     state.synced = False
     build_state.commit(lake, tmp, moves, state, deletions)
     report.synced = sync_entity_files(
-        out / "entity_files.parquet", out / "entity_counts", only=out / "affected.parquet"
+        out / "entity_files.parquet", out / "affected_counts.parquet", only=out / "affected.parquet"
     )
     report.reviews = sync_reviews(out / "review.parquet")
     state.synced = True
@@ -465,6 +465,11 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
         ) TO {_sql(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     con.execute(f"COPY affected TO {_sql(tmp / 'affected.parquet')} (FORMAT parquet)")
+    # The affected entities' counts, whole: what the sync reads (not every entity's counts, summed over files).
+    con.execute(f"""
+        COPY (SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)
+        TO {_sql(tmp / "affected_counts.parquet")} (FORMAT parquet)
+    """)
 
 
 __all__ = ["CannotAdd", "run_incremental", "why_full"]
