@@ -29,19 +29,11 @@ def _ms(samples: list[float]) -> dict[str, float]:
 
 
 def run(work: Path, requests: int, console: Console) -> dict[str, Any]:
-    work = work.resolve()
-    db = work / "ingest.sqlite3"
-    if not db.exists() or not (work / "lake" / "build" / "by_entity").exists():
-        raise FileNotFoundError(f"no built world in {work}: run `shijian bench ingest --scale foshan` first")
-    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ["SHIJIAN_LAKE"] = str(work / "lake")
-    os.environ.setdefault("SHIJIAN_HOME", str(work / "home"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shijian.config.settings")
-    import django
+    from shijian.bench import open_ingest_world
 
-    django.setup()
+    work = open_ingest_world(work, built=True)
     from django.conf import settings
-    from django.core.management import call_command
+    from django.utils import timezone
 
     from shijian.accounts.models import User
     from shijian.analytics import snapshot
@@ -50,10 +42,9 @@ def run(work: Path, requests: int, console: Console) -> dict[str, Any]:
     from shijian.registry.models import Entity
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", interactive=False, verbosity=0)
     report: dict[str, Any] = {"entities": Entity.objects.count(), "machine": f"{os.cpu_count()} cores"}
     t0 = time.perf_counter()
-    series = snapshot.lake_series(Path(settings.SHIJIAN_LAKE), snapshot.months_back(django.utils.timezone.localdate()))
+    series = snapshot.lake_series(Path(settings.SHIJIAN_LAKE), snapshot.months_back(timezone.localdate()))
     report["lake_series_scopes"] = len(series)
     report["lake_series_s"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()

@@ -64,20 +64,9 @@ def make_delivery(lake_glob: str, share: float, out: Path, seed: int = 1) -> int
 
 
 def run(work: Path, share: float, console: Console, registrations: int = 780, renames: int = 100) -> dict[str, Any]:
-    work = work.resolve()
-    db = work / "ingest.sqlite3"
-    if not db.exists() or not (work / "lake" / "records").is_dir():
-        raise FileNotFoundError(f"no world in {work}: run `shijian bench ingest --scale foshan` first")
-    os.environ["SHIJIAN_DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ["SHIJIAN_LAKE"] = str(work / "lake")
-    os.environ.setdefault("SHIJIAN_HOME", str(work / "home"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shijian.config.settings")
-    import django
+    from shijian.bench import open_ingest_world
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)  # the world may predate this code's migrations
+    work = open_ingest_world(work)
     from shijian.ingest.mapping import load_mappings
     from shijian.ingest.pipeline import ingest, summary
     from shijian.lake.build import run_build
