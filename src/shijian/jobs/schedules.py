@@ -62,6 +62,14 @@ SCHEDULES: list[Cadence] = [
     Cadence("remind", "remind", _("Daily: rebuild compliance reminders"), hour=2),
     Cadence("analytics", "analytics_refresh", _("Daily: recompute dashboard figures"), hour=4),
     Cadence("deadlines", "deadlines", _("Daily: deadline and publication notices"), hour=8),
+    Cadence(
+        "build",
+        "build",
+        _("Monthly: full build of the lake (folds the incremental builds' files into one per bucket)"),
+        hour=2,
+        minute=30,
+        day=1,
+    ),
     Cadence("risk", "risk_refresh", _("Monthly: risk class refresh"), hour=3, day=1),
 ]
 BY_NAME = {c.name: c for c in SCHEDULES}
