@@ -272,3 +272,21 @@ def test_a_crash_during_the_commit_is_finished_by_the_next_build(
     total = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{lake.records_glob()}')").fetchall()[0][0]
     assert sum(f[1] for f in after["files"]) + len(after["unlinked"]) == total  # every record once
     assert not (lake.root / "build.tmp").exists()
+
+
+def test_the_command_line_says_what_it_did(lake: Lake, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shijian.cli import app
+
+    def build() -> str:
+        result = CliRunner().invoke(app, ["build", "--lake", str(lake.root), "--incremental"], terminal_width=200)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "nothing changed since the last build; nothing to do" in build()
+    _deliver(tmp_path, lake, "440608-CLI", _delivery_rows())
+    out = build()
+    assert "incremental: 1 new loads, 40 entities updated" in out and "43 new records: 41 linked" in out
+    build_state.drop_state(lake)
+    assert "built in full: no previous build to add to" in build()

@@ -204,7 +204,7 @@ def build(
     from django.conf import settings
 
     from shijian.lake.build import linkage_quality, run_build
-    from shijian.lake.incremental import run_incremental
+    from shijian.lake.incremental import NOTHING, run_incremental
     from shijian.lake.spark import SparkUnavailable, run_build_spark
     from shijian.lake.store import Lake
 
@@ -225,6 +225,9 @@ def build(
         fail(str(exc))
     if incremental and report.mode == "full":
         console.print(f"built in full: {report.reason}")
+    elif incremental and report.reason == NOTHING:
+        console.print(f"incremental: {NOTHING}; nothing to do")
+        return
     elif incremental:
         console.print(
             f"incremental: {report.new_loads} new loads, {report.affected_entities:,} entities updated"
@@ -237,11 +240,15 @@ def build(
         table.add_row(name, f"{secs:.2f}")
     console.print(table)
     linked = sum(report.linked.values())
+    ratio = (
+        f"; build / raw scan = {report.total_seconds / report.raw_scan_seconds:.0f}x" if report.raw_scan_seconds else ""
+    )
+    new = "new " if report.mode == "incremental" else ""
     console.print(
-        f"{report.records:,} records: {linked:,} linked ("
+        f"{report.records:,} {new}records: {linked:,} linked ("
         + ", ".join(f"{k} {v:,}" for k, v in sorted(report.linked.items()))
-        + f"), {report.unlinked:,} unlinked (review queue); {report.entities_with_records:,} entity files, "
-        f"{report.synced:,} synced; build / raw scan = {report.total_seconds / max(report.raw_scan_seconds, 1e-3):.0f}x"
+        + f"), {report.unlinked:,} unlinked in all (review queue); {report.entities_with_records:,} entity files, "
+        f"{report.synced:,} synced{ratio}"
     )
     if truth is not None:
         q = linkage_quality(store, truth)

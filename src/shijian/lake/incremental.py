@@ -71,6 +71,9 @@ SUMMED = (
 )
 
 
+NOTHING = "nothing changed since the last build"
+
+
 class CannotAdd(Exception):
     """This incremental build cannot equal a full one: the message says why; a full build runs instead."""
 
@@ -127,7 +130,7 @@ def _incremental(lake: Lake, progress: Progress | None, threads: int | None) -> 
     report = BuildReport(mode="incremental", buckets=state.buckets, key_hash_join=True, new_loads=len(new))
     report.seconds["check"] = round(time.perf_counter() - t0, 2)
     if not new and not relink:
-        report.reason = "nothing changed since the last build"
+        report.reason = NOTHING
         return report
     if relink:
         report.reason = "the register or officials' decisions changed: earlier links checked again"
@@ -472,4 +475,4 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
     """)
 
 
-__all__ = ["CannotAdd", "run_incremental", "why_full"]
+__all__ = ["NOTHING", "CannotAdd", "run_incremental", "why_full"]
