@@ -290,3 +290,26 @@ def test_the_command_line_says_what_it_did(lake: Lake, tmp_path: Path) -> None:
     assert "incremental: 1 new loads, 40 entities updated" in out and "43 new records: 41 linked" in out
     build_state.drop_state(lake)
     assert "built in full: no previous build to add to" in build()
+
+
+def test_nameless_records_of_a_business_struck_off_are_found_again(lake: Lake, tmp_path: Path) -> None:
+    from shijian.registry.models import Entity
+
+    e = Entity.objects.exclude(uscc="").order_by("-id").first()
+    assert e is not None
+    _deliver(
+        tmp_path, lake, "440608-NONAME", [(f"X{k}", e.uscc, "", "", "tax", "2026-11-20", "", "B") for k in range(3)]
+    )
+    assert run_incremental(lake, threads=2).mode == "incremental"
+    unlinked = _unlinked(lake)
+    records = _records_of(e.pk)
+    Entity.objects.filter(pk=e.pk).delete()
+    struck = run_incremental(lake, threads=2)
+    assert struck.unlinked == unlinked + records  # the nameless ones too, read back from the lake
+    _same_as_full(lake, struck)
+
+
+def _records_of(entity_id: int) -> int:
+    from shijian.registry.models import EntityFile
+
+    return EntityFile.objects.get(entity_id=entity_id).records
