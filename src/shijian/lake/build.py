@@ -35,6 +35,7 @@ from shijian.lake.partition import write_partitioned
 from shijian.lake.store import Lake
 
 MODEL = "linkage-model.json"
+PARQUET = "(FORMAT parquet, COMPRESSION zstd)"
 ROWS_PER_BUCKET = 100_000  # one entity's timeline is read from one file of about this many records
 MAX_BUCKETS = 1024
 
@@ -74,12 +75,12 @@ class BuildReport:
         return round(sum(self.seconds.values()), 2)
 
 
-def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     rows = con.execute(sql).fetchall()  # fetched to the end: DuckDB keeps a half-read result open on the connection
     return int(rows[0][0]) if rows else 0
 
 
-def _sql(value: str | Path) -> str:
+def sql_literal(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -138,7 +139,7 @@ def sync_reviews(path: Path) -> int:
     con = duckdb.connect()
     rows = con.execute(
         f"SELECT name_key, address_key, records, sources, to_json(candidates)::VARCHAR, best_probability, "
-        f"best_entity FROM read_parquet({_sql(path)})"
+        f"best_entity FROM read_parquet({sql_literal(path)})"
     ).fetchall()
     con.close()
     existing = set(Entity.objects.filter(pk__in=[r[6] for r in rows]).values_list("pk", flat=True))
@@ -199,7 +200,7 @@ def resolve_pending(
     Reads ``pending(name_key, address_key)`` and ``ent_keys(id, name_key, address_key)``; creates
     ``resolved(name_key, address_key, entity_id, link_method, match_probability)``, ``unresolved(pair_id, ...)``
     (the pairs given to the model) and ``prob_reviews`` (its candidates for the review queue)."""
-    decisions = _sql(snapshot_decisions(lake))
+    decisions = sql_literal(snapshot_decisions(lake))
     con.execute(f"""
         CREATE OR REPLACE TABLE resolved AS
         SELECT p.name_key, p.address_key, d.entity_id, 'reviewed' AS link_method, 1.0::DOUBLE AS match_probability
@@ -251,7 +252,7 @@ def write_review(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             JOIN unresolved u USING (pair_id)
             JOIN recs ON recs.name_key = u.name_key AND recs.address_key = u.address_key
             ORDER BY recs.name_key, recs.address_key
-        ) TO {_sql(path)} (FORMAT parquet, COMPRESSION zstd)
+        ) TO {sql_literal(path)} (FORMAT parquet, COMPRESSION zstd)
     """)
 
 
@@ -290,7 +291,7 @@ def full_build(
     # Baseline measured in the same run: a raw scan of the same Parquet files (count + a sum).
     t0 = time.perf_counter()
     # Reads every row (count alone would come from Parquet metadata): the honest floor for a build.
-    report.records = _one(con, f"SELECT count(*), sum(amount), count(DISTINCT uscc) FROM {records}")
+    report.records = scalar(con, f"SELECT count(*), sum(amount), count(DISTINCT uscc) FROM {records}")
     report.raw_scan_seconds = round(time.perf_counter() - t0, 3)
     report.buckets = bucket_count(report.records)
     step("raw scan", t0)
@@ -301,7 +302,7 @@ def full_build(
     step("snapshot", t0)
 
     t0 = time.perf_counter()
-    con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({_sql(ent_path)})")
+    con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({sql_literal(ent_path)})")
     register_keys(con, tmp / "register_keys")
     # Each record's keys are resolved once per distinct key combination, then joined back.
     con.execute("CREATE TABLE keys_exact AS " + steps.keys_select())
@@ -314,11 +315,11 @@ def full_build(
     # (checked here; otherwise, never in practice, by the four columns).
     con.execute("ALTER TABLE keys ADD COLUMN key_hash UBIGINT DEFAULT NULL")
     con.execute(f"UPDATE keys SET key_hash = {steps.KEY_HASH}")
-    hashed = _one(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") == 1
+    hashed = scalar(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") == 1
     report.key_hash_join = hashed
     # Every key combination's link, kept for incremental builds (new records look their keys up here first).
     (tmp / "keys").mkdir()
-    con.execute(f"COPY keys TO {_sql(tmp / 'keys' / 'base.parquet')} (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY keys TO {sql_literal(tmp / 'keys' / 'base.parquet')} (FORMAT parquet, COMPRESSION zstd)")
     step("link", t0)
 
     t0 = time.perf_counter()
@@ -333,30 +334,28 @@ def full_build(
     if progress:
         progress("records by entity", done, done)
     report.seconds_detail["by_entity write"] = round(time.perf_counter() - t0, 2)
-    con.execute(
-        f"COPY ({steps.unlinked_select(hashed)}) TO {_sql(tmp / 'unlinked.parquet')} (FORMAT parquet, COMPRESSION zstd)"
-    )
+    con.execute(f"COPY ({steps.unlinked_select(hashed)}) TO {sql_literal(tmp / 'unlinked.parquet')} {PARQUET}")
     # The review queue's evidence from the unlinked records just written, not from another pass over the lake.
-    con.execute(f"CREATE VIEW unlinked_records AS SELECT * FROM read_parquet({_sql(tmp / 'unlinked.parquet')})")
+    con.execute(f"CREATE VIEW unlinked_records AS SELECT * FROM read_parquet({sql_literal(tmp / 'unlinked.parquet')})")
     con.execute("CREATE TABLE unlinked_groups AS " + steps.unlinked_groups_select(hashed, "unlinked_records"))
     write_review(con, tmp / "review.parquet")
     step("by_entity", t0)
 
     t0 = time.perf_counter()
-    by_entity = f"read_parquet({_sql(staged / '*' / '*.parquet')}, hive_partitioning = true)"
+    by_entity = f"read_parquet({sql_literal(staged / '*' / '*.parquet')}, hive_partitioning = true)"
     for method, n in con.execute(f"SELECT link_method, count(*) FROM {by_entity} GROUP BY ALL").fetchall():
         report.linked[method] = int(n)
-    report.unlinked = _one(con, f"SELECT count(*) FROM read_parquet({_sql(tmp / 'unlinked.parquet')})")
+    report.unlinked = scalar(con, f"SELECT count(*) FROM read_parquet({sql_literal(tmp / 'unlinked.parquet')})")
     con.execute(f"CREATE VIEW by_entity AS SELECT * FROM {by_entity}")
-    con.execute(
-        f"COPY ({steps.aggregate_select()}) TO {_sql(tmp / 'entity_files.parquet')} (FORMAT parquet, COMPRESSION zstd)"
-    )
+    con.execute(f"COPY ({steps.aggregate_select()}) TO {sql_literal(tmp / 'entity_files.parquet')} {PARQUET}")
     (tmp / "entity_counts").mkdir()
     con.execute(
-        f"COPY ({steps.counts_select()}) TO {_sql(tmp / 'entity_counts' / 'base.parquet')} "
+        f"COPY ({steps.counts_select()}) TO {sql_literal(tmp / 'entity_counts' / 'base.parquet')} "
         "(FORMAT parquet, COMPRESSION zstd)"
     )
-    report.entities_with_records = _one(con, f"SELECT count(*) FROM read_parquet({_sql(tmp / 'entity_files.parquet')})")
+    report.entities_with_records = scalar(
+        con, f"SELECT count(*) FROM read_parquet({sql_literal(tmp / 'entity_files.parquet')})"
+    )
     step("aggregate", t0)
     con.close()
 
@@ -406,12 +405,14 @@ def register_keys(con: duckdb.DuckDBPyConnection, save: Path | None = None, save
     ``save``, or read back from ``saved`` (an incremental build on an unchanged register)."""
     for name, select in (("ent", steps.ent_select()), *steps.KEY_TABLES):
         if saved is not None:
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet({_sql(saved / (name + '.parquet'))})")
+            con.execute(
+                f"CREATE TABLE {name} AS SELECT * FROM read_parquet({sql_literal(saved / (name + '.parquet'))})"
+            )
             continue
         con.execute(f"CREATE TABLE {name} AS {select}")
         if save is not None:
             save.mkdir(parents=True, exist_ok=True)
-            con.execute(f"COPY {name} TO {_sql(save / (name + '.parquet'))} (FORMAT parquet)")
+            con.execute(f"COPY {name} TO {sql_literal(save / (name + '.parquet'))} (FORMAT parquet)")
 
 
 def finish(lake: Lake, report: BuildReport) -> None:
@@ -436,7 +437,7 @@ def build_connection(tmp: Path, threads: int | None) -> duckdb.DuckDBPyConnectio
 
 def records_view(lake: Lake, loads: list[str]) -> str:
     """The records of exactly these loads (listed once at the start: a load committed meanwhile waits its turn)."""
-    files = "[" + ", ".join(_sql(lake.root / f) for f in loads) + "]"
+    files = "[" + ", ".join(sql_literal(lake.root / f) for f in loads) + "]"
     return f"SELECT * FROM read_parquet({files}, hive_partitioning = true)"
 
 
@@ -468,10 +469,10 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
         if as_text
         else ("first_record_on", "last_record_on")
     )
-    built = f", {_sql(str(now))} AS built_at" if as_text else ""
+    built = f", {sql_literal(str(now))} AS built_at" if as_text else ""
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    chosen = f"SELECT entity_id FROM read_parquet({_sql(only)})" if only else ""
+    chosen = f"SELECT entity_id FROM read_parquet({sql_literal(only)})" if only else ""
     in_chosen = f"AND entity_id IN ({chosen})" if only else ""
     parts = [str(p) for p in sorted(counts.glob("*.parquet"))] if counts.is_dir() else [str(counts)]
     counts_sql = f"(SELECT * FROM read_parquet({parts!r}) WHERE TRUE {in_chosen})"
@@ -490,8 +491,8 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
         SELECT f.entity_id, records, departments, {first}, {last}, inspections, inspections_failed,
                penalties, penalty_amount, complaints, licences, licences_expired, abnormal_listings,
                annual_reports_late, litigation, tax_grade, c.by_type, c.by_source {built}
-        FROM read_parquet({_sql(files)}) f JOIN c USING (entity_id)
-        WHERE f.entity_id IN (SELECT id FROM read_parquet({_sql(files.parent / "entities.parquet")})) {in_chosen}
+        FROM read_parquet({sql_literal(files)}) f JOIN c USING (entity_id)
+        WHERE f.entity_id IN (SELECT id FROM read_parquet({sql_literal(files.parent / "entities.parquet")})) {in_chosen}
         ORDER BY f.entity_id  -- the table's order: updates walk its pages once instead of at random
     """).fetchall()
     ids = [r[0] for r in con.execute(chosen).fetchall()] if only else []
@@ -560,9 +561,9 @@ def linkage_quality(lake: Lake, truth_dir: Path) -> dict[str, Any]:
     """
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    be = f"read_parquet({_sql(lake.root / 'build' / 'by_entity' / '*' / '*.parquet')}, hive_partitioning = true)"
-    ent = f"read_parquet({_sql(lake.root / 'build' / 'entities.parquet')})"
-    truth = f"read_parquet({_sql(truth_dir / 'records' / '*.parquet')})"
+    be = f"read_parquet({sql_literal(lake.root / 'build' / 'by_entity' / '*' / '*.parquet')}, hive_partitioning = true)"
+    ent = f"read_parquet({sql_literal(lake.root / 'build' / 'entities.parquet')})"
+    truth = f"read_parquet({sql_literal(truth_dir / 'records' / '*.parquet')})"
     row = con.execute(f"""
         WITH t AS (SELECT DISTINCT record_id, entity_no FROM {truth}),
              e AS (SELECT id, CAST(right(reg_no, 9) AS BIGINT) - 600000000 AS entity_no FROM {ent}),

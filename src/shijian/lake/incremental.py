@@ -37,10 +37,9 @@ from shijian.lake import state as build_state
 from shijian.lake import steps
 from shijian.lake.build import (
     MODEL,
+    PARQUET,
     BuildReport,
     Progress,
-    _one,
-    _sql,
     build_connection,
     decisions_digest,
     finish,
@@ -49,8 +48,10 @@ from shijian.lake.build import (
     register_digest,
     register_keys,
     resolve_pending,
+    scalar,
     snapshot_decisions,
     snapshot_entities,
+    sql_literal,
     sync_entity_files,
     sync_reviews,
     write_by_entity,
@@ -198,7 +199,7 @@ def _build_part(
     out = lake.root / "build"
     buckets = state.buckets
     con.execute(f"CREATE VIEW records AS {records_view(lake, new)}" if new else _empty_records(con, lake, state))
-    report.records = _one(con, "SELECT count(*) FROM records")
+    report.records = scalar(con, "SELECT count(*) FROM records")
 
     t0 = time.perf_counter()
     _link(con, lake, tmp, relink, register_changed)
@@ -219,22 +220,24 @@ def _build_part(
     else:
         rewritten = []
         con.execute("CREATE TABLE moved_out AS SELECT * FROM records LIMIT 0")
-    old_unlinked = f"read_parquet({_sql(out / 'unlinked.parquet')})"
+    old_unlinked = f"read_parquet({sql_literal(out / 'unlinked.parquet')})"
     con.execute(f"""
         COPY (SELECT * FROM {old_unlinked}
               WHERE hash(uscc, reg_no, name, address) NOT IN (SELECT key_hash FROM moved)
               UNION ALL BY NAME SELECT * FROM moved_out
               UNION ALL BY NAME {steps.unlinked_select(True)})
-        TO {_sql(tmp / "unlinked.parquet")} (FORMAT parquet, COMPRESSION zstd)
+        TO {sql_literal(tmp / "unlinked.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
-    con.execute(f"CREATE VIEW unlinked_records AS SELECT * FROM read_parquet({_sql(tmp / 'unlinked.parquet')})")
+    con.execute(f"CREATE VIEW unlinked_records AS SELECT * FROM read_parquet({sql_literal(tmp / 'unlinked.parquet')})")
     con.execute("CREATE TABLE unlinked_groups AS " + steps.unlinked_groups_select(True, "unlinked_records"))
     _carry_review_candidates(con, out / "review.parquet")
     write_review(con, tmp / "review.parquet")
-    report.unlinked = _one(con, "SELECT count(*) FROM unlinked_records")  # all of them, as a full build reports
+    report.unlinked = scalar(con, "SELECT count(*) FROM unlinked_records")  # all of them, as a full build reports
     # Keys: the new combinations as one more file; after a relink, all of them in a file that replaces the rest.
     keys = "keys" if relink else "keys WHERE key_hash NOT IN (SELECT key_hash FROM old_keys)"
-    con.execute(f"COPY (SELECT * FROM {keys}) TO {_sql(tmp / 'keys.parquet')} (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(
+        f"COPY (SELECT * FROM {keys}) TO {sql_literal(tmp / 'keys.parquet')} (FORMAT parquet, COMPRESSION zstd)"
+    )
     report.seconds["by_entity"] = round(time.perf_counter() - t0, 2)
     if progress:
         progress("build", 2, 3)
@@ -246,8 +249,10 @@ def _build_part(
     else:
         con.execute(f"CREATE VIEW delta AS SELECT {BY_ENTITY} FROM ({steps.linked_select(buckets, True)}) LIMIT 0")
     _aggregate(con, out, tmp, rewritten, buckets)
-    report.affected_entities = _one(con, "SELECT count(*) FROM affected")
-    report.entities_with_records = _one(con, f"SELECT count(*) FROM read_parquet({_sql(tmp / 'entity_files.parquet')})")
+    report.affected_entities = scalar(con, "SELECT count(*) FROM affected")
+    report.entities_with_records = scalar(
+        con, f"SELECT count(*) FROM read_parquet({sql_literal(tmp / 'entity_files.parquet')})"
+    )
     report.seconds["aggregate"] = round(time.perf_counter() - t0, 2)
     if progress:
         progress("build", 3, 3)
@@ -263,14 +268,14 @@ def _link(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path, relink: bool, r
     """``keys``: every key combination's link after this build; ``old_keys``: before it; ``moved``: the earlier
     combinations whose link changed (only when ``relink``)."""
     out = lake.root / "build"
-    con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({_sql(out / 'entities.parquet')})")
+    con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({sql_literal(out / 'entities.parquet')})")
     saved = out / "register_keys"
     if register_changed or not saved.is_dir():
         register_keys(con, save=tmp / "register_keys")  # kept for the next build on this register
     else:
         register_keys(con, saved=saved)
-    con.execute(f"CREATE TABLE old_keys AS SELECT * FROM read_parquet({_sql(out / 'keys' / '*.parquet')})")
-    decisions = f"read_parquet({_sql(out / 'decisions.parquet')})"
+    con.execute(f"CREATE TABLE old_keys AS SELECT * FROM read_parquet({sql_literal(out / 'keys' / '*.parquet')})")
+    decisions = f"read_parquet({sql_literal(out / 'decisions.parquet')})"
     if relink:  # every combination, earlier and new, against the current register
         con.execute("""
             CREATE VIEW combos AS
@@ -322,7 +327,7 @@ def _link(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path, relink: bool, r
             "CREATE TABLE moved (key_hash UBIGINT, old_entity BIGINT, new_entity BIGINT, link_method VARCHAR, "
             "match_probability DOUBLE)"
         )
-    if _one(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") != 1:
+    if scalar(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") != 1:
         raise CannotAdd("a new key combination's hash collides with another's")
 
 
@@ -352,12 +357,12 @@ def _move_records(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_state
         UNION ALL BY NAME
         SELECT m.new_entity AS entity_id, m.link_method, m.match_probability, u.source, u.record_type, u.event_date,
                u.amount, u.result, u.detail, u.record_id, u.name, u.file, u.line, m.key_hash
-        FROM read_parquet({_sql(out / "unlinked.parquet")}) u
+        FROM read_parquet({sql_literal(out / "unlinked.parquet")}) u
         JOIN moved m ON m.key_hash = hash(u.uscc, u.reg_no, u.name, u.address)
         WHERE m.new_entity IS NOT NULL AND m.old_entity IS NULL
     """)
     # Out of every entity: the full records are read back from the lake (the entity file keeps fewer columns).
-    lost = _one(con, "SELECT count(*) FROM moved WHERE old_entity IS NOT NULL AND new_entity IS NULL")
+    lost = scalar(con, "SELECT count(*) FROM moved WHERE old_entity IS NOT NULL AND new_entity IS NULL")
     if lost:
         con.execute(f"CREATE VIEW all_records AS {records_view(lake, state.loads)}")
         # Their names as a list the Parquet reader filters on while it reads (3x faster than hashing every record
@@ -371,7 +376,7 @@ def _move_records(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_state
         ]
         by_name = "TRUE"
         if len(names) <= NAME_LIST_MAX:
-            listed = ", ".join(_sql(n) for n in names if n is not None) or "NULL"
+            listed = ", ".join(sql_literal(n) for n in names if n is not None) or "NULL"
             by_name = f"(r.name IN ({listed}){' OR r.name IS NULL' if None in names else ''})"
         con.execute(f"""
             CREATE TABLE moved_out AS SELECT r.* FROM all_records r
@@ -388,10 +393,8 @@ def _move_records(con: duckdb.DuckDBPyConnection, lake: Lake, state: build_state
             f"(SELECT key_hash FROM moved) UNION ALL SELECT {BY_ENTITY} FROM moved_in WHERE entity_id % {buckets} = {b}"
         )
         if delta.exists():
-            rows += f" UNION ALL SELECT {BY_ENTITY} FROM read_parquet({_sql(delta)})"
-        con.execute(
-            f"COPY ({rows}) TO {_sql(tmp / 'rewritten' / f'bucket={b}.parquet')} (FORMAT parquet, COMPRESSION zstd)"
-        )
+            rows += f" UNION ALL SELECT {BY_ENTITY} FROM read_parquet({sql_literal(delta)})"
+        con.execute(f"COPY ({rows}) TO {sql_literal(tmp / 'rewritten' / f'bucket={b}.parquet')} {PARQUET}")
     # The delivery's records for a rewritten bucket are in its new file, not in a part beside it.
     for b in rewritten:
         (tmp / "by_entity" / f"bucket={b}" / "data_0.parquet").unlink(missing_ok=True)
@@ -404,9 +407,9 @@ def _carry_review_candidates(con: duckdb.DuckDBPyConnection, review: Path) -> No
     decisions = review.parent / "decisions.parquet"
     con.execute(f"""
         CREATE TABLE old_review AS
-        SELECT r.name_key, r.address_key, r.candidates FROM read_parquet({_sql(review)}) r
+        SELECT r.name_key, r.address_key, r.candidates FROM read_parquet({sql_literal(review)}) r
         ANTI JOIN unresolved u USING (name_key, address_key)
-        ANTI JOIN read_parquet({_sql(decisions)}) d USING (name_key, address_key)
+        ANTI JOIN read_parquet({sql_literal(decisions)}) d USING (name_key, address_key)
     """)
     con.execute("""
         INSERT INTO unresolved
@@ -425,8 +428,8 @@ def _carry_review_candidates(con: duckdb.DuckDBPyConnection, review: Path) -> No
 def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: list[int], buckets: int) -> None:
     """New entity files and counts: entities of rewritten buckets aggregated again from their records, others
     touched by the delivery merged with its aggregates; ``affected``: every entity whose row may change."""
-    old_files = f"read_parquet({_sql(out / 'entity_files.parquet')})"
-    old_counts = f"read_parquet({_sql(out / 'entity_counts' / '*.parquet')})"  # files add up
+    old_files = f"read_parquet({sql_literal(out / 'entity_files.parquet')})"
+    old_counts = f"read_parquet({sql_literal(out / 'entity_counts' / '*.parquet')})"  # files add up
     in_rewritten = f"entity_id % {buckets} IN (SELECT b FROM touched)" if rewritten else "FALSE"
     if rewritten:
         files = [str(tmp / "rewritten" / f"bucket={b}.parquet") for b in rewritten]
@@ -462,7 +465,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
         if rewritten
         else "SELECT entity_id, kind, key, n::BIGINT AS n FROM delta_counts"
     )
-    con.execute(f"COPY ({counts}) TO {_sql(tmp / 'entity_counts.parquet')} (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY ({counts}) TO {sql_literal(tmp / 'entity_counts.parquet')} (FORMAT parquet, COMPRESSION zstd)")
     summed = ", ".join(f"coalesce(o.{c}, 0) + d.{c} AS {c}" for c in SUMMED)
     con.execute(f"""
         COPY (
@@ -479,13 +482,13 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
                         THEN d.tax_grade ELSE coalesce(o.tax_grade, '') END AS tax_grade,
                    greatest(o.tax_on, d.tax_on) AS tax_on
             FROM delta_files d LEFT JOIN {old_files} o USING (entity_id)
-        ) TO {_sql(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
+        ) TO {sql_literal(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
-    con.execute(f"COPY affected TO {_sql(tmp / 'affected.parquet')} (FORMAT parquet)")
+    con.execute(f"COPY affected TO {sql_literal(tmp / 'affected.parquet')} (FORMAT parquet)")
     # The affected entities' counts, whole: what the sync reads (not every entity's counts, summed over files).
     con.execute(f"""
         COPY (SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)
-        TO {_sql(tmp / "affected_counts.parquet")} (FORMAT parquet)
+        TO {sql_literal(tmp / "affected_counts.parquet")} (FORMAT parquet)
     """)
 
 
