@@ -80,7 +80,7 @@ def _unlinked(lake: Lake) -> int:
 
 def _outputs(lake: Lake) -> dict[str, Any]:
     """Everything a build produces, order-free: entity files, counts, records by entity, unlinked, reviews, DB."""
-    from shijian.lake.models import LinkReview
+    from shijian.lake.models import LinkReview, RecordText
     from shijian.registry.models import EntityFile
 
     b = lake.root / "build"
@@ -104,7 +104,28 @@ def _outputs(lake: Lake) -> dict[str, Any]:
     reviews = sorted(
         (r.name_key, r.address_key, r.records) for r in LinkReview.objects.filter(status=LinkReview.Status.PENDING)
     )
-    return dict(files=files, counts=counts, by_entity=by_entity, unlinked=unlinked, db=db, reviews=reviews)
+    # The full-text index: the same texts on the same entities (ids are numbered per build, so left out).
+    texts = sorted(
+        RecordText.objects.values_list("entity_id", "bucket", "town_code", "source", "record_id", "event_date", "text"),
+        key=repr,
+    )
+    assert texts and _indexed_ids() == set(RecordText.objects.values_list("id", flat=True))
+    return dict(
+        files=files, counts=counts, by_entity=by_entity, unlinked=unlinked, db=db, reviews=reviews, texts=texts
+    )
+
+
+def _indexed_ids() -> set[int]:
+    """The ids the engine's index holds (SQLite: the FTS5 table's rowids; PostgreSQL: the rows themselves)."""
+    from django.db import connection
+
+    from shijian.lake.models import RecordText
+
+    if connection.vendor != "sqlite":
+        return set(RecordText.objects.values_list("id", flat=True))
+    with connection.cursor() as cur:
+        cur.execute("SELECT rowid FROM lake_recordtext_fts")
+        return {r[0] for r in cur.fetchall()}
 
 
 @pytest.fixture

@@ -73,6 +73,7 @@ URLS: dict[str, Rule] = {
     "entity_records": Rule("entity", shows=False),
     "inspector_conflict_add": Rule("inspector"),
     "review_list": Rule(lists=True),
+    "record_search": Rule(lists=True, queries=("q=后厨卫生", "town={town}", "q=后厨卫生&town={town}")),
     "review_decide": Rule("review", method="post", ok=302),
     "plan_list": Rule(lists=True),
     "plan_add": Rule(),
@@ -335,6 +336,7 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
             best_probability=0.8,
             built_at=timezone.now(),
         )
+        _record_text(entity, dept, key)
         objs |= {
             "entity": entity,
             "department": dept,
@@ -378,6 +380,16 @@ def places(world, settings, tmp_path) -> dict[str, Place]:
         out[key] = Place(region, objs, markers, query)
     out["gaoming"] = _district_draw(world)
     return out
+
+
+def _record_text(entity: Entity, dept: Any, key: str) -> None:
+    """A complaint's text in the lake's full-text index, as the build writes it (one row per place)."""
+    from shijian.lake.fulltext.index import write_rows
+
+    day = (dt.date(2026, 3, 1) - dt.date(1970, 1, 1)).days
+    text = f"投诉举报：{key}后厨卫生差，联系电话13800138000"
+    codes = (entity.district_code, entity.town_code, entity.region_code)
+    write_rows([(day << 24 | entity.pk, entity.pk, 0, *codes, dept.code, "complaint", dt.date(2026, 3, 1), key, text)])
 
 
 def _case_objects(world: Any, key: str, entity: Entity) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from shijian.core.codes.tables import ancestors, districts_under
 from shijian.core.permissions import allowed
 from shijian.dataadmin.models import Feed, Upload
 from shijian.hazards.models import Hazard, Notification, Reminder, Transition
-from shijian.lake.models import LinkReview
+from shijian.lake.models import LinkReview, RecordText
 from shijian.registry.models import Department, Entity, Inspector, InspectorConflict, Responsibility, SpotCheckItem
 from shijian.supervision.models import Attachment, Batch, Draw, Plan, Visit, VisitItem
 
@@ -217,6 +217,11 @@ def _link_review(qs: models.QuerySet[Any], user: Any, action: str, region: str) 
     return qs.filter(best_entity__in=Entity.objects.filter(coded_q(region)).values("pk"))
 
 
+def _record_text(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
+    """A lake record's text is seen where its entity is (codes copied onto the row by the build)."""
+    return qs.filter(coded_q(region))
+
+
 def _feed(qs: models.QuerySet[Any], user: Any, action: str, region: str) -> models.QuerySet[Any]:
     """A department's feed is administered inside the department's region (not seen from the towns below it)."""
     return qs.filter(subtree_q(region, "department__region_code"))
@@ -264,6 +269,7 @@ RULES: dict[type[models.Model], tuple[str, Rule]] = {
     Reminder: ("reminder", _reminder),
     Notification: ("hazard", _notification),
     LinkReview: ("linkage", _link_review),
+    RecordText: ("record", _record_text),
     Feed: ("feed", _feed),
     Upload: ("feed", _upload),
     Complaint: ("complaint", _complaint),

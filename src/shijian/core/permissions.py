@@ -63,6 +63,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("reminder", "export"): frozenset({LEADER, DEPT, ADMIN}),
     ("risk", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
     ("analytics", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
+    ("record", "view"): frozenset({LEADER, DEPT, INSPECTOR, ADMIN, AUDITOR}),
     ("load", "view"): frozenset({LEADER, DEPT, ADMIN, AUDITOR}),
     ("load", "import"): frozenset({DEPT, ADMIN}),
     ("job", "view"): ALL_ROLES,

@@ -37,7 +37,6 @@ from shijian.lake import state as build_state
 from shijian.lake import steps
 from shijian.lake.build import (
     MODEL,
-    PARQUET,
     BuildReport,
     Progress,
     build_connection,
@@ -48,16 +47,15 @@ from shijian.lake.build import (
     register_digest,
     register_keys,
     resolve_pending,
-    scalar,
     snapshot_decisions,
     snapshot_entities,
-    sql_literal,
-    sync_entity_files,
-    sync_reviews,
     write_by_entity,
     write_review,
 )
+from shijian.lake.fulltext import index as fulltext_index
+from shijian.lake.sql import PARQUET, scalar, sql_literal
 from shijian.lake.store import Lake
+from shijian.lake.sync import sync_entity_files, sync_reviews
 
 OUTPUTS = ("unlinked.parquet", "review.parquet", "entity_files.parquet")
 FOLDERS = ("keys", "entity_counts")  # a full build's file, then one more per incremental build
@@ -171,6 +169,8 @@ def _incremental(lake: Lake, progress: Progress | None, threads: int | None) -> 
         out / "entity_files.parquet", out / "affected_counts.parquet", only=out / "affected.parquet"
     )
     report.reviews = sync_reviews(out / "review.parquet")
+    written = sorted((out / "by_entity").glob(f"bucket=*/part-{part}.parquet"))
+    report.texts = fulltext_index.update(lake, written, rewritten, state.buckets)
     state.synced = True
     build_state.write_state(lake, state)
     report.seconds["commit + sync"] = round(time.perf_counter() - t0, 2)

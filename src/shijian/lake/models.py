@@ -73,3 +73,39 @@ class RegisterVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.n)
+
+
+class RecordText(models.Model):
+    """A lake record's free text (a complaint's content, a penalty's reason, an inspection's findings) as the
+    full-text index keeps it: with its entity's region codes (the jurisdiction rule reads them) and personal
+    numbers masked. The build writes these rows (``lake.fulltext.index``); nobody edits them.
+
+    The primary key orders by date: ``(days since 1970-01-01) << 24 | n``, so newest-first is the key's order and a
+    date range is a key range, in both engines' indexes. The index itself is engine-specific (migration 0003): an
+    FTS5 table on SQLite, a ``tsvector`` column with a GIN index on PostgreSQL."""
+
+    id = models.BigIntegerField(primary_key=True)
+    entity = models.ForeignKey(
+        "registry.Entity", verbose_name=_("entity"), on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    bucket = models.IntegerField(_("bucket"))  # the by_entity bucket the record lies in (a rebuilt bucket's rows go)
+    district_code = models.CharField(_("district"), max_length=6)
+    town_code = models.CharField(_("town / street"), max_length=9)
+    region_code = models.CharField(_("village / community"), max_length=12)
+    source = models.CharField(_("department"), max_length=100)
+    record_type = models.CharField(_("record type"), max_length=30)
+    event_date = models.DateField(_("date"), null=True)
+    record_id = models.CharField(_("record number"), max_length=100)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        verbose_name = _("record text")
+        verbose_name_plural = _("record texts")
+        indexes = [
+            models.Index(fields=["bucket"], name="recordtext_bucket_idx"),
+            models.Index(fields=["town_code", "id"], name="recordtext_town_idx"),
+            models.Index(fields=["source", "id"], name="recordtext_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.record_id}"

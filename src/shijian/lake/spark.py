@@ -26,11 +26,11 @@ from shijian.lake.build import (
     bucket_count,
     resolve_pending,
     snapshot_entities,
-    sync_entity_files,
-    sync_reviews,
     write_review,
 )
+from shijian.lake.fulltext import index as fulltext_index
 from shijian.lake.store import Lake
+from shijian.lake.sync import sync_entity_files, sync_reviews
 
 
 def transpile(sql: str) -> str:
@@ -170,6 +170,7 @@ def _spark_build(lake: Lake, progress: Progress | None, master: str, probabilist
     t0 = time.perf_counter()
     report.synced = sync_entity_files(out / "entity_files.parquet", out / "entity_counts.parquet")
     report.reviews = sync_reviews(out / "review.parquet")
+    report.texts = fulltext_index.rebuild(lake, report.buckets)
     report.seconds["sync"] = round(time.perf_counter() - t0, 2)
     import datetime as dt
     import json

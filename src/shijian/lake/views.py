@@ -1,10 +1,12 @@
-"""The linkage review queue: officials confirm or reject uncertain matches; the next build uses their decision."""
+"""The linkage review queue (officials confirm or reject uncertain matches; the next build uses their decision)
+and the full-text search over the lake's records."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +23,7 @@ from shijian.core import audit
 from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed
 from shijian.lake.models import LinkDecision, LinkReview
-from shijian.registry.models import Entity
+from shijian.registry.models import Department, Entity
 from shijian.web.pagination import BoundedPaginator
 
 
@@ -127,3 +129,79 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         )
     messages.success(request, _("Decision recorded; the next build links these records accordingly."))
     return redirect("review_list")
+
+
+class RecordSearchForm(forms.Form):
+    """The record search's terms and filters; bad values are cleared with a message, never an error page."""
+
+    q = forms.CharField(label=gettext_lazy("Words"), max_length=100, required=False)
+    source = forms.ChoiceField(label=gettext_lazy("Department"), required=False)
+    town = forms.ChoiceField(label=gettext_lazy("Town / street"), required=False)
+    record_type = forms.ChoiceField(label=gettext_lazy("Record type"), required=False)
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput({"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput({"type": "date"}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from shijian.lake.fulltext.index import TEXT_TYPES
+        from shijian.registry.models import Department
+        from shijian.registry.views import towns_under
+        from shijian.registry.views_extra import RECORD_TYPE_LABELS
+
+        super().__init__(*args, **kwargs)
+        every = [("", gettext_lazy("all"))]
+        depts = restrict(Department.objects.order_by("code"), user, "view").values_list("code", "name")
+        choice: dict[str, list[tuple[str, Any]]] = {
+            "source": every + list(depts),
+            "town": every + towns_under(user.region_code or settings.SHIJIAN_HOME_REGION),
+            "record_type": every + [(t, RECORD_TYPE_LABELS[t]) for t in TEXT_TYPES],
+        }
+        for name, options in choice.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
+
+
+@login_required
+def record_search(request: HttpRequest) -> HttpResponse:
+    """Full-text search over the lake's complaint texts, penalty reasons and inspection findings."""
+    from shijian.lake.fulltext import query
+    from shijian.registry.views_extra import RECORD_TYPE_LABELS
+
+    if not allowed(request.user, "record", "view"):
+        raise PermissionDenied
+    form = RecordSearchForm(request.GET, user=request.user)
+    page = query.Page()
+    term = ""
+    if form.is_valid():
+        term = form.cleaned_data["q"].strip()
+        filters = query.Filters(
+            source=form.cleaned_data["source"],
+            town=form.cleaned_data["town"],
+            record_type=form.cleaned_data["record_type"],
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+        before = request.GET.get("before", "")
+        page = query.search(request.user, term, filters, int(before) if before.isdigit() else None)
+    entities = {e.pk: e for e in restrict(Entity.objects.filter(pk__in={r.entity_id for r in page.rows}), request.user)}
+    names = dict(Department.objects.filter(code__in={r.source for r in page.rows}).values_list("code", "name"))
+    rows = [
+        {
+            "row": r,
+            "entity": entities.get(r.entity_id),
+            "department": names.get(r.source, r.source),
+            "type": RECORD_TYPE_LABELS.get(r.record_type, r.record_type),
+            "pieces": query.highlight(r.text, term),
+        }
+        for r in page.rows
+    ]
+    more = ""
+    if page.next_before is not None:
+        params = request.GET.copy()
+        params["before"] = str(page.next_before)
+        more = "?" + params.urlencode()
+    return render(
+        request,
+        "lake/record_search.html",
+        {"form": form, "page": page, "rows": rows, "term": term, "more": more, "first": "before" not in request.GET},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,15 @@ def mask_person(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+
+
+def mask_phones(text: str) -> str:
+    """Mobile numbers in a free text masked to their first three and last four digits: 13812345678 -> 138****5678
+    (a complaint's text often carries the complainant's number; the lake keeps it, nothing shown or indexed does)."""
+    return _MOBILE.sub(r"\1****\2", text)
 
 
 def money(value: Decimal | None) -> str:

@@ -5,6 +5,7 @@ makes the register and decides which entity gets which record (``synth.events``)
 from __future__ import annotations
 
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from shijian.synth import events, lists, reference
+from shijian.synth import events, lists, reference, texts
 from shijian.synth.events import EPOCH
 from shijian.synth.generator import END, START, Progress, Scale, corrupt_uscc, to_fullwidth
 
@@ -220,6 +221,7 @@ class FeedWriter:
             np.array(good, dtype=object)[rng.integers(0, len(good), k)],
         )
         details = np.array(DETAILS[rtype], dtype=object)[rng.integers(0, len(DETAILS[rtype]), k)]
+        amount = np.zeros(k)
         if rtype in {"penalty", "tax", "litigation"}:
             amount = np.round(rng.lognormal(0.0 if rtype == "penalty" else 1.5, 1.2, k), 2)
             amount_col = pc.cast(pa.array(amount), pa.string())
@@ -239,7 +241,17 @@ class FeedWriter:
             "event_date": date_col,
             "amount": amount_col,
             "result": pa.array(res, pa.string()),
-            "detail": pa.array(details, pa.string()),
+            "detail": pa.array(
+                # the free texts from a stream of their own: adding them changed no other draw
+                texts.texts_for(
+                    np.random.default_rng([self.seed, 7, zlib.crc32(dept.code.encode()), seq0]),
+                    rtype,
+                    details.tolist(),
+                    res.tolist(),
+                    amount,
+                ),
+                pa.string(),
+            ),
         }
         table = pa.table({style.headers[c]: v for c, v in cols.items()})
         truth = pa.table(

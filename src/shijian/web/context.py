@@ -19,6 +19,7 @@ NAV: list[tuple[str, str, Any]] = [
     ("hazard", "hazard_list", _("Problems and hazards")),
     ("reminder", "reminder_list", _("Reminders")),
     ("complaint", "complaint_list", _("Complaints and reports")),
+    ("record", "record_search", _("Record search")),
     ("case", "case_list", _("Enforcement cases")),
     ("risk", "risk_overview", _("Credit risk")),
     ("analytics", "analytics", _("Statistics")),

@@ -36,6 +36,7 @@ URL_KIND: dict[str, str] = {
     "operations": "analytics",
     "analytics_report": "analytics",
     "review_list": "linkage",
+    "record_search": "record",
     "audit_list": "audit",
     "draw_detail": "draw",
 }

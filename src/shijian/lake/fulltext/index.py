@@ -1,0 +1,247 @@
+"""The full-text index the build keeps beside the entity files: one ``RecordText`` row per linked record that
+carries a free text, and the engine's index of it (an FTS5 table on SQLite, a ``tsvector`` on PostgreSQL).
+
+A full build rebuilds it from every ``by_entity`` file; an incremental build adds the files it wrote: a bucket
+rewritten whole (its records moved) first loses its rows, a part beside the others only adds. Both run inside one
+transaction, before the build's state is written, so a failure leaves the next build a full one. Texts are stored
+and indexed with mobile numbers masked (``registry.display.mask_phones``): nobody finds a complaint by its filer's
+number, and nobody sees one in a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from shijian.lake.fulltext.tokens import indexed_text, tsvector_literal
+from shijian.lake.store import Lake
+from shijian.registry.display import mask_phones
+
+TEXT_TYPES = ("complaint", "penalty", "inspection")  # the record kinds whose detail is a free text
+SHIFT = 24  # id = days since 1970-01-01 << SHIFT | n: 16.7M texts a day
+FTS = "lake_recordtext_fts"
+TABLE = "lake_recordtext"
+COLUMNS = (
+    "id",
+    "entity_id",
+    "bucket",
+    "district_code",
+    "town_code",
+    "region_code",
+    "source",
+    "record_type",
+    "event_date",
+    "record_id",
+    "text",
+)
+FETCH = 50_000
+Progress = Callable[[str, int, int], None]
+
+
+def source_tag(source: str) -> str:
+    """A department's code as one index word (codes hold hyphens and capitals, which the tokenizer splits)."""
+    return "s" + hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
+
+
+def tags(district: str, town: str, village: str, source: str, record_type: str) -> str:
+    """The words a text row's filters match in the FTS5 index: region at each level, department, record type."""
+    return f"d{district} t{town} v{village} {source_tag(source)} k{record_type}"
+
+
+def by_entity_files(lake: Lake) -> list[str]:
+    return sorted(str(p) for p in (lake.root / "build" / "by_entity").glob("bucket=*/*.parquet"))
+
+
+def entity_codes() -> pa.Table:
+    """Every entity's region codes, from the operational database (the jurisdiction of its texts)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, district_code, town_code, region_code FROM registry_entity")
+        rows = cur.fetchall()
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+    return pa.table(
+        {
+            "id": pa.array(cols[0], pa.int64()),
+            "district_code": pa.array(cols[1], pa.string()),
+            "town_code": pa.array(cols[2], pa.string()),
+            "region_code": pa.array(cols[3], pa.string()),
+        }
+    )
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, files: Sequence[str], buckets: int, offsets: dict[int, int]
+) -> duckdb.DuckDBPyConnection:
+    """The text rows of ``files``, numbered within each day after ``offsets`` (the next free number of a day)."""
+    types = ", ".join(f"'{t}'" for t in TEXT_TYPES)
+    con.execute("CREATE OR REPLACE TEMP TABLE offsets (day BIGINT, next BIGINT)")
+    if offsets:
+        con.executemany("INSERT INTO offsets VALUES (?, ?)", list(offsets.items()))
+    return con.execute(f"""
+        WITH t AS (
+            SELECT entity_id, source, record_type, event_date, record_id, detail, file, line,
+                   CAST(coalesce(date_diff('day', DATE '1970-01-01', event_date), 0) AS BIGINT) AS day
+            FROM read_parquet({list(files)!r})
+            WHERE record_type IN ({types}) AND detail IS NOT NULL AND detail <> ''
+        )
+        SELECT (t.day << {SHIFT}) + coalesce(o.next, 0)
+                   + row_number() OVER (PARTITION BY t.day ORDER BY source, record_id, file, line) - 1 AS id,
+               entity_id, CAST(entity_id % {buckets} AS INTEGER), c.district_code, c.town_code, c.region_code,
+               source, record_type, event_date, record_id, detail
+        FROM t JOIN codes c ON c.id = t.entity_id LEFT JOIN offsets o ON o.day = t.day
+        ORDER BY id
+    """)
+
+
+def _days(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> list[int]:
+    types = ", ".join(f"'{t}'" for t in TEXT_TYPES)
+    rows = con.execute(f"""
+        SELECT DISTINCT CAST(coalesce(date_diff('day', DATE '1970-01-01', event_date), 0) AS BIGINT)
+        FROM read_parquet({list(files)!r}) WHERE record_type IN ({types})
+    """).fetchall()
+    return sorted(int(r[0]) for r in rows)
+
+
+def _next_numbers(days: Iterable[int]) -> dict[int, int]:
+    """For each day, the number after the highest id the table holds for it (one primary-key probe a day)."""
+    from django.db import connection
+
+    out: dict[int, int] = {}
+    with connection.cursor() as cur:
+        for day in days:
+            cur.execute(f"SELECT max(id) FROM {TABLE} WHERE id >= %s AND id < %s", [day << SHIFT, (day + 1) << SHIFT])
+            top = cur.fetchone()
+            if top and top[0] is not None:
+                out[day] = int(top[0]) - (day << SHIFT) + 1
+    return out
+
+
+class _Writer:
+    """Writes text rows and their index entries, in the engine's way."""
+
+    def __init__(self, cur: Any) -> None:
+        from django.db import connection
+
+        self.cur, self.vendor, self.ops = cur, connection.vendor, connection.ops
+        cols = ", ".join(COLUMNS)
+        marks = ", ".join(["%s"] * len(COLUMNS))
+        if self.vendor == "postgresql":
+            self.sql = f"INSERT INTO {TABLE} ({cols}, tsv) VALUES ({marks}, %s::tsvector)"
+        else:
+            self.sql = f"INSERT INTO {TABLE} ({cols}) VALUES ({marks})"
+        self.fts = f"INSERT INTO {FTS} (rowid, tokens, tags) VALUES (%s, %s, %s)"
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        date = self.ops.adapt_datefield_value
+        params: list[tuple[Any, ...]] = []
+        index: list[tuple[Any, ...]] = []
+        for r in rows:
+            text = mask_phones(str(r[10]))
+            row = (int(r[0]), int(r[1]), int(r[2]), r[3], r[4], r[5], r[6], r[7], date(r[8]), r[9], text)
+            if self.vendor == "postgresql":
+                params.append((*row, tsvector_literal(text)))
+            else:
+                params.append(row)
+                index.append((row[0], indexed_text(text), tags(r[3], r[4], r[5], r[6], r[7])))
+        self.cur.executemany(self.sql, params)
+        if index:
+            self.cur.executemany(self.fts, index)
+
+
+def write_rows(rows: list[tuple[Any, ...]]) -> None:
+    """Text rows as ``COLUMNS`` orders them, written with their index entries (the build's rows; a test's)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        _Writer(cur).write(rows)
+
+
+def _load(cur: Any, result: duckdb.DuckDBPyConnection, total: int, progress: Progress | None) -> int:
+    writer = _Writer(cur)
+    done = 0
+    while batch := result.fetchmany(FETCH):
+        writer.write(batch)
+        done += len(batch)
+        if progress:
+            progress("search index", done, total)
+    return done
+
+
+def _connection(codes: pa.Table | None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("SET enable_progress_bar = false")
+    con.register("codes_arrow", codes if codes is not None else entity_codes())
+    con.execute("CREATE TEMP TABLE codes AS SELECT * FROM codes_arrow")
+    return con
+
+
+def _count(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> int:
+    types = ", ".join(f"'{t}'" for t in TEXT_TYPES)
+    row = con.execute(f"SELECT count(*) FROM read_parquet({list(files)!r}) WHERE record_type IN ({types})").fetchone()
+    return int(row[0]) if row else 0
+
+
+def rebuild(lake: Lake, buckets: int, progress: Progress | None = None, codes: pa.Table | None = None) -> int:
+    """Every linked record's text, from the build's ``by_entity`` files: the index replaced in one transaction."""
+    from django.db import connection, transaction
+
+    from shijian.core.bulk import deferred_indexes
+    from shijian.lake.models import RecordText
+
+    files = by_entity_files(lake)
+    con = _connection(codes)
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                cur.execute(f"TRUNCATE {TABLE}")
+            else:
+                cur.execute(f"DELETE FROM {TABLE}")
+                cur.execute(f"INSERT INTO {FTS} ({FTS}) VALUES ('delete-all')")
+            if not files:
+                return 0
+            total = _count(con, files)
+            with deferred_indexes(RecordText):
+                return _load(cur, _rows(con, files, buckets, {}), total, progress)
+    finally:
+        con.close()
+
+
+def update(lake: Lake, files: Sequence[Path], rewritten: Sequence[int], buckets: int) -> int:
+    """An incremental build's files: the rewritten buckets' rows replaced, the other files' rows added."""
+    from django.db import connection, transaction
+
+    if not files:
+        return 0
+    names = [str(f) for f in files]
+    con = _connection(None)
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            _drop_buckets(cur, rewritten)
+            offsets = _next_numbers(_days(con, names))
+            return _load(cur, _rows(con, names, buckets, offsets), 0, None)
+    finally:
+        con.close()
+
+
+def _drop_buckets(cur: Any, rewritten: Sequence[int]) -> None:
+    from django.db import connection
+
+    for start in range(0, len(rewritten), 500):
+        chunk = list(rewritten[start : start + 500])
+        marks = ", ".join(["%s"] * len(chunk))
+        if connection.vendor != "postgresql":
+            # a contentless FTS5 table forgets a row when told the words it indexed: computed again from the text
+            cur.execute(
+                f"SELECT id, text, district_code, town_code, region_code, source, record_type FROM {TABLE} "
+                f"WHERE bucket IN ({marks})",
+                chunk,
+            )
+            gone = [(r[0], indexed_text(r[1]), tags(*r[2:])) for r in cur.fetchall()]
+            cur.executemany(f"INSERT INTO {FTS} ({FTS}, rowid, tokens, tags) VALUES ('delete', %s, %s, %s)", gone)
+        cur.execute(f"DELETE FROM {TABLE} WHERE bucket IN ({marks})", chunk)
