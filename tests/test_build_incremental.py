@@ -110,9 +110,7 @@ def _outputs(lake: Lake) -> dict[str, Any]:
         key=repr,
     )
     assert texts and _indexed_ids() == set(RecordText.objects.values_list("id", flat=True))
-    return dict(
-        files=files, counts=counts, by_entity=by_entity, unlinked=unlinked, db=db, reviews=reviews, texts=texts
-    )
+    return dict(files=files, counts=counts, by_entity=by_entity, unlinked=unlinked, db=db, reviews=reviews, texts=texts)
 
 
 def _indexed_ids() -> set[int]:

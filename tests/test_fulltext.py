@@ -30,7 +30,18 @@ WORDS = ["过期", "超过保质期", "后厨", "药", "虚假 直播", "广告�
 
 
 def test_it_tokenizes_chinese_as_bigrams_and_latin_as_words() -> None:
-    assert tokens("销售过期食品，罚款5100元") == ["销售", "售过", "过期", "期食", "食品", "品", "罚款", "款", "5100", "元"]
+    assert tokens("销售过期食品，罚款5100元") == [
+        "销售",
+        "售过",
+        "过期",
+        "期食",
+        "食品",
+        "品",
+        "罚款",
+        "款",
+        "5100",
+        "元",
+    ]
     assert tokens("ＡＢＣ公司") == ["abc", "公司", "司"]  # full-width letters folded, lower case
     assert tokens("药") == ["药"]
     phrases = parse("过期食品 药 GB2760")
@@ -96,7 +107,8 @@ def _scan(lake: Lake, words: str, town: str = "", source: str = "", rtype: str =
     }
 
 
-def _all_pages(user: Any, words: str, filters: query.Filters = query.Filters()) -> list[RecordText]:
+def _all_pages(user: Any, words: str, filters: query.Filters | None = None) -> list[RecordText]:
+    filters = filters or query.Filters()
     out: list[RecordText] = []
     before = None
     while True:
@@ -155,10 +167,14 @@ def test_numbers_are_masked_stored_shown_and_never_searchable(lake: Lake) -> Non
     with_phone = _all_pages(root, "联系电话")
     assert with_phone and all("****" in r.text for r in with_phone)
     assert not RecordText.objects.filter(text__regex=r"1[3-9][0-9]{9}").exists()
-    raw = duckdb.connect().execute(
-        f"SELECT regexp_extract(detail, '1[3-9][0-9]{{9}}') FROM read_parquet('{lake.root}/build/by_entity/*/*.parquet') "
-        "WHERE detail LIKE '%联系电话%' LIMIT 1"
-    ).fetchall()[0][0]
+    raw = (
+        duckdb.connect()
+        .execute(
+            f"SELECT regexp_extract(detail, '1[3-9][0-9]{{9}}') "
+            f"FROM read_parquet('{lake.root}/build/by_entity/*/*.parquet') WHERE detail LIKE '%联系电话%' LIMIT 1"
+        )
+        .fetchall()[0][0]
+    )
     assert raw and query.search(root, raw).rows == []  # the lake keeps the number, the index does not
 
 

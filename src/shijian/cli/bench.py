@@ -151,6 +151,30 @@ def bench_incremental(
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
 
 
+@app.command("search")
+def bench_search(
+    work: Annotated[Path, typer.Option(help="the world built by `shijian bench ingest`")] = Path("var/bench/ingest"),
+    engine: Annotated[str, typer.Option(help="sqlite (the world's database) or postgresql (a fresh database)")] = (
+        "sqlite"
+    ),
+    database_url: Annotated[str, typer.Option(help="with --engine postgresql: the database to fill")] = (
+        "postgres://postgres@127.0.0.1:5432/shijian_bench_search"
+    ),
+    rebuild: Annotated[bool, typer.Option(help="build the index again even when the world has one")] = False,
+) -> None:
+    """Full-text search over the lake's record texts: the index built, then a mix of questions as four users,
+    against a scan of the same texts without the index (reuses bench ingest's world)."""
+    from shijian.bench.search import run
+
+    if engine not in ("sqlite", "postgresql"):
+        fail("--engine must be sqlite or postgresql")
+    try:
+        report = run(work, engine, database_url, rebuild, console)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+
+
 @app.command("analytics")
 def bench_analytics(
     work: Annotated[Path, typer.Option(help="the world built by `shijian bench ingest`")] = Path("var/bench/ingest"),
