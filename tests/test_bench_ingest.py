@@ -53,3 +53,20 @@ def test_build_only_rebuilds_what_the_ingest_left(tmp_path: Path) -> None:
     assert build["entity_files"] > 100 and build["seconds_detail"]["by_entity write"] > 0
     pages = report["entity_page_ms"]  # the whole entity page, timeline included, through Django
     assert isinstance(pages, dict) and pages["pages"] > 0 and 0 < pages["median"] <= pages["p95"]
+
+    # `bench search` on the same world: the index the build made answers every question as a scan does.
+    env = {**os.environ, "SHIJIAN_HOME": str(tmp_path / "home")}
+    env.pop("SHIJIAN_DATABASE_URL", None)
+    cmd = [sys.executable, "-m", "shijian.cli", "bench", "search", "--work", str(tmp_path / "w")]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    search = _report(r.stdout)
+    assert isinstance(search["texts"], int) and search["texts"] > 50 and "index_build" not in search
+    assert search["counts_differing_from_scan"] == 0 and search["questions"] == 49
+    per_user = search["per_user"]
+    assert isinstance(per_user, dict) and set(per_user) == {
+        "superuser",
+        "city official",
+        "district leader",
+        "town clerk",
+    }
