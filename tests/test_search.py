@@ -127,6 +127,22 @@ def test_the_global_search_finds_hazards_and_inspections(world) -> None:
     assert h.get_absolute_url() not in body
 
 
+def test_the_global_search_finds_record_texts_in_the_jurisdiction(world) -> None:
+    from shijian.lake.fulltext.index import write_rows
+
+    day = (dt.date(2026, 11, 2) - dt.date(1970, 1, 1)).days
+    for n, key in enumerate(("hecheng", "chancheng")):
+        e = world.entities[key]
+        text = f"食品安全：消费者反映{key}店内的臭豆腐发霉变质"
+        codes = (e.district_code, e.town_code, e.region_code)
+        write_rows([(day << 24 | n, e.pk, 0, *codes, "440608-SAMR", "complaint", dt.date(2026, 11, 2), f"R{n}", text)])
+    body = world.client("hecheng").get(reverse("search") + "?q=臭豆腐").content.decode()
+    assert "hecheng店内的臭豆腐" in body and "chancheng店内" not in body
+    assert world.entities["hecheng"].get_absolute_url() in body and reverse("record_search") + "?q=" in body
+    body = world.client("outsider").get(reverse("search") + "?q=臭豆腐").content.decode()
+    assert "chancheng店内的臭豆腐" in body and "hecheng店内" not in body
+
+
 def test_a_list_row_is_built_escaped_as_the_template_did() -> None:
     import datetime as dt
 

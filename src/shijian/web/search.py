@@ -1,6 +1,7 @@
-"""The global search in the header: entities, hazard entries and inspections, each restricted to what the user sees.
+"""The global search in the header: entities, hazard entries, inspections and the lake's record texts, each restricted
+to what the user sees.
 
-One term, three small result lists (the first few of each) with a link to the full list filtered by the same term.
+One term, four small result lists (the first few of each) with a link to the full list filtered by the same term.
 """
 
 from __future__ import annotations
@@ -76,13 +77,33 @@ def _visits(user: Any, term: str) -> Section:
     )
 
 
+def _records(user: Any, term: str) -> Section:
+    """The newest lake record texts holding the term (complaints, penalty reasons, inspection findings)."""
+    from shijian.lake.fulltext import query
+    from shijian.lake.fulltext.tokens import parse
+
+    found = query.search(user, term, limit=SHOWN).rows if parse(term) else []
+    names = dict(
+        restrict(Entity.objects.filter(pk__in={r.entity_id for r in found}), user, "view").values_list("pk", "name")
+    )
+    return Section(
+        _("Records from departments"),
+        reverse("record_search") + "?" + urlencode({"q": term}),
+        [
+            (reverse("entity_detail", args=[r.entity_id]), names.get(r.entity_id, ""), f"{r.event_date} · {r.text}")
+            for r in found
+            if r.entity_id in names
+        ],
+    )
+
+
 def search(user: Any, term: str) -> list[Section]:
     """The sections the user's role may open, each with its first matches."""
     term = term.strip()[:100]
     if not term:
         return []
     sections = []
-    for kind, find in (("entity", _entities), ("hazard", _hazards), ("visit", _visits)):
+    for kind, find in (("entity", _entities), ("hazard", _hazards), ("visit", _visits), ("record", _records)):
         if allowed(user, kind, "view"):
             sections.append(find(user, term))
     return sections
