@@ -53,6 +53,8 @@ def test_it_tokenizes_chinese_as_bigrams_and_latin_as_words() -> None:
 def test_it_masks_mobile_numbers_only() -> None:
     assert mask_phones("联系电话：13812345678）") == "联系电话：138****5678）"
     assert mask_phones("罚款5100元，编号123456789012") == "罚款5100元，编号123456789012"
+    grouped = "电话 +86 138-1234-5678，或 139 8765 4321"
+    assert mask_phones(grouped) == "电话 +86 138-****-5678，或 139 **** 4321"
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,10 @@
 Reuses the world of ``shijian bench ingest`` (its build's ``by_entity`` files and its register). Builds the index
 (timed: the rows, the engine's index), then asks a fixed mix of questions as a superuser, a city official, a
 district leader and a town clerk: words common and rare, one character, two words, filtered by town, department,
-record type and dates, a first page and the page after it. Each question is also answered by a scan of the same
-texts in DuckDB without the index (the baseline, in the same run). With ``--engine postgresql`` the index goes into
+record type and dates, a first page and the page after it; then the pages themselves through Django. Each question
+is also answered by a scan of the same texts held in memory by DuckDB, without an index (the baseline, in the same
+run; the counts must agree), and one by reading the lake's records themselves (what a search without the index
+table would do). With ``--engine postgresql`` the index goes into
 a fresh PostgreSQL database (the register's codes are read from the world's SQLite file) and the same questions
 are asked there.
 """
@@ -225,6 +227,29 @@ def run(work: Path, engine: str, pg_url: str, rebuild: bool, console: Console) -
         every += first + second
         console.print(f"{who}: p95 {report['per_user'][who]['first page']['p95_ms']} ms")
     report["all_requests"] = _ms(every)
+    # The pages themselves, through Django (form, search, entity names, template), as the district leader.
+    from django.conf import settings
+    from django.utils.http import urlencode
+
+    from shijian.bench.signin import client_for
+
+    settings.ALLOWED_HOSTS = ["*"]
+    client = client_for(users["district leader"])
+    pages: list[float] = []
+    for words, f in questions:
+        url = "/records/search/?" + urlencode({"q": words, **{k: str(v) for k, v in f.items()}})
+        t0 = time.perf_counter()
+        r = client.get(url)
+        pages.append(time.perf_counter() - t0)
+        assert r.status_code == 200, (url, r.status_code)
+    report["pages_district_leader"] = _ms(pages)
+    # Without any index: one question answered by reading the lake's records themselves (every by_entity file).
+    types = "('complaint', 'penalty', 'inspection')"
+    t0 = time.perf_counter()
+    con.execute(
+        f"SELECT count(*) FROM read_parquet({files!r}) WHERE record_type IN {types} AND detail LIKE '%婴幼儿奶粉%'"
+    ).fetchall()
+    report["baseline_lake_scan_one_question_s"] = round(time.perf_counter() - t0, 2)
     report["baseline_scan"] = _ms(scans)
     report["ratio_p95_index_to_scan"] = round(report["all_requests"]["p95_ms"] / report["baseline_scan"]["p95_ms"], 4)
     report["examples"] = examples

@@ -34,13 +34,14 @@ def mask_person(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
-_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+# 11 digits from 13x to 19x, written whole or in groups (138 1234 5678, 138-1234-5678), with or without +86
+_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])([- ]?)[0-9]{4}([- ]?)([0-9]{4})(?![0-9])")
 
 
 def mask_phones(text: str) -> str:
     """Mobile numbers in a free text masked to their first three and last four digits: 13812345678 -> 138****5678
     (a complaint's text often carries the complainant's number; the lake keeps it, nothing shown or indexed does)."""
-    return _MOBILE.sub(r"\1****\2", text)
+    return _MOBILE.sub(r"\1\2****\3\4", text)
 
 
 def money(value: Decimal | None) -> str:

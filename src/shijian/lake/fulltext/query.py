@@ -110,7 +110,8 @@ def _sqlite(user: Any, phrases: list[Phrase], filters: Filters, before: int | No
     words = [fts5_match(phrases)]
     if region:
         words.append(f"tags : ({region})")
-    for value, word in ((filters.source, source_tag(filters.source)), (filters.town, f"t{filters.town}")):
+    town = re.sub(r"[^0-9]", "", filters.town)  # an index word: digits only, whatever the caller passed
+    for value, word in ((filters.source, source_tag(filters.source)), (filters.town, f"t{town}")):
         if value:
             words.append(f"tags : {word}")
     if filters.record_type:
