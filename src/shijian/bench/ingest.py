@@ -198,7 +198,6 @@ def run(
         "seconds": round(time.perf_counter() - t0, 1),
         "steps": build.seconds,
         "aggregates_and_sync_s": round(build.seconds["aggregate"] + build.seconds["sync"], 1),
-        "raw_scan_s": build.raw_scan_seconds,
         "linked": build.linked,
         "unlinked": build.unlinked,
         "entity_files": build.synced,

@@ -149,7 +149,7 @@ def run(work: Path, engine: str, pg_url: str, rebuild: bool, console: Console) -
     con.execute("SET enable_progress_bar = false")
     files = index.by_entity_files(lake)
     report["lake_records"] = int(con.execute(f"SELECT count(*) FROM read_parquet({files!r})").fetchall()[0][0])
-    if rebuild or not RecordText.objects.exists():
+    if rebuild or codes is not None or not RecordText.objects.exists():  # PostgreSQL: filled afresh from this lake
         t0 = time.perf_counter()
         buckets = bucket_count(report["lake_records"])
         n = index.rebuild(lake, buckets, codes=codes)
