@@ -29,25 +29,18 @@ from shijian.synth.generator import generate, resolve_scale
 WORDS = ["过期", "超过保质期", "后厨", "药", "虚假 直播", "广告法", "罚款人民币", "联系电话", "未发现违法违规行为"]
 
 
-def test_it_tokenizes_chinese_as_bigrams_and_latin_as_words() -> None:
+def test_it_tokenizes_every_run_of_letters_and_digits_as_bigrams() -> None:
     assert tokens("销售过期食品，罚款5100元") == [
-        "销售",
-        "售过",
-        "过期",
-        "期食",
-        "食品",
-        "品",
-        "罚款",
-        "款",
-        "5100",
-        "元",
+        *("销售", "售过", "过期", "期食", "食品", "品"),
+        *("罚款", "款5", "51", "10", "00", "0元", "元"),
     ]
-    assert tokens("ＡＢＣ公司") == ["abc", "公司", "司"]  # full-width letters folded, lower case
+    assert tokens("ＡＢＣ公司") == ["ab", "bc", "c公", "公司", "司"]  # full-width letters folded, lower case
     assert tokens("药") == ["药"]
-    phrases = parse("过期食品 药 GB2760")
-    assert fts5_match(phrases) == 'tokens : "过期 期食 食品" AND tokens : "药"* AND tokens : "gb2760"'
-    assert tsquery_literal(phrases) == "('过期' <-> '期食' <-> '食品') & '药':* & ('gb2760')"
-    assert parse("！？ ，") == []
+    phrases = parse("过期食品 药 GB2760 药")
+    assert [p.part for p in phrases] == ["过期食品", "药", "gb2760"]  # a repeated part once
+    assert fts5_match(phrases) == 'tokens : "过期 期食 食品" AND tokens : "药"* AND tokens : "gb b2 27 76 60"'
+    assert tsquery_literal(phrases) == "'27' & '60' & '76' & 'b2' & 'gb' & '期食' & '药':* & '过期' & '食品'"
+    assert parse("！？ ，😀") == []
 
 
 def test_it_masks_mobile_numbers_only() -> None:
@@ -251,3 +244,33 @@ def test_the_page_searches_marks_the_words_and_pages_on(lake: Lake) -> None:
     assert name in c.get(url).content.decode()
     anonymous = Client().get(url, {"q": "检查"})
     assert anonymous.status_code == 302
+
+
+def test_a_total_slower_than_its_budget_is_left_out_and_nothing_breaks(db: None) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's FTS5 count is bounded by its LIMIT alone")
+    from shijian.lake.fulltext.index import write_rows
+
+    write_rows(
+        [(n, 1, 0, "440608", "440608101", "440608101001", "S", "complaint", None, f"R{n}", "检查") for n in (1, 2)]
+    )
+    slow = RecordText.objects.extra(where=["pg_sleep(0.15) IS NOT NULL"])
+    assert query._bounded_count(slow) is None  # cancelled at the budget (100 ms), not waited for
+    assert query._bounded_count(RecordText.objects.all()) == 2  # the connection and transaction still work
+    assert RecordText.objects.count() == 2
+
+
+def test_the_entity_timeline_masks_numbers_too(lake: Lake) -> None:
+    """The entity page and the API read records through ``entity_timeline``: the lake keeps the number, they don't."""
+    from shijian.lake.query import entity_timeline
+
+    hit = RecordText.objects.filter(text__contains="联系电话").first()
+    assert hit
+    tl = entity_timeline(lake, hit.entity_id, record_type="complaint", limit=1000)
+    texts = [str(r["detail"]) for r in tl.rows if r["detail"]]
+    assert any("联系电话" in t for t in texts)
+    assert not any(re.search(r"1[3-9][0-9]{9}", t) for t in texts)
+    c = Client()
+    c.force_login(_user("root", "root", ""))
+    page = c.get(reverse("entity_records", args=[hit.entity_id]), {"type": "complaint"}).content.decode()
+    assert "联系电话" in page and not re.search(r"1[3-9][0-9]{9}", page)

@@ -386,7 +386,7 @@ def _record_text(entity: Entity, dept: Any, key: str) -> None:
     """A complaint's text in the lake's full-text index, as the build writes it (one row per place)."""
     from shijian.lake.fulltext.index import write_rows
 
-    day = (dt.date(2026, 3, 1) - dt.date(1970, 1, 1)).days
+    day = dt.date(2026, 3, 1).toordinal()
     text = f"投诉举报：{key}后厨卫生差，联系电话13800138000"
     codes = (entity.district_code, entity.town_code, entity.region_code)
     write_rows([(day << 24 | entity.pk, entity.pk, 0, *codes, dept.code, "complaint", dt.date(2026, 3, 1), key, text)])

@@ -130,7 +130,7 @@ def test_the_global_search_finds_hazards_and_inspections(world) -> None:
 def test_the_global_search_finds_record_texts_in_the_jurisdiction(world) -> None:
     from shijian.lake.fulltext.index import write_rows
 
-    day = (dt.date(2026, 11, 2) - dt.date(1970, 1, 1)).days
+    day = dt.date(2026, 11, 2).toordinal()
     for n, key in enumerate(("hecheng", "chancheng")):
         e = world.entities[key]
         text = f"食品安全：消费者反映{key}店内的臭豆腐发霉变质"

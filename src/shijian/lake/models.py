@@ -80,9 +80,9 @@ class RecordText(models.Model):
     full-text index keeps it: with its entity's region codes (the jurisdiction rule reads them) and personal
     numbers masked. The build writes these rows (``lake.fulltext.index``); nobody edits them.
 
-    The primary key orders by date: ``(days since 1970-01-01) << 24 | n``, so newest-first is the key's order and a
-    date range is a key range, in both engines' indexes. The index itself is engine-specific (migration 0003): an
-    FTS5 table on SQLite, a ``tsvector`` column with a GIN index on PostgreSQL."""
+    The primary key orders by date: ``(the date's ordinal, 0001-01-01 being 1) << 24 | n``, so newest-first is the
+    key's order and a date range is a key range, in both engines' indexes. The index itself is engine-specific
+    (migration 0003): an FTS5 table on SQLite, a ``tsvector`` column with a GIN index on PostgreSQL."""
 
     id = models.BigIntegerField(primary_key=True)
     entity = models.ForeignKey(

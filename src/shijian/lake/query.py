@@ -1,4 +1,5 @@
-"""Reads of the lake for the web pages: one entity's records (the 一户一档 timeline)."""
+"""Reads of the lake for the web pages and the API: one entity's records (the 一户一档 timeline), personal
+numbers masked."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import duckdb
 
 from shijian.lake.store import Lake
+from shijian.registry.display import mask_phones
 
 _local = threading.local()
 
@@ -70,6 +72,9 @@ def entity_timeline(
     )
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    for row in rows:  # mobile numbers in a text are never shown (the page and the API read from here)
+        if row["detail"]:
+            row["detail"] = mask_phones(row["detail"])
     sources = con.execute("SELECT source, count(*) FROM tl GROUP BY ALL ORDER BY 2 DESC").fetchall()
     types = con.execute("SELECT record_type, count(*) FROM tl GROUP BY ALL ORDER BY 2 DESC").fetchall()
     return Timeline(rows, int(total_row[0]) if total_row else 0, sources, types, True)

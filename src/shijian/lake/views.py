@@ -3,6 +3,7 @@ and the full-text search over the lake's records."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -182,7 +183,8 @@ def record_search(request: HttpRequest) -> HttpResponse:
             date_to=form.cleaned_data["date_to"],
         )
         before = request.GET.get("before", "")
-        page = query.search(request.user, term, filters, int(before) if before.isdigit() else None)
+        cursor = int(before) if re.fullmatch(r"[0-9]{1,19}", before) else None  # ASCII digits: an id, or ignored
+        page = query.search(request.user, term, filters, cursor)
     entities = {e.pk: e for e in restrict(Entity.objects.filter(pk__in={r.entity_id for r in page.rows}), request.user)}
     names = dict(Department.objects.filter(code__in={r.source for r in page.rows}).values_list("code", "name"))
     rows = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -34,14 +35,30 @@ def mask_person(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
-# 11 digits from 13x to 19x, written whole or in groups (138 1234 5678, 138-1234-5678), with or without +86
-_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])([- ]?)[0-9]{4}([- ]?)([0-9]{4})(?![0-9])")
+# A run of digits (ASCII or full-width) with at most two separators between two digits: 138 1234 5678,
+# 138-1234-5678, (138)1234.5678, +86 13812345678, 138　1234　5678 (ideographic or non-breaking spaces), 138—1234.
+_DIGIT_RUN = re.compile(r"[0-9０-９](?:[\s\-.·—–－()（）]{0,2}[0-9０-９])*")
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    where = [i for i, c in enumerate(run) if c.isdigit()]
+    digits = "".join(str(unicodedata.digit(run[i])) for i in where)
+    out = list(run)
+    for k in range(len(digits) - 10):
+        # every 11 digits that read as a mainland mobile number (1, then 3-9): the middle four hidden
+        if digits[k] == "1" and digits[k + 1] in "3456789":
+            for j in range(k + 3, k + 7):
+                out[where[j]] = "*"
+    return "".join(out)
 
 
 def mask_phones(text: str) -> str:
-    """Mobile numbers in a free text masked to their first three and last four digits: 13812345678 -> 138****5678
-    (a complaint's text often carries the complainant's number; the lake keeps it, nothing shown or indexed does)."""
-    return _MOBILE.sub(r"\1\2****\3\4", text)
+    """Mobile numbers in a free text masked to their first three and last four digits: 13812345678 -> 138****5678,
+    written whole or in groups, with or without +86, in ASCII or full-width digits (a complaint's text often carries
+    the complainant's number; the lake keeps it, nothing shown or indexed does). Errs on the side of masking: any
+    11 digits in a run that begin 13-19 are masked, a longer number's included."""
+    return _DIGIT_RUN.sub(_mask_run, text)
 
 
 def money(value: Decimal | None) -> str:

@@ -10,6 +10,7 @@ number, and nobody sees one in a result.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from shijian.lake.store import Lake
 from shijian.registry.display import mask_phones
 
 TEXT_TYPES = ("complaint", "penalty", "inspection")  # the record kinds whose detail is a free text
-SHIFT = 24  # id = days since 1970-01-01 << SHIFT | n: 16.7M texts a day
+SHIFT = 24  # id = day_key(date) << SHIFT | n: 16.7M texts a day, any date from the year 1 (none: day 0)
 FTS = "lake_recordtext_fts"
 TABLE = "lake_recordtext"
 COLUMNS = (
@@ -40,7 +41,13 @@ COLUMNS = (
     "text",
 )
 FETCH = 50_000
+PG_TAG = "_"  # PostgreSQL: the tags are lexemes of the row's tsvector, marked so that no text word can equal one
 Progress = Callable[[str, int, int], None]
+
+
+def day_key(day: dt.date | None) -> int:
+    """A date's place in the ids: its proleptic Gregorian ordinal (0001-01-01 is 1), 0 for none."""
+    return day.toordinal() if day else 0
 
 
 def source_tag(source: str) -> str:
@@ -86,7 +93,7 @@ def _rows(
     return con.execute(f"""
         WITH t AS (
             SELECT entity_id, source, record_type, event_date, record_id, detail, file, line,
-                   CAST(coalesce(date_diff('day', DATE '1970-01-01', event_date), 0) AS BIGINT) AS day
+                   CAST(coalesce(date_diff('day', DATE '0001-01-01', event_date) + 1, 0) AS BIGINT) AS day
             FROM read_parquet({list(files)!r})
             WHERE record_type IN ({types}) AND detail IS NOT NULL AND detail <> ''
         )
@@ -102,7 +109,7 @@ def _rows(
 def _days(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> list[int]:
     types = ", ".join(f"'{t}'" for t in TEXT_TYPES)
     rows = con.execute(f"""
-        SELECT DISTINCT CAST(coalesce(date_diff('day', DATE '1970-01-01', event_date), 0) AS BIGINT)
+        SELECT DISTINCT CAST(coalesce(date_diff('day', DATE '0001-01-01', event_date) + 1, 0) AS BIGINT)
         FROM read_parquet({list(files)!r}) WHERE record_type IN ({types})
     """).fetchall()
     return sorted(int(r[0]) for r in rows)
@@ -145,7 +152,8 @@ class _Writer:
             text = mask_phones(str(r[10]))
             row = (int(r[0]), int(r[1]), int(r[2]), r[3], r[4], r[5], r[6], r[7], date(r[8]), r[9], text)
             if self.vendor == "postgresql":
-                params.append((*row, tsvector_literal(text)))
+                marks = " ".join(f"'{PG_TAG}{w}'" for w in tags(r[3], r[4], r[5], r[6], r[7]).split())
+                params.append((*row, tsvector_literal(text) + " " + marks))
             else:
                 params.append(row)
                 index.append((row[0], indexed_text(text), tags(r[3], r[4], r[5], r[6], r[7])))

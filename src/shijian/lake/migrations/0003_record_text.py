@@ -11,7 +11,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 SQLITE = [
-    "CREATE VIRTUAL TABLE lake_recordtext_fts USING fts5(tokens, tags, content='', tokenize='unicode61')",
+    "CREATE VIRTUAL TABLE lake_recordtext_fts USING fts5(tokens, tags, content='', tokenize='unicode61 remove_diacritics 0')",
 ]
 SQLITE_DROP = ["DROP TABLE IF EXISTS lake_recordtext_fts"]
 POSTGRES = [
