@@ -274,3 +274,17 @@ def test_the_entity_timeline_masks_numbers_too(lake: Lake) -> None:
     c.force_login(_user("root", "root", ""))
     page = c.get(reverse("entity_records", args=[hit.entity_id]), {"type": "complaint"}).content.decode()
     assert "联系电话" in page and not re.search(r"1[3-9][0-9]{9}", page)
+
+
+def test_an_index_written_by_another_tokenizer_makes_the_next_build_a_full_one(lake: Lake) -> None:
+    from shijian.lake import state as build_state
+
+    state = build_state.read_state(lake)
+    assert state and state.search_tokens
+    state.search_tokens = "an older tokenizer"
+    build_state.write_state(lake, state)
+    report = run_incremental(lake, threads=2)
+    assert report.mode == "full" and report.reason == "the full-text tokenizer changed"
+    assert report.texts == RecordText.objects.count() and _index_ids() == set(
+        RecordText.objects.values_list("id", flat=True)
+    )

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from shijian.lake import state as build_state
 from shijian.lake import steps
 from shijian.lake.fulltext import index as fulltext_index
+from shijian.lake.fulltext.tokens import TOKENIZER_VERSION
 from shijian.lake.linkage import link_pairs
 from shijian.lake.partition import write_partitioned
 from shijian.lake.sql import PARQUET, scalar, sql_literal
@@ -355,6 +356,7 @@ def full_build(
             key_hash=hashed,
             synced=True,
             register_version=version,
+            search_tokens=TOKENIZER_VERSION,
         ),
     )
     return report

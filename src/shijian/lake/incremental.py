@@ -53,6 +53,7 @@ from shijian.lake.build import (
     write_review,
 )
 from shijian.lake.fulltext import index as fulltext_index
+from shijian.lake.fulltext.tokens import TOKENIZER_VERSION
 from shijian.lake.sql import PARQUET, scalar, sql_literal
 from shijian.lake.store import Lake
 from shijian.lake.sync import sync_entity_files, sync_reviews
@@ -86,6 +87,8 @@ def why_full(lake: Lake, state: build_state.BuildState | None, loads: list[str])
         return f"DuckDB changed ({state.duckdb} -> {duckdb.__version__})"
     if not state.synced:
         return "the previous build did not reach the database"
+    if state.search_tokens != TOKENIZER_VERSION:  # an index row is removed by the words it was indexed with
+        return "the full-text tokenizer changed"
     if not state.key_hash:
         return "the previous build could not tell key combinations apart by hash"
     if set(state.loads) - set(loads):

@@ -42,6 +42,7 @@ class BuildState:
     parts: list[str] = field(default_factory=list)  # incremental builds since the full one, oldest first
     synced: bool = False  # the database holds this build's entity files
     register_version: int | None = None  # the register's change counter when the build read it
+    search_tokens: str = ""  # the full-text tokenizer's version the index was written with (``fulltext.tokens``)
 
 
 TRIGGERS = {

@@ -22,6 +22,9 @@ import unicodedata
 from dataclasses import dataclass
 
 _RUNS = re.compile(r"[^\W_]+")  # letters and digits of any script
+# Raised whenever the tokens change: an incremental build then builds in full (rows are removed from the SQLite
+# index by the very words they were indexed with).
+TOKENIZER_VERSION = "2"
 
 
 def normalise(text: str) -> str:
