@@ -64,13 +64,21 @@ def by_entity_files(lake: Lake) -> list[str]:
     return sorted(str(p) for p in (lake.root / "build" / "by_entity").glob("bucket=*/*.parquet"))
 
 
-def entity_codes() -> pa.Table:
-    """Every entity's region codes, from the operational database (the jurisdiction of its texts)."""
+def entity_codes(ids: Sequence[int] | None = None) -> pa.Table:
+    """Every entity's region codes (or these entities'), from the operational database (the jurisdiction of their
+    texts)."""
     from django.db import connection
 
+    sql = "SELECT id, district_code, town_code, region_code FROM registry_entity"
+    rows: list[Any] = []
     with connection.cursor() as cur:
-        cur.execute("SELECT id, district_code, town_code, region_code FROM registry_entity")
-        rows = cur.fetchall()
+        if ids is None:
+            cur.execute(sql)
+            rows = cur.fetchall()
+        for start in range(0, len(ids or ()), 900):
+            chunk = list(ids[start : start + 900]) if ids else []
+            cur.execute(f"{sql} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            rows += cur.fetchall()
     cols: list[Any] = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
     return pa.table(
         {
@@ -82,37 +90,32 @@ def entity_codes() -> pa.Table:
     )
 
 
-def _rows(
-    con: duckdb.DuckDBPyConnection, files: Sequence[str], buckets: int, offsets: dict[int, int]
-) -> duckdb.DuckDBPyConnection:
-    """The text rows of ``files``, numbered within each day after ``offsets`` (the next free number of a day)."""
+def _texts_select(files: Sequence[str]) -> str:
+    """The records of ``files`` that carry a text, with their day's place in the ids."""
     types = ", ".join(f"'{t}'" for t in TEXT_TYPES)
+    return f"""
+        SELECT entity_id, source, record_type, event_date, record_id, detail, file, line,
+               CAST(coalesce(date_diff('day', DATE '0001-01-01', event_date) + 1, 0) AS BIGINT) AS day
+        FROM read_parquet({list(files)!r})
+        WHERE record_type IN ({types}) AND detail IS NOT NULL AND detail <> ''
+    """
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, texts: str, buckets: int, offsets: dict[int, int]
+) -> duckdb.DuckDBPyConnection:
+    """The rows of relation ``texts``, numbered within each day after ``offsets`` (the next free number of a day)."""
     con.execute("CREATE OR REPLACE TEMP TABLE offsets (day BIGINT, next BIGINT)")
     if offsets:
         con.executemany("INSERT INTO offsets VALUES (?, ?)", list(offsets.items()))
     return con.execute(f"""
-        WITH t AS (
-            SELECT entity_id, source, record_type, event_date, record_id, detail, file, line,
-                   CAST(coalesce(date_diff('day', DATE '0001-01-01', event_date) + 1, 0) AS BIGINT) AS day
-            FROM read_parquet({list(files)!r})
-            WHERE record_type IN ({types}) AND detail IS NOT NULL AND detail <> ''
-        )
         SELECT (t.day << {SHIFT}) + coalesce(o.next, 0)
                    + row_number() OVER (PARTITION BY t.day ORDER BY source, record_id, file, line) - 1 AS id,
                entity_id, CAST(entity_id % {buckets} AS INTEGER), c.district_code, c.town_code, c.region_code,
                source, record_type, event_date, record_id, detail
-        FROM t JOIN codes c ON c.id = t.entity_id LEFT JOIN offsets o ON o.day = t.day
+        FROM {texts} t JOIN codes c ON c.id = t.entity_id LEFT JOIN offsets o ON o.day = t.day
         ORDER BY id
     """)
-
-
-def _days(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> list[int]:
-    types = ", ".join(f"'{t}'" for t in TEXT_TYPES)
-    rows = con.execute(f"""
-        SELECT DISTINCT CAST(coalesce(date_diff('day', DATE '0001-01-01', event_date) + 1, 0) AS BIGINT)
-        FROM read_parquet({list(files)!r}) WHERE record_type IN ({types})
-    """).fetchall()
-    return sorted(int(r[0]) for r in rows)
 
 
 def _next_numbers(days: Iterable[int]) -> dict[int, int]:
@@ -181,17 +184,19 @@ def _load(cur: Any, result: duckdb.DuckDBPyConnection, total: int, progress: Pro
     return done
 
 
-def _connection(codes: pa.Table | None) -> duckdb.DuckDBPyConnection:
+def _connection() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"threads": 2})
     con.execute("SET enable_progress_bar = false")
-    con.register("codes_arrow", codes if codes is not None else entity_codes())
-    con.execute("CREATE TEMP TABLE codes AS SELECT * FROM codes_arrow")
     return con
 
 
-def _count(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> int:
-    types = ", ".join(f"'{t}'" for t in TEXT_TYPES)
-    row = con.execute(f"SELECT count(*) FROM read_parquet({list(files)!r}) WHERE record_type IN ({types})").fetchone()
+def _with_codes(con: duckdb.DuckDBPyConnection, codes: pa.Table) -> None:
+    con.register("codes_arrow", codes)
+    con.execute("CREATE OR REPLACE TEMP TABLE codes AS SELECT * FROM codes_arrow")
+
+
+def _count(con: duckdb.DuckDBPyConnection, texts: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {texts}").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -203,7 +208,8 @@ def rebuild(lake: Lake, buckets: int, progress: Progress | None = None, codes: p
     from shijian.lake.models import RecordText
 
     files = by_entity_files(lake)
-    con = _connection(codes)
+    con = _connection()
+    _with_codes(con, codes if codes is not None else entity_codes())
     try:
         with transaction.atomic(), connection.cursor() as cur:
             if connection.vendor == "postgresql":
@@ -213,9 +219,10 @@ def rebuild(lake: Lake, buckets: int, progress: Progress | None = None, codes: p
                 cur.execute(f"INSERT INTO {FTS} ({FTS}) VALUES ('delete-all')")
             if not files:
                 return 0
-            total = _count(con, files)
+            con.execute(f"CREATE VIEW texts AS {_texts_select(files)}")
+            total = _count(con, "texts")
             with deferred_indexes(RecordText):
-                return _load(cur, _rows(con, files, buckets, {}), total, progress)
+                return _load(cur, _rows(con, "texts", buckets, {}), total, progress)
     finally:
         con.close()
 
@@ -226,13 +233,16 @@ def update(lake: Lake, files: Sequence[Path], rewritten: Sequence[int], buckets:
 
     if not files:
         return 0
-    names = [str(f) for f in files]
-    con = _connection(None)
+    con = _connection()
     try:
+        # the files' texts read once; the region codes of their entities only (not the whole register)
+        con.execute(f"CREATE TEMP TABLE texts AS {_texts_select([str(f) for f in files])}")
+        ids = [int(r[0]) for r in con.execute("SELECT DISTINCT entity_id FROM texts ORDER BY 1").fetchall()]
+        _with_codes(con, entity_codes(ids))
+        days = [int(r[0]) for r in con.execute("SELECT DISTINCT day FROM texts ORDER BY 1").fetchall()]
         with transaction.atomic(), connection.cursor() as cur:
             _drop_buckets(cur, rewritten)
-            offsets = _next_numbers(_days(con, names))
-            return _load(cur, _rows(con, names, buckets, offsets), 0, None)
+            return _load(cur, _rows(con, "texts", buckets, _next_numbers(days)), 0, None)
     finally:
         con.close()
 
