@@ -53,18 +53,12 @@ def _ms(samples: list[float]) -> dict[str, float]:
 
 
 def _codes_from_sqlite(db: Path) -> pa.Table:
+    from shijian.lake.fulltext.index import codes_table
+
     con = sqlite3.connect(db)
     rows = con.execute("SELECT id, district_code, town_code, region_code FROM registry_entity").fetchall()
     con.close()
-    cols = list(zip(*rows, strict=True))
-    return pa.table(
-        {
-            "id": pa.array(cols[0], pa.int64()),
-            "district_code": pa.array(cols[1], pa.string()),
-            "town_code": pa.array(cols[2], pa.string()),
-            "region_code": pa.array(cols[3], pa.string()),
-        }
-    )
+    return codes_table(rows)
 
 
 def _create_database(url: str) -> None:

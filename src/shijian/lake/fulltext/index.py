@@ -79,6 +79,11 @@ def entity_codes(ids: Sequence[int] | None = None) -> pa.Table:
             chunk = list(ids[start : start + 900]) if ids else []
             cur.execute(f"{sql} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
             rows += cur.fetchall()
+    return codes_table(rows)
+
+
+def codes_table(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
+    """(id, district, town, village) rows as the table the index joins its texts to."""
     cols: list[Any] = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
     return pa.table(
         {
