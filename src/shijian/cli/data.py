@@ -199,7 +199,8 @@ def build(
         ),
     ] = False,
 ) -> None:
-    """Link lake records to entities and build one file per entity (一户一档); sync it to the database."""
+    """Link lake records to entities and build one file per entity (一户一档); sync it to the database and keep the
+    record-text search index."""
     django_setup()
     from django.conf import settings
 
