@@ -9,12 +9,10 @@ Pushes are serialised on a lock file beside the lake, so two identical pushes ra
 from __future__ import annotations
 
 import csv
-import fcntl
 import hashlib
 import io
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,17 +43,6 @@ def records_csv(records: Sequence[Mapping[str, Any]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-@contextmanager
-def _locked(lake: Lake) -> Iterator[None]:
-    lake.root.mkdir(parents=True, exist_ok=True)
-    with (lake.root / ".push.lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def push(data: bytes, suffix: str, source: str, lake: Lake, inbox: Path, mappings: Path | None = None) -> LoadReport:
     """Ingest ``data`` (a whole CSV or XLSX file) as a delivery of ``source``; the load's report."""
     suffix = suffix.lower()
@@ -69,7 +56,7 @@ def push(data: bytes, suffix: str, source: str, lake: Lake, inbox: Path, mapping
     folder = inbox / "feeds" / source
     folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{digest[:16]}{suffix}"
-    with _locked(lake):
+    with lake.lock(".push.lock"):
         if not file.exists():
             tmp = file.with_suffix(".part")
             tmp.write_bytes(data)

@@ -14,7 +14,6 @@ previous build or the new one, never a mixture, and never the same load counted 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from shijian.lake.sql import sql_literal
 from shijian.lake.store import Lake
 
 STATE = "state.json"
@@ -81,13 +81,8 @@ def register_version() -> int | None:
 def build_lock(lake: Lake) -> Iterator[None]:
     """One build of a lake at a time (a job after each load, a schedule, the command line): the next waits.
     Two builds at once would each add the same new load to what the other wrote."""
-    lake.root.mkdir(parents=True, exist_ok=True)
-    with (lake.root / "build.lock").open("a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with lake.lock("build.lock"):
+        yield
 
 
 def state_path(lake: Lake) -> Path:
@@ -126,14 +121,10 @@ def digest(parquet: Path, columns: str) -> str:
     con = duckdb.connect()
     row = con.execute(
         f"SELECT count(*), coalesce(bit_xor(h), 0), coalesce(sum(h::HUGEINT), 0) "
-        f"FROM (SELECT hash({columns}) AS h FROM read_parquet('{_q(parquet)}'))"
+        f"FROM (SELECT hash({columns}) AS h FROM read_parquet({sql_literal(parquet)}))"
     ).fetchone()
     con.close()
     return ":".join(str(x) for x in row) if row else "0:0:0"
-
-
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _fsync(path: Path) -> None:

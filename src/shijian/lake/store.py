@@ -14,10 +14,12 @@ directories (from a crash) are removed by the next ingest.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,17 @@ class Lake:
 
     def records_glob(self) -> str:
         return str(self.records / "source=*" / "load=*" / "records.parquet")
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An exclusive lock on ``LAKE/<name>`` held for the block (other processes wait): one writer at a time."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / name).open("a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def quarantine_glob(self) -> str:
         return str(self.records / "source=*" / "load=*" / "quarantine.parquet")
