@@ -80,7 +80,7 @@ def _login_with_second_factor(self: Client, user: Any, backend: str | None = Non
 
 Client._login = _login_with_second_factor  # type: ignore[method-assign]
 
-pytest_plugins = ["tests.browser"]  # the browser fixture, for the browser tests
+pytest_plugins = ["tests.browser", "tests.jurisdiction_places"]  # the browser fixture; the URL-map test's places
 
 
 @dataclass

@@ -141,19 +141,24 @@ def test_an_entity_struck_off_with_new_records_in_the_same_increment(lake: Lake,
     _same_as_full(lake, report)
 
 
-def test_a_decision_withdrawn_is_followed_as_a_full_build_would(lake: Lake, tmp_path: Path) -> None:
-    """Accepted, then the decision deleted (an administrator withdraws it): the pair goes back to the model."""
+def _accept(review: Any) -> Any:
+    """An official's decision: the review's best candidate is the entity."""
     from shijian.lake.models import LinkDecision
 
-    review = _queue_a_pair(lake, tmp_path)
-    assert review is not None
-    decision = LinkDecision.objects.create(
+    return LinkDecision.objects.create(
         name_key=review.name_key,
         address_key=review.address_key,
         entity_id=review.best_entity_id,
         decided_at=timezone.now(),
         reason="同一",
     )
+
+
+def test_a_decision_withdrawn_is_followed_as_a_full_build_would(lake: Lake, tmp_path: Path) -> None:
+    """Accepted, then the decision deleted (an administrator withdraws it): the pair goes back to the model."""
+    review = _queue_a_pair(lake, tmp_path)
+    assert review is not None
+    decision = _accept(review)
     assert run_incremental(lake, threads=2).mode == "incremental"
     decision.delete()
     withdrawn = run_incremental(lake, threads=2)
@@ -161,17 +166,9 @@ def test_a_decision_withdrawn_is_followed_as_a_full_build_would(lake: Lake, tmp_
 
 
 def test_a_decision_changed_to_none_is_followed_as_a_full_build_would(lake: Lake, tmp_path: Path) -> None:
-    from shijian.lake.models import LinkDecision
-
     review = _queue_a_pair(lake, tmp_path)
     assert review is not None
-    decision = LinkDecision.objects.create(
-        name_key=review.name_key,
-        address_key=review.address_key,
-        entity_id=review.best_entity_id,
-        decided_at=timezone.now(),
-        reason="同一",
-    )
+    decision = _accept(review)
     _same_as_full(lake, run_incremental(lake, threads=2))
     decision.entity = None
     decision.save()
