@@ -66,8 +66,21 @@ def _every_record_is_linked_or_queued_and_links_are_right(built) -> None:
     assert report.linked.get("probabilistic", 0) == 0 or prob["auto_linked"] > 0
     # Records of entities the register quarantined cannot link: they wait in the review queue.
     con = duckdb.connect()
-    unlinked = con.execute(f"SELECT count(*) FROM read_parquet('{lake.root}/build/unlinked.parquet')").fetchone()[0]
+    unlinked = con.execute(f"SELECT count(*) FROM read_parquet('{lake.root}/build/unlinked.parquet')").fetchall()[0][0]
     assert unlinked == report.unlinked
+    # The one pass split the lake exactly: the unlinked rows are records as the lake has them (every column, same
+    # types), and with the linked ones they are every record once.
+    records = f"read_parquet('{lake.records_glob()}', hive_partitioning = true)"
+    queued = f"read_parquet('{lake.root}/build/unlinked.parquet')"
+    assert (
+        con.sql(f"DESCRIBE SELECT * FROM {queued}").fetchall()
+        == con.sql(f"DESCRIBE SELECT * FROM {records}").fetchall()
+    )
+    assert con.sql(f"SELECT * FROM {queued} EXCEPT ALL SELECT * FROM {records}").fetchall() == []
+    by_entity = f"read_parquet('{lake.root}/build/by_entity/*/*.parquet')"
+    where = f"SELECT source, file, line FROM {by_entity} UNION ALL SELECT source, file, line FROM {queued}"
+    assert con.sql(f"SELECT source, file, line FROM {records} EXCEPT ALL ({where})").fetchall() == []
+    assert con.sql(f"({where}) EXCEPT ALL SELECT source, file, line FROM {records}").fetchall() == []
 
 
 def _entity_files_match_the_records(built) -> None:

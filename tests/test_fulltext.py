@@ -16,7 +16,9 @@ from django.urls import reverse
 
 from shijian.ingest.mapping import load_mappings
 from shijian.ingest.pipeline import ingest, summary
+from shijian.lake import state as build_state
 from shijian.lake.build import run_build
+from shijian.lake.fulltext import index as fulltext_index
 from shijian.lake.fulltext import query
 from shijian.lake.fulltext.index import FTS, TEXT_TYPES
 from shijian.lake.fulltext.tokens import fts5_match, parse, tokens, tsquery_literal
@@ -288,3 +290,29 @@ def test_an_index_written_by_another_tokenizer_makes_the_next_build_a_full_one(l
     assert report.texts == RecordText.objects.count() and _index_ids() == set(
         RecordText.objects.values_list("id", flat=True)
     )
+
+
+def _index_contents() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every text row, and every entry of the engine's index: FTS5's (term, row, column, offset) instances, or
+    PostgreSQL's tsvectors."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT * FROM {RecordText._meta.db_table} ORDER BY id")
+        rows = cur.fetchall()
+        if connection.vendor == "sqlite":
+            cur.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, {FTS}, instance)")
+            cur.execute("SELECT term, doc, col, offset FROM temp.vocab ORDER BY doc, col, offset")
+        else:
+            cur.execute(f"SELECT id, tsv::text FROM {RecordText._meta.db_table} ORDER BY id")
+        return rows, cur.fetchall()
+
+
+def test_a_large_rebuild_tokenises_in_another_process_to_the_same_index(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows, entries = _index_contents()
+    assert len(entries) > len(rows) > 500
+    monkeypatch.setattr(fulltext_index, "PARALLEL_ROWS", 0)  # this small lake's rebuild as a large one's
+    state = build_state.read_state(lake)
+    assert state is not None
+    assert fulltext_index.rebuild(lake, state.buckets) == len(rows)
+    assert _index_contents() == (rows, entries)

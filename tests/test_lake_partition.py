@@ -64,3 +64,28 @@ def test_progress_counts_up_to_every_row(tmp_path: Path) -> None:
     seen: list[int] = []
     write_partitioned(iter(batches), schema, "entity_id", 64, tmp_path / "out", progress=seen.append)
     assert len(seen) == len(batches) and seen == sorted(seen) and seen[-1] == 30_000
+
+
+def test_null_keys_go_to_rest_in_order_with_all_columns(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    table = con.sql(
+        "SELECT CASE WHEN i % 9 = 0 THEN NULL ELSE (hash(i) % 500)::BIGINT END AS entity_id, i AS line, "
+        "CASE WHEN i % 9 = 0 THEN 'addr' || i END AS address FROM range(20000) r(i)"
+    ).to_arrow_table()
+    batches = table.to_batches(max_chunksize=3_000)
+    schema = pa.schema([table.schema.field("entity_id"), table.schema.field("line")])  # address stays out
+    rest: list[pa.RecordBatch] = []
+    written = write_partitioned(iter(batches), schema, "entity_id", 32, tmp_path / "out", rest=rest.append)
+    left = pa.Table.from_batches(rest, table.schema)
+    assert left.column("line").to_pylist() == list(range(0, 20000, 9))  # every null key, in the order given
+    assert left.column("address").to_pylist() == [f"addr{i}" for i in range(0, 20000, 9)]
+    assert sum(written) == 20000 - left.num_rows
+    out = pq.read_table(tmp_path / "out")
+    assert out.column("entity_id").null_count == 0 and "address" not in out.column_names
+    assert sorted(out.column("line").to_pylist()) == [i for i in range(20000) if i % 9]
+
+
+def test_null_key_without_rest_is_an_error(tmp_path: Path) -> None:
+    batch = pa.record_batch({"entity_id": pa.array([1, None], pa.int64())})
+    with pytest.raises(ValueError, match="null entity_id"):
+        write_partitioned(iter([batch]), batch.schema, "entity_id", 16, tmp_path / "out")

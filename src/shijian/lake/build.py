@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,25 +129,63 @@ def write_by_entity(
     buckets: int,
     tmp: Path,
     progress: Callable[[int], None] | None = None,
+    unlinked: tuple[Path, Sequence[str]] | None = None,
 ) -> int:
     """The linked records into ``tmp/by_entity/bucket=N/`` in one pass with bounded memory (``lake/partition.py``).
     DuckDB's own partitioned write buffers a row group per open file: at 1,024 buckets and 130M records it spilled
-    tens of GB under the 6 GB cap, and a two-pass write through coarse groups took 419 s (docs/benchmarks.md)."""
+    tens of GB under the 6 GB cap, and a two-pass write through coarse groups took 419 s (docs/benchmarks.md).
+
+    With ``unlinked`` (a path and the records' columns), ``linked`` is ``steps.records_linked_select``: the records
+    without an entity are written there, in the same pass, with the records' own columns."""
     tmp.mkdir(parents=True, exist_ok=True)
     # Batches small enough for the reordering's random reads to stay in the CPU caches.
     reader = con.sql(f"SELECT * EXCLUDE (bucket) FROM ({linked})").to_arrow_reader(1 << 17)
-    written = write_partitioned(
-        reader,
-        reader.schema,
-        "entity_id",
-        buckets,
-        tmp / "by_entity",
-        # Within a bucket, names, departments, types, results and files repeat: dictionary pages pay there.
-        dictionary=[n for n in reader.schema.names if n not in ("detail", "record_id", "line", "amount", "key_hash")],
-        statistics=["entity_id", "event_date"],
-        progress=progress,
-    )
+    others = [c for c in unlinked[1] if c not in steps.RECORD_COLUMNS] if unlinked else []
+    schema = pa.schema([f for f in reader.schema if f.name not in others])
+    rest = _RowGroups(unlinked[0], pa.schema([reader.schema.field(c) for c in unlinked[1]])) if unlinked else None
+    try:
+        written = write_partitioned(
+            reader,
+            schema,
+            "entity_id",
+            buckets,
+            tmp / "by_entity",
+            # Within a bucket, names, departments, types, results and files repeat: dictionary pages pay there.
+            dictionary=[n for n in schema.names if n not in ("detail", "record_id", "line", "amount", "key_hash")],
+            statistics=["entity_id", "event_date"],
+            progress=progress,
+            rest=rest.add if rest else None,
+        )
+    finally:
+        if rest:
+            rest.close()
     return sum(written)
+
+
+class _RowGroups:
+    """A Parquet file written from a stream of small batches (their columns as ``schema`` names them), in row
+    groups of about ``rows`` rows."""
+
+    def __init__(self, path: Path, schema: pa.Schema, rows: int = 1 << 17) -> None:
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self.schema, self.rows = schema, rows
+        self.pending: list[pa.RecordBatch] = []
+        self.count = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.pending.append(batch.select(self.schema.names))
+        self.count += batch.num_rows
+        if self.count >= self.rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.writer.write_table(pa.Table.from_batches(self.pending, self.schema))
+        self.pending, self.count = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
 
 
 def resolve_pending(
@@ -288,11 +326,13 @@ def full_build(
         if progress:
             progress("records by entity", n, report.records)
 
-    done = write_by_entity(con, steps.linked_select(report.buckets, hashed), report.buckets, tmp, rows_done)
+    # One pass: the linked records to their entities' files, the others to the review's (``unlinked.parquet``).
+    columns = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {records}").fetchall()]
+    select = steps.records_linked_select(report.buckets, columns, hashed)
+    done = write_by_entity(con, select, report.buckets, tmp, rows_done, (tmp / "unlinked.parquet", columns))
     if progress:
         progress("records by entity", done, done)
     report.seconds_detail["by_entity write"] = round(time.perf_counter() - t0, 2)
-    con.execute(f"COPY ({steps.unlinked_select(hashed)}) TO {sql_literal(tmp / 'unlinked.parquet')} {PARQUET}")
     # The review queue's evidence from the unlinked records just written, not from another pass over the lake.
     con.execute(f"CREATE VIEW unlinked_records AS SELECT * FROM read_parquet({sql_literal(tmp / 'unlinked.parquet')})")
     con.execute("CREATE TABLE unlinked_groups AS " + steps.unlinked_groups_select(hashed, "unlinked_records"))

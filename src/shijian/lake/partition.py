@@ -36,11 +36,13 @@ def write_partitioned(
     dictionary: list[str] | None = None,
     statistics: list[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    rest: Callable[[pa.RecordBatch], None] | None = None,
 ) -> list[int]:
     """Write ``batches`` into ``out/bucket=N/data_0.parquet`` with ``N = batch[key] % buckets`` (``key`` an integer
-    column without nulls). The bucket column itself is not stored (it is the folder's name, as with DuckDB's and
-    Spark's partitioned writes). ``progress`` gets the rows taken so far after each batch. Returns the rows written
-    per bucket."""
+    column). The bucket column itself is not stored (it is the folder's name, as with DuckDB's and Spark's
+    partitioned writes); only ``schema``'s columns are. Rows whose key is null go, with all their columns, to
+    ``rest`` (in the order they came; without ``rest``, a null key is an error). ``progress`` gets the rows taken
+    so far after each batch. Returns the rows written per bucket."""
     out.mkdir(parents=True, exist_ok=True)
     written = [0] * buckets
     writers: dict[int, pq.ParquetWriter] = {}
@@ -80,15 +82,27 @@ def write_partitioned(
             pending[b] = []
         buffered = 0
 
-    def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, np.ndarray, int]:
-        ids = batch.column(key).to_numpy()
-        bucket = (ids % buckets).astype(np.int32 if buckets > 32767 else np.int16)
+    def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, np.ndarray, int, pa.RecordBatch | None]:
+        column = batch.column(key)
+        nulls = column.null_count
+        if nulls and rest is None:
+            raise ValueError(f"null {key} in a partitioned write")
+        # a null key sorts last, as bucket number ``buckets`` (taken out below, to ``rest``)
+        ids = column.fill_null(-1).to_numpy() if nulls else column.to_numpy()
+        bucket = (ids % buckets).astype(np.int32 if buckets >= 32767 else np.int16)
+        if nulls:
+            bucket[ids == -1] = buckets
         order = np.argsort(bucket, kind="stable")  # radix sort on a small integer type
+        placed = len(order) - nulls
         kept = batch.select(schema.names)
-        return kept.take(pa.array(order)), np.bincount(bucket, minlength=buckets), kept.nbytes
+        left = batch.take(pa.array(order[placed:])) if nulls else None
+        counts = np.bincount(bucket, minlength=buckets + 1)[:buckets]
+        return kept.take(pa.array(order[:placed])), counts, kept.nbytes, left
 
-    def collect(ordered: pa.RecordBatch, counts: np.ndarray, nbytes: int) -> None:
+    def collect(ordered: pa.RecordBatch, counts: np.ndarray, nbytes: int, left: pa.RecordBatch | None) -> None:
         nonlocal buffered
+        if left is not None and rest is not None:
+            rest(left)
         start = 0
         for b in np.flatnonzero(counts):
             n = int(counts[b])
@@ -103,7 +117,7 @@ def write_partitioned(
 
     # The reordering (a gather: memory-bound) runs in threads while the next batches are fetched; batches are
     # collected in the order they came, so the output does not depend on timing.
-    in_flight: deque[Future[tuple[pa.RecordBatch, np.ndarray, int]]] = deque()
+    in_flight: deque[Future[tuple[pa.RecordBatch, np.ndarray, int, pa.RecordBatch | None]]] = deque()
     try:
         for batch in batches:
             if batch.num_rows == 0:

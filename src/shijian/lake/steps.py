@@ -104,16 +104,48 @@ def record_join(hashed: bool) -> str:
     return RECORD_JOIN_HASHED if hashed else RECORD_JOIN
 
 
+# The records' columns each linked record keeps in the entities' files (besides its link).
+RECORD_COLUMNS = (
+    "source",
+    "record_type",
+    "event_date",
+    "amount",
+    "result",
+    "detail",
+    "record_id",
+    "name",
+    "file",
+    "line",
+)
+
+
+def _linked_columns(buckets: int, hashed: bool) -> str:
+    key_hash = ", k.key_hash" if hashed else ""
+    record = ", ".join(f"r.{c}" for c in RECORD_COLUMNS)
+    return f"k.entity_id, k.entity_id % {buckets} AS bucket, k.link_method, k.match_probability, {record}{key_hash}"
+
+
 def linked_select(buckets: int, hashed: bool = False) -> str:
     """Linked records with their entity and bucket; with ``hashed``, also the key combination's hash, by which an
     incremental build finds the records whose link a register change moves."""
-    key_hash = ", k.key_hash" if hashed else ""
     return f"""
-        SELECT k.entity_id, k.entity_id % {buckets} AS bucket, k.link_method, k.match_probability,
-               r.source, r.record_type, r.event_date, r.amount, r.result, r.detail, r.record_id, r.name, r.file, r.line
-               {key_hash}
+        SELECT {_linked_columns(buckets, hashed)}
         FROM records r {record_join(hashed)}
         WHERE k.entity_id IS NOT NULL
+    """
+
+
+def records_linked_select(buckets: int, record_columns: list[str], hashed: bool = False) -> str:
+    """Every record, linked or not, in one pass (the DuckDB build's): ``linked_select``'s columns, then each other
+    column of ``record_columns`` (the records' own) for the unlinked rows only, null where linked. The linked rows
+    go to the entities' files and the unlinked ones, with their columns as the records have them, to the review's
+    file: the lake is read and joined to the keys once, not twice."""
+    others = "".join(
+        f", CASE WHEN k.entity_id IS NULL THEN r.{c} END AS {c}" for c in record_columns if c not in RECORD_COLUMNS
+    )
+    return f"""
+        SELECT {_linked_columns(buckets, hashed)}{others}
+        FROM records r {record_join(hashed)}
     """
 
 
