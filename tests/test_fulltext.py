@@ -310,9 +310,22 @@ def test_a_large_rebuild_tokenises_in_another_process_to_the_same_index(
     lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows, entries = _index_contents()
-    assert len(entries) > len(rows) > 500
+    assert len(rows) > 500 and len(entries) >= len(rows)  # FTS5: an entry a token; PostgreSQL: one a row
     monkeypatch.setattr(fulltext_index, "PARALLEL_ROWS", 0)  # this small lake's rebuild as a large one's
     state = build_state.read_state(lake)
     assert state is not None
     assert fulltext_index.rebuild(lake, state.buckets) == len(rows)
     assert _index_contents() == (rows, entries)
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
+    worker = fulltext_index._EntryProcess("sqlite")
+    rows = [("投诉 13812345678", "440600", "440604", "440604001", "S", "complaint")]
+    worker.submit(rows)
+    assert worker.result() == fulltext_index.index_entries(rows, "sqlite")
+    worker.proc.kill()
+    worker.proc.wait()
+    worker.submit(rows)
+    with pytest.raises(RuntimeError, match="worker process stopped"):
+        worker.result()
+    worker.close()  # returns: the feeder saw the broken pipe

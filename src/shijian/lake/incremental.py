@@ -211,7 +211,11 @@ def _build_part(
         progress("build", 1, 3)
 
     t0 = time.perf_counter()
-    write_by_entity(con, steps.linked_select(buckets, True), buckets, tmp)
+    # One pass over the delivery: its linked records to the parts beside the buckets, the others set aside.
+    columns = [str(r[0]) for r in con.execute("DESCRIBE SELECT * FROM records").fetchall()]
+    delivered_unlinked = tmp / "delivered_unlinked.parquet"
+    select = steps.records_linked_select(buckets, columns, True)
+    write_by_entity(con, select, buckets, tmp, unlinked=(delivered_unlinked, columns))
     delivered = sorted(str(p) for p in (tmp / "by_entity").glob("*/*.parquet"))
     if delivered:
         for method, n in con.execute(
@@ -228,7 +232,7 @@ def _build_part(
         COPY (SELECT * FROM {old_unlinked}
               WHERE hash(uscc, reg_no, name, address) NOT IN (SELECT key_hash FROM moved)
               UNION ALL BY NAME SELECT * FROM moved_out
-              UNION ALL BY NAME {steps.unlinked_select(True)})
+              UNION ALL BY NAME SELECT * FROM read_parquet({sql_literal(delivered_unlinked)}))
         TO {sql_literal(tmp / "unlinked.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     con.execute(f"CREATE VIEW unlinked_records AS SELECT * FROM read_parquet({sql_literal(tmp / 'unlinked.parquet')})")

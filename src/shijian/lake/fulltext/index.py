@@ -10,15 +10,19 @@ number, and nobody sees one in a result.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-import multiprocessing
 import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import duckdb
 import pyarrow as pa
@@ -205,9 +209,82 @@ def write_rows(rows: list[tuple[Any, ...]]) -> None:
 PARALLEL_ROWS = 200_000  # a load of this many texts or more computes its index entries in another process
 
 
+class _EntryProcess:
+    """``index_entries`` in a child process (``python -m shijian.lake.fulltext.index``): batches go in, pickled,
+    through its stdin (from a thread, so that a full pipe never blocks the reading of results), and their entries
+    come back in order through its stdout. A plain child, not ``multiprocessing``: its spawn and forkserver modes
+    run the parent's main script again in the child (a script without a ``__main__`` guard built the lake twice),
+    and a fork would copy DuckDB's threads' locks."""
+
+    def __init__(self, vendor: str) -> None:
+        cmd = [sys.executable, "-m", "shijian.lake.fulltext.index", vendor]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.batches: queue.Queue[list[tuple[str, str, str, str, str, str]] | None] = queue.Queue()
+        self.feeder = threading.Thread(target=self._feed, daemon=True)
+        self.feeder.start()
+
+    def _feed(self) -> None:
+        pipe = self.proc.stdin
+        assert pipe is not None
+        try:
+            while (rows := self.batches.get()) is not None:
+                _send(pipe, rows)
+        except BrokenPipeError:  # the child stopped: ``result`` says so
+            pass
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                pipe.close()
+
+    def submit(self, rows: list[tuple[str, str, str, str, str, str]]) -> None:
+        self.batches.put(rows)
+
+    def result(self) -> list[tuple[str, str]]:
+        assert self.proc.stdout is not None
+        entries = _receive(self.proc.stdout)
+        if entries is None:
+            raise RuntimeError(f"the search index's worker process stopped (exit code {self.proc.poll()})")
+        return cast(list[tuple[str, str]], entries)
+
+    def close(self) -> None:
+        self.batches.put(None)
+        self.feeder.join()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _send(pipe: IO[bytes], value: Any) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    pipe.write(len(data).to_bytes(8, "little"))
+    pipe.write(data)
+    pipe.flush()
+
+
+def _receive(pipe: IO[bytes]) -> Any:
+    """The next value sent, or None at the end of the stream."""
+    header = pipe.read(8)
+    if len(header) < 8:
+        return None
+    size = int.from_bytes(header, "little")
+    data = pipe.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)  # our own child process's output, nothing from outside
+
+
+def _serve(vendor: str) -> None:
+    """The child's loop: batches in, entries out, until its stdin closes."""
+    while (rows := _receive(sys.stdin.buffer)) is not None:
+        _send(sys.stdout.buffer, index_entries(rows, vendor))
+
+
 def _load(cur: Any, result: duckdb.DuckDBPyConnection, total: int, progress: Progress | None) -> int:
     """Every row of ``result`` written. A large load (``total`` of ``PARALLEL_ROWS`` or more, on more than one
-    core) computes the coming batches' index entries in a worker process while this one inserts: at 1.3M texts the
+    core) computes the coming batches' index entries in a child process while this one inserts: at 1.3M texts the
     Python tokenising and the inserts each took about half of the time."""
     writer = _Writer(cur)
     done = 0
@@ -223,17 +300,18 @@ def _load(cur: Any, result: duckdb.DuckDBPyConnection, total: int, progress: Pro
         while batch := result.fetchmany(FETCH):
             write(batch)
         return done
-    # spawned, not forked: this process holds DuckDB's threads and a database connection
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        ahead: deque[tuple[list[tuple[Any, ...]], Future[list[tuple[str, str]]]]] = deque()
+    worker = _EntryProcess(writer.vendor)
+    try:
+        ahead: deque[list[tuple[Any, ...]]] = deque()
         while batch := result.fetchmany(FETCH):
-            ahead.append((batch, pool.submit(index_entries, _entry_input(batch), writer.vendor)))
+            worker.submit(_entry_input(batch))
+            ahead.append(batch)
             if len(ahead) > 2:
-                rows, entries = ahead.popleft()
-                write(rows, entries.result())
+                write(ahead.popleft(), worker.result())
         while ahead:
-            rows, entries = ahead.popleft()
-            write(rows, entries.result())
+            write(ahead.popleft(), worker.result())
+    finally:
+        worker.close()
     return done
 
 
@@ -317,3 +395,7 @@ def _drop_buckets(cur: Any, rewritten: Sequence[int]) -> None:
             gone = [(r[0], indexed_text(r[1]), tags(*r[2:])) for r in cur.fetchall()]
             cur.executemany(f"INSERT INTO {FTS} ({FTS}, rowid, tokens, tags) VALUES ('delete', %s, %s, %s)", gone)
         cur.execute(f"DELETE FROM {TABLE} WHERE bucket IN ({marks})", chunk)
+
+
+if __name__ == "__main__":  # the child process of ``_EntryProcess``
+    _serve(sys.argv[1])
