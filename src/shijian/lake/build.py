@@ -6,7 +6,8 @@ Steps (each timed in the report):
                name that only one entity has; the method is stored with each link, unlinked records are kept
                for the review queue (``unlinked.parquet``);
 3. by_entity — linked records rewritten in hash partitions of the entity id (about ``ROWS_PER_BUCKET`` records
-               each), so that one entity's timeline is read from one small file (the entity page reads it);
+               each), so that one entity's timeline is read from one small file (the entity page reads it); the
+               unlinked records set aside for review in the same pass;
 4. aggregate — per-entity counts, dates, penalties, complaints, licences, listings ... (``entity_files.parquet``);
 5. sync      — the aggregates replace ``registry_entityfile`` in the operational database in one transaction.
 The SQL is plain DuckDB SQL over Parquet; see docs/lake.md for running the same steps on Spark.
