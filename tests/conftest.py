@@ -63,10 +63,10 @@ def pytest_report_header(config: Any) -> str:
 
     db = settings.DATABASES["default"]
     clock = f"; clock started at {os.environ['SHIJIAN_TEST_NOW']}" if os.environ.get("SHIJIAN_TEST_NOW") else ""
-    return f"shijian database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST', '')} {db['NAME']}{clock}"
+    return f"shijian database: {str(db['ENGINE']).rsplit('.', 1)[-1]} {db.get('HOST', '')} {db['NAME']}{clock}"
 
 
-_client_login = Client._login
+_client_login = Client._login  # type: ignore[attr-defined]  # private; not in django-stubs
 
 
 def _login_with_second_factor(self: Client, user: Any, backend: str | None = None) -> None:
@@ -78,7 +78,7 @@ def _login_with_second_factor(self: Client, user: Any, backend: str | None = Non
     pass_second_factor(self, user)
 
 
-Client._login = _login_with_second_factor  # type: ignore[method-assign]
+Client._login = _login_with_second_factor  # type: ignore[attr-defined]  # private; not in django-stubs
 
 pytest_plugins = ["tests.browser", "tests.jurisdiction_places"]  # the browser fixture; the URL-map test's places
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from pytest_django import Settings
 
 from shijian.accounts.models import User
 from shijian.dataadmin.models import Feed, Upload
@@ -21,6 +23,7 @@ from shijian.jobs.models import Job
 from shijian.lake.models import LinkReview
 from shijian.registry.models import Entity, Responsibility, SpotCheckItem
 from shijian.supervision.models import Attachment, Batch, Draw, Plan, TeamMember, Visit, VisitItem
+from tests.conftest import World
 
 PLACES = {"hecheng": "440608004", "yanghe": "440608106", "chancheng": "440604"}
 
@@ -115,7 +118,7 @@ def _hazard(world: Any, key: str, entity: Entity, title: str) -> Hazard:
 
 
 @pytest.fixture
-def places(world, settings, tmp_path) -> dict[str, Place]:
+def places(world: World, settings: Settings, tmp_path: Path) -> dict[str, Place]:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.HOME = tmp_path
     out = {}

@@ -51,7 +51,7 @@ class Provider:
         # the suite's clock would drop the provider's short-lived cookies as expired.
         cookies: dict[str, str] = {}
 
-        def keep(r: Any) -> Any:
+        def keep(r: requests.Response) -> requests.Response:
             for header in r.raw.headers.getlist("Set-Cookie"):
                 name, _, rest = header.partition("=")
                 cookies[name.strip()] = rest.split(";", 1)[0]
@@ -83,7 +83,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-ACCOUNTS = {
+ACCOUNTS: dict[str, dict[str, Any]] = {
     "oidc-wang": {
         "name": "王芳",
         "email": "wang@shijian.test",

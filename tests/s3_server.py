@@ -86,23 +86,29 @@ def s3_server_fixture() -> Iterator[S3Server]:
 
 
 class Store:
-    """The storage a test runs on, and what a test may do to it behind the application's back."""
+    """The storage a test runs on, and what a test may do to it behind the application's back.
+
+    A file is named as its ``FieldFile`` names it: ``str | None`` to django-stubs, a name once the file is stored.
+    """
 
     def __init__(self, kind: str, root: Path, s3: S3Server | None) -> None:
         self.kind, self.root, self.s3 = kind, root, s3
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str | None) -> bytes:
+        assert name is not None
         if self.s3 is not None:
             return bytes(self.s3.client.get_object(Bucket=BUCKET, Key=name)["Body"].read())
         return (self.root / name).read_bytes()
 
-    def exists(self, name: str) -> bool:
+    def exists(self, name: str | None) -> bool:
+        assert name is not None
         if self.s3 is not None:
             listed = self.s3.client.list_objects_v2(Bucket=BUCKET, Prefix=name)
             return any(o["Key"] == name for o in listed.get("Contents", []))
         return (self.root / name).is_file()
 
-    def tamper(self, name: str, data: bytes) -> None:
+    def tamper(self, name: str | None, data: bytes) -> None:
+        assert name is not None
         if self.s3 is not None:
             self.s3.client.put_object(Bucket=BUCKET, Key=name, Body=data)
         else:
