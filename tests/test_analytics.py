@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.analytics import forecast as fc
 from shijian.analytics import snapshot
 from shijian.analytics.snapshot import Scope
+from shijian.supervision.models import Visit
 from tests import draws
+from tests.conftest import World
 
 
-def _checked_visits(world, settings, tmp_path):
+def _checked_visits(world: World, settings: Settings, tmp_path: Path) -> list[Visit]:
     """Two visits of a purely random batch drawn and checked: one with a finding, one without."""
-    from shijian.supervision.models import Visit, VisitItem
+    from shijian.supervision.models import VisitItem
     from tests.test_hazards import food_batch
 
     settings.HOME = tmp_path
@@ -33,7 +37,7 @@ def _checked_visits(world, settings, tmp_path):
     return visits
 
 
-def test_district_and_town_figures_are_counted_as_by_hand(world, settings, tmp_path) -> None:
+def test_district_and_town_figures_are_counted_as_by_hand(world: World, settings: Settings, tmp_path: Path) -> None:
     from shijian.hazards import services as hz
     from shijian.registry.models import Entity
 
@@ -68,7 +72,9 @@ def test_district_and_town_figures_are_counted_as_by_hand(world, settings, tmp_p
     assert "by_town" not in town["entities"] and town["scope"]["drill"] == {"town": "440608106"}
 
 
-def test_refresh_stores_every_scope_and_pages_read_the_stored_figures(world, settings, tmp_path) -> None:
+def test_refresh_stores_every_scope_and_pages_read_the_stored_figures(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     from shijian.analytics.models import Snapshot
 
     settings.SHIJIAN_LAKE = tmp_path / "lake"
@@ -87,7 +93,9 @@ def test_refresh_stores_every_scope_and_pages_read_the_stored_figures(world, set
     assert re.search(r"<b>4,?242</b>", page), page[page.find("kpis") : page.find("kpis") + 400]  # stored, not recounted
 
 
-def test_dashboard_drills_down_exports_and_respects_jurisdiction(world, settings, tmp_path) -> None:
+def test_dashboard_drills_down_exports_and_respects_jurisdiction(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     from openpyxl import load_workbook
 
     settings.SHIJIAN_LAKE = tmp_path / "lake"
@@ -123,13 +131,15 @@ def test_dashboard_drills_down_exports_and_respects_jurisdiction(world, settings
 
 
 @pytest.fixture
-def seasonal() -> list[list]:
+def seasonal() -> list[list[Any]]:
     rng = np.random.default_rng(7)
     months = [f"{2023 + i // 12}-{i % 12 + 1:02d}" for i in range(37)]
     return [[m, int(200 + 3 * i + 40 * np.sin(2 * np.pi * i / 12) + rng.normal(0, 6))] for i, m in enumerate(months)]
 
 
-def test_forecast_has_ordered_intervals_and_beats_last_years_month_on_a_seasonal_trend(seasonal) -> None:
+def test_forecast_has_ordered_intervals_and_beats_last_years_month_on_a_seasonal_trend(
+    seasonal: list[list[Any]],
+) -> None:
     f = fc.forecast(seasonal, horizon=6)
     assert f.method == "ETS(A,Ad,A)" and len(f.points) == 6
     assert f.history[-1][0] == "2025-12" and f.points[0].month == "2026-01"  # the month still filling is left out
@@ -138,7 +148,7 @@ def test_forecast_has_ordered_intervals_and_beats_last_years_month_on_a_seasonal
     b = f.backtest
     assert b.folds == 4 and b.horizon == 3 and b.mae is not None and b.naive_mae is not None
     assert b.mae < b.naive_mae  # a trend the seasonal naive forecast misses
-    assert 0 <= b.coverage80 <= 1
+    assert b.coverage80 is not None and 0 <= b.coverage80 <= 1
 
 
 def test_a_short_series_gets_a_message_not_a_forecast() -> None:
@@ -147,7 +157,9 @@ def test_a_short_series_gets_a_message_not_a_forecast() -> None:
     assert fc.next_months("2025-11", 3) == ["2025-12", "2026-01", "2026-02"]
 
 
-def test_forecast_page_shows_the_forecast_and_its_backtest(world, settings, tmp_path, seasonal) -> None:
+def test_forecast_page_shows_the_forecast_and_its_backtest(
+    world: World, settings: Settings, tmp_path: Path, seasonal: list[list[Any]]
+) -> None:
     from django.utils import timezone
 
     from shijian.analytics.models import Snapshot
@@ -163,7 +175,9 @@ def test_forecast_page_shows_the_forecast_and_its_backtest(world, settings, tmp_
     assert world.client("leader").get(reverse("forecast") + "?series=x").status_code == 404
 
 
-def test_scopes_are_checked_and_a_new_scope_is_computed_without_scanning_the_lake(world, settings, tmp_path) -> None:
+def test_scopes_are_checked_and_a_new_scope_is_computed_without_scanning_the_lake(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     from typer.testing import CliRunner
 
     from shijian.cli import app
@@ -181,7 +195,9 @@ def test_scopes_are_checked_and_a_new_scope_is_computed_without_scanning_the_lak
     assert 'id="lake-pending"' in page
 
 
-def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings, tmp_path, monkeypatch) -> None:
+def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(
+    world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shijian.analytics.models import StoredForecast
     from shijian.registry.models import Entity
 
@@ -189,7 +205,12 @@ def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings
     settings.SHIJIAN_LAKE = tmp_path / "lake"
     fits: list[int] = []
     real_job = fc.fit_job
-    monkeypatch.setattr(fc, "fit_job", lambda h: fits.append(1) or real_job(h))
+
+    def counted(h: list[list[Any]]) -> tuple[dict[str, Any], float]:
+        fits.append(1)
+        return real_job(h)
+
+    monkeypatch.setattr(fc, "fit_job", counted)
     snapshot.refresh_all(settings.SHIJIAN_LAKE, today=dt.date(2026, 3, 20))
     monkeypatch.setattr(fc, "fit_job", real_job)
     scopes = snapshot.all_scopes()
@@ -201,7 +222,12 @@ def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings
     assert len(fits) == len(set(inputs)) < len(inputs)  # identical series are fitted once
     # the next refresh refits only the series whose data changed: none, then those of one town's new entity
     refits: list[list[Any]] = []
-    monkeypatch.setattr(fc, "fit_job", lambda h: refits.append(h) or real_job(h))
+
+    def refitted(h: list[list[Any]]) -> tuple[dict[str, Any], float]:
+        refits.append(h)
+        return real_job(h)
+
+    monkeypatch.setattr(fc, "fit_job", refitted)
     snapshot.refresh_all(settings.SHIJIAN_LAKE, today=dt.date(2026, 3, 20))
     assert refits == [] and StoredForecast.objects.filter(section="").count() == 3 * len(scopes)
     kept = {(f.scope, f.series, f.section): f.data for f in StoredForecast.objects.all()}
@@ -224,7 +250,12 @@ def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings
     assert sections and {scope for scope, _s in sections} <= {s.key for s in scopes if s.kind == "district"}
     calls: list[int] = []
     real = fc.forecast
-    monkeypatch.setattr(fc, "forecast", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def called(*a: Any, **k: Any) -> fc.Forecast:
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(fc, "forecast", called)
     for query in ("", "&town=440608004", f"&department={world.depts['samr'].pk}", "&section=H"):
         assert world.client("leader").get(reverse("forecast") + "?series=complaints" + query).status_code == 200
     assert calls == []  # served from what the refresh fitted
@@ -234,7 +265,9 @@ def test_refresh_fits_every_scopes_forecasts_so_the_pages_do_not(world, settings
     assert calls == [1]
 
 
-def test_the_monthly_report_is_a_pdf_with_the_months_figures_and_charts(world, settings, tmp_path, seasonal) -> None:
+def test_the_monthly_report_is_a_pdf_with_the_months_figures_and_charts(
+    world: World, settings: Settings, tmp_path: Path, seasonal: list[list[Any]]
+) -> None:
     import pypdf
     from django.utils import timezone
 
@@ -265,7 +298,11 @@ def test_the_monthly_report_is_a_pdf_with_the_months_figures_and_charts(world, s
     ]
     assert "Forecasts" in text and "Findings rate" in text
     # The charts are vector drawings on the page: many path operations beyond the tables' grid.
-    content = b"".join(p.get_contents().get_data() for p in pdf.pages)
+    content = b""
+    for page in pdf.pages:
+        stream = page.get_contents()
+        assert stream is not None
+        content += stream.get_data()
     assert content.count(b" l") > 200
     from tests.browser import ARTIFACTS
 
@@ -281,7 +318,7 @@ def test_the_monthly_report_is_a_pdf_with_the_months_figures_and_charts(world, s
     assert world.client("samr").get(reverse("analytics_report") + "?district=440608").status_code == 403
 
 
-def test_the_report_command_writes_the_pdf_or_says_why_not(world, settings, tmp_path) -> None:
+def test_the_report_command_writes_the_pdf_or_says_why_not(world: World, settings: Settings, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from shijian.cli import app

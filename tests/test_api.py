@@ -212,6 +212,7 @@ def test_the_cli_sets_a_clients_limits_and_they_are_audited(world: Any) -> None:
     client.refresh_from_db()
     assert (client.rate_limit, client.daily_quota) == (30, 500)
     [event] = AuditEvent.objects.order_by("id")[before:]
+    assert event.after is not None
     assert event.before == {"rate_limit": 60, "daily_quota": 0} and event.after["daily_quota"] == 500
     bad = CliRunner().invoke(app, ["api", "client", "limits", client.name, "--daily-quota", "-1"])
     assert bad.exit_code != 0

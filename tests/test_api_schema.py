@@ -47,7 +47,7 @@ def token(world: Any, settings: Any, tmp_path: Path) -> str:
     return issued[0]
 
 
-PUSHES = {"method": "POST", "path_regex": "^/api/loads"}
+PUSHES: dict[str, Any] = {"method": "POST", "path_regex": "^/api/loads"}
 CHECKS_OFF = [positive_data_acceptance, negative_data_rejection]
 
 

@@ -88,10 +88,12 @@ def test_a_partner_paging_during_concurrent_writes_misses_nothing_and_sees_nothi
     client, secret = clients.create_client("sync", "leader", "440608", ["entities"], None, "test", 100_000)
     issued = clients.issue_token(client.client_id, secret)
     assert issued is not None
-    c, auth = Client(), {"HTTP_AUTHORIZATION": f"Bearer {issued[0]}"}
+    c = Client()
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {issued[0]}"}
     assert c.get("/api/entities?limit=1", **auth).status_code == 200  # warm: the first request builds the schema
     committed: list[tuple[int, Any]] = []
-    lock, errors = threading.Lock(), []
+    lock = threading.Lock()
+    errors: list[str] = []
     writers = [threading.Thread(target=_writer, args=(n, 25, committed, lock, errors), daemon=True) for n in range(4)]
     for w in writers:
         w.start()

@@ -10,16 +10,17 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from shijian.core.models import AuditEvent
+from tests.conftest import World
 from tests.test_audit import _drop_guards
 
 
-def test_it_names_actions_and_object_types_in_chinese(world) -> None:
+def test_it_names_actions_and_object_types_in_chinese(world: World) -> None:
     body = world.client("auditor").get(reverse("audit_list") + "?object_type=registry.entity").content.decode()
     assert "<td>新增</td>" in body and "<td>市场主体</td>" in body
     assert "registry.entity</td>" not in body and ">create<" not in body and "None" not in body
 
 
-def test_it_filters_by_beijing_date(world) -> None:
+def test_it_filters_by_beijing_date(world: World) -> None:
     c = world.client("auditor")
     total = AuditEvent.objects.count()
     assert total > 0
@@ -35,7 +36,7 @@ def test_it_filters_by_beijing_date(world) -> None:
     assert "起始日期" in page and "截止日期" in page and "原状态" not in page  # the date range, not a state change
 
 
-def test_the_auditor_exports_the_filtered_log(world) -> None:
+def test_the_auditor_exports_the_filtered_log(world: World) -> None:
     r = world.client("auditor").get(reverse("audit_export") + "?object_type=registry.entity")
     assert r.status_code == 200
     ws = load_workbook(BytesIO(r.content)).active
@@ -46,6 +47,6 @@ def test_the_auditor_exports_the_filtered_log(world) -> None:
     assert AuditEvent.objects.filter(action="export", object_type="core.auditevent").count() == 1
 
 
-def test_only_the_auditor_exports_the_log(world) -> None:
+def test_only_the_auditor_exports_the_log(world: World) -> None:
     for who in ("leader", "admin", "samr", "inspector"):
         assert world.client(who).get(reverse("audit_export")).status_code == 403, who

@@ -4,24 +4,30 @@ page accepts them, refuses a modified copy, and still accepts them after the key
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
+from pytest_django import Settings
 
 from shijian.cases import complaints, documents, enforcement, signing
 from shijian.cases.complaints import Filing
-from shijian.cases.models import Complaint
+from shijian.cases.models import Case, Complaint
+from tests.conftest import World
+from tests.responses import streamed
 
 
 @pytest.fixture
-def home(settings, tmp_path):
+def home(settings: Settings, tmp_path: Path) -> Path:
     settings.HOME = tmp_path
     settings.MEDIA_ROOT = tmp_path / "media"
     return tmp_path
 
 
-def _decided(world):
+def _decided(world: World) -> Case:
     staff = world.users["hecheng"]
     case = enforcement.open_case(world.entities["hecheng"], source="manual", title="无照经营", user=staff)
     case = enforcement.act(case, "lead", {"filed": True}, staff, note="立案")
@@ -37,7 +43,7 @@ def _decided(world):
     return enforcement.act(case, "decide", data, staff, note="决定")
 
 
-def _verify(client, data: bytes) -> str:
+def _verify(client: Client, data: bytes) -> str:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     r = client.post(reverse("public_verify"), {"file": SimpleUploadedFile("d.pdf", data, "application/pdf")})
@@ -45,23 +51,23 @@ def _verify(client, data: bytes) -> str:
     return r.content.decode()
 
 
-def test_a_decision_is_signed_and_the_public_page_verifies_it(world, home) -> None:
+def test_a_decision_is_signed_and_the_public_page_verifies_it(world: World, home: Path) -> None:
     case = _decided(world)
     r = world.client("hecheng").get(reverse("case_decision", args=[case.pk]))
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
-    data = b"".join(r.streaming_content)
+    data = streamed(r)
     text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
     assert "行政处罚决定书" in text and "高市监罚〔2026〕7号" in text
     v = signing.verify_pdf(data)
     assert v.valid and v.intact and v.whole_file and "荷城" not in v.signer  # the home district's bureau signs
     assert "高明区市场监督管理局" in v.signer and v.signed_at is not None
-    again = b"".join(world.client("hecheng").get(reverse("case_decision", args=[case.pk])).streaming_content)
+    again = streamed(world.client("hecheng").get(reverse("case_decision", args=[case.pk])))
     assert again == data  # signed once, kept
     body = _verify(world.client("anonymous"), data)
     assert "签章有效" in body and "高明区市场监督管理局" in body
 
 
-def test_a_modified_copy_is_refused(world, home) -> None:
+def test_a_modified_copy_is_refused(world: World, home: Path) -> None:
     case = _decided(world)
     data = documents.signed(case, world.users["hecheng"]).file.read()
     i = data.find(b"/Title")
@@ -76,7 +82,7 @@ def test_a_modified_copy_is_refused(world, home) -> None:
     assert "签章无效" in body and "签章后被修改" in body
 
 
-def test_rotating_the_key_leaves_old_documents_valid(world, home) -> None:
+def test_rotating_the_key_leaves_old_documents_valid(world: World, home: Path) -> None:
     case = _decided(world)
     old = documents.signed(case, world.users["hecheng"]).file.read()
     signing.rotate_demo_key()
@@ -85,7 +91,9 @@ def test_rotating_the_key_leaves_old_documents_valid(world, home) -> None:
     assert signing.verify_pdf(new).valid
 
 
-def test_a_document_signed_by_another_key_is_not_trusted(world, home, tmp_path_factory) -> None:
+def test_a_document_signed_by_another_key_is_not_trusted(
+    world: World, home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     case = _decided(world)
     data = documents.signed(case, world.users["hecheng"]).file.read()
     for p in (home / "signing" / "trusted").glob("*.der"):
@@ -97,7 +105,7 @@ def test_a_document_signed_by_another_key_is_not_trusted(world, home, tmp_path_f
     assert v.intact and not v.trusted and not v.valid
 
 
-def test_the_acceptance_notice_exists_once_the_decision_is_made(world, home) -> None:
+def test_the_acceptance_notice_exists_once_the_decision_is_made(world: World, home: Path) -> None:
     e = world.entities["hecheng"]
     c = complaints.file(Filing("report", "web", "王小明", "13800138000", e.name, "后厨卫生差", "老鼠", e.uscc or ""))
     client = world.client("hecheng")
@@ -106,7 +114,7 @@ def test_the_acceptance_notice_exists_once_the_decision_is_made(world, home) -> 
     complaints.act(c, "triage", {"department": world.depts["hecheng"].pk}, staff)
     complaints.act(Complaint.objects.get(pk=c.pk), "accept", {"accepted": True}, staff)
     r = client.get(reverse("complaint_notice", args=[c.pk]))
-    data = b"".join(r.streaming_content)
+    data = streamed(r)
     assert r.status_code == 200 and signing.verify_pdf(data).valid
     text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
     assert "受理通知书" in text and "王小明" not in text  # the complainant's name masked on the notice
@@ -115,7 +123,7 @@ def test_the_acceptance_notice_exists_once_the_decision_is_made(world, home) -> 
 class _Authority:
     """A local RFC 3161 time-stamp authority over HTTP (pyHanko's DummyTimeStamper behind http.server)."""
 
-    def __init__(self, folder) -> None:
+    def __init__(self, folder: Path) -> None:
         import datetime as dt
         import threading
         from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -167,7 +175,9 @@ class _Authority:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def test_with_a_time_stamp_authority_each_signature_carries_its_timestamp(world, home, settings) -> None:
+def test_with_a_time_stamp_authority_each_signature_carries_its_timestamp(
+    world: World, home: Path, settings: Settings
+) -> None:
     tsa = _Authority(home)
     settings.SHIJIAN_TSA_URL = tsa.url
     try:
@@ -179,18 +189,25 @@ def test_with_a_time_stamp_authority_each_signature_carries_its_timestamp(world,
     assert v.valid and v.timestamp is not None
 
 
-def test_an_unreachable_time_stamp_authority_refuses_to_sign(world, home, settings) -> None:
+def test_an_unreachable_time_stamp_authority_refuses_to_sign(world: World, home: Path, settings: Settings) -> None:
     settings.SHIJIAN_TSA_URL = "http://127.0.0.1:9/"
     with pytest.raises(signing.SigningError):
         signing.sign_pdf(documents.render_pdf("测试", ["内容"], "高明区市场监督管理局"), reason="test")
 
 
+def _dict(obj: object) -> DictionaryObject:
+    """A PDF dictionary (pypdf types what it reads as any PDF object)."""
+    assert isinstance(obj, DictionaryObject), type(obj)
+    return obj
+
+
 @pytest.mark.skipif(
     not documents.DOCUMENT_FONT.is_file(), reason="fonts-wqy-zenhei not installed (scripts/ensure_fonts.sh)"
 )
-def test_the_document_embeds_its_chinese_font(world, home) -> None:
+def test_the_document_embeds_its_chinese_font(world: World, home: Path) -> None:
     data = documents.render_pdf("行政处罚决定书", ["当事人：佛山市荷城餐饮有限公司"], "高明区市场监督管理局")
-    fonts = [f.get_object() for page in PdfReader(io.BytesIO(data)).pages for f in page["/Resources"]["/Font"].values()]
-    assert any("/FontFile2" in f["/FontDescriptor"] for f in fonts if "/FontDescriptor" in f)
+    pages = PdfReader(io.BytesIO(data)).pages
+    fonts = [_dict(f.get_object()) for page in pages for f in _dict(_dict(page["/Resources"])["/Font"]).values()]
+    assert any("/FontFile2" in _dict(f["/FontDescriptor"]) for f in fonts if "/FontDescriptor" in f)
     text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
     assert "行政处罚决定书" in text and "荷城餐饮" in text

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from shijian.cases import enforcement
+import pytest
+from pytest_django import Settings
+
+from shijian.cases import complaints, enforcement
 from shijian.cases.enforcement import CaseError
 from shijian.cases.models import Case
 from shijian.hazards import services as hazards
 from shijian.hazards import workflow
+from shijian.hazards.models import Hazard
 from shijian.supervision.calendar import add_working_days
+from tests.conftest import World
 
 
-def _escalated(world):
+def _escalated(world: World) -> Hazard:
     h = hazards.open_entry(
         world.entities["hecheng"],
         source="manual",
@@ -24,13 +29,15 @@ def _escalated(world):
     return hazards.change(h, workflow.ESCALATED, world.users["hecheng"], reason="拒不整改")
 
 
-def test_a_case_from_an_escalated_entry_runs_to_closing_and_closes_the_entry(world, settings, tmp_path) -> None:
+def test_a_case_from_an_escalated_entry_runs_to_closing_and_closes_the_entry(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     settings.MEDIA_ROOT = tmp_path
     staff = world.users["hecheng"]
     h = _escalated(world)
     case = enforcement.from_hazard(h, staff)
     assert case.process is not None and case.process.current == "lead"
-    assert case.process.due_on == add_working_days(case.lead_on, 15, enforcement.exceptions())  # 第十八条
+    assert case.process.due_on == add_working_days(case.lead_on, 15, complaints.exceptions())  # 第十八条
     with pytest.raises(CaseError):
         enforcement.from_hazard(h, staff)  # one case per entry
     case = enforcement.act(case, "lead", {"filed": True}, staff, note="立案")
@@ -73,7 +80,7 @@ def test_a_case_from_an_escalated_entry_runs_to_closing_and_closes_the_entry(wor
     assert enforcement.penalties_of(world.entities["hecheng"]) == [case]
 
 
-def test_tampered_evidence_is_detected(world, settings, tmp_path) -> None:
+def test_tampered_evidence_is_detected(world: World, settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
     case = enforcement.open_case(
         world.entities["hecheng"], source="manual", title="虚假宣传", user=world.users["hecheng"]
@@ -86,7 +93,7 @@ def test_tampered_evidence_is_detected(world, settings, tmp_path) -> None:
     assert not enforcement.evidence_intact(ev)
 
 
-def test_not_filing_ends_the_case_and_needs_a_reason(world) -> None:
+def test_not_filing_ends_the_case_and_needs_a_reason(world: World) -> None:
     case = enforcement.open_case(world.entities["hecheng"], source="manual", title="线索", user=world.users["hecheng"])
     with pytest.raises(CaseError):
         enforcement.act(case, "lead", {"filed": False}, world.users["hecheng"])
@@ -94,14 +101,14 @@ def test_not_filing_ends_the_case_and_needs_a_reason(world) -> None:
     assert case.process is not None and case.process.completed and case.process.ended_at_node == "end_not_filed"
 
 
-def test_a_case_outside_the_jurisdiction_cannot_be_acted_on(world) -> None:
+def test_a_case_outside_the_jurisdiction_cannot_be_acted_on(world: World) -> None:
     case = enforcement.open_case(world.entities["hecheng"], source="manual", title="线索", user=world.users["hecheng"])
     with pytest.raises(CaseError):
         enforcement.act(case, "lead", {"filed": True}, world.users["yanghe"], note="x")
     assert Case.objects.get(pk=case.pk).filed_on is None
 
 
-def test_a_decided_penalty_counts_as_a_risk_factor(world, tmp_path) -> None:
+def test_a_decided_penalty_counts_as_a_risk_factor(world: World, tmp_path: Path) -> None:
     import dataclasses
     import datetime as dt
 

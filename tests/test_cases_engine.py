@@ -7,22 +7,23 @@ import pytest
 from shijian.cases import engine
 from shijian.cases.models import ProcessDefinition, ProcessInstance, Step
 from shijian.core.models import AuditEvent
+from tests.conftest import World
 
 
-def test_it_deploys_the_shipped_diagram_once_per_content(db) -> None:
+def test_it_deploys_the_shipped_diagram_once_per_content(db: None) -> None:
     a = engine.deploy("complaint")
     b = engine.deploy("complaint")
     assert a.pk == b.pk and a.version == 1
     assert ProcessDefinition.objects.filter(key="complaint").count() == 1
 
 
-def test_it_refuses_a_diagram_that_does_not_parse(db) -> None:
+def test_it_refuses_a_diagram_that_does_not_parse(db: None) -> None:
     with pytest.raises(engine.EngineError):
         engine.deploy("complaint", "<not-bpmn/>")
     assert not ProcessDefinition.objects.exists()
 
 
-def test_an_instance_survives_a_restart_and_routes_by_the_data(world) -> None:
+def test_an_instance_survives_a_restart_and_routes_by_the_data(world: World) -> None:
     user = world.users["samr"]
     inst = engine.start("complaint", {"kind": "report"}, user)
     assert inst.current == "triage"
@@ -42,13 +43,13 @@ def test_an_instance_survives_a_restart_and_routes_by_the_data(world) -> None:
     assert events.filter(actor_name="samr", after__completed="verify").exists()
 
 
-def test_only_the_ready_step_can_be_completed(world) -> None:
+def test_only_the_ready_step_can_be_completed(world: World) -> None:
     inst = engine.start("complaint", {"kind": "complaint"}, world.users["samr"])
     with pytest.raises(engine.EngineError):
         engine.complete(inst, "accept", {"accepted": True}, world.users["samr"])
 
 
-def test_an_upgraded_diagram_does_not_change_running_instances(world) -> None:
+def test_an_upgraded_diagram_does_not_change_running_instances(world: World) -> None:
     user = world.users["samr"]
     old = engine.start("complaint", {"kind": "complaint"}, user)
     engine.complete(old, "triage", {}, user)

@@ -6,11 +6,13 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.cases.models import Complaint
+from tests.conftest import World
 
 
-def _form(world, **kw) -> dict[str, str]:
+def _form(world: World, **kw: str) -> dict[str, str]:
     e = world.entities["hecheng"]
     return {
         "kind": "report",
@@ -25,7 +27,7 @@ def _form(world, **kw) -> dict[str, str]:
     } | kw
 
 
-def test_it_files_without_login_and_shows_the_receipt_once(world) -> None:
+def test_it_files_without_login_and_shows_the_receipt_once(world: World) -> None:
     c = Client()
     r = c.post(reverse("public_complaint"), _form(world), follow=True)
     filed = Complaint.objects.get()
@@ -33,13 +35,13 @@ def test_it_files_without_login_and_shows_the_receipt_once(world) -> None:
     assert filed.channel == "web" and filed.department == world.depts["hecheng"]
 
 
-def test_the_public_form_needs_its_csrf_token(world) -> None:
+def test_the_public_form_needs_its_csrf_token(world: World) -> None:
     c = Client(enforce_csrf_checks=True)
     assert c.post(reverse("public_complaint"), _form(world)).status_code == 403
     assert not Complaint.objects.exists()
 
 
-def test_filings_are_throttled_per_address(world, settings) -> None:
+def test_filings_are_throttled_per_address(world: World, settings: Settings) -> None:
     c = Client()
     for i in range(10):
         c.post(reverse("public_complaint"), _form(world, subject=f"事项{i}"))
@@ -49,7 +51,7 @@ def test_filings_are_throttled_per_address(world, settings) -> None:
     assert Complaint.objects.count() == 10
 
 
-def test_the_progress_query_shows_only_a_matching_filing(world) -> None:
+def test_the_progress_query_shows_only_a_matching_filing(world: World) -> None:
     c = Client()
     c.post(reverse("public_complaint"), _form(world))
     filed = Complaint.objects.get()
@@ -60,7 +62,7 @@ def test_the_progress_query_shows_only_a_matching_filing(world) -> None:
     assert "分派承办部门" in right.content.decode()
 
 
-def test_staff_register_a_telephone_filing(world) -> None:
+def test_staff_register_a_telephone_filing(world: World) -> None:
     r = world.client("hecheng").post(reverse("complaint_add"), _form(world, channel="phone"))
     filed = Complaint.objects.get()
     assert r.status_code == 302 and filed.channel == "phone"
@@ -72,7 +74,7 @@ def _csv(rows: list[str]) -> SimpleUploadedFile:
     return SimpleUploadedFile("12315.csv", ("\n".join([head, *rows]) + "\n").encode("utf-8"), "text/csv")
 
 
-def test_a_12315_export_is_imported_once_and_a_bad_row_imports_nothing(world) -> None:
+def test_a_12315_export_is_imported_once_and_a_bad_row_imports_nothing(world: World) -> None:
     e, y = world.entities["hecheng"], world.entities["yanghe"]
     c = world.client("admin")
     rows = [
@@ -89,7 +91,7 @@ def test_a_12315_export_is_imported_once_and_a_bad_row_imports_nothing(world) ->
     assert Complaint.objects.count() == 2 and "2 件此前已存在" in again.content.decode()
 
 
-def test_staff_pages_mask_the_complainant_outside_the_handling_department(world) -> None:
+def test_staff_pages_mask_the_complainant_outside_the_handling_department(world: World) -> None:
     Client().post(reverse("public_complaint"), _form(world))
     filed = Complaint.objects.get()
     own = world.client("hecheng").get(reverse("complaint_detail", args=[filed.pk])).content.decode()

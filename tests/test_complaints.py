@@ -13,9 +13,10 @@ from shijian.cases.models import Case, Complaint, Outcome
 from shijian.core.models import AuditEvent
 from shijian.hazards.models import Hazard, Notification, Source
 from shijian.supervision.calendar import add_working_days
+from tests.conftest import World
 
 
-def _filing(world, **kw) -> Filing:
+def _filing(world: World, **kw: str) -> Filing:
     e = world.entities["hecheng"]
     base = {
         "kind": "report",
@@ -30,7 +31,7 @@ def _filing(world, **kw) -> Filing:
     return Filing(**(base | kw))
 
 
-def test_it_links_by_uscc_and_assigns_the_entitys_town_department(world) -> None:
+def test_it_links_by_uscc_and_assigns_the_entitys_town_department(world: World) -> None:
     c = complaints.file(_filing(world))
     assert c.entity == world.entities["hecheng"] and c.linked_by == "uscc"
     assert c.department == world.depts["hecheng"]
@@ -39,37 +40,38 @@ def test_it_links_by_uscc_and_assigns_the_entitys_town_department(world) -> None
     received = timezone.localtime(c.received_at).date()
     assert c.process.due_on == add_working_days(received, 7, complaints.exceptions())  # 第十四条: 7 working days
     event = AuditEvent.objects.get(object_type="cases.complaint", object_id=str(c.pk))
+    assert event.after is not None
     assert event.after["complainant_phone"] == "138****8000" and "王小明" not in str(event.after)  # auditors read it
 
 
-def test_it_links_by_name_and_address_without_a_code(world) -> None:
+def test_it_links_by_name_and_address_without_a_code(world: World) -> None:
     e = world.entities["yanghe"]
     c = complaints.file(_filing(world, entity_uscc="", entity_name=f" {e.name} ", entity_address="人民路1号"))
     assert c.entity == e and c.linked_by in ("name_address", "name")
     assert c.department == world.depts["yanghe"]
 
 
-def test_an_unknown_entity_stays_with_the_district_until_an_official_links_it(world) -> None:
+def test_an_unknown_entity_stays_with_the_district_until_an_official_links_it(world: World) -> None:
     c = complaints.file(_filing(world, entity_uscc="", entity_name="不存在的小店"))
     assert c.entity is None and c.department == world.depts["samr"] and c.district_code == "440608"
     complaints.link_entity(c, world.entities["hecheng"], world.users["samr"])
     assert c.town_code == "440608004"
 
 
-def test_the_same_matter_filed_twice_is_merged(world) -> None:
+def test_the_same_matter_filed_twice_is_merged(world: World) -> None:
     first = complaints.file(_filing(world))
     second = complaints.file(_filing(world, content="又看到老鼠"))
     assert second.duplicate_of == first and second.outcome == Outcome.DUPLICATE and second.process is None
     assert first.receipt_no in second.public_reply
 
 
-def test_a_12315_number_is_imported_once(world) -> None:
+def test_a_12315_number_is_imported_once(world: World) -> None:
     complaints.file(_filing(world, channel="12315", external_no="1440608000001"))
     with pytest.raises(ComplaintError):
         complaints.file(_filing(world, channel="12315", external_no="1440608000001", subject="另一件事"))
 
 
-def test_a_report_found_a_violation_opens_a_hazard_entry_in_one_step(world) -> None:
+def test_a_report_found_a_violation_opens_a_hazard_entry_in_one_step(world: World) -> None:
     c = complaints.file(_filing(world))
     staff = world.users["hecheng"]
     complaints.act(c, "triage", {"department": world.depts["hecheng"].pk}, staff)
@@ -81,7 +83,7 @@ def test_a_report_found_a_violation_opens_a_hazard_entry_in_one_step(world) -> N
     assert h.source == Source.COMPLAINT and h.entity == c.entity
 
 
-def test_a_complaint_goes_to_mediation_and_the_limit_counts_from_acceptance(world) -> None:
+def test_a_complaint_goes_to_mediation_and_the_limit_counts_from_acceptance(world: World) -> None:
     c = complaints.file(_filing(world, kind="complaint"))
     staff = world.users["hecheng"]
     complaints.act(c, "triage", {"department": world.depts["hecheng"].pk}, staff)
@@ -93,7 +95,7 @@ def test_a_complaint_goes_to_mediation_and_the_limit_counts_from_acceptance(worl
     assert c.outcome == Outcome.MEDIATED
 
 
-def test_a_violation_can_open_a_case_instead(world) -> None:
+def test_a_violation_can_open_a_case_instead(world: World) -> None:
     c = complaints.file(_filing(world))
     staff = world.users["hecheng"]
     complaints.act(c, "triage", {"department": world.depts["hecheng"].pk}, staff)
@@ -103,7 +105,7 @@ def test_a_violation_can_open_a_case_instead(world) -> None:
     assert case.source == "complaint" and case.process is not None and case.process.current == "lead"
 
 
-def test_not_accepting_needs_a_reason_told_to_the_complainant(world) -> None:
+def test_not_accepting_needs_a_reason_told_to_the_complainant(world: World) -> None:
     c = complaints.file(_filing(world))
     staff = world.users["hecheng"]
     complaints.act(c, "triage", {"department": world.depts["hecheng"].pk}, staff)
@@ -113,7 +115,7 @@ def test_not_accepting_needs_a_reason_told_to_the_complainant(world) -> None:
     assert c.outcome == Outcome.REJECTED and c.public_reply == "不属于本部门职责"
 
 
-def test_another_department_cannot_act_and_sees_the_complainant_masked(world) -> None:
+def test_another_department_cannot_act_and_sees_the_complainant_masked(world: World) -> None:
     c = complaints.file(_filing(world))
     with pytest.raises(ComplaintError):
         complaints.act(c, "triage", {"department": world.depts["yanghe"].pk}, world.users["yanghe"])
@@ -123,14 +125,14 @@ def test_another_department_cannot_act_and_sees_the_complainant_masked(world) ->
         assert shown == {"name": "王**", "phone": "138****8000", "address": ""}, who
 
 
-def test_the_progress_query_needs_the_receipt_and_the_telephone(world) -> None:
+def test_the_progress_query_needs_the_receipt_and_the_telephone(world: World) -> None:
     c = complaints.file(_filing(world))
     assert complaints.public_lookup(c.receipt_no, "138-0013-8000") == c
     assert complaints.public_lookup(c.receipt_no, "13800138001") is None
     assert complaints.public_lookup("TS000", "13800138000") is None
 
 
-def test_a_step_near_its_limit_is_reminded_and_a_late_one_escalated_once(world) -> None:
+def test_a_step_near_its_limit_is_reminded_and_a_late_one_escalated_once(world: World) -> None:
     c = complaints.file(_filing(world))
     assert c.process is not None and c.process.due_on is not None
     due = c.process.due_on

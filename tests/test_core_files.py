@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,7 +52,9 @@ def test_a_missing_file_is_an_error_not_empty_bytes(tmp_path: Path) -> None:
         pass
 
 
-def test_an_unreadable_feed_is_rejected_with_a_message_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
+def test_an_unreadable_feed_is_rejected_with_a_message_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shijian.ingest import pipeline
     from shijian.ingest.mapping import load_mappings
     from shijian.lake.store import Lake
@@ -65,10 +69,10 @@ def test_an_unreadable_feed_is_rejected_with_a_message_and_the_run_goes_on(tmp_p
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     good.write_text("uscc,date\n91440608MA4UJ9XG2E,2020-01-01\n", encoding="utf-8")
     bad.write_text("uscc,date\n", encoding="utf-8")
-    real = pipeline.file_bytes
+    real = file_bytes  # the function pipeline imported
 
-    def failing(path: Path, *args, **kwargs):  # a read error the machine cannot easily stage (EIO)
-        if path == bad:
+    def failing(path: Path, *args: Any, **kwargs: Any) -> AbstractContextManager[tuple[memoryview, str]]:
+        if path == bad:  # a read error the machine cannot easily stage (EIO)
             raise OSError(5, "Input/output error", str(path))
         return real(path, *args, **kwargs)
 

@@ -66,6 +66,7 @@ def test_it_loads_an_uploaded_file_exactly_as_the_cli_does(world: Any, feed: Fee
     text = feed.mapping_path.read_text(encoding="utf-8")
     assert 'source = "hecheng-jc"' in text and "检查日期" in text
     up = upload(c, feed, feed_csv(dirs / "delivery" / "检查记录.csv"))
+    assert up.job_id is not None
     job = Job.objects.get(pk=up.job_id)
     assert job.kind == "load" and job.status == "succeeded", (job.message, job.error)
     assert job.outcome["rows_read"] == 6 and job.outcome["duplicates"] == 1
@@ -116,6 +117,7 @@ def test_an_upload_resumes_at_the_servers_offset_after_a_dropped_connection(worl
     r = c.generic("PATCH", url, data[50:], content_type="application/offset+octet-stream", HTTP_UPLOAD_OFFSET="50")
     assert r.status_code == 200 and r.json()["status"] == "complete"
     up.refresh_from_db()
+    assert up.job_id is not None
     assert up.path.read_bytes() == data and Job.objects.get(pk=up.job_id).status == "succeeded"
 
 
@@ -173,6 +175,7 @@ def test_reprocessing_after_a_mapping_fix_replaces_the_load_and_counts_still_rec
 
     events = list(AuditEvent.objects.filter(object_type="lake.load").order_by("id"))
     assert [e.action for e in events] == ["import", "update"] and events[0].actor_name == "hecheng_admin"
+    assert events[0].after is not None and events[1].before is not None
     assert events[0].after["sha256"] == before["sha256"] and events[1].before["quarantined"] == 3
     aside = list((dirs / "lake" / "superseded").glob("source=hecheng-jc/load=*/replaced_by.json"))
     assert len(aside) == 1
@@ -207,6 +210,7 @@ def test_a_failed_load_tells_the_data_administrators_who_cover_the_department(
     c = world.client("hecheng_admin")
     save_mapping(c, feed, col_result="")  # 检查结果 unmapped: the file is refused whole
     up = upload(c, feed, feed_csv(dirs / "d.csv"))
+    assert up.job_id is not None
     job = Job.objects.get(pk=up.job_id)
     assert job.status == "failed" and "检查结果" in job.message
     told = set(Notification.objects.filter(kind="job_failed").values_list("user__username", flat=True))
@@ -221,6 +225,7 @@ def test_a_load_queues_the_build_and_the_linkage_rate_follows(world: Any, feed: 
     Feed.objects.filter(pk=feed.pk).update(build_after_load=True)
     assert quality.of(feed).linkage_rate is None
     up = upload(c, feed, feed_csv(dirs / "d.csv"))
+    assert up.job_id is not None
     build = Job.objects.get(pk=Job.objects.get(pk=up.job_id).outcome["build_job"])
     assert build.kind == "build" and build.status == "succeeded", build.error
     assert build.outcome["records"] == 2 and build.created_by == world.users["hecheng_admin"]
@@ -244,6 +249,7 @@ def test_a_load_queues_the_build_when_the_feed_says_so(world: Any, feed: Feed, d
     save_mapping(c, feed)
     Feed.objects.filter(pk=feed.pk).update(build_after_load=True)
     up = upload(c, feed, feed_csv(dirs / "d.csv"))
+    assert up.job_id is not None
     job = Job.objects.get(pk=up.job_id)
     assert job.status == "succeeded" and queued == ["load", "build"]
     assert Job.objects.get(pk=job.outcome["build_job"]).params == {"after_load": job.outcome["load"]}
@@ -272,6 +278,7 @@ def test_a_mapping_file_broken_by_hand_is_a_message_not_an_error(world: Any, fee
     assert r.status_code == 200 and "映射文件无法读取" in r.content.decode()
     assert c.get(reverse("feed_detail", args=[feed.pk])).status_code == 200
     up = upload(c, feed, feed_csv(dirs / "d.csv"))
+    assert up.job_id is not None
     job = Job.objects.get(pk=up.job_id)
     assert job.status == "failed" and "映射文件无法读取" in job.message
 

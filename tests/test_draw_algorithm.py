@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from shijian.supervision.draw import (
     DrawError,
     Officer,
     Responsibility,
+    Visit,
     build_visits,
     candidates_bytes,
     commitment,
@@ -59,7 +61,9 @@ def rule(ratios: dict[str, str] | None = None, share: str = "20", code: str = "B
 
 @settings(max_examples=60, deadline=None)
 @given(classes_st, st.fixed_dictionaries({c: ratio_st for c in CLASSES}), ratio_st, seed_st)
-def test_it_is_a_pure_function_meeting_class_ratios(classes, ratios, share, seed):
+def test_it_is_a_pure_function_meeting_class_ratios(
+    classes: list[str], ratios: dict[str, str], share: str, seed: str
+) -> None:
     cands = make_candidates(classes)
     r = rule(ratios, share)
     first, again = draw_batch(r, cands, seed), draw_batch(r, list(reversed(cands)), seed)
@@ -76,7 +80,7 @@ def test_it_is_a_pure_function_meeting_class_ratios(classes, ratios, share, seed
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(CLASSES), min_size=20, max_size=200), seed_st, seed_st)
-def test_it_changes_with_the_seed_or_the_candidates(classes, seed_a, seed_b):
+def test_it_changes_with_the_seed_or_the_candidates(classes: list[str], seed_a: str, seed_b: str) -> None:
     cands = make_candidates(classes)
     r = rule({"A": "30", "B": "30", "C": "30", "D": "30"})
     if seed_a != seed_b:
@@ -89,7 +93,7 @@ def test_it_changes_with_the_seed_or_the_candidates(classes, seed_a, seed_b):
     assert candidates_bytes(fewer) != candidates_bytes(cands)
 
 
-def test_it_draws_each_entity_with_its_stratum_probability():
+def test_it_draws_each_entity_with_its_stratum_probability() -> None:
     """Over many seeds each entity's frequency matches its class's inclusion probability (chi-square)."""
     classes = ["A"] * 40 + ["B"] * 40 + ["C"] * 30 + ["D"] * 10
     cands = make_candidates(classes)
@@ -116,7 +120,7 @@ def test_it_draws_each_entity_with_its_stratum_probability():
     assert chisquare(obs, [sum(obs) / len(obs)] * len(obs)).pvalue > 0.001
 
 
-def test_random_mode_takes_a_count_or_a_ratio():
+def test_random_mode_takes_a_count_or_a_ratio() -> None:
     cands = make_candidates(["B"] * 50)
     by_count = BatchRule("R", "random", ("FOOD-01",), ("2026-01-01", "2026-01-31"), count=7)
     by_ratio = BatchRule("R", "random", ("FOOD-01",), ("2026-01-01", "2026-01-31"), ratio="10")
@@ -129,7 +133,7 @@ def test_random_mode_takes_a_count_or_a_ratio():
         percent_bp("3.333")
 
 
-def test_the_seed_needs_every_revealed_secret():
+def test_the_seed_needs_every_revealed_secret() -> None:
     frozen = "ab" * 32
     c = [commitment("alpha"), commitment("beta")]
     seed = seed_from_reveals(frozen, c, ["alpha", "beta"])
@@ -141,7 +145,7 @@ def test_the_seed_needs_every_revealed_secret():
         seed_from_reveals(frozen, c[:1], ["alpha"])
 
 
-def test_candidate_lists_round_trip():
+def test_candidate_lists_round_trip() -> None:
     cands = make_candidates(["A", "D", "C"], items=("FOOD-01", "REG-01"))
     assert parse_candidates(candidates_bytes(cands)) == cands
     with pytest.raises(DrawError, match="sorted"):
@@ -163,7 +167,7 @@ officer_st = st.builds(
 )
 
 
-def visits_for(n: int, rng_seed: int) -> list:
+def visits_for(n: int, rng_seed: int) -> list[Visit]:
     import random
 
     rnd = random.Random(rng_seed)
@@ -171,8 +175,6 @@ def visits_for(n: int, rng_seed: int) -> list:
     for i in range(n):
         depts = tuple(sorted(rnd.sample(DEPTS, rnd.randint(1, 2))))
         cats = tuple(sorted(rnd.sample(CATS, rnd.randint(1, 2))))
-        from shijian.supervision.draw import Visit
-
         out.append(Visit(f"K{i:04d}", TOWNS[i % 3] + "001", ("2026-03-01", "2026-03-31"), ("B1",), ("X",), depts, cats))
     return out
 
@@ -186,7 +188,9 @@ def visits_for(n: int, rng_seed: int) -> list:
     st.booleans(),
     st.lists(st.tuples(st.integers(0, 24), st.integers(0, 39)), max_size=30),
 )
-def test_teams_cover_departments_and_avoid_conflicts(officers, n_visits, rng_seed, seed, prefer, conflicts):
+def test_teams_cover_departments_and_avoid_conflicts(
+    officers: list[Officer], n_visits: int, rng_seed: int, seed: str, prefer: bool, conflicts: list[tuple[int, int]]
+) -> None:
     officers = [
         Officer(f"C{i:03d}", o.department, o.region, o.qualifications, o.workload) for i, o in enumerate(officers)
     ]
@@ -216,7 +220,7 @@ def test_teams_cover_departments_and_avoid_conflicts(officers, n_visits, rng_see
     assert sum(result.workload.values()) - sum(o.workload for o in officers) == assigned
 
 
-def test_workload_is_balanced():
+def test_workload_is_balanced() -> None:
     officers = [Officer(f"C{i:03d}", "D1", "440608", ("FOOD",), 0) for i in range(10)]
     visits = visits_for(0, 0)
     from shijian.supervision.draw import Visit
@@ -228,7 +232,7 @@ def test_workload_is_balanced():
     assert max(loads) - min(loads) <= 1 and sum(loads) == 110
 
 
-def test_infeasible_visits_are_reported_and_left_unstaffed():
+def test_infeasible_visits_are_reported_and_left_unstaffed() -> None:
     from shijian.supervision.draw import Visit
 
     officers = [Officer("C1", "D1", "440608", ("FOOD",), 0), Officer("C2", "D1", "440608", (), 0)]
@@ -246,7 +250,7 @@ def test_infeasible_visits_are_reported_and_left_unstaffed():
     assert result.workload == {"C1": 1, "C2": 1}
 
 
-def test_visits_merge_batches_and_match_every_responsible_department():
+def test_visits_merge_batches_and_match_every_responsible_department() -> None:
     cands = {
         "B1": {c.key: c for c in make_candidates(["B"] * 3, items=("FOOD-01",))},
         "B2": {c.key: c for c in make_candidates(["B"] * 3, items=("REG-01",))},
@@ -275,7 +279,7 @@ def test_visits_merge_batches_and_match_every_responsible_department():
         build_visits(drawn, rules, cands, {"FOOD-01": "FOOD", "REG-01": "REG"}, resp)
 
 
-def small_record(**kw: object) -> tuple[dict, dict[str, bytes]]:
+def small_record(**kw: object) -> tuple[dict[str, Any], dict[str, bytes]]:
     """A full record of a small draw (no log block), and its candidate file."""
     cands = make_candidates(["A", "B", "C", "D"] * 30)
     salts = {c.key: f"{i:032x}" for i, c in enumerate(cands)}
@@ -307,7 +311,7 @@ def small_record(**kw: object) -> tuple[dict, dict[str, bytes]]:
     return json.loads(rec.dumps(record)), files
 
 
-def test_a_record_verifies_and_any_tampering_shows():
+def test_a_record_verifies_and_any_tampering_shows() -> None:
     loaded, files = small_record()
     assert rec.verify(loaded, files.__getitem__) == ["the record carries no transparency-log inclusion proof"]
     tampered = json.loads(rec.dumps(loaded))
@@ -332,7 +336,7 @@ def test_a_record_verifies_and_any_tampering_shows():
     assert any("not the full list's commitments" in p for p in problems)
 
 
-def test_the_public_list_names_no_entity_and_commits_to_each():
+def test_the_public_list_names_no_entity_and_commits_to_each() -> None:
     cands = make_candidates(["A", "B", "C", "D"] * 5)
     salts = {c.key: f"{i:032x}" for i, c in enumerate(cands)}
     public = public_bytes(cands, salts)
@@ -343,7 +347,7 @@ def test_the_public_list_names_no_entity_and_commits_to_each():
     assert parse_full(full_bytes(cands, salts)) == (cands, salts)
 
 
-def test_the_record_is_rfc8785_canonical_json():
+def test_the_record_is_rfc8785_canonical_json() -> None:
     loaded, _files = small_record()
     data = rec.dumps(loaded)
     assert data == rec.dumps(json.loads(data))

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.registry.models import Entity, InspectorConflict
 from shijian.supervision import record as rec
@@ -22,6 +23,8 @@ from shijian.supervision.draw import full_bytes, parse_full, public_bytes, sha25
 from shijian.supervision.models import Draw, Plan, TeamMember, Visit
 from shijian.translog import services as translog
 from tests import draws
+from tests.conftest import World
+from tests.responses import streamed
 
 
 @pytest.fixture
@@ -41,7 +44,8 @@ def drawn(world: Any, plan: Plan, tmp_path: Path, settings: Any) -> Draw:
 
 
 def full_record(draw: Draw) -> dict[str, Any]:
-    return json.loads((services.draw_dir(draw.code) / services.FULL_RECORD).read_bytes())
+    record: dict[str, Any] = json.loads((services.draw_dir(draw.code) / services.FULL_RECORD).read_bytes())
+    return record
 
 
 def reader(draw: Draw, files: dict[str, bytes] | None = None) -> Any:
@@ -58,10 +62,11 @@ def forge(record: dict[str, Any], frozen: dict[str, Any], staffing: dict[str, An
         frozen=frozen, staffing=staffing, full=full, seed_block=seed_block, drawn_at=record["drawn_at"]
     )
     forged["log"] = record["log"]
-    return json.loads(rec.dumps(forged))
+    published: dict[str, Any] = json.loads(rec.dumps(forged))
+    return published
 
 
-def test_it_verifies_an_honest_draw_against_the_log(drawn):
+def test_it_verifies_an_honest_draw_against_the_log(drawn: Draw) -> None:
     record = full_record(drawn)
     assert rec.verify(record, reader(drawn), translog.export()) == []
     public = json.loads((services.draw_dir(drawn.code) / "record.json").read_bytes())
@@ -70,7 +75,9 @@ def test_it_verifies_an_honest_draw_against_the_log(drawn):
     assert rec.dumps(public) == (services.draw_dir(drawn.code) / "record.json").read_bytes()  # RFC 8785 bytes
 
 
-def test_staffing_changed_after_the_freeze_changes_nothing(world, plan, tmp_path, settings):
+def test_staffing_changed_after_the_freeze_changes_nothing(
+    world: World, plan: Plan, tmp_path: Path, settings: Settings
+) -> None:
     """Finding 12: 13 conflicts declared, or one workload raised, after the freeze: the draw reads the snapshot."""
     settings.HOME = tmp_path
     draws.more_entities(30)
@@ -87,7 +94,7 @@ def test_staffing_changed_after_the_freeze_changes_nothing(world, plan, tmp_path
     assert TeamMember.objects.filter(inspector=officer).exists()  # the late conflicts did not move him
 
 
-def test_a_staffing_change_after_the_seed_is_detected(drawn):
+def test_a_staffing_change_after_the_seed_is_detected(drawn: Draw) -> None:
     """Finding 12: conflicts added after the seed, everything recomputed: the frozen digest is not the logged one."""
     record = full_record(drawn)
     staffing = json.loads(json.dumps(record["staffing"]))
@@ -105,7 +112,7 @@ def test_a_staffing_change_after_the_seed_is_detected(drawn):
     assert any("a redraw" in p for p in problems), problems
 
 
-def test_a_redraw_with_a_dropped_candidate_is_detected(drawn):
+def test_a_redraw_with_a_dropped_candidate_is_detected(drawn: Draw) -> None:
     """Finding 13: a candidate silently dropped and the draw re-run: a self-consistent record that does not verify."""
     record = full_record(drawn)
     b = record["frozen"]["batches"][0]
@@ -125,7 +132,7 @@ def test_a_redraw_with_a_dropped_candidate_is_detected(drawn):
     assert any("a redraw" in p for p in problems) and any("not before the beacon" in p for p in problems)
 
 
-def test_a_second_freeze_of_the_same_batch_is_detected(drawn):
+def test_a_second_freeze_of_the_same_batch_is_detected(drawn: Draw) -> None:
     """Finding 13: a redraw under a new announcement shows on the log as a second freeze of the batches."""
     record = full_record(drawn)
     assert rec.verify(record, reader(drawn), translog.export()) == []
@@ -142,28 +149,28 @@ def _log_again(record: dict[str, Any]) -> dict[str, Any]:
     return translog.inclusion(entry)
 
 
-def test_the_public_record_names_no_certificate_nor_conflict(world, drawn):
+def test_the_public_record_names_no_certificate_nor_conflict(world: World, drawn: Draw) -> None:
     """Finding 15: certificates and officer-entity conflict pairs are not published; staff get the full record."""
     anonymous = world.client("anonymous")
-    public = b"".join(anonymous.get(reverse("public_draw_file", args=[drawn.code, "record.json"])).streaming_content)
+    public = streamed(anonymous.get(reverse("public_draw_file", args=[drawn.code, "record.json"])))
     full = full_record(drawn)
     certs = {o["cert"] for o in full["staffing"]["officers"]}
     assert certs and not any(c.encode() in public for c in certs)
     assert b"exclusions" not in public and b"officers" not in public
     # the public candidate list shows commitments and classes only: no entity's code, drawn or not
-    listed = b"".join(
-        anonymous.get(reverse("public_draw_file", args=[drawn.code, "GM2026-01.candidates.csv"])).streaming_content
+    listed = streamed(anonymous.get(reverse("public_draw_file", args=[drawn.code, "GM2026-01.candidates.csv"])))
+    assert listed.count(b"\n") == 31 and not any(
+        e.uscc is not None and e.uscc.encode() in listed for e in Entity.objects.all()
     )
-    assert listed.count(b"\n") == 31 and not any(e.uscc.encode() in listed for e in Entity.objects.all())
     name = "GM2026-01.candidates.full.csv"
     assert anonymous.get(reverse("public_draw_file", args=[drawn.code, name])).status_code == 404
     r = world.client("samr").get(reverse("draw_staff_file", args=[drawn.pk, name]))
-    assert r.status_code == 200 and b"".join(r.streaming_content).count(b"\n") == 31
+    assert r.status_code == 200 and streamed(r).count(b"\n") == 31
     assert (
         anonymous.get(reverse("draw_staff_file", args=[drawn.pk, "record.full.json"])).status_code == 302
     )  # to the login page
     r = world.client("samr").get(reverse("draw_staff_file", args=[drawn.pk, "record.full.json"]))
-    assert r.status_code == 200 and json.loads(b"".join(r.streaming_content)) == full
+    assert r.status_code == 200 and json.loads(streamed(r)) == full
     assert (
         world.client("inspector").get(reverse("draw_staff_file", args=[drawn.pk, "record.full.json"])).status_code
         == 403
@@ -172,7 +179,7 @@ def test_the_public_record_names_no_certificate_nor_conflict(world, drawn):
     assert log["public_key"] == translog.public_key_hex() and log["entries"][0]["leaf"]["draw"] == drawn.code
 
 
-def test_the_scope_rules_are_frozen_with_the_candidates(drawn):
+def test_the_scope_rules_are_frozen_with_the_candidates(drawn: Draw) -> None:
     """Finding 14: the batch's scope rules are in the frozen manifest, so the candidate list can be checked."""
     scope = full_record(drawn)["frozen"]["batches"][0]["scope"]
     assert scope["regions"] == ["440608004"] and scope["exclude_drawn_this_year"] is True
@@ -181,7 +188,7 @@ def test_the_scope_rules_are_frozen_with_the_candidates(drawn):
     assert Visit.objects.filter(draw=drawn).count() == 10
 
 
-def test_an_entity_finds_its_own_line_with_its_receipt(world, drawn):
+def test_an_entity_finds_its_own_line_with_its_receipt(world: World, drawn: Draw) -> None:
     """Finding 15: the public list hides who is on it, yet each entity can check its own line and class."""
     from typer.testing import CliRunner
 
@@ -191,6 +198,7 @@ def test_an_entity_finds_its_own_line_with_its_receipt(world, drawn):
     record = full_record(drawn)
     drawn_keys = [v["key"] for v in record["outputs"]["visits"]]
     entity = Entity.objects.filter(region_code__startswith="440608004").exclude(uscc__in=drawn_keys).first()
+    assert entity is not None and entity.uscc is not None
     r = CliRunner().invoke(app, ["draw", "receipt", drawn.code, entity.uscc])
     assert r.exit_code == 0, r.output
     salt = r.output.split("salt ")[1].split()[0]

@@ -16,12 +16,12 @@ VECTORS = Path(__file__).resolve().parent.parent / "docs" / "draw-vectors"
 INDEX = json.loads((VECTORS / "index.json").read_text())
 
 
-def test_every_case_is_in_the_index():
+def test_every_case_is_in_the_index() -> None:
     assert sorted(INDEX) == sorted(p.name for p in VECTORS.iterdir() if p.is_dir()) == sorted(vectors.CASES)
 
 
 @pytest.mark.parametrize("name", sorted(INDEX))
-def test_the_reference_verifier_passes_the_vector(name):
+def test_the_reference_verifier_passes_the_vector(name: str) -> None:
     folder, case = VECTORS / name, INDEX[name]
     data = (folder / "record.json").read_bytes()
     assert sha256_hex(data) == case["record_sha256"]
@@ -41,14 +41,14 @@ def test_the_reference_verifier_passes_the_vector(name):
         assert rec.verify(record, read, json.loads(read(case["log"]))) == []
 
 
-def test_the_vectors_are_reproducible(tmp_path):
+def test_the_vectors_are_reproducible(tmp_path: Path) -> None:
     vectors.write(tmp_path)
     for path in sorted(VECTORS.rglob("*")):
         if path.is_file():
             assert (tmp_path / path.relative_to(VECTORS)).read_bytes() == path.read_bytes(), path
 
 
-def test_a_vector_catches_an_implementation_that_trims_other_white_space():
+def test_a_vector_catches_an_implementation_that_trims_other_white_space() -> None:
     """The white-space case tells apart str.strip() (which would also trim the no-break space) from the spec."""
     record = json.loads((VECTORS / "beacon-white-space" / "record.json").read_bytes())
     value = record["seed"]["public_value"]

@@ -7,8 +7,10 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.conftest import World
 
-def test_the_entity_page_lists_its_hazards_and_inspections(world) -> None:
+
+def test_the_entity_page_lists_its_hazards_and_inspections(world: World) -> None:
     from shijian.hazards import services
     from shijian.supervision.models import Draw, Plan, TeamMember, Visit, VisitItem
     from tests.test_supervision import make_batch

@@ -4,9 +4,12 @@ from io import BytesIO
 
 from django.urls import reverse
 from openpyxl import load_workbook
+from pytest_django import DjangoAssertNumQueries
+
+from tests.conftest import World
 
 
-def test_it_filters_and_searches_the_entity_list(world) -> None:
+def test_it_filters_and_searches_the_entity_list(world: World) -> None:
     c = world.client("leader")
     body = c.get(reverse("entity_list") + "?town=440608106").content.decode()
     assert "佛山市杨和餐饮有限公司" in body and "佛山市荷城餐饮有限公司" not in body
@@ -19,18 +22,18 @@ def test_it_filters_and_searches_the_entity_list(world) -> None:
     assert "佛山市杨和餐饮有限公司" not in body
 
 
-def test_it_ignores_unknown_sort_keys(world) -> None:
+def test_it_ignores_unknown_sort_keys(world: World) -> None:
     r = world.client("leader").get(reverse("entity_list") + "?sort=legal_rep")
     assert r.status_code == 200
 
 
-def test_it_answers_htmx_with_the_rows_only(world) -> None:
+def test_it_answers_htmx_with_the_rows_only(world: World) -> None:
     r = world.client("leader").get(reverse("entity_list"), headers={"HX-Request": "true"})
     assert r.status_code == 200
     assert "<html" not in r.content.decode()
 
 
-def test_it_masks_the_legal_representative_on_export(world) -> None:
+def test_it_masks_the_legal_representative_on_export(world: World) -> None:
     r = world.client("leader").get(reverse("entity_export"))
     ws = load_workbook(BytesIO(r.content)).active
     header = [c.value for c in ws[1]]
@@ -39,13 +42,13 @@ def test_it_masks_the_legal_representative_on_export(world) -> None:
     assert values == {"张**"}
 
 
-def test_the_entity_page_shows_the_file(world) -> None:
+def test_the_entity_page_shows_the_file(world: World) -> None:
     e = world.entities["hecheng"]
     body = world.client("leader").get(reverse("entity_detail", args=[e.pk])).content.decode()
     assert e.uscc in body and "张三丰" in body and 'id="file"' in body
 
 
-def test_the_ui_is_chinese_by_default_and_english_on_request(world) -> None:
+def test_the_ui_is_chinese_by_default_and_english_on_request(world: World) -> None:
     c = world.client("leader")
     body = c.get(reverse("entity_list"), headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
     assert "市场主体" in body and 'lang="zh-hans"' in body  # whatever the browser prefers
@@ -54,13 +57,15 @@ def test_the_ui_is_chinese_by_default_and_english_on_request(world) -> None:
     assert "Market entities" in body and 'lang="en"' in body
 
 
-def test_static_assets_are_local(world) -> None:
+def test_static_assets_are_local(world: World) -> None:
     body = world.client("leader").get(reverse("entity_list")).content.decode()
     assert "http://" not in body.replace("http://www.w3.org", "") and "https://" not in body
     assert "/static/shijian/vendor/htmx" in body
 
 
-def test_the_list_page_makes_a_bounded_number_of_queries(world, django_assert_max_num_queries) -> None:
+def test_the_list_page_makes_a_bounded_number_of_queries(
+    world: World, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
     c = world.client("leader")
     with django_assert_max_num_queries(12):
         c.get(reverse("entity_list"))
@@ -70,7 +75,7 @@ def test_the_list_page_makes_a_bounded_number_of_queries(world, django_assert_ma
         c.get(reverse("item_list"))
 
 
-def test_name_search_uses_the_trigram_index_and_follows_changes(world) -> None:
+def test_name_search_uses_the_trigram_index_and_follows_changes(world: World) -> None:
     from shijian.registry.models import Entity
     from shijian.registry.search import name_contains
 
@@ -87,7 +92,7 @@ def test_name_search_uses_the_trigram_index_and_follows_changes(world) -> None:
     assert Entity.objects.filter(name_contains("餐饮")).count() == 2  # short terms fall back to a scan
 
 
-def test_counts_are_exact_below_the_cap_and_bounded_above(world) -> None:
+def test_counts_are_exact_below_the_cap_and_bounded_above(world: World) -> None:
     from shijian.registry.models import Entity
     from shijian.web.pagination import BoundedPaginator
 
@@ -99,7 +104,7 @@ def test_counts_are_exact_below_the_cap_and_bounded_above(world) -> None:
     assert known.count == 3 and known.exact and known.num_pages == 3
 
 
-def test_a_city_level_user_sees_every_district_of_the_city(world) -> None:
+def test_a_city_level_user_sees_every_district_of_the_city(world: World) -> None:
     from django.test import Client
 
     from shijian.accounts.models import User
@@ -111,7 +116,7 @@ def test_a_city_level_user_sees_every_district_of_the_city(world) -> None:
     assert "佛山市荷城餐饮有限公司" in body and "佛山市禅城餐饮有限公司" in body
 
 
-def test_the_home_page_counts_follow_changes(world) -> None:
+def test_the_home_page_counts_follow_changes(world: World) -> None:
     c = world.client("hecheng")
     assert ">1</b>" in c.get(reverse("home") + "?overview=1").content.decode()
     e = world.entities["yanghe"]

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from pytest_django import Settings
 
+from tests.conftest import World
 from tests.test_browser_phone import _a_visit
 
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
 
 
-def test_a_photo_keeps_its_time_and_place_and_shows_as_a_thumbnail(world, settings, tmp_path) -> None:
+def test_a_photo_keeps_its_time_and_place_and_shows_as_a_thumbnail(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     visit = _a_visit(world)
     c = world.client("inspector")
@@ -29,7 +34,9 @@ def test_a_photo_keeps_its_time_and_place_and_shows_as_a_thumbnail(world, settin
     assert 'class="thumb"' in page and "2026-12-05 10:15" in page and "22.893512, 112.881204" in page
 
 
-def test_without_a_place_the_upload_still_works_and_a_future_time_is_not_believed(world, settings, tmp_path) -> None:
+def test_without_a_place_the_upload_still_works_and_a_future_time_is_not_believed(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     visit = _a_visit(world)
     photo = SimpleUploadedFile("门头.jpg", JPEG, content_type="image/jpeg")

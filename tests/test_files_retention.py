@@ -72,6 +72,7 @@ def test_apply_deletes_only_the_expired_files_not_held_and_audits_each(world: An
     assert old.file.name == "" and old.sha256  # the row stays, with the hash of what was deleted
     ev = AuditEvent.objects.get(action="delete", object_type="supervision.attachment")
     assert ev.object_id == str(old.pk) and ev.reason == "retention: visit_attachment expired"
+    assert ev.before is not None
     assert ev.before["stored_on"] == "2016-12-06" and ev.before["sha256"] == old.sha256
     assert world.client("inspector").get(reverse("attachment_get", args=[old.pk])).status_code == 404
     assert "0 files deleted, 1 under legal hold kept" in _run("--apply")  # a second run finds nothing more

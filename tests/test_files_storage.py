@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from shijian.core.models import AuditEvent
+from tests.responses import streamed
 from tests.s3_server import Store, s3_server_fixture, store_fixture  # noqa: F401 (fixtures)
 from tests.test_browser_phone import _a_visit
 
@@ -37,7 +38,7 @@ def test_it_serves_the_file_to_the_visits_team_streamed_and_checked(world: Any, 
     att = _upload(world, _a_visit(world))
     r = world.client("inspector").get(reverse("attachment_get", args=[att.pk]))
     assert r.status_code == 200 and r.streaming and r["Content-Type"] == "image/jpeg"
-    assert b"".join(r.streaming_content) == JPEG
+    assert streamed(r) == JPEG
 
 
 def test_it_refuses_another_towns_user(world: Any, store: Store) -> None:
@@ -54,6 +55,7 @@ def test_it_refuses_a_file_altered_in_storage_with_a_clear_page_and_audits_it(wo
     page = r.content.decode()
     assert "门头.jpg" in page and "SHA-256" in page and "审计" in page
     ev = AuditEvent.objects.get(action="tampered", object_type="supervision.attachment", object_id=str(att.pk))
+    assert ev.after is not None
     assert ev.after["expected_sha256"] == att.sha256 and ev.after["found_sha256"] != att.sha256
 
 
@@ -101,7 +103,7 @@ def test_case_evidence_downloads_through_its_view_checked_and_refused_elsewhere(
     ev = enforcement.add_evidence(case, name="现场笔录.pdf", data=data, content_type="application/pdf", user=hecheng)
     url = reverse("evidence_get", args=[ev.pk])
     r = world.client("hecheng").get(url)
-    assert r.status_code == 200 and r.streaming and b"".join(r.streaming_content) == data
+    assert r.status_code == 200 and r.streaming and streamed(r) == data
     assert world.client("yanghe").get(url).status_code == 404
     store.tamper(ev.file.name, data[:-1])
     r = world.client("hecheng").get(url)

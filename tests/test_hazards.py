@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
+from pytest_django import DjangoAssertNumQueries, Settings
 
 from shijian.hazards import grading, services, workflow
 from shijian.hazards.models import Hazard, Notification, Transition
 from tests import draws
+from tests.conftest import World
 
 NOW = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
 
@@ -35,7 +38,7 @@ score_st = st.fixed_dictionaries(
 
 
 @given(score_st)
-def test_the_grade_is_never_better_than_the_worst_dimension(scores):
+def test_the_grade_is_never_better_than_the_worst_dimension(scores: dict[str, int]) -> None:
     g = grading.grade(scores)
     worst = max(scores.values())
     if worst >= 20:
@@ -47,7 +50,7 @@ def test_the_grade_is_never_better_than_the_worst_dimension(scores):
     assert grading.ORDER[g] >= grading.ORDER[grading._band(total, grading.TOTAL_BANDS)]
 
 
-def test_grading_examples_and_bad_scores():
+def test_grading_examples_and_bad_scores() -> None:
     assert grading.grade({"severity": 0, "extent": 0, "confidence": 20}) == grading.MAJOR  # capped by the worst
     assert grading.grade({"severity": 10, "extent": 10, "confidence": 10}) == grading.SERIOUS  # total 30
     assert grading.grade({"severity": 5, "extent": 5, "confidence": 10}) == grading.GENERAL
@@ -90,7 +93,7 @@ PATHS = {
 
 
 @pytest.mark.parametrize(("old", "new"), list(itertools.product(workflow.STATES, workflow.STATES)))
-def test_every_transition_is_allowed_or_refused_as_the_table_says(world, old, new):
+def test_every_transition_is_allowed_or_refused_as_the_table_says(world: World, old: str, new: str) -> None:
     h = move(world, entry(world), *PATHS[old])
     assert h.state == old
     before = Transition.objects.filter(hazard=h).count()
@@ -99,6 +102,7 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(world, old, ne
         assert h.state == new
         assert Transition.objects.filter(hazard=h).count() == before + 1
         last = Transition.objects.filter(hazard=h).order_by("-id").first()
+        assert last is not None
         assert (last.old_state, last.new_state, last.actor) == (old, new, world.users["hecheng"])
         assert (h.closed_at is not None) == (new in workflow.ENDED)
     else:
@@ -108,7 +112,7 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(world, old, ne
         assert Transition.objects.filter(hazard=h).count() == before
 
 
-def test_roles_reasons_evidence_and_departments(world):
+def test_roles_reasons_evidence_and_departments(world: World) -> None:
     h = entry(world)
     with pytest.raises(services.HazardError, match="reason"):
         services.change(h, workflow.ASSIGNED, world.users["hecheng"], reason=" ")
@@ -128,7 +132,7 @@ def test_roles_reasons_evidence_and_departments(world):
     assert h.category == "hazard"
 
 
-def test_permissions_per_department_and_region(world):
+def test_permissions_per_department_and_region(world: World) -> None:
     mine = entry(world)
     theirs = entry(world, dept="yanghe", entity="yanghe", user="yanghe")
     for who, visible in {
@@ -151,7 +155,7 @@ def test_permissions_per_department_and_region(world):
     assert world.client("admin").get(reverse("hazard_add")).status_code == 403
 
 
-def test_the_overdue_job_escalates_once_and_notifies(world):
+def test_the_overdue_job_escalates_once_and_notifies(world: World) -> None:
     late = move(world, entry(world, deadline=dt.date(2026, 5, 10)), workflow.ASSIGNED)
     on_time = entry(world, deadline=dt.date(2026, 5, 20))
     submitted = move(world, entry(world, deadline=dt.date(2026, 5, 1)), *PATHS[workflow.SUBMITTED])
@@ -161,9 +165,13 @@ def test_the_overdue_job_escalates_once_and_notifies(world):
     late.refresh_from_db()
     assert late.state == workflow.ESCALATED
     row = Transition.objects.filter(hazard=late).order_by("-id").first()
+    assert row is not None
     assert row.system and row.actor is None and row.old_state == workflow.ASSIGNED and "2026-05-10" in row.reason
     # each user of the department whose region covers the entry is told, and no one else
-    told = {n.user.username for n in Notification.objects.filter(hazard=late, kind="escalated")}
+    told = set()
+    for n in Notification.objects.filter(hazard=late, kind="escalated"):
+        assert n.user is not None
+        told.add(n.user.username)
     assert told == {"hecheng", "hecheng_admin"}
     assert {n.department for n in Notification.objects.all()} == {world.depts["hecheng"]}
     assert Hazard.objects.get(pk=on_time.pk).state == workflow.REGISTERED
@@ -176,7 +184,7 @@ def test_the_overdue_job_escalates_once_and_notifies(world):
     assert stats[str(world.depts["hecheng"].pk)].escalated_overdue == 1
 
 
-def test_dashboard_counts_are_single_queries(world, django_assert_num_queries):
+def test_dashboard_counts_are_single_queries(world: World, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     a = move(world, entry(world, deadline=dt.date(2026, 5, 5)), *PATHS[workflow.CLOSED])
     Transition.objects.filter(hazard=a, new_state="closed").update(at=NOW + dt.timedelta(days=6), days_open=6.0)
     entry(world, deadline=dt.date(2026, 5, 5))  # open and overdue on the 8th
@@ -191,7 +199,7 @@ def test_dashboard_counts_are_single_queries(world, django_assert_num_queries):
     assert page.status_code == 200 and "6.0" in page.content.decode()
 
 
-def test_repeats_offenders_and_the_draw_feed(world, settings, tmp_path):
+def test_repeats_offenders_and_the_draw_feed(world: World, settings: Settings, tmp_path: Path) -> None:
     first = entry(world)
     assert not first.repeat
     second = entry(world, category="hazard")
@@ -247,7 +255,7 @@ def food_batch(world: Any, **kw: Any) -> Any:
     return batch
 
 
-def test_a_finding_opens_an_entry_in_one_step(world, settings, tmp_path):
+def test_a_finding_opens_an_entry_in_one_step(world: World, settings: Settings, tmp_path: Path) -> None:
     from shijian.supervision.models import Visit
 
     settings.HOME = tmp_path
@@ -283,7 +291,7 @@ def test_a_finding_opens_an_entry_in_one_step(world, settings, tmp_path):
     assert Hazard.objects.count() == 1  # once per finding
 
 
-def test_reminders_from_the_lake(world, tmp_path):
+def test_reminders_from_the_lake(world: World, tmp_path: Path) -> None:
     import duckdb
 
     folder = tmp_path / "build" / "by_entity" / "bucket=0"
@@ -318,7 +326,7 @@ def test_reminders_from_the_lake(world, tmp_path):
     assert services.refresh_reminders(tmp_path, dt.date(2026, 7, 1))["annual_report"] == 0
 
 
-def test_screens(world):
+def test_screens(world: World) -> None:
     h = entry(world)
     c = world.client("hecheng")
     assert "后厨卫生不达标" in c.get(reverse("hazard_list") + "?grade=general").content.decode()

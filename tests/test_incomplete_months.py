@@ -4,13 +4,17 @@ whole one; a forecast worse than the seasonal naive baseline says so and shows t
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import Settings
 
 from shijian.analytics import report, snapshot
 from shijian.analytics.snapshot import Scope, last_complete_month
+from tests.conftest import World
 
 TODAY = dt.date(2026, 12, 6)
 
@@ -23,7 +27,7 @@ def test_a_month_is_complete_only_when_the_data_reach_its_last_day() -> None:
 
 
 @pytest.fixture
-def cut_off(world, settings, tmp_path):
+def cut_off(world: World, settings: Settings, tmp_path: Path) -> dict[str, Any]:
     """A register whose extract stops on 2 November, viewed on 6 December."""
     from shijian.registry.models import Entity
 
@@ -33,7 +37,7 @@ def cut_off(world, settings, tmp_path):
     return snapshot.compute(Scope("district", "440608"), TODAY)
 
 
-def test_the_partial_month_is_not_reported_or_fitted(cut_off) -> None:
+def test_the_partial_month_is_not_reported_or_fitted(cut_off: dict[str, Any]) -> None:
     data = cut_off
     assert data["data_end"]["registrations"] == "2026-11-02"
     assert data["complete_through"]["registrations"] == "2026-10"
@@ -47,7 +51,7 @@ def test_the_partial_month_is_not_reported_or_fitted(cut_off) -> None:
     assert _complete(snapshot.history(data, "registrations"))[-1][0] == "2026-10"
 
 
-def test_the_dashboard_marks_the_partial_month(world, cut_off) -> None:
+def test_the_dashboard_marks_the_partial_month(world: World, cut_off: dict[str, Any]) -> None:
     from shijian.analytics.models import Snapshot
 
     Snapshot.objects.create(scope="district:440608", data=cut_off, computed_at=timezone.now())
@@ -55,7 +59,7 @@ def test_the_dashboard_marks_the_partial_month(world, cut_off) -> None:
     assert 'id="incomplete"' in page and "2026-11-02" in page and "数据不完整" in page
 
 
-def test_a_forecast_worse_than_the_baseline_says_so(world, settings, tmp_path) -> None:
+def test_a_forecast_worse_than_the_baseline_says_so(world: World, settings: Settings, tmp_path: Path) -> None:
     from shijian.analytics.models import Snapshot
 
     settings.SHIJIAN_LAKE = tmp_path / "lake"

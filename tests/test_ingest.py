@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 import duckdb
 import pytest
@@ -54,7 +55,7 @@ def _run(lake: Lake, maps: Path, *paths: Path) -> list[LoadReport]:
     return reports
 
 
-def _records(lake: Lake) -> list[tuple]:
+def _records(lake: Lake) -> list[tuple[Any, ...]]:
     con = duckdb.connect()
     return con.execute(
         f"SELECT record_id, uscc, uscc_invalid, name, event_date::VARCHAR, amount, line "
@@ -62,14 +63,14 @@ def _records(lake: Lake) -> list[tuple]:
     ).fetchall()
 
 
-def _quarantine(lake: Lake) -> list[tuple]:
+def _quarantine(lake: Lake) -> list[tuple[Any, ...]]:
     con = duckdb.connect()
     return con.execute(
         f"SELECT line, reason, raw FROM read_parquet('{lake.quarantine_glob()}') ORDER BY line"
     ).fetchall()
 
 
-def test_a_clean_gb18030_file_loads_with_cleaning(setup) -> None:
+def test_a_clean_gb18030_file_loads_with_cleaning(setup: tuple[Path, Path, Lake]) -> None:
     maps, feeds, lake = setup
     f = feeds / "p.csv"
     text = (
@@ -83,7 +84,7 @@ def test_a_clean_gb18030_file_loads_with_cleaning(setup) -> None:
     assert name == "佛山市华盛(高明)有限公司" and date == "2024-03-05" and amount == pytest.approx(1.2) and line == 2
 
 
-def test_wrong_encoding_is_rejected_with_a_message(setup, tmp_path) -> None:
+def test_wrong_encoding_is_rejected_with_a_message(setup: tuple[Path, Path, Lake], tmp_path: Path) -> None:
     maps, feeds, lake = setup
     utf8_only = tmp_path / "maps2"
     utf8_only.mkdir()
@@ -99,7 +100,7 @@ def test_wrong_encoding_is_rejected_with_a_message(setup, tmp_path) -> None:
     assert not lake.has_records()
 
 
-def test_bad_rows_are_quarantined_with_line_and_reason(setup) -> None:
+def test_bad_rows_are_quarantined_with_line_and_reason(setup: tuple[Path, Path, Lake]) -> None:
     maps, feeds, lake = setup
     rows = [
         f"r1,{GOOD},甲公司,甲地址,2024-01-01,100,x",  # line 2: fine
@@ -140,7 +141,9 @@ def test_bad_rows_are_quarantined_with_line_and_reason(setup) -> None:
         ("cr-in-header.csv", "决定日期\r当事人名称\n1\n".encode(), "cannot be read as CSV"),
     ],
 )
-def test_unreadable_files_are_rejected_whole(setup, name, data, words) -> None:
+def test_unreadable_files_are_rejected_whole(
+    setup: tuple[Path, Path, Lake], name: str, data: bytes, words: str
+) -> None:
     maps, feeds, lake = setup
     f = feeds / name
     f.write_bytes(data)
@@ -149,7 +152,7 @@ def test_unreadable_files_are_rejected_whole(setup, name, data, words) -> None:
     assert not lake.has_records()
 
 
-def test_a_header_only_file_loads_nothing_and_says_so(setup) -> None:
+def test_a_header_only_file_loads_nothing_and_says_so(setup: tuple[Path, Path, Lake]) -> None:
     maps, feeds, lake = setup
     f = feeds / "header.csv"
     f.write_text(HEADER, encoding="utf-8")
@@ -157,7 +160,7 @@ def test_a_header_only_file_loads_nothing_and_says_so(setup) -> None:
     assert r.status == "loaded" and r.rows_read == 0 and r.accepted == 0
 
 
-def test_re_running_the_same_file_adds_nothing(setup, tmp_path) -> None:
+def test_re_running_the_same_file_adds_nothing(setup: tuple[Path, Path, Lake], tmp_path: Path) -> None:
     maps, feeds, lake = setup
     f = feeds / "p.csv"
     f.write_text(HEADER + f"r1,{GOOD},甲,甲地址,2024-01-01,1,x\n", encoding="utf-8")
@@ -170,7 +173,7 @@ def test_re_running_the_same_file_adds_nothing(setup, tmp_path) -> None:
     assert len(_records(lake)) == 1
 
 
-def test_identical_files_in_one_run_load_once_and_files_of_other_sizes_all_load(setup) -> None:
+def test_identical_files_in_one_run_load_once_and_files_of_other_sizes_all_load(setup: tuple[Path, Path, Lake]) -> None:
     maps, feeds, lake = setup
     body = HEADER + f"r1,{GOOD},甲,甲地址,2024-01-01,1,x\n"
     (feeds / "a.csv").write_text(body, encoding="utf-8")
@@ -184,7 +187,7 @@ def test_identical_files_in_one_run_load_once_and_files_of_other_sizes_all_load(
     assert len(_records(lake)) == 3
 
 
-def test_duplicates_across_loads_are_dropped_when_the_mapping_says_so(setup) -> None:
+def test_duplicates_across_loads_are_dropped_when_the_mapping_says_so(setup: tuple[Path, Path, Lake]) -> None:
     maps, feeds, lake = setup
     (feeds / "m1.csv").write_text(HEADER + f"r1,{GOOD},甲,甲地址,2024-01-01,1,x\n", encoding="utf-8")
     (feeds / "m2.csv").write_text(
@@ -196,17 +199,17 @@ def test_duplicates_across_loads_are_dropped_when_the_mapping_says_so(setup) -> 
     assert sorted(x[0] for x in _records(lake)) == ["r1", "r2"]
 
 
-def test_a_crash_mid_load_leaves_nothing_half_written(setup, monkeypatch) -> None:
-    from shijian.ingest import pipeline
-
+def test_a_crash_mid_load_leaves_nothing_half_written(
+    setup: tuple[Path, Path, Lake], monkeypatch: pytest.MonkeyPatch
+) -> None:
     maps, feeds, lake = setup
     f = feeds / "p.csv"
     f.write_text(HEADER + f"r1,{GOOD},甲,甲地址,2024-01-01,1,x\n", encoding="utf-8")
 
-    def boom(*args, **kwargs):
+    def boom(*args: object, **kwargs: object) -> NoReturn:
         raise OSError("disk full")
 
-    monkeypatch.setattr(pipeline.Lake, "commit", boom)
+    monkeypatch.setattr(Lake, "commit", boom)  # the class pipeline writes with
     with pytest.raises(OSError):
         ingest([f], load_mappings(maps), lake, workers=1)
     assert not lake.has_records() and not any(lake.staging.iterdir())
@@ -215,7 +218,7 @@ def test_a_crash_mid_load_leaves_nothing_half_written(setup, monkeypatch) -> Non
     assert r.status == "loaded" and len(_records(lake)) == 1
 
 
-def test_an_excel_feed_loads_with_line_numbers(setup) -> None:
+def test_an_excel_feed_loads_with_line_numbers(setup: tuple[Path, Path, Lake]) -> None:
     from openpyxl import Workbook
 
     maps, feeds, lake = setup
@@ -231,7 +234,9 @@ def test_an_excel_feed_loads_with_line_numbers(setup) -> None:
     assert [(x[0], x[4], x[6]) for x in _records(lake)] == [("r1", "2024-01-01", 2), ("r2", "2024-02-03", 4)]
 
 
-def test_files_without_a_mapping_are_skipped_in_directories_and_rejected_by_name(setup) -> None:
+def test_files_without_a_mapping_are_skipped_in_directories_and_rejected_by_name(
+    setup: tuple[Path, Path, Lake],
+) -> None:
     maps, feeds, lake = setup
     other = feeds / "notes.txt.bak"
     other.write_text("x")
@@ -253,11 +258,11 @@ def test_mapping_files_are_checked() -> None:
         parse_mapping('[feed]\nfiles = ["*.csv"]\n', "m.toml")
 
 
-def test_the_synthetic_district_ingests_and_reconciles(tmp_path) -> None:
+def test_the_synthetic_district_ingests_and_reconciles(tmp_path: Path) -> None:
     from shijian.synth.generator import generate, resolve_scale
 
     out = tmp_path / "d"
-    manifest = generate(resolve_scale("800", records=20_000), 5, out)
+    manifest: dict[str, Any] = generate(resolve_scale("800", records=20_000), 5, out)
     lake = Lake(tmp_path / "lake")
     reports = ingest([out], load_mappings(), lake, workers=2)
     totals = summary(reports)
@@ -267,7 +272,9 @@ def test_the_synthetic_district_ingests_and_reconciles(tmp_path) -> None:
     assert totals["skipped"] == 8  # the register and the lists are not departmental feeds
 
 
-def test_the_cli_prints_reconciled_counts_and_fails_on_rejected_files(setup, tmp_path) -> None:
+def test_the_cli_prints_reconciled_counts_and_fails_on_rejected_files(
+    setup: tuple[Path, Path, Lake], tmp_path: Path
+) -> None:
     from typer.testing import CliRunner
 
     from shijian.cli import app
@@ -287,7 +294,7 @@ def test_the_cli_prints_reconciled_counts_and_fails_on_rejected_files(setup, tmp
     assert result.exit_code == 2 and "no such file" in result.output
 
 
-def test_full_width_detection_sees_characters_across_read_boundaries(tmp_path) -> None:
+def test_full_width_detection_sees_characters_across_read_boundaries(tmp_path: Path) -> None:
     from shijian.ingest.clean import has_fullwidth
 
     f = tmp_path / "f.csv"
@@ -299,7 +306,9 @@ def test_full_width_detection_sees_characters_across_read_boundaries(tmp_path) -
     assert has_fullwidth(f, chunk=10)
 
 
-def test_a_file_without_full_width_text_is_trimmed_and_duplicates_are_judged_on_clean_content(setup) -> None:
+def test_a_file_without_full_width_text_is_trimmed_and_duplicates_are_judged_on_clean_content(
+    setup: tuple[Path, Path, Lake],
+) -> None:
     maps, feeds, lake = setup
     rows = [
         f"r1,{GOOD}, 甲公司 ,甲地址,2024-01-01,100,x",  # line 2

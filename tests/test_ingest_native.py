@@ -9,6 +9,7 @@ import random
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -18,8 +19,15 @@ from shijian.core.codes.uscc import make
 from shijian.ingest import fast
 from shijian.ingest.mapping import load_mappings
 from shijian.ingest.pipeline import LoadReport, ingest
+from shijian.lake.store import Lake
 
 pytestmark = pytest.mark.skipif(not fast.available(), reason="the native reader is not built (no C compiler)")
+
+
+def _native() -> Any:
+    """The C extension (``_fastcsv``) as fast.py holds it now; untyped, and an import of fast's, not re-exported."""
+    return fast._fastcsv  # type: ignore[attr-defined]
+
 
 MAPPING = """
 [feed]
@@ -103,7 +111,9 @@ def _csv(rows: list[list[str]], newline: str = "\n") -> str:
     return newline.join(",".join(cell(v) for v in r) for r in [HEADER, *rows]) + newline
 
 
-def _ingest_both(tmp_path: Path, name: str, data: bytes, unit: str = "wan", across: str = "false") -> dict:
+def _ingest_both(
+    tmp_path: Path, name: str, data: bytes, unit: str = "wan", across: str = "false"
+) -> dict[str, tuple[LoadReport, Path]]:
     out = {}
     for engine in ("native", "sql"):
         root = tmp_path / engine
@@ -113,20 +123,18 @@ def _ingest_both(tmp_path: Path, name: str, data: bytes, unit: str = "wan", acro
         f = root / "feeds" / name
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_bytes(data)
-        saved = fast._fastcsv
+        saved = _native()
         if engine == "sql":
-            fast._fastcsv = None
+            fast._fastcsv = None  # type: ignore[attr-defined]  # (see _native)
         try:
             [report] = ingest([f], load_mappings(maps), fast_lake(root), workers=1)
         finally:
-            fast._fastcsv = saved
+            fast._fastcsv = saved  # type: ignore[attr-defined]  # (see _native)
         out[engine] = (report, root)
     return out
 
 
-def fast_lake(root: Path):
-    from shijian.lake.store import Lake
-
+def fast_lake(root: Path) -> Lake:
     return Lake(root / "lake")
 
 
@@ -136,7 +144,7 @@ COLS = (
 )
 
 
-def _tables(root: Path) -> tuple[list[tuple], list[tuple]]:
+def _tables(root: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     con = duckdb.connect()
     lake = root / "lake" / "records"
     if not list(lake.glob("**/records.parquet")):
@@ -151,7 +159,7 @@ def _tables(root: Path) -> tuple[list[tuple], list[tuple]]:
     return records, quarantine
 
 
-def _same(both: dict) -> LoadReport:
+def _same(both: dict[str, tuple[LoadReport, Path]]) -> LoadReport:
     native, n_root = both["native"]
     sql, s_root = both["sql"]
     assert sql.engine == "sql"
@@ -168,7 +176,9 @@ def _same(both: dict) -> LoadReport:
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8", "utf-8-sig"])
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_messy_files_give_the_same_records_quarantine_and_counts_on_both_paths(tmp_path, encoding, newline) -> None:
+def test_messy_files_give_the_same_records_quarantine_and_counts_on_both_paths(
+    tmp_path: Path, encoding: str, newline: str
+) -> None:
     random.seed(7)
     rows = _messy_rows(11, 1500)
     both = _ingest_both(tmp_path, "a.csv", _csv(rows, newline).encode(encoding))
@@ -179,13 +189,13 @@ def test_messy_files_give_the_same_records_quarantine_and_counts_on_both_paths(t
     assert {"unreadable date", "unreadable amount", "unknown record type"} <= set(native.reasons)
 
 
-def test_amounts_in_yuan_and_a_fixed_point_of_comparison(tmp_path) -> None:
+def test_amounts_in_yuan_and_a_fixed_point_of_comparison(tmp_path: Path) -> None:
     rows = _messy_rows(3, 400)
     native = _same(_ingest_both(tmp_path, "b.csv", _csv(rows).encode("utf-8"), unit="yuan"))
     assert native.engine == "native"
 
 
-def test_duplicates_of_earlier_loads_are_found_on_both_paths(tmp_path) -> None:
+def test_duplicates_of_earlier_loads_are_found_on_both_paths(tmp_path: Path) -> None:
     rows = _messy_rows(5, 300)
     for engine in ("native", "sql"):
         (tmp_path / engine).mkdir()
@@ -211,7 +221,9 @@ ROW = "R1,{u},,甲,乙,检查结果,2024-01-02,{amount},合格,{tail}"
         ("upper.csv", H + ROW.replace("{u}", "ß{u}") + "\n", "upper()"),
     ],
 )
-def test_what_the_native_path_is_not_sure_of_goes_to_the_reference_path(tmp_path, name, data, why) -> None:
+def test_what_the_native_path_is_not_sure_of_goes_to_the_reference_path(
+    tmp_path: Path, name: str, data: str, why: str
+) -> None:
     both = _ingest_both(tmp_path, name, data.format(u=USCCS[0], amount="1", tail="x").encode("utf-8"))
     native, _root = both["native"]
     assert native.engine == "sql" and why in native.fallback
@@ -255,7 +267,7 @@ def test_dates_follow_duckdbs_strptime() -> None:
     offsets, data = arr.buffers()[1], arr.buffers()[2]
     con = duckdb.connect()
     for fmt in formats:
-        days, ok = fast._fastcsv.dates(offsets, data, [fmt])
+        days, ok = _native().dates(offsets, data, [fmt])
         days = np.frombuffer(days, np.int32)
         ok = np.frombuffer(ok, np.uint8).astype(bool)
         want = con.execute(
@@ -271,17 +283,19 @@ def test_amounts_follow_the_sql_cast_or_hand_over() -> None:
     samples = ["12", "12.5万元", "1,200元", "3万", "-3", "+4.25", ".5", "5.", "abc", "万元", "12元万元", "约12万元",
                "1,2,3", "00012", "-", ".", "1e3", "inf", " 12", "12 ", "1_000", "0x10", "١٢"]  # fmt: skip
     arr = pa.array(samples, pa.string())
-    vals, status = fast._fastcsv.amounts(arr.buffers()[1], arr.buffers()[2], 1.0)
+    vals, status = _native().amounts(arr.buffers()[1], arr.buffers()[2], 1.0)
     vals, status = np.frombuffer(vals, np.float64), np.frombuffer(status, np.uint8)
     con = duckdb.connect()
     for s, v, st in zip(samples, vals, status, strict=True):
-        (want,) = con.execute(
+        row = con.execute(
             "SELECT CASE WHEN suffix(a, '万元') OR suffix(a, '万') THEN "
             "TRY_CAST(replace(rtrim(a, '万元'), ',', '') AS DOUBLE) WHEN suffix(a, '元') THEN "
             "TRY_CAST(replace(rtrim(a, '万元'), ',', '') AS DOUBLE) / 10000 "
             "ELSE TRY_CAST(replace(a, ',', '') AS DOUBLE) END FROM (SELECT ?::VARCHAR AS a)",
             [s],
         ).fetchone()
+        assert row is not None
+        (want,) = row
         if st == 3:
             continue  # handed over: the reference path decides
         assert (float(v) if st == 1 else None) == want, s
@@ -299,7 +313,7 @@ def test_amounts_are_read_to_the_same_double_as_strtod() -> None:
         cut = rnd.randint(0, len(digits))
         samples.append(rnd.choice(["", "-", "+"]) + digits[:cut] + rnd.choice([".", ""]) + digits[cut:])
     arr = pa.array(samples, pa.string())
-    vals, status = fast._fastcsv.amounts(arr.buffers()[1], arr.buffers()[2], 1.0)
+    vals, status = _native().amounts(arr.buffers()[1], arr.buffers()[2], 1.0)
     vals, status = np.frombuffer(vals, np.float64), np.frombuffer(status, np.uint8)
     assert (status == 1).all()
     assert vals.tolist() == [float(x) + 0.0 for x in samples]
@@ -312,11 +326,11 @@ def test_repeated_hashes_are_the_rows_a_sort_would_find() -> None:
     rows = np.flatnonzero(rnd.random(200_000) < 0.9).astype(np.int64)
     _u, inverse, counts = np.unique(hashes[rows], return_inverse=True, return_counts=True)
     want = rows[counts[inverse] > 1]
-    got = np.frombuffer(fast._fastcsv.repeated(hashes, rows), np.int64)
+    got = np.frombuffer(_native().repeated(hashes, rows), np.int64)
     assert got.tolist() == want.tolist()
-    assert np.frombuffer(fast._fastcsv.repeated(hashes, np.zeros(0, np.int64)), np.int64).size == 0
+    assert np.frombuffer(_native().repeated(hashes, np.zeros(0, np.int64)), np.int64).size == 0
     with pytest.raises(IndexError):
-        fast._fastcsv.repeated(hashes[:10], np.array([10], np.int64))
+        _native().repeated(hashes[:10], np.array([10], np.int64))
 
 
 def test_the_uscc_check_is_the_reference_one() -> None:
@@ -329,7 +343,7 @@ def test_the_uscc_check_is_the_reference_one() -> None:
     text = "\n".join(f"R{i},{c},甲,乙,检查结果" for i, c in enumerate(codes))
     data = ("编号,统一社会信用代码,企业名称,住所,类别\n" + text + "\n").encode()
     flags = [0, fast.FLAG_USCC | fast.FLAG_UPPER, *([0] * 10)]
-    parsed = fast._fastcsv.parse(data, False, 5, [0, 1, 5, 6, 7], flags, 12)
+    parsed = _native().parse(data, False, 5, [0, 1, 5, 6, 7], flags, 12)
     import pyarrow as pa
 
     ok = np.frombuffer(parsed["uscc_ok"], np.uint8).astype(bool)
@@ -349,7 +363,7 @@ def test_compaction_in_place_keeps_exactly_the_kept_rows(seed: int) -> None:
     values = [rnd.choice(["", "a", "佛山", "ＡＢ", "x" * rnd.randint(0, 40)]) for _ in range(rnd.randint(0, 300))]
     keep = np.array([rnd.random() < [0.0, 1.0, 0.5, 0.97, 0.03, 0.5][seed] for _ in values], bool)
     offsets, data = _column(values)
-    kept = fast._fastcsv.compact(offsets, data, keep.view(np.uint8))
+    kept = _native().compact(offsets, data, keep.view(np.uint8))
     expected = [v for v, k in zip(values, keep, strict=True) if k]
     assert kept == len(expected)
     o = np.frombuffer(offsets, np.int32)[: kept + 1]
@@ -359,35 +373,37 @@ def test_compaction_in_place_keeps_exactly_the_kept_rows(seed: int) -> None:
 def test_compaction_refuses_a_short_mask_and_read_only_buffers() -> None:
     offsets, data = _column(["ab", "c", "d"])
     with pytest.raises(ValueError, match="shorter"):
-        fast._fastcsv.compact(offsets, data, b"\x01")
+        _native().compact(offsets, data, b"\x01")
     with pytest.raises(TypeError):
-        fast._fastcsv.compact(bytes(offsets), data, b"\x01\x01\x01")
+        _native().compact(bytes(offsets), data, b"\x01\x01\x01")
 
 
 def test_the_parsers_buffers_are_zero_copy_writable_and_recycled() -> None:
     """parse() hands its columns over without a copy; a released buffer's memory serves the next file."""
     rows = [f"{i},{'佛山' * (i % 7)}" for i in range(200_000)]
     data = ("a,b\n" + "\n".join(rows) + "\n").encode()
-    first = fast._fastcsv.parse(data, 0, 2, [0, 1], [0, 0], 2)
+    first = _native().parse(data, 0, 2, [0, 1], [0, 0], 2)
     offsets, values = first["columns"][1]
     view = memoryview(values)
     assert not view.readonly and view.nbytes == sum(len(r.split(",")[1].encode()) for r in rows)
     o = np.frombuffer(offsets, np.int32)
     assert bytes(view[o[8] : o[9]]).decode() == "佛山"
     view.release()
-    _blocks, pooled = fast._fastcsv.pool_stats()
+    _blocks, pooled = _native().pool_stats()
     del first, offsets, values, view, o
-    assert fast._fastcsv.pool_stats()[1] > pooled  # kept, not freed
-    again = fast._fastcsv.parse(data, 0, 2, [0, 1], [0, 0], 2)
-    assert fast._fastcsv.pool_stats()[1] <= pooled + 1  # and taken again
+    assert _native().pool_stats()[1] > pooled  # kept, not freed
+    again = _native().parse(data, 0, 2, [0, 1], [0, 0], 2)
+    assert _native().pool_stats()[1] <= pooled + 1  # and taken again
     o = np.frombuffer(again["columns"][1][0], np.int32)
     assert bytes(memoryview(again["columns"][1][1])[o[199_999] : o[200_000]]).decode() == "佛山" * (199_999 % 7)
     del again, o
     fast.release_memory()
-    assert fast._fastcsv.pool_stats() == (0, 0)
+    assert _native().pool_stats() == (0, 0)
 
 
-def test_a_file_too_big_to_read_whole_is_mapped_with_the_same_result(tmp_path, monkeypatch) -> None:
+def test_a_file_too_big_to_read_whole_is_mapped_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Above read_once_limit() a file is hashed as it streams and then mapped: the same records and counts."""
     from shijian.ingest import pipeline
 
@@ -403,7 +419,7 @@ def test_a_file_too_big_to_read_whole_is_mapped_with_the_same_result(tmp_path, m
     assert _tables(read_once[1]) == _tables(mapped[1])
 
 
-def test_an_ingest_in_this_process_gives_the_kept_memory_back(tmp_path) -> None:
+def test_an_ingest_in_this_process_gives_the_kept_memory_back(tmp_path: Path) -> None:
     """Between files the reader keeps its buffers; when an in-process ingest ends, the caller gets them back."""
     root = tmp_path / "in-process"
     (root / "maps").mkdir(parents=True)
@@ -416,4 +432,4 @@ def test_an_ingest_in_this_process_gives_the_kept_memory_back(tmp_path) -> None:
     [report] = ingest([feed], load_mappings(root / "maps"), fast_lake(root), workers=1)
     assert report.engine == "native" and report.accepted == 60_000, report.fallback
     assert report.peak_rss_mb > 0
-    assert fast._fastcsv.pool_stats() == (0, 0)
+    assert _native().pool_stats() == (0, 0)

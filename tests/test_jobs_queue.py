@@ -20,7 +20,7 @@ def _redis_up() -> bool:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_a_queued_task_travels_through_the_backend(backend, tmp_path: Path):
+def test_a_queued_task_travels_through_the_backend(backend: str, tmp_path: Path) -> None:
     if backend == "redis" and not _redis_up():
         pytest.skip("no Redis at 127.0.0.1:6379")
     url = f"sqlite:///{tmp_path / 'q.sqlite3'}" if backend == "sqlite" else "redis://127.0.0.1:6379/15"
@@ -28,7 +28,7 @@ def test_a_queued_task_travels_through_the_backend(backend, tmp_path: Path):
     huey.flush()
     got = []
 
-    @huey.task()
+    @huey.task()  # type: ignore[untyped-decorator]  # huey is untyped
     def run_job(job_id: int) -> None:
         got.append(job_id)
 
@@ -40,6 +40,6 @@ def test_a_queued_task_travels_through_the_backend(backend, tmp_path: Path):
     huey.flush()
 
 
-def test_an_unknown_queue_url_is_refused_with_its_name():
+def test_an_unknown_queue_url_is_refused_with_its_name() -> None:
     with pytest.raises(ConfigError, match="SHIJIAN_JOBS_URL"):
         make_huey("amqp://127.0.0.1:5672/")

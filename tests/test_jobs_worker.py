@@ -67,11 +67,11 @@ def job_row(env: dict[str, str], pk: int) -> dict[str, Any]:
     else:
         import sqlite3
 
-        conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=20)
+        lite = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=20)
         try:
-            values = conn.execute(sql).fetchone()
+            values = lite.execute(sql).fetchone()
         finally:
-            conn.close()
+            lite.close()
     assert values is not None
     return dict(zip(("status", "progress", "attempts", "log", "result_file"), values, strict=True))
 
@@ -85,25 +85,27 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_worker_killed_mid_export_leaves_nothing_half_written_and_the_job_runs_again(worker_env):
+def test_a_worker_killed_mid_export_leaves_nothing_half_written_and_the_job_runs_again(
+    worker_env: tuple[dict[str, str], int],
+) -> None:
     from openpyxl import load_workbook
 
-    worker_env, pk = worker_env
-    jobs_dir = Path(worker_env["SHIJIAN_HOME"]) / "jobs"
+    env, pk = worker_env
+    jobs_dir = Path(env["SHIJIAN_HOME"]) / "jobs"
     cmd = [sys.executable, "-m", "shijian.jobs.worker"]
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        first = subprocess.Popen(cmd, env=worker_env)
+        first = subprocess.Popen(cmd, env=env)
         procs.append(first)
-        wait_for(lambda: job_row(worker_env, pk)["progress"] > 0, 240, "the export to be under way")
+        wait_for(lambda: job_row(env, pk)["progress"] > 0, 240, "the export to be under way")
         first.send_signal(signal.SIGKILL)
         first.wait(30)
-        row = job_row(worker_env, pk)
+        row = job_row(env, pk)
         assert row["status"] == "running" and row["result_file"] == ""
         assert not list(jobs_dir.glob("*.xlsx"))  # nothing half-written where a download would look
-        second = subprocess.Popen([sys.executable, "-m", "shijian.cli", "worker"], env=worker_env)  # the CLI
+        second = subprocess.Popen([sys.executable, "-m", "shijian.cli", "worker"], env=env)  # the CLI
         procs.append(second)
-        wait_for(lambda: job_row(worker_env, pk)["status"] == "succeeded", 300, "the export to be run again")
+        wait_for(lambda: job_row(env, pk)["status"] == "succeeded", 300, "the export to be run again")
         second.send_signal(signal.SIGINT)
         second.wait(60)
     finally:
@@ -111,7 +113,7 @@ def test_a_worker_killed_mid_export_leaves_nothing_half_written_and_the_job_runs
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    row = job_row(worker_env, pk)
+    row = job_row(env, pk)
     assert row["attempts"] == 2 and "interrupted" in row["log"]
     files = list(jobs_dir.iterdir())
     assert [f.name for f in files] == [row["result_file"]] and files[0].suffix == ".xlsx"
@@ -140,7 +142,9 @@ def children(pid: int) -> dict[int, str]:
     return out
 
 
-def test_serve_starts_a_worker_beside_gunicorn_and_stopping_it_stops_both(worker_env):
+def test_serve_starts_a_worker_beside_gunicorn_and_stopping_it_stops_both(
+    worker_env: tuple[dict[str, str], int],
+) -> None:
     import socket
     import urllib.request
 

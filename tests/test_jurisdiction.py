@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from operator import attrgetter
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.core import jurisdiction
 from shijian.core.codes.uscc import make
@@ -20,6 +23,7 @@ from shijian.supervision import services
 from shijian.supervision.draw import DrawError
 from shijian.supervision.models import Batch, Draw, Plan, Visit
 from tests import draws
+from tests.conftest import World
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +94,7 @@ def batch_of(plan: Plan, world: Any, regions: list[str], dept: str = "hecheng", 
 # -- finding 1: writes outside the town -----------------------------------------------------------------------
 
 
-def test_a_town_user_cannot_create_a_district_plan(world) -> None:
+def test_a_town_user_cannot_create_a_district_plan(world: World) -> None:
     r = world.client("hecheng").post(
         reverse("plan_add"),
         {
@@ -109,7 +113,7 @@ def test_a_town_user_cannot_create_a_district_plan(world) -> None:
     assert world.depts["hecheng"].name in page and world.depts["samr"].name not in page
 
 
-def test_a_town_batch_cannot_name_the_district(world) -> None:
+def test_a_town_batch_cannot_name_the_district(world: World) -> None:
     plan = town_plan(world)
     r = world.client("hecheng").post(
         reverse("batch_add", args=[plan.pk]),
@@ -130,7 +134,9 @@ def test_a_town_batch_cannot_name_the_district(world) -> None:
     assert not Batch.objects.exists()
 
 
-def test_a_town_batch_never_freezes_candidates_outside_the_town(world, settings, tmp_path) -> None:
+def test_a_town_batch_never_freezes_candidates_outside_the_town(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     settings.HOME = tmp_path
     individuals(world.yanghe, 3, "MA2")
     individuals(world.hecheng, 2, "MA3")
@@ -153,7 +159,7 @@ def test_a_town_batch_never_freezes_candidates_outside_the_town(world, settings,
         draws.freeze([batch_of(plan, world, [], "samr")], world.users["hecheng"])
 
 
-def test_a_town_user_cannot_create_a_district_responsibility(world) -> None:
+def test_a_town_user_cannot_create_a_district_responsibility(world: World) -> None:
     before = Responsibility.objects.count()
     c = world.client("hecheng")
     r = c.post(
@@ -178,7 +184,7 @@ def test_a_town_user_cannot_create_a_district_responsibility(world) -> None:
     assert r.status_code == 302 and Responsibility.objects.count() == before + 1
 
 
-def test_a_town_data_admin_cannot_edit_the_district_bureau(world) -> None:
+def test_a_town_data_admin_cannot_edit_the_district_bureau(world: World) -> None:
     samr = world.depts["samr"]
     c = world.client("hecheng_admin")
     assert c.get(reverse("department_detail", args=[samr.pk])).status_code == 200  # seen from below
@@ -196,7 +202,7 @@ def test_a_town_data_admin_cannot_edit_the_district_bureau(world) -> None:
 
 
 @pytest.fixture
-def district_draw(world, settings, tmp_path) -> Draw:
+def district_draw(world: World, settings: Settings, tmp_path: Path) -> Draw:
     settings.HOME = tmp_path
     for key, cert in (("samr", "44000011"), ("hecheng", "44000012"), ("yanghe", "44000013")):
         o = Inspector.objects.create(
@@ -224,7 +230,7 @@ def district_draw(world, settings, tmp_path) -> Draw:
     return draw
 
 
-def test_the_draw_page_shows_a_town_only_its_visits_and_masks_others(world, district_draw) -> None:
+def test_the_draw_page_shows_a_town_only_its_visits_and_masks_others(world: World, district_draw: Draw) -> None:
     visits = Visit.objects.filter(draw=district_draw).select_related("entity")
     mine = [v for v in visits if v.entity.town_code == world.hecheng]
     others = [v for v in visits if v.entity.town_code != world.hecheng]
@@ -254,7 +260,7 @@ def test_the_draw_page_shows_a_town_only_its_visits_and_masks_others(world, dist
 # -- finding 3: the conflict form and the overdue notifications ------------------------------------------------
 
 
-def test_the_conflict_form_does_not_reveal_another_towns_entity(world) -> None:
+def test_the_conflict_form_does_not_reveal_another_towns_entity(world: World) -> None:
     c = world.client("hecheng")
     url = reverse("inspector_conflict_add", args=[world.inspectors["hecheng"].pk])
     elsewhere = c.post(url, {"entity_uscc": world.entities["yanghe"].uscc, "reason": "亲属"})
@@ -267,7 +273,7 @@ def test_the_conflict_form_does_not_reveal_another_towns_entity(world) -> None:
     assert r.status_code == 302 and InspectorConflict.objects.get().entity == world.entities["hecheng"]
 
 
-def test_an_overdue_entry_is_notified_only_to_its_towns_department(world) -> None:
+def test_an_overdue_entry_is_notified_only_to_its_towns_department(world: World) -> None:
     def entry(entity: str, dept: str) -> Hazard:
         return hazard_services.open_entry(
             world.entities[entity],
@@ -300,8 +306,8 @@ def test_an_overdue_entry_is_notified_only_to_its_towns_department(world) -> Non
 # -- finding 4: one region rule, indexed --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", sorted(jurisdiction.RULES, key=lambda m: m.__name__), ids=lambda m: m.__name__)
-def test_every_model_rule_is_indexed_for_a_city(world, model) -> None:
+@pytest.mark.parametrize("model", sorted(jurisdiction.RULES, key=attrgetter("__name__")), ids=lambda m: m.__name__)
+def test_every_model_rule_is_indexed_for_a_city(world: World, model: type[models.Model]) -> None:
     from shijian.accounts.models import User
 
     city = User.objects.create_user("city", role="leader", region_code="4406")
@@ -321,7 +327,7 @@ def test_the_old_scope_modules_are_gone() -> None:
             importlib.import_module(name)
 
 
-def test_the_draw_page_shows_a_town_only_its_unstaffed_visits(world, settings, tmp_path) -> None:
+def test_the_draw_page_shows_a_town_only_its_unstaffed_visits(world: World, settings: Settings, tmp_path: Path) -> None:
     from django.utils import timezone
 
     plan = Plan.objects.create(

@@ -22,7 +22,8 @@ from shijian.core.codes.uscc import make
 from shijian.core.jurisdiction import PUBLIC_URLS
 from shijian.hazards.models import Reminder
 from shijian.registry.models import Entity, Inspector
-from tests.jurisdiction_places import PLACES, _hazard, disjoint
+from tests.conftest import World
+from tests.jurisdiction_places import PLACES, Place, _hazard, disjoint
 
 USERS = ["leader", "samr", "inspector", "admin", "auditor", "hecheng", "hecheng_admin", "outsider"]
 
@@ -242,13 +243,13 @@ def _region(world: Any, who: str) -> str:
 def test_every_url_has_a_rule_or_is_declared_public() -> None:
     names = {p.name for _path, p in patterns()}
     assert None not in names, "every URL pattern needs a name, for the rules of this test"
-    missing = sorted(n for n in names if n not in URLS and n not in PUBLIC_URLS)
+    missing = sorted(n for n in names if n is not None and n not in URLS and n not in PUBLIC_URLS)
     assert not missing, f"URLs with no jurisdiction rule in tests/test_jurisdiction_urls.py: {missing}"
     stale = sorted(n for n in {*URLS, *PUBLIC_URLS} if n not in names)
     assert not stale, f"rules for URLs that no longer exist: {stale}"
 
 
-def test_anonymous_users_are_sent_to_login_except_on_public_urls(world, places) -> None:
+def test_anonymous_users_are_sent_to_login_except_on_public_urls(world: World, places: dict[str, Place]) -> None:
     c = world.client("anonymous")
     for name, rule in URLS.items():
         pattern = next(p for _path, p in patterns() if p.name == name)
@@ -271,7 +272,7 @@ def test_anonymous_users_are_sent_to_login_except_on_public_urls(world, places) 
 
 
 @pytest.mark.parametrize("who", USERS)
-def test_objects_outside_the_jurisdiction_are_never_answered(world, places, who) -> None:
+def test_objects_outside_the_jurisdiction_are_never_answered(world: World, places: dict[str, Place], who: str) -> None:
     c = world.client(who)
     region = _region(world, who)
     outside = [k for k, p in places.items() if disjoint(p.region, region)]
@@ -295,7 +296,9 @@ def test_objects_outside_the_jurisdiction_are_never_answered(world, places, who)
                 assert not any(m in body for m in places[key].markers), (who, name, key, method)
 
 
-def test_objects_inside_the_jurisdiction_are_answered_with_their_content(world, places) -> None:
+def test_objects_inside_the_jurisdiction_are_answered_with_their_content(
+    world: World, places: dict[str, Place]
+) -> None:
     """The other half, so that a 404 for everyone cannot pass the test above: each URL with an object answers its
     ``ok`` status to some role for an object in that role's region, and a 200 page shows the object."""
     answered: set[str] = set()
@@ -329,7 +332,9 @@ def test_objects_inside_the_jurisdiction_are_answered_with_their_content(world, 
 
 
 @pytest.mark.parametrize("who", USERS)
-def test_lists_exports_and_dashboards_show_nothing_from_outside(world, places, who) -> None:
+def test_lists_exports_and_dashboards_show_nothing_from_outside(
+    world: World, places: dict[str, Place], who: str
+) -> None:
     c = world.client(who)
     region = _region(world, who)
     outside = [k for k, p in places.items() if disjoint(p.region, region)]
@@ -357,7 +362,7 @@ def test_lists_exports_and_dashboards_show_nothing_from_outside(world, places, w
                     assert not leaked, (who, url, key, leaked)
 
 
-def test_every_list_shows_some_user_an_object_of_their_own(world, places) -> None:
+def test_every_list_shows_some_user_an_object_of_their_own(world: World, places: dict[str, Place]) -> None:
     seen: set[str] = set()
     for who in USERS:
         c = world.client(who)
@@ -423,7 +428,9 @@ def _more(world: Any, key: str) -> None:
         ("outsider", "yanghe"),
     ],
 )
-def test_counts_do_not_move_when_objects_are_added_outside(world, places, who, elsewhere) -> None:
+def test_counts_do_not_move_when_objects_are_added_outside(
+    world: World, places: dict[str, Place], who: str, elsewhere: str
+) -> None:
     before = _pages(world, who)
     _more(world, elsewhere)
     from django.core.cache import cache

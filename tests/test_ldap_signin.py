@@ -7,16 +7,21 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.accounts.models import User
 from shijian.core.models import AuditEvent
-from tests.ldap_server import slapd  # noqa: F401  (the fixture)
+from tests.conftest import World
+from tests.ldap_server import (
+    Directory,
+    slapd,  # noqa: F401  (the fixture)
+)
 
 BACKENDS = ["django.contrib.auth.backends.ModelBackend", "shijian.accounts.ldap.LDAPBackend"]
 
 
 @pytest.fixture
-def directory(slapd: Any, settings: Any, world: Any) -> Any:  # noqa: F811
+def directory(slapd: Directory, settings: Settings, world: World) -> Directory:  # noqa: F811
     for key, value in slapd.settings().items():
         setattr(settings, key, value)
     settings.AUTHENTICATION_BACKENDS = BACKENDS
@@ -28,7 +33,7 @@ def _login(username: str, password: str) -> tuple[Client, Any]:
     return c, c.post(reverse("login"), {"username": username, "password": password})
 
 
-def test_a_directory_user_signs_in_with_the_role_and_region_of_their_groups(directory) -> None:
+def test_a_directory_user_signs_in_with_the_role_and_region_of_their_groups(directory: Directory) -> None:
     dn = directory.add_person("ldap-li", "li-directory-pw-1", given="Li", surname="Hua")
     directory.set_groups(dn, ["shijian-role-leader", "shijian-region-440608", "unrelated-group"])
     c, r = _login("ldap-li", "li-directory-pw-1")
@@ -42,7 +47,7 @@ def test_a_directory_user_signs_in_with_the_role_and_region_of_their_groups(dire
     assert c.get(reverse("home"))["Location"].startswith(reverse("otp_setup"))
 
 
-def test_the_department_group_gives_the_region(directory, world) -> None:
+def test_the_department_group_gives_the_region(directory: Directory, world: World) -> None:
     dn = directory.add_person("ldap-zhao", "zhao-directory-pw-1")
     directory.set_groups(dn, ["shijian-role-inspector", "shijian-dept-440608004-SAMRS"])
     c, r = _login("ldap-zhao", "zhao-directory-pw-1")
@@ -52,7 +57,7 @@ def test_the_department_group_gives_the_region(directory, world) -> None:
     assert c.get(reverse("home"), follow=True).status_code == 200
 
 
-def test_a_wrong_password_is_refused(directory) -> None:
+def test_a_wrong_password_is_refused(directory: Directory) -> None:
     dn = directory.add_person("ldap-qian", "qian-directory-pw-1")
     directory.set_groups(dn, ["shijian-role-dept_staff", "shijian-region-440608"])
     _, r = _login("ldap-qian", "not-the-password")
@@ -71,7 +76,9 @@ def test_a_wrong_password_is_refused(directory) -> None:
     ],
     ids=["no-groups", "no-role", "two-roles", "unknown-role", "unknown-region"],
 )
-def test_groups_that_do_not_say_role_and_region_are_refused(directory, groups, request) -> None:
+def test_groups_that_do_not_say_role_and_region_are_refused(
+    directory: Directory, groups: list[str], request: pytest.FixtureRequest
+) -> None:
     uid = f"ldap-sun-{request.node.callspec.id}"
     dn = directory.add_person(uid, "sun-directory-pw-1")
     directory.set_groups(dn, groups)
@@ -81,7 +88,7 @@ def test_groups_that_do_not_say_role_and_region_are_refused(directory, groups, r
     assert AuditEvent.objects.filter(action="login_failed", reason__startswith="LDAP: ").exists()
 
 
-def test_a_group_change_in_the_directory_moves_the_user_at_the_next_sign_in(directory) -> None:
+def test_a_group_change_in_the_directory_moves_the_user_at_the_next_sign_in(directory: Directory) -> None:
     dn = directory.add_person("ldap-zhou", "zhou-directory-pw-1")
     directory.set_groups(dn, ["shijian-role-dept_staff", "shijian-region-440608004"])
     assert _login("ldap-zhou", "zhou-directory-pw-1")[1].status_code == 302
@@ -90,10 +97,11 @@ def test_a_group_change_in_the_directory_moves_the_user_at_the_next_sign_in(dire
     user = User.objects.get(username="ldap-zhou")
     assert (user.role, user.region_code) == ("auditor", "440608")
     event = AuditEvent.objects.filter(action="update", object_repr="ldap-zhou").latest("id")
+    assert event.before is not None and event.after is not None
     assert event.before["role"] == "dept_staff" and event.after["role"] == "auditor"
 
 
-def test_a_deactivated_user_cannot_sign_in_through_the_directory(directory) -> None:
+def test_a_deactivated_user_cannot_sign_in_through_the_directory(directory: Directory) -> None:
     dn = directory.add_person("ldap-wu", "wu-directory-pw-1")
     directory.set_groups(dn, ["shijian-role-dept_staff", "shijian-region-440608"])
     assert _login("ldap-wu", "wu-directory-pw-1")[1].status_code == 302

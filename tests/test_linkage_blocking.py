@@ -42,7 +42,9 @@ def test_it_bounds_every_block_by_the_cap() -> None:
     con = _con()
     con.execute(f"CREATE TABLE r AS {linkage.blocked_select('core_right')}")
     for col in ("b_head", "b_tail", "b_addr"):
-        biggest = con.execute(
+        row = con.execute(
             f"SELECT coalesce(max(n), 0) FROM (SELECT count(*) n FROM r WHERE {col} IS NOT NULL GROUP BY {col})"
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None
+        biggest = row[0]
         assert 0 < biggest <= linkage.BLOCK_CAP or col == "b_addr"

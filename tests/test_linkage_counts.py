@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import Settings
+
+from tests.conftest import World
 
 
-def test_the_review_page_and_the_operations_centre_agree(world, settings, tmp_path) -> None:
+def test_the_review_page_and_the_operations_centre_agree(world: World, settings: Settings, tmp_path: Path) -> None:
     from shijian.lake.models import LinkReview
 
     settings.SHIJIAN_LAKE = tmp_path / "lake"
@@ -29,7 +33,7 @@ def test_the_review_page_and_the_operations_centre_agree(world, settings, tmp_pa
     assert "shijian risk fit" not in ops  # no command line in the page
 
 
-def test_print_pages_have_their_icon_and_fit_a_phone(world) -> None:
+def test_print_pages_have_their_icon_and_fit_a_phone(world: World) -> None:
     from django.template.loader import render_to_string
 
     for name in ("print_notice", "print_record"):

@@ -5,15 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from pathlib import Path
 
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import Settings
+
+from tests.conftest import World
 
 # 21:53 UTC on the 6th is 05:53 on the 7th in Beijing
 LATE_EVENING_UTC = dt.datetime(2026, 12, 6, 21, 53, tzinfo=dt.UTC)
 
 
-def test_the_monthly_report_states_the_computation_time_in_beijing_time(world, settings, tmp_path) -> None:
+def test_the_monthly_report_states_the_computation_time_in_beijing_time(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     import pypdf
 
     from shijian.analytics import report, snapshot
@@ -26,7 +32,7 @@ def test_the_monthly_report_states_the_computation_time_in_beijing_time(world, s
     assert "2026-12-07 05:53" in text and "21:53" not in text
 
 
-def test_the_public_feed_gives_publication_times_in_beijing_time(world) -> None:
+def test_the_public_feed_gives_publication_times_in_beijing_time(world: World) -> None:
     from shijian.supervision.models import Draw, Plan, Visit, VisitItem
 
     plan = Plan.objects.create(
@@ -56,7 +62,7 @@ def test_exported_times_are_beijing_times() -> None:
     assert _cell(LATE_EVENING_UTC) == "2026-12-07 05:53:00"
 
 
-def test_the_object_history_names_actions_in_chinese(world) -> None:
+def test_the_object_history_names_actions_in_chinese(world: World) -> None:
     e = world.entities["hecheng"]
     body = world.client("auditor").get(reverse("entity_detail", args=[e.pk])).content.decode()
     assert "<td>新增</td>" in body and "<td>create</td>" not in body

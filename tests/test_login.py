@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 
 PRODUCTION_HASHERS = list(importlib.import_module("shijian.config.settings").PASSWORD_HASHERS)
 
 
-def test_it_logs_in_and_audits(world) -> None:
+def test_it_logs_in_and_audits(world: World) -> None:
     from shijian.core.models import AuditEvent
 
     c = Client()
@@ -21,7 +23,7 @@ def test_it_logs_in_and_audits(world) -> None:
     assert AuditEvent.objects.filter(action="login", actor_name="samr").exists()
 
 
-def test_it_throttles_repeated_failures(world) -> None:
+def test_it_throttles_repeated_failures(world: World) -> None:
     c = Client()
     for _ in range(settings.SHIJIAN_LOGIN_MAX_FAILURES):
         r = c.post(reverse("login"), {"username": "samr", "password": "wrong-password"})
@@ -35,7 +37,7 @@ def test_it_throttles_repeated_failures(world) -> None:
     assert AuditEvent.objects.filter(action="login_failed").count() == settings.SHIJIAN_LOGIN_MAX_FAILURES
 
 
-def test_it_requires_csrf_tokens(world) -> None:
+def test_it_requires_csrf_tokens(world: World) -> None:
     c = Client(enforce_csrf_checks=True)
     r = c.post(reverse("login"), {"username": "samr", "password": PASSWORD})
     assert r.status_code == 403
@@ -51,13 +53,13 @@ def test_sessions_are_secure_by_default() -> None:
     assert PRODUCTION_HASHERS[0] == "shijian.accounts.hashers.Argon2idPasswordHasher"
 
 
-def test_logout_needs_a_post(world) -> None:
+def test_logout_needs_a_post(world: World) -> None:
     c = world.client("samr")
     assert c.get(reverse("logout")).status_code == 405
     assert c.post(reverse("logout")).status_code == 302
 
 
-def _fail(c: Client, username: str, n: int, **extra) -> None:
+def _fail(c: Client, username: str, n: int, **extra: Any) -> None:
     for _ in range(n):
         assert (
             c.post(reverse("login"), {"username": username, "password": "wrong-password"}, **extra).status_code == 200
@@ -65,7 +67,7 @@ def _fail(c: Client, username: str, n: int, **extra) -> None:
 
 
 @pytest.mark.parametrize("variant", [" samr", "samr  ", "ｓａｍｒ", "SAMR", "\tsamr"])
-def test_a_locked_name_stays_locked_however_it_is_typed(world, variant: str) -> None:
+def test_a_locked_name_stays_locked_however_it_is_typed(world: World, variant: str) -> None:
     from shijian.core.models import AuditEvent
 
     c = Client()
@@ -77,21 +79,21 @@ def test_a_locked_name_stays_locked_however_it_is_typed(world, variant: str) -> 
     assert locked.object_repr == variant.strip().replace("ｓａｍｒ", "samr") and locked.client_ip == "127.0.0.1"
 
 
-def test_a_spaced_or_full_width_name_logs_in_as_the_same_user(world) -> None:
+def test_a_spaced_or_full_width_name_logs_in_as_the_same_user(world: World) -> None:
     c = Client()
     r = c.post(reverse("login"), {"username": " ｓａｍｒ ", "password": PASSWORD})
     assert r.status_code == 302
     assert c.session["_auth_user_id"] == str(world.users["samr"].pk)
 
 
-def test_a_name_is_locked_whatever_address_the_guesses_come_from(world) -> None:
+def test_a_name_is_locked_whatever_address_the_guesses_come_from(world: World) -> None:
     c = Client()
     for i in range(settings.SHIJIAN_LOGIN_MAX_FAILURES):
         _fail(c, "samr", 1, REMOTE_ADDR=f"203.0.113.{i + 1}")
     assert c.post(reverse("login"), {"username": "samr", "password": PASSWORD}).status_code == 429
 
 
-def test_an_address_is_locked_whatever_names_it_tries(world, settings) -> None:
+def test_an_address_is_locked_whatever_names_it_tries(world: World, settings: Settings) -> None:
     settings.SHIJIAN_LOGIN_MAX_FAILURES_PER_ADDRESS = 3
     c = Client()
     for name in ("a1", "a2", "a3"):
@@ -102,7 +104,7 @@ def test_an_address_is_locked_whatever_names_it_tries(world, settings) -> None:
     assert r.status_code == 302
 
 
-def test_forwarded_addresses_count_only_through_a_trusted_proxy(world, settings) -> None:
+def test_forwarded_addresses_count_only_through_a_trusted_proxy(world: World, settings: Settings) -> None:
     from django.test import RequestFactory
 
     from shijian.core.request_context import client_ip
@@ -127,7 +129,7 @@ def test_forwarded_addresses_count_only_through_a_trusted_proxy(world, settings)
     assert r.status_code == 302
 
 
-def test_passwords_are_argon2_and_old_pbkdf2_hashes_still_work_and_upgrade(world, settings) -> None:
+def test_passwords_are_argon2_and_old_pbkdf2_hashes_still_work_and_upgrade(world: World, settings: Settings) -> None:
     from django.contrib.auth.hashers import make_password
 
     settings.PASSWORD_HASHERS = PRODUCTION_HASHERS

@@ -10,15 +10,19 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from shijian.hazards import services as hazards
 from shijian.hazards.models import Notification
 from shijian.notify import services
 from shijian.notify.models import Delivery, Preference
+from shijian.supervision.models import Plan
+from tests.conftest import World
 from tests.test_supervision import plan  # noqa: F401  (the fixture)
 
 NOW = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
@@ -88,8 +92,11 @@ def webhook(settings: Any) -> Iterator[dict[str, Any]]:
 
 
 def test_an_escalation_is_emailed_and_posted_to_the_webhook_with_a_retry(
-    world, smtp, webhook, django_capture_on_commit_callbacks
-):
+    world: World,
+    smtp: list[Any],
+    webhook: dict[str, Any],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     hecheng = world.users["hecheng"]
     hecheng.email = "hecheng@example.org"
     hecheng.save()
@@ -100,7 +107,9 @@ def test_an_escalation_is_emailed_and_posted_to_the_webhook_with_a_retry(
         assert hazards.escalate_overdue(dt.date(2026, 5, 11)) == 1
     assert [e.rcpt_tos for e in smtp] == [["hecheng@example.org"]]
     mail = email.message_from_bytes(smtp[0].content)
-    assert f"#{h.pk}" in mail.get_payload(decode=True).decode("utf-8")
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert f"#{h.pk}" in payload.decode("utf-8")
     assert len(webhook["bodies"]) == 2  # answered 500 once, then delivered
     assert webhook["bodies"][1]["msgtype"] == "text" and webhook["bodies"][1]["text"]["mentioned_list"] == ["hecheng"]
     log = {d.channel: d for d in Delivery.objects.all()}
@@ -109,7 +118,9 @@ def test_an_escalation_is_emailed_and_posted_to_the_webhook_with_a_retry(
     assert log["webhook"].status == "sent" and log["webhook"].attempts == 2 and "attempt 1" in log["webhook"].error
 
 
-def test_a_delivery_that_keeps_failing_is_logged_as_failed(world, webhook, settings):
+def test_a_delivery_that_keeps_failing_is_logged_as_failed(
+    world: World, webhook: dict[str, Any], settings: Settings
+) -> None:
     settings.SHIJIAN_NOTIFY_RETRIES = 2
     webhook["fail_first"] = 99
     Preference.objects.create(user=world.users["leader"], kind="job_failed", webhook=True, email=False)
@@ -120,12 +131,15 @@ def test_a_delivery_that_keeps_failing_is_logged_as_failed(world, webhook, setti
     assert len(webhook["bodies"]) == 2
 
 
-def test_deadline_notices_reach_only_users_whose_region_covers_the_entry(world):
+def test_deadline_notices_reach_only_users_whose_region_covers_the_entry(world: World) -> None:
     soon = entry(world, dt.date(2026, 5, 13))
     entry(world, dt.date(2026, 5, 13), town="yanghe")
     entry(world, dt.date(2026, 5, 20))  # not yet
     counts = services.deadline_notices(today=dt.date(2026, 5, 10))
-    told = {(n.user.username, n.hazard.entity.town_code) for n in Notification.objects.filter(kind="hazard_due")}
+    told = set()
+    for n in Notification.objects.filter(kind="hazard_due"):
+        assert n.user is not None and n.hazard is not None
+        told.add((n.user.username, n.hazard.entity.town_code))
     assert told == {
         ("hecheng", "440608004"),
         ("hecheng_admin", "440608004"),
@@ -136,7 +150,7 @@ def test_deadline_notices_reach_only_users_whose_region_covers_the_entry(world):
     assert soon.pk in {n.hazard_id for n in Notification.objects.filter(user=world.users["hecheng"])}
 
 
-def test_the_header_badge_counts_unread_and_marking_read_clears_it(world):
+def test_the_header_badge_counts_unread_and_marking_read_clears_it(world: World) -> None:
     services.notify("task", [world.users["inspector"]], "新的检查任务 1")
     services.notify("task", [world.users["inspector"]], "新的检查任务 2")
     mine = services.notify("task", [world.users["samr"]], "别人的任务")[0]
@@ -144,6 +158,7 @@ def test_the_header_badge_counts_unread_and_marking_read_clears_it(world):
     page = c.get(reverse("notification_list")).content.decode()
     assert '<span class="badge count" id="unread-count">2</span>' in page and "别人的任务" not in page
     first = Notification.objects.filter(user=world.users["inspector"]).order_by("id").first()
+    assert first is not None
     assert c.post(reverse("notification_read", args=[first.pk])).status_code == 302
     assert (
         c.post(reverse("notification_read", args=[mine.pk])).status_code == 404
@@ -155,13 +170,13 @@ def test_the_header_badge_counts_unread_and_marking_read_clears_it(world):
     assert services.unread_count(world.users["samr"]) == 1
 
 
-def test_older_department_notices_stay_visible_to_the_department(world):
+def test_older_department_notices_stay_visible_to_the_department(world: World) -> None:
     Notification.objects.create(department=world.depts["hecheng"], message="旧通知")
     assert services.unread_count(world.users["hecheng"]) == 1
     assert services.unread_count(world.users["yanghe"]) == 0
 
 
-def test_the_preferences_page_keeps_each_users_choice_per_kind(world, settings):
+def test_the_preferences_page_keeps_each_users_choice_per_kind(world: World, settings: Settings) -> None:
     settings.EMAIL_HOST = "127.0.0.1"
     user = world.users["hecheng"]
     user.email = "hecheng@example.org"
@@ -179,11 +194,11 @@ def test_the_preferences_page_keeps_each_users_choice_per_kind(world, settings):
 
 
 def test_results_near_the_publication_deadline_are_notified_to_their_departments_staff(
-    world,
-    plan,  # noqa: F811  (the fixture of test_supervision)
-    settings,
-    tmp_path,
-):
+    world: World,
+    plan: Plan,  # noqa: F811  (the fixture of test_supervision)
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
     from shijian.supervision import services as supervision
     from shijian.supervision.models import VisitStatus
     from tests.test_supervision import _drawn
@@ -198,12 +213,14 @@ def test_results_near_the_publication_deadline_are_notified_to_their_departments
     services.deadline_notices(today=dt.date(2026, 10, 26))  # 3 days before
     told = {n.user for n in Notification.objects.filter(kind="publication")}
     departments = set(visit.departments.all())
-    assert told and all(u.department in departments and u.role in ("leader", "dept_staff") for u in told)
+    assert told and all(
+        u is not None and u.department in departments and u.role in ("leader", "dept_staff") for u in told
+    )
     assert world.users["yanghe"] not in told and world.users["inspector"] not in told
     assert {n.url for n in Notification.objects.filter(kind="publication")} == {visit.get_absolute_url()}
 
 
-def test_the_hazard_dashboard_lists_ones_own_unread_notices_once(world):
+def test_the_hazard_dashboard_lists_ones_own_unread_notices_once(world: World) -> None:
     h = entry(world, dt.date(2026, 5, 10))
     hazards.escalate_overdue(dt.date(2026, 5, 11))  # both hecheng users are told
     page = world.client("hecheng").get(reverse("hazard_dashboard"))

@@ -15,7 +15,7 @@ pytest.importorskip("rapidocr_onnxruntime", reason="rapidocr_onnxruntime is not 
 if not render.available_fonts():
     pytest.skip("no Chinese font: scripts/ensure_fonts.sh installs fonts-wqy-zenhei", allow_module_level=True)
 
-from shijian.ocr.reader import Field, Line, parse, read_licence
+from shijian.ocr.reader import Line, parse, read_licence
 from shijian.ocr.register import match_register
 
 CODE = uscc.make("91", "440604", "MA4UQ7XK")
@@ -46,7 +46,8 @@ def test_a_confusion_is_corrected_only_when_the_check_character_then_validates()
     assert misread != CODE
     assert uscc_fix.correct(misread) == CODE
     fields = parse([_line("统一社会信用代码"), _line(misread, 40)])
-    assert fields.uscc == Field(CODE, pytest.approx(0.891)) and fields.uscc_corrected and fields.uscc_raw == misread
+    assert fields.uscc.value == CODE and fields.uscc.confidence == pytest.approx(0.891)
+    assert fields.uscc_corrected and fields.uscc_raw == misread
     wrong = CODE[:5] + ("3" if CODE[5] != "3" else "5") + CODE[6:]  # a substitution no look-alike explains
     assert uscc_fix.correct(wrong) is None
     fields = parse([_line(wrong), _line("名称佛山华美商贸有限公司", 40)])

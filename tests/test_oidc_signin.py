@@ -9,10 +9,15 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.accounts.models import User
 from shijian.core.models import AuditEvent
-from tests.oidc_server import oidc_provider  # noqa: F401  (the fixture)
+from tests.conftest import World
+from tests.oidc_server import (
+    Provider,
+    oidc_provider,  # noqa: F401  (the fixture)
+)
 
 BACKENDS = ["django.contrib.auth.backends.ModelBackend", "shijian.accounts.oidc.OIDCBackend"]
 
@@ -28,7 +33,7 @@ def _real_time() -> float:
 
 
 @pytest.fixture
-def provider(oidc_provider: Any, settings: Any, world: Any) -> Iterator[Any]:  # noqa: F811
+def provider(oidc_provider: Provider, settings: Settings, world: World) -> Iterator[Provider]:  # noqa: F811
     """The provider, and the suite on the real clock: the provider signs tokens on it (SHIJIAN_TEST_NOW aside)."""
     import time_machine
 
@@ -49,19 +54,19 @@ def _sign_in(provider: Any, login: str) -> tuple[Client, Any]:
     return c, c.get(f"{back.path}?{back.query}")
 
 
-def test_the_login_page_offers_unified_identity_sign_in_when_configured(provider) -> None:
+def test_the_login_page_offers_unified_identity_sign_in_when_configured(provider: Provider) -> None:
     body = Client().get(reverse("login")).content.decode()
     assert reverse("oidc_login") in body and "统一身份认证登录" in body
 
 
-def test_the_login_page_offers_nothing_when_not_configured(world, settings) -> None:
+def test_the_login_page_offers_nothing_when_not_configured(world: World, settings: Settings) -> None:
     settings.SHIJIAN_OIDC_ENABLED = False
     assert reverse("oidc_login") not in Client().get(reverse("login")).content.decode()
     r = Client().get(reverse("oidc_login"))
     assert r.status_code == 404
 
 
-def test_a_provider_user_signs_in_with_the_role_and_region_of_their_groups(provider) -> None:
+def test_a_provider_user_signs_in_with_the_role_and_region_of_their_groups(provider: Provider) -> None:
     c, r = _sign_in(provider, "oidc-wang")
     assert r.status_code == 302 and "failed" not in r["Location"], r["Location"]
     user = User.objects.get(username="oidc-wang")
@@ -72,7 +77,7 @@ def test_a_provider_user_signs_in_with_the_role_and_region_of_their_groups(provi
     assert c.get(reverse("home"))["Location"].startswith(reverse("otp_setup"))  # a leader: the second factor next
 
 
-def test_the_department_claim_gives_the_region(provider, world) -> None:
+def test_the_department_claim_gives_the_region(provider: Provider, world: World) -> None:
     c, r = _sign_in(provider, "oidc-chen")
     assert r.status_code == 302 and "failed" not in r["Location"]
     user = User.objects.get(username="oidc-chen")
@@ -81,7 +86,7 @@ def test_the_department_claim_gives_the_region(provider, world) -> None:
 
 
 @pytest.mark.parametrize("login", ["oidc-liu", "oidc-he"], ids=["no-role-group", "no-region"])
-def test_claims_that_do_not_say_role_and_region_are_refused(provider, login) -> None:
+def test_claims_that_do_not_say_role_and_region_are_refused(provider: Provider, login: str) -> None:
     c, r = _sign_in(provider, login)
     assert r.status_code == 302 and r["Location"] == "/login/?sso=failed"
     assert "_auth_user_id" not in c.session
@@ -90,7 +95,7 @@ def test_claims_that_do_not_say_role_and_region_are_refused(provider, login) -> 
     assert "统一身份认证登录失败" in c.get(r["Location"]).content.decode()
 
 
-def test_the_directory_updates_an_existing_user_and_never_a_superuser(provider, world) -> None:
+def test_the_directory_updates_an_existing_user_and_never_a_superuser(provider: Provider, world: World) -> None:
     User.objects.create_user("oidc-chen", role="auditor", region_code="440608")
     _sign_in(provider, "oidc-chen")
     assert User.objects.get(username="oidc-chen").role == "inspector"
@@ -99,13 +104,13 @@ def test_the_directory_updates_an_existing_user_and_never_a_superuser(provider, 
     assert r["Location"] == "/login/?sso=failed" and "_auth_user_id" not in c.session
 
 
-def test_a_deactivated_user_is_refused(provider) -> None:
+def test_a_deactivated_user_is_refused(provider: Provider) -> None:
     User.objects.create_user("oidc-chen", role="inspector", region_code="440608", is_active=False)
     c, r = _sign_in(provider, "oidc-chen")
     assert r["Location"] == "/login/?sso=failed" and "_auth_user_id" not in c.session
 
 
-def test_an_expired_id_token_fails_the_sign_in_with_a_message(provider) -> None:
+def test_an_expired_id_token_fails_the_sign_in_with_a_message(provider: Provider) -> None:
     import time_machine
 
     c = Client()
@@ -119,7 +124,7 @@ def test_an_expired_id_token_fails_the_sign_in_with_a_message(provider) -> None:
     assert AuditEvent.objects.filter(action="login_failed", reason="OIDC: ExpiredSignatureError").exists()
 
 
-def test_the_endpoints_are_discovered_from_the_issuer(oidc_provider: Any) -> None:  # noqa: F811
+def test_the_endpoints_are_discovered_from_the_issuer(oidc_provider: Provider) -> None:  # noqa: F811
     from typer.testing import CliRunner
 
     from shijian.cli import app

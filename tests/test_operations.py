@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.analytics import operations
 from shijian.ingest.mapping import load_mappings
 from shijian.ingest.pipeline import ingest
 from shijian.lake.store import Lake
 from tests import draws
+from tests.conftest import World
 
 
-def _world_with_work(world, settings, tmp_path):
+def _world_with_work(world: World, settings: Settings, tmp_path: Path) -> Lake:
     from shijian.hazards import services as hz
     from shijian.supervision.models import Batch, Visit
     from tests.test_hazards import food_batch
@@ -65,7 +68,7 @@ def _world_with_work(world, settings, tmp_path):
     return lake
 
 
-def test_it_counts_todays_work_what_is_late_and_what_waits(world, settings, tmp_path) -> None:
+def test_it_counts_todays_work_what_is_late_and_what_waits(world: World, settings: Settings, tmp_path: Path) -> None:
     lake = _world_with_work(world, settings, tmp_path)
     june = operations.overview(world.users["leader"], dt.date(2026, 6, 20), lake.root)
     assert june["tasks"]["count"] == 1  # yanghe's visit: window open, not checked
@@ -97,7 +100,7 @@ def test_it_counts_todays_work_what_is_late_and_what_waits(world, settings, tmp_
 
 
 def test_the_page_links_each_count_to_its_list_and_flags_a_load_that_does_not_reconcile(
-    world, settings, tmp_path
+    world: World, settings: Settings, tmp_path: Path
 ) -> None:
     from shijian.risk.models import ModelVersion, Refresh
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 
+import pytest
+from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.core.request_context import acting_as
 from shijian.ops.logs import ContextFilter, JsonFormatter
 from shijian.ops.metrics import record_job
+from tests.conftest import World
 
 
-def test_it_exposes_request_latency_by_view_and_the_database(world) -> None:
+def test_it_exposes_request_latency_by_view_and_the_database(world: World) -> None:
     c = world.client("admin")  # administrators' start page is the overview itself (others are redirected)
     assert c.get(reverse("home")).status_code == 200
     r = c.get("/metrics")
@@ -25,7 +30,7 @@ def test_it_exposes_request_latency_by_view_and_the_database(world) -> None:
     assert "shijian_database_info{" in body
 
 
-def test_it_counts_ingested_rows_from_the_lake(db, settings, tmp_path, client) -> None:
+def test_it_counts_ingested_rows_from_the_lake(db: None, settings: Settings, tmp_path: Path, client: Client) -> None:
     load = tmp_path / "lake" / "records" / "source=tax" / "load=a1"
     load.mkdir(parents=True)
     (load / "load.json").write_text(json.dumps({"source": "tax", "accepted": 90, "quarantined": 7, "duplicates": 3}))
@@ -36,13 +41,13 @@ def test_it_counts_ingested_rows_from_the_lake(db, settings, tmp_path, client) -
     assert 'shijian_ingest_loads_total{source="tax"} 1.0' in body
 
 
-def test_it_has_a_hook_for_jobs(db, client) -> None:
+def test_it_has_a_hook_for_jobs(db: None, client: Client) -> None:
     record_job("analytics.refresh", "succeeded", 1.5)
     body = client.get("/metrics").content.decode()
     assert 'shijian_jobs_total{job="analytics.refresh",outcome="succeeded"}' in body
 
 
-def test_it_answers_only_loopback_or_the_token(db, client, settings) -> None:
+def test_it_answers_only_loopback_or_the_token(db: None, client: Client, settings: Settings) -> None:
     settings.SHIJIAN_METRICS_TOKEN = ""
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
     # through a proxy on the same machine: REMOTE_ADDR is loopback, but the request came from elsewhere
@@ -54,7 +59,9 @@ def test_it_answers_only_loopback_or_the_token(db, client, settings) -> None:
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
 
 
-def test_each_request_is_one_json_log_line_with_its_request_id_and_user(world, caplog) -> None:
+def test_each_request_is_one_json_log_line_with_its_request_id_and_user(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     c = world.client("hecheng")
     with caplog.at_level(logging.INFO, logger="shijian.request"):
         r = c.get(reverse("entity_list"), {"q": "x"})

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import Model
 from django.urls import reverse
 
 from shijian.core.permissions import MATRIX
+from tests.conftest import World
 
 KINDS = ["entity", "department", "inspector", "item", "responsibility"]
 
 
-def _obj(world, kind: str, where: str):
+def _obj(world: World, kind: str, where: str) -> Model | None:
     return {
         "entity": world.entities,
         "department": world.depts,
@@ -21,7 +23,7 @@ def _obj(world, kind: str, where: str):
     }[kind].get(where)
 
 
-def test_it_redirects_anonymous_users_to_login_on_every_view(world) -> None:
+def test_it_redirects_anonymous_users_to_login_on_every_view(world: World) -> None:
     c = world.client("anonymous")
     e = world.entities["hecheng"]
     for kind in KINDS:
@@ -35,7 +37,7 @@ def test_it_redirects_anonymous_users_to_login_on_every_view(world) -> None:
 
 
 @pytest.mark.parametrize("view", ["detail", "edit", "delete"])
-def test_it_hides_another_districts_entity_from_an_outsider(world, view) -> None:
+def test_it_hides_another_districts_entity_from_an_outsider(world: World, view: str) -> None:
     # outsider is a data administrator of 禅城: may edit, but not Gaoming's entities.
     e = world.entities["hecheng"]
     r = world.client("outsider").get(reverse(f"entity_{view}", args=[e.pk]))
@@ -43,13 +45,13 @@ def test_it_hides_another_districts_entity_from_an_outsider(world, view) -> None
 
 
 @pytest.mark.parametrize("view", ["detail", "edit", "delete"])
-def test_it_hides_another_towns_entity(world, view) -> None:
+def test_it_hides_another_towns_entity(world: World, view: str) -> None:
     e = world.entities["yanghe"]
     r = world.client("hecheng_admin").get(reverse(f"entity_{view}", args=[e.pk]))
     assert r.status_code == 404
 
 
-def test_it_lists_only_the_users_town(world) -> None:
+def test_it_lists_only_the_users_town(world: World) -> None:
     r = world.client("hecheng").get(reverse("entity_list"))
     assert r.status_code == 200
     body = r.content.decode()
@@ -58,7 +60,7 @@ def test_it_lists_only_the_users_town(world) -> None:
     assert "佛山市禅城餐饮有限公司" not in body
 
 
-def test_it_lists_nothing_of_gaoming_to_an_outsider(world) -> None:
+def test_it_lists_nothing_of_gaoming_to_an_outsider(world: World) -> None:
     for kind, hidden in [
         ("entity", "佛山市荷城餐饮有限公司"),
         ("inspector", "李执法"),
@@ -69,7 +71,7 @@ def test_it_lists_nothing_of_gaoming_to_an_outsider(world) -> None:
         assert hidden not in body, kind
 
 
-def test_it_exports_only_the_users_town(world) -> None:
+def test_it_exports_only_the_users_town(world: World) -> None:
     from io import BytesIO
 
     from openpyxl import load_workbook
@@ -81,7 +83,7 @@ def test_it_exports_only_the_users_town(world) -> None:
     assert names == ["佛山市荷城餐饮有限公司"]
 
 
-def test_it_exports_nothing_of_another_district(world) -> None:
+def test_it_exports_nothing_of_another_district(world: World) -> None:
     from io import BytesIO
 
     from openpyxl import load_workbook
@@ -94,7 +96,7 @@ def test_it_exports_nothing_of_another_district(world) -> None:
         assert "荷城" not in text and "高明" not in text and "杨和" not in text, (kind, text)
 
 
-def test_it_forbids_exports_to_roles_without_the_right(world) -> None:
+def test_it_forbids_exports_to_roles_without_the_right(world: World) -> None:
     r = world.client("inspector").get(reverse("entity_export"))
     assert r.status_code == 403
     r = world.client("auditor").get(reverse("entity_export"))
@@ -102,7 +104,7 @@ def test_it_forbids_exports_to_roles_without_the_right(world) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_it_hides_other_towns_objects_on_every_view(world, kind) -> None:
+def test_it_hides_other_towns_objects_on_every_view(world: World, kind: str) -> None:
     """A user of 杨和 gets 404 on every view of 荷城's or 禅城's objects of each kind."""
     targets = {
         "entity": [world.entities["hecheng"], world.entities["chancheng"]],
@@ -126,7 +128,7 @@ def test_it_hides_other_towns_objects_on_every_view(world, kind) -> None:
         assert type(obj).objects.filter(pk=obj.pk).exists()
 
 
-def test_it_forbids_writes_to_read_only_roles(world) -> None:
+def test_it_forbids_writes_to_read_only_roles(world: World) -> None:
     e = world.entities["hecheng"]
     for who in ("auditor", "leader", "inspector"):
         c = world.client(who)
@@ -137,27 +139,27 @@ def test_it_forbids_writes_to_read_only_roles(world) -> None:
     assert world.entities["hecheng"].__class__.objects.filter(pk=e.pk).exists()
 
 
-def test_it_shows_a_department_only_its_items(world) -> None:
+def test_it_shows_a_department_only_its_items(world: World) -> None:
     body = world.client("yanghe").get(reverse("item_list")).content.decode()
     assert "餐饮服务提供者监督检查" in body  # 杨和 answers for FOOD-02 in its town
     assert "企业公示信息情况检查" not in body
     assert "禅城专项检查" not in body
 
 
-def test_it_shows_a_department_only_its_inspectors(world) -> None:
+def test_it_shows_a_department_only_its_inspectors(world: World) -> None:
     body = world.client("hecheng").get(reverse("inspector_list")).content.decode()
     assert "陈检查" in body
     assert "李执法" not in body and "黄检查" not in body
 
 
-def test_it_lets_only_auditors_read_the_audit_log(world) -> None:
+def test_it_lets_only_auditors_read_the_audit_log(world: World) -> None:
     for who in ("leader", "admin", "samr", "hecheng", "inspector", "outsider"):
         assert world.client(who).get(reverse("audit_list")).status_code == 403, who
         assert world.client(who).get(reverse("audit_verify")).status_code == 403, who
     assert world.client("auditor").get(reverse("audit_list")).status_code == 200
 
 
-def test_it_refuses_to_create_an_entity_outside_the_users_jurisdiction(world) -> None:
+def test_it_refuses_to_create_an_entity_outside_the_users_jurisdiction(world: World) -> None:
     from shijian.core.codes.uscc import make
     from shijian.registry.models import Entity
 
@@ -183,7 +185,7 @@ def test_every_permission_rule_is_documented() -> None:
         assert f"| {kind} | {action} |" in doc, f"docs/permissions.md lacks ({kind}, {action})"
 
 
-def test_a_user_without_a_region_sees_nothing(world) -> None:
+def test_a_user_without_a_region_sees_nothing(world: World) -> None:
     from shijian.accounts.models import User
 
     u = User.objects.create_user("floating", password="x-very-long-password", role="data_admin", region_code="")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.test import Client
 from django.urls import reverse
+
+from tests.conftest import World
 
 
 def items(world: Any, who: str, name: str, **query: str) -> list[dict[str, str]]:
@@ -17,7 +20,7 @@ def codes(found: list[dict[str, str]]) -> set[str]:
     return {i["code"] for i in found}
 
 
-def test_it_starts_at_the_users_region_and_goes_down_one_level_at_a_time(world) -> None:
+def test_it_starts_at_the_users_region_and_goes_down_one_level_at_a_time(world: World) -> None:
     assert codes(items(world, "leader", "pick_regions")) == {"440608"}
     towns = codes(items(world, "leader", "pick_regions", under="440608"))
     assert {"440608004", "440608106"} <= towns and all(len(c) == 9 and c.startswith("440608") for c in towns)
@@ -25,7 +28,7 @@ def test_it_starts_at_the_users_region_and_goes_down_one_level_at_a_time(world) 
     assert {"code": "440608004001", "name": "河江社区居委会", "level": "village"} in villages
 
 
-def test_it_offers_no_region_outside_the_jurisdiction(world) -> None:
+def test_it_offers_no_region_outside_the_jurisdiction(world: World) -> None:
     assert codes(items(world, "hecheng", "pick_regions")) == {"440608004"}
     # above the user's town: only the branch that leads to it
     assert codes(items(world, "hecheng", "pick_regions", under="440608")) == {"440608004"}
@@ -33,7 +36,7 @@ def test_it_offers_no_region_outside_the_jurisdiction(world) -> None:
     assert items(world, "leader", "pick_regions", under="440604") == []  # another district
 
 
-def test_it_finds_an_industry_by_code_or_by_name(world) -> None:
+def test_it_finds_an_industry_by_code_or_by_name(world: World) -> None:
     by_code = items(world, "inspector", "pick_industries", q="62")
     assert by_code[0] == {"code": "62", "name": "餐饮业", "level": "division"} and {"6210", "6220"} <= codes(by_code)
     by_name = items(world, "inspector", "pick_industries", q="正餐")
@@ -41,7 +44,7 @@ def test_it_finds_an_industry_by_code_or_by_name(world) -> None:
     assert items(world, "inspector", "pick_industries", q="") == []
 
 
-def test_it_finds_only_entities_the_user_may_see(world) -> None:
+def test_it_finds_only_entities_the_user_may_see(world: World) -> None:
     mine = items(world, "hecheng", "pick_entities", q="餐饮有限公司")
     assert [i["name"] for i in mine] == ["佛山市荷城餐饮有限公司"]
     assert mine[0]["code"] == world.entities["hecheng"].uscc
@@ -51,6 +54,6 @@ def test_it_finds_only_entities_the_user_may_see(world) -> None:
     }
 
 
-def test_it_answers_nothing_without_a_login(client) -> None:
+def test_it_answers_nothing_without_a_login(client: Client) -> None:
     r = client.get(reverse("pick_entities"), {"q": "餐饮"})
     assert r.status_code == 302 and "/login/" in r["Location"]

@@ -7,8 +7,10 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.conftest import World
 
-def test_reminders_name_towns_and_kinds(world) -> None:
+
+def test_reminders_name_towns_and_kinds(world: World) -> None:
     from shijian.hazards.models import Reminder
 
     Reminder.objects.create(
@@ -21,7 +23,7 @@ def test_reminders_name_towns_and_kinds(world) -> None:
     assert "shijian hazards remind" not in body
 
 
-def test_the_hazard_page_names_the_grading_dimensions_and_categories(world) -> None:
+def test_the_hazard_page_names_the_grading_dimensions_and_categories(world: World) -> None:
     from shijian.hazards import services
 
     h = services.open_entry(

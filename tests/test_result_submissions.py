@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -19,6 +20,15 @@ def _recorded(visit: Any) -> int:
     ).count()
 
 
+def _stamps(visit: Any) -> list[dt.datetime]:
+    """When the visit's results were recorded, in order (each one was)."""
+    stamps = []
+    for s in VisitItem.objects.filter(visit=visit).values_list("recorded_at", flat=True):
+        assert s is not None
+        stamps.append(s)
+    return sorted(stamps)
+
+
 def _form(visit: Any, key: str, outcome: str = "no_problem", when: str = "") -> dict[str, str]:
     form = {"checked_on": when or timezone.localdate().isoformat(), "submission_key": key}
     for c in visit.checks.all():
@@ -30,12 +40,12 @@ def test_it_writes_a_replayed_key_once(world: Any) -> None:
     visit = _a_visit(world)
     inspector, url, key = world.client("inspector"), reverse("visit_detail", args=[visit.pk]), str(uuid.uuid4())
     assert inspector.post(url, _form(visit, key)).status_code == 302
-    stamps = sorted(VisitItem.objects.filter(visit=visit).values_list("recorded_at", flat=True))
+    stamps = _stamps(visit)
     # the offline queue sends it again (and asks for JSON), even with other values: the first answer stands
     again = inspector.post(url, _form(visit, key, outcome="corrected"), HTTP_ACCEPT="application/json")
     assert again.status_code == 200 and again.json()["replayed"] is True and again.json()["ok"] is True
     assert set(VisitItem.objects.filter(visit=visit).values_list("outcome", flat=True)) == {"no_problem"}
-    assert sorted(VisitItem.objects.filter(visit=visit).values_list("recorded_at", flat=True)) == stamps
+    assert _stamps(visit) == stamps
     assert ResultSubmission.objects.filter(visit=visit).count() == 1 and _recorded(visit) == 1
     visit.refresh_from_db()
     assert visit.status == VisitStatus.DONE

@@ -4,6 +4,7 @@ on the real data: tests/test_risk_prospective.py)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,14 +13,14 @@ from sklearn.metrics import roc_auc_score
 from shijian.risk import backtest, metrics
 
 
-def test_auc_agrees_with_scikit_learn_including_ties():
+def test_auc_agrees_with_scikit_learn_including_ties() -> None:
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 500)
     s = np.round(rng.normal(size=500) + y * 0.5, 1)  # many ties
     assert metrics.auc(y, s) == pytest.approx(roc_auc_score(y, s))
 
 
-def test_at_budget_against_random():
+def test_at_budget_against_random() -> None:
     y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
     perfect = metrics.at_budget(y, np.arange(10)[::-1], budget=2)
     assert (perfect.precision, perfect.recall, perfect.base_rate) == (1.0, 1.0, 0.2)
@@ -29,7 +30,7 @@ def test_at_budget_against_random():
     assert worst.spared_per_100 == pytest.approx(-20)
 
 
-def test_schedule_moves_violations_earlier_at_the_same_capacity():
+def test_schedule_moves_violations_earlier_at_the_same_capacity() -> None:
     days = [dt.date(2014, 7, 1) + dt.timedelta(days=i) for i in range(10)]
     y = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1])  # the violations were found last
     perfect = metrics.schedule(days, y, y.astype(float))
@@ -39,7 +40,7 @@ def test_schedule_moves_violations_earlier_at_the_same_capacity():
     assert same.days_earlier == 0.0
 
 
-def test_folds_are_consecutive_and_end_with_the_last_month():
+def test_folds_are_consecutive_and_end_with_the_last_month() -> None:
     fs = backtest.folds(dt.date(2014, 8, 31), 3, 2)
     assert [(f.start, f.end) for f in fs] == [
         (dt.date(2014, 3, 1), dt.date(2014, 5, 1)),
@@ -48,7 +49,7 @@ def test_folds_are_consecutive_and_end_with_the_last_month():
     ]
 
 
-def test_screening_keeps_the_strong_and_says_why_it_drops_the_rest():
+def test_screening_keeps_the_strong_and_says_why_it_drops_the_rest() -> None:
     import pyarrow as pa
 
     from shijian.risk import screening
@@ -84,7 +85,7 @@ def test_screening_keeps_the_strong_and_says_why_it_drops_the_rest():
     assert b.iv > 0.3
 
 
-def test_the_scorecard_points_add_up_to_its_score():
+def test_the_scorecard_points_add_up_to_its_score() -> None:
     import pyarrow as pa
 
     from shijian.risk import learn
@@ -108,7 +109,7 @@ def test_the_scorecard_points_add_up_to_its_score():
     assert probs.min() > 0 and probs.max() < 1
 
 
-def test_classes_from_probabilities_and_their_movement():
+def test_classes_from_probabilities_and_their_movement() -> None:
     from shijian.risk import classes
 
     assert classes.classify([0.0, 0.049, 0.05, 0.2, 0.35, 0.99]) == ["A", "A", "B", "C", "D", "D"]
@@ -124,7 +125,7 @@ def test_classes_from_probabilities_and_their_movement():
     assert m["B"] == {"A": 0, "B": 1, "C": 1, "D": 0} and m["D"]["C"] == 1
 
 
-def test_a_table_with_an_unusable_label_is_refused_with_a_message(tmp_path):
+def test_a_table_with_an_unusable_label_is_refused_with_a_message(tmp_path: Path) -> None:
     from shijian.risk import tables
 
     bad = tmp_path / "bad.csv"

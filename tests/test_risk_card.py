@@ -12,16 +12,18 @@ from typing import Any
 import numpy as np
 import pytest
 from django.urls import reverse
+from pytest_django import Settings
 from typer.testing import CliRunner
 
 from shijian.core import clock
 from shijian.risk import card, metrics
 from tests import draws
+from tests.conftest import World
 
 SHARED = Path(os.environ.get("SHIJIAN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
-def test_calibration_by_decile():
+def test_calibration_by_decile() -> None:
     rng = np.random.default_rng(7)
     p = rng.uniform(0, 0.4, 5000)
     y = rng.uniform(0, 1, 5000) < p  # calibrated by construction
@@ -66,7 +68,9 @@ def _live_model_and_checked_visits(world: Any) -> Any:
     return v
 
 
-def test_the_card_is_on_the_risk_page_for_roles_that_may_see_risk(world, settings, tmp_path):
+def test_the_card_is_on_the_risk_page_for_roles_that_may_see_risk(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     settings.HOME = tmp_path
     assert "模型卡" not in world.client("leader").get(reverse("risk_overview")).content.decode()  # no model yet
     v = _live_model_and_checked_visits(world)
@@ -77,7 +81,9 @@ def test_the_card_is_on_the_risk_page_for_roles_that_may_see_risk(world, setting
     assert world.client("inspector").get(reverse("risk_overview")).status_code == 403
 
 
-def test_the_inspections_by_town_industry_and_type_sum_to_all_of_them(world, settings, tmp_path):
+def test_the_inspections_by_town_industry_and_type_sum_to_all_of_them(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
     settings.HOME = tmp_path
     _live_model_and_checked_visits(world)
     got = card.fairness(clock.today() - dt.timedelta(days=365))
@@ -88,7 +94,7 @@ def test_the_inspections_by_town_industry_and_type_sum_to_all_of_them(world, set
     assert card.fairness(clock.today())[0]["groups"] == []  # nothing checked since today
 
 
-def test_the_cli_writes_the_card_as_pdf_and_html(world, settings, tmp_path):
+def test_the_cli_writes_the_card_as_pdf_and_html(world: World, settings: Settings, tmp_path: Path) -> None:
     from pypdf import PdfReader
 
     from shijian.cli import app
@@ -110,7 +116,7 @@ def test_the_cli_writes_the_card_as_pdf_and_html(world, settings, tmp_path):
 
 
 @pytest.mark.skipif(not (SHARED / "chicago_food_inspections").is_dir(), reason="../shared/data not present")
-def test_a_shared_dataset_card_from_a_held_out_period(db):
+def test_a_shared_dataset_card_from_a_held_out_period(db: None) -> None:
     from shijian.risk import chicago, prospective
 
     ds = prospective.chicago(SHARED / "chicago_food_inspections")

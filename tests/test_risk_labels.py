@@ -6,12 +6,13 @@ import datetime as dt
 
 from django.urls import reverse
 
+from shijian.risk.models import ModelVersion
+from tests.conftest import World
+
 
 def _version(
     kind: str, status: str, auc: float, live_pk: int | None = None, live_auc: float = 0.0, live_kind: str = ""
-):
-    from shijian.risk.models import ModelVersion
-
+) -> ModelVersion:
     at_budget = {"precision": 0.3, "spared_per_100": 12.0}
     models = {kind: {"auc": auc, "at_budget": at_budget}, "past_violations": {"auc": 0.55, "at_budget": at_budget}}
     fold = {"evaluated_from": "2026-05-01", "test_rows": 900, "test_positives": 90, "models": models}
@@ -24,7 +25,7 @@ def _version(
     )  # fmt: skip
 
 
-def test_the_risk_page_names_models_and_decisions_in_chinese(world) -> None:
+def test_the_risk_page_names_models_and_decisions_in_chinese(world: World) -> None:
     first = _version("gbm", "retired", 0.7)
     _version("scorecard", "rejected", 0.65, first.pk, 0.7, "gbm")
     _version("logistic", "live", 0.72, first.pk, 0.7, "gbm")
@@ -35,7 +36,7 @@ def test_the_risk_page_names_models_and_decisions_in_chinese(world) -> None:
         assert code not in page, code
 
 
-def test_screening_and_dropped_reasons_are_stored_as_codes_and_shown_in_chinese(db) -> None:
+def test_screening_and_dropped_reasons_are_stored_as_codes_and_shown_in_chinese(db: None) -> None:
     from shijian.risk import ccf, chicago, labels
 
     assert labels.screening_reason("weak", {"iv": 0.0104, "min": 0.02}) == "区分力弱：IV 0.010 < 0.02"
@@ -51,7 +52,7 @@ def test_screening_and_dropped_reasons_are_stored_as_codes_and_shown_in_chinese(
     )
 
 
-def test_score_notes_are_written_in_chinese(db) -> None:
+def test_score_notes_are_written_in_chinese(db: None) -> None:
     from shijian.risk import labels
 
     assert labels.score_note("") == ""

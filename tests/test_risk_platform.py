@@ -6,18 +6,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 from typer.testing import CliRunner
 
 from shijian.risk import classes, drift, factors, platform, versions
 from shijian.synth.generator import generate, resolve_scale
 from tests import draws
+from tests.conftest import World
 
 SHARED = Path(os.environ.get("SHIJIAN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -42,7 +46,7 @@ def _small_sources(tmp: Path, records: list[tuple[int, str, str, str, float | No
         }
     )
     pq.write_table(reg, tmp / "register.parquet")
-    cols = list(zip(*records, strict=True)) if records else [[]] * 6
+    cols: list[Sequence[Any]] = list(zip(*records, strict=True)) if records else [[]] * 6
     recs = pa.table(
         {
             "entity_id": pa.array(cols[0], pa.int64()),
@@ -86,7 +90,7 @@ AFTER = [
 AS_OF = dt.date(2025, 1, 1)
 
 
-def test_factors_use_only_what_came_before_and_the_label_only_what_came_after(tmp_path):
+def test_factors_use_only_what_came_before_and_the_label_only_what_came_after(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -116,7 +120,7 @@ def test_factors_use_only_what_came_before_and_the_label_only_what_came_after(tm
     assert factors.data_end(_small_sources(b, BEFORE + AFTER)) == dt.date(2025, 6, 2)
 
 
-def test_phrases_are_plain_chinese():
+def test_phrases_are_plain_chinese() -> None:
     assert factors.phrase("penalties_12m", 3.0, 0.4) == "近一年行政处罚次数：3次，风险升高"
     assert factors.phrase("fail_rate", 0.25, -0.1) == "历史检查问题率：25%，风险降低"
     assert factors.phrase("days_since_inspection", float("nan"), 0.2) == "距上次检查天数：无记录，风险升高"
@@ -128,7 +132,7 @@ def test_phrases_are_plain_chinese():
     assert doc.read_text(encoding="utf-8") == md + "\n", "regenerate: shijian risk factors --markdown"
 
 
-def test_the_uplift_estimate():
+def test_the_uplift_estimate() -> None:
     rows = [(True, i < 10, i / 100) for i in range(40)] + [(False, i < 12, None) for i in range(30)]
     u = platform.estimate(rows)
     assert (u["random"]["n"], u["random"]["found"], u["random"]["rate"]) == (40, 10, 0.25)
@@ -150,7 +154,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def lake(district, db, tmp_path, settings) -> Path:
+def lake(district: Path, db: None, tmp_path: Path, settings: Settings) -> Path:
     from shijian.ingest.mapping import load_mappings
     from shijian.ingest.pipeline import ingest
     from shijian.lake.build import run_build
@@ -240,6 +244,7 @@ def _the_entity_page_explains_the_class(lake: Path, world_client: Any) -> None:
     from shijian.registry.models import Entity
 
     e = Entity.objects.filter(risk_class="D").first() or Entity.objects.exclude(assessments=None).first()
+    assert e is not None
     why = platform.explain(e.pk)
     assert platform.explain(10**9) is None  # no such entity in the refresh
     assert why is not None and why.risk_class == e.risk_class and 1 <= len(why.reasons) <= 5
@@ -254,7 +259,9 @@ def _listed_entities_are_scored_from_the_data_before_the_date(lake: Path, tmp_pa
     from shijian.cli import app
     from shijian.registry.models import Entity
 
-    codes = list(Entity.objects.exclude(uscc=None).order_by("id").values_list("uscc", flat=True)[:5])
+    codes = [
+        c for c in Entity.objects.exclude(uscc=None).order_by("id").values_list("uscc", flat=True)[:5] if c is not None
+    ]
     listed = tmp_path / "list.csv"
     listed.write_text("uscc\n" + "\n".join(codes) + "\n91440608NOTACODE00\n999999999\n", encoding="utf-8")
     out = tmp_path / "scores.csv"
@@ -298,7 +305,9 @@ def _a_tampered_model_file_is_refused(live: Any) -> None:
     versions._load.cache_clear()
 
 
-def test_the_risk_life_on_a_small_district(lake, tmp_path, client, monkeypatch):
+def test_the_risk_life_on_a_small_district(
+    lake: Path, tmp_path: Path, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shijian.accounts.models import User
 
     live = _versions_are_stored_and_promoted_only_when_better(lake)
@@ -311,7 +320,7 @@ def test_the_risk_life_on_a_small_district(lake, tmp_path, client, monkeypatch):
     _a_tampered_model_file_is_refused(live)
 
 
-def test_without_a_model_or_a_lake_the_messages_say_what_to_do(db, tmp_path, settings):
+def test_without_a_model_or_a_lake_the_messages_say_what_to_do(db: None, tmp_path: Path, settings: Settings) -> None:
     settings.HOME = tmp_path
     with pytest.raises(platform.RiskError, match="shijian risk fit"):
         platform.refresh(tmp_path / "lake")
@@ -320,13 +329,13 @@ def test_without_a_model_or_a_lake_the_messages_say_what_to_do(db, tmp_path, set
     assert platform.explain(1) is None
 
 
-def test_the_risk_page_needs_the_right_role(world):
+def test_the_risk_page_needs_the_right_role(world: World) -> None:
     assert world.client("inspector").get(reverse("risk_overview")).status_code == 403
     page = world.client("leader").get(reverse("risk_overview")).content.decode()
     assert "命令行" in page and "shijian risk fit" not in page  # no model yet: says who fits one, not a command
 
 
-def test_uplift_reads_the_random_share_of_checked_visits(world, settings, tmp_path):
+def test_uplift_reads_the_random_share_of_checked_visits(world: World, settings: Settings, tmp_path: Path) -> None:
     from shijian.risk.models import Assessment, ModelVersion, Refresh
     from shijian.supervision.models import Visit, VisitItem
     from tests.test_hazards import food_batch
@@ -350,7 +359,7 @@ def test_uplift_reads_the_random_share_of_checked_visits(world, settings, tmp_pa
 
 
 @pytest.mark.skipif(not (SHARED / "chicago_food_inspections").is_dir(), reason="../shared/data not present")
-def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
+def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path: Path) -> None:
     from shijian.cli import app
 
     listed = tmp_path / "licences.csv"
@@ -385,7 +394,7 @@ def test_chicago_and_ccf_entities_are_scored_as_of_a_date(tmp_path):
     assert all(r["class"] in "ABCD" for r in csv.DictReader((tmp_path / "ccf.csv").open(encoding="utf-8-sig")))
 
 
-def test_an_unset_database_gets_a_message_not_a_traceback(tmp_path):
+def test_an_unset_database_gets_a_message_not_a_traceback(tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
@@ -397,7 +406,7 @@ def test_an_unset_database_gets_a_message_not_a_traceback(tmp_path):
     assert "shijian migrate" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_drift_tells_a_shifted_factor_from_a_stable_one(tmp_path):
+def test_drift_tells_a_shifted_factor_from_a_stable_one(tmp_path: Path) -> None:
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq

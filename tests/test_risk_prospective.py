@@ -42,7 +42,7 @@ def _table(tmp_path: Path) -> Path:
     return path
 
 
-def test_the_backtest_is_evaluate_repeated_on_a_table(tmp_path):
+def test_the_backtest_is_evaluate_repeated_on_a_table(tmp_path: Path) -> None:
     ds = prospective.table(_table(tmp_path), key="shop", label="label", date="date")
     bt = prospective.backtest(ds, n_folds=2, months=2, kinds=("logistic",))
     assert [f["period"] for f in bt["folds"]] == [["2021-09-01", "2021-10-31"], ["2021-11-01", "2021-12-31"]]
@@ -58,7 +58,7 @@ def test_the_backtest_is_evaluate_repeated_on_a_table(tmp_path):
     assert alone.features(["S000"], [dt.date(2021, 11, 1)]).to_pylist()[0] == before and before["known"]
 
 
-def test_a_table_scores_any_key_and_names_the_unknown(tmp_path):
+def test_a_table_scores_any_key_and_names_the_unknown(tmp_path: Path) -> None:
     ds = prospective.table(_table(tmp_path), key="shop", label="label", date="date")
     rows, note = prospective.score(ds, dt.date(2021, 6, 1), ["S001", "NEW1"], kind="logistic")
     got = {r["key"]: r for r in rows}
@@ -68,7 +68,7 @@ def test_a_table_scores_any_key_and_names_the_unknown(tmp_path):
 
 
 @pytest.mark.skipif(not CHICAGO.is_dir(), reason=f"real data not found at {SHARED}")
-def test_chicago_backtest_row_and_evaluate_give_identical_numbers():
+def test_chicago_backtest_row_and_evaluate_give_identical_numbers() -> None:
     ds = prospective.chicago(CHICAGO)
     bt = prospective.backtest(ds, n_folds=1, months=2)
     held_out = prospective.evaluate(ds, dt.date(2014, 7, 1), dt.date(2014, 8, 31))
@@ -83,7 +83,7 @@ def test_chicago_backtest_row_and_evaluate_give_identical_numbers():
 
 
 @pytest.mark.skipif(not CHICAGO.is_dir(), reason=f"real data not found at {SHARED}")
-def test_chicago_features_as_of_a_date_ignore_what_came_after(tmp_path):
+def test_chicago_features_as_of_a_date_ignore_what_came_after(tmp_path: Path) -> None:
     """Every establishment inspected in July–August 2014, described as of 1 July from the full data and from a copy
     that stops the day before (inspections and logs by their date, licence terms by their start): every factor
     agrees, so nothing dated on or after the scoring date is read."""
@@ -128,7 +128,7 @@ def test_chicago_features_as_of_a_date_ignore_what_came_after(tmp_path):
 
 
 @pytest.mark.skipif(not CCF.is_dir(), reason=f"real data not found at {SHARED}")
-def test_ccf_scores_enterprises_that_have_records_but_no_label():
+def test_ccf_scores_enterprises_that_have_records_but_no_label() -> None:
     import pyarrow.csv as pacsv
 
     from shijian.risk import ccf
@@ -146,7 +146,7 @@ def test_ccf_scores_enterprises_that_have_records_but_no_label():
 
 
 @pytest.mark.skipif(not CCF.is_dir(), reason=f"real data not found at {SHARED}")
-def test_ccf_backtest_is_evaluate_on_each_fold():
+def test_ccf_backtest_is_evaluate_on_each_fold() -> None:
     ds = prospective.ccf(CCF)
     bt = prospective.backtest(ds, as_of=None)  # all records (the undated other-information table included)
     assert len(bt["folds"]) == prospective.FOLDS
@@ -157,7 +157,7 @@ def test_ccf_backtest_is_evaluate_on_each_fold():
     assert m["gbm"]["auc"] > m["presence"]["auc"] + 0.03  # the records' contents add to it
 
 
-def test_screening_and_drift_put_a_value_on_an_edge_in_the_same_bin():
+def test_screening_and_drift_put_a_value_on_an_edge_in_the_same_bin() -> None:
     from shijian.risk import drift, screening
 
     x = np.array([0.0] * 50 + [1.0] * 50 + [2.0] * 50 + [np.nan] * 10)
@@ -167,7 +167,7 @@ def test_screening_and_drift_put_a_value_on_an_edge_in_the_same_bin():
     assert ib[0] == 0 and ib[50] == 1  # a value equal to an edge is in the bin that edge closes
 
 
-def test_risk_evaluate_on_the_command_line_is_the_same_evaluation(tmp_path):
+def test_risk_evaluate_on_the_command_line_is_the_same_evaluation(tmp_path: Path) -> None:
     import json
 
     from typer.testing import CliRunner

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shijian.registry.models import Entity
+from tests.conftest import World
 
 
 def names(world: Any, who: str, url: str) -> set[str]:
@@ -22,29 +23,29 @@ def names(world: Any, who: str, url: str) -> set[str]:
 @pytest.mark.parametrize(
     "url", ["entity_list", "department_list", "inspector_list", "item_list", "responsibility_list", "hazard_list"]
 )
-def test_it_shows_a_search_box_on_every_list(world, url) -> None:
+def test_it_shows_a_search_box_on_every_list(world: World, url: str) -> None:
     body = world.client("leader").get(reverse(url)).content.decode()
     assert 'type="search" name="q"' in body
 
 
-def test_it_shows_a_search_box_on_the_task_list(world) -> None:
+def test_it_shows_a_search_box_on_the_task_list(world: World) -> None:
     body = world.client("inspector").get(reverse("task_list")).content.decode()
     assert 'type="search" name="q"' in body
 
 
-def test_it_shows_the_global_search_in_the_header(world) -> None:
+def test_it_shows_the_global_search_in_the_header(world: World) -> None:
     body = world.client("inspector").get(reverse("home"), follow=True).content.decode()
     assert f'action="{reverse("search")}"' in body
 
 
-def test_it_finds_an_entity_by_address(world) -> None:
+def test_it_finds_an_entity_by_address(world: World) -> None:
     e = world.entities["yanghe"]
     e.address = "杨和镇沧江路88号"
     e.save()
     assert names(world, "leader", reverse("entity_list") + "?q=沧江路88") == {e.name}
 
 
-def test_it_finds_an_entity_by_legal_representative(world) -> None:
+def test_it_finds_an_entity_by_legal_representative(world: World) -> None:
     e = world.entities["hecheng"]
     e.legal_rep = "欧阳明"
     e.save()
@@ -54,7 +55,7 @@ def test_it_finds_an_entity_by_legal_representative(world) -> None:
     assert names(world, "leader", reverse("entity_list") + "?q=林峰") == {e.name}
 
 
-def test_it_finds_an_entity_by_a_former_name(world) -> None:
+def test_it_finds_an_entity_by_a_former_name(world: World) -> None:
     e = world.entities["hecheng"]
     e.former_names = "高明区老字号饭店、荷城小炒店"
     e.save()
@@ -64,26 +65,26 @@ def test_it_finds_an_entity_by_a_former_name(world) -> None:
     assert names(world, "leader", reverse("entity_list") + "?q=老字号饭店") == set()
 
 
-def test_a_short_term_finds_by_index_only(world) -> None:
+def test_a_short_term_finds_by_index_only(world: World) -> None:
     # Two characters: a legal representative's whole name, or the start of a name; no scan inside 780k names.
     both = {"佛山市荷城餐饮有限公司", "佛山市杨和餐饮有限公司"}
     assert names(world, "leader", reverse("entity_list") + "?q=佛山") == both
     assert names(world, "leader", reverse("entity_list") + "?q=荷城") == set()
 
 
-def test_it_finds_an_entity_by_registration_number(world) -> None:
+def test_it_finds_an_entity_by_registration_number(world: World) -> None:
     e = world.entities["hecheng"]
     e.reg_no = "440608000123456"
     e.save()
     assert names(world, "leader", reverse("entity_list") + "?q=440608000123456") == {e.name}
 
 
-def test_the_search_keeps_to_the_jurisdiction(world) -> None:
+def test_the_search_keeps_to_the_jurisdiction(world: World) -> None:
     assert names(world, "hecheng_admin", reverse("entity_list") + "?q=人民路1号") == {"佛山市荷城餐饮有限公司"}
     assert names(world, "outsider", reverse("search") + "?q=人民路1号") == {"佛山市禅城餐饮有限公司"}
 
 
-def test_the_global_search_finds_hazards_and_inspections(world) -> None:
+def test_the_global_search_finds_hazards_and_inspections(world: World) -> None:
     from shijian.hazards import services
     from shijian.supervision.models import Draw, Plan, TeamMember, Visit
 
@@ -127,7 +128,7 @@ def test_the_global_search_finds_hazards_and_inspections(world) -> None:
     assert h.get_absolute_url() not in body
 
 
-def test_the_global_search_finds_record_texts_in_the_jurisdiction(world) -> None:
+def test_the_global_search_finds_record_texts_in_the_jurisdiction(world: World) -> None:
     from shijian.lake.fulltext.index import write_rows
 
     day = dt.date(2026, 11, 2).toordinal()
@@ -166,7 +167,7 @@ def test_a_list_row_is_built_escaped_as_the_template_did() -> None:
     assert "<td>✓</td><td>✗</td>" in html and html.startswith("<tr>") and html.endswith("</tr>")
 
 
-def test_on_postgresql_a_search_with_few_matches_is_fetched_through_its_own_indexes(world) -> None:
+def test_on_postgresql_a_search_with_few_matches_is_fetched_through_its_own_indexes(world: World) -> None:
     # The planner would walk the primary key backwards for "ORDER BY id DESC LIMIT 3" and read all 780k rows.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -193,7 +194,7 @@ def test_on_postgresql_a_search_with_few_matches_is_fetched_through_its_own_inde
         assert cur.fetchone()[0] == "on"
 
 
-def test_a_search_pages_through_its_matches_in_order(world) -> None:
+def test_a_search_pages_through_its_matches_in_order(world: World) -> None:
     from shijian.core.codes.uscc import make
 
     base = world.entities["hecheng"]

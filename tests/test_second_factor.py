@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shijian.core.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 from tests.otp import authenticator, current_code
 
 
@@ -20,7 +20,7 @@ def _password_login(username: str) -> Client:
     return c
 
 
-def test_it_enrols_a_leader_at_the_first_sign_in(world) -> None:
+def test_it_enrols_a_leader_at_the_first_sign_in(world: World) -> None:
     c = _password_login("leader")
     r = c.get(reverse("home"))
     assert r.status_code == 302 and r["Location"].startswith(reverse("otp_setup"))
@@ -39,7 +39,7 @@ def test_it_enrols_a_leader_at_the_first_sign_in(world) -> None:
     assert AuditEvent.objects.filter(actor_name="leader", reason__startswith="second factor enrolled").exists()
 
 
-def test_it_asks_an_enrolled_administrator_for_the_code(world) -> None:
+def test_it_asks_an_enrolled_administrator_for_the_code(world: World) -> None:
     device = authenticator(world.users["admin"])
     c = _password_login("admin")
     r = c.get(reverse("user_list"))
@@ -55,7 +55,7 @@ def test_it_asks_an_enrolled_administrator_for_the_code(world) -> None:
     assert c.get(reverse("user_list")).status_code == 200
 
 
-def test_a_code_is_accepted_once(world) -> None:
+def test_a_code_is_accepted_once(world: World) -> None:
     device = authenticator(world.users["admin"])
     code = current_code(device)
     c = _password_login("admin")
@@ -64,7 +64,7 @@ def test_a_code_is_accepted_once(world) -> None:
     assert c2.post(reverse("otp_verify"), {"code": code}).status_code == 200  # replayed: refused
 
 
-def test_a_recovery_code_works_once(world) -> None:
+def test_a_recovery_code_works_once(world: World) -> None:
     from shijian.accounts import otp
 
     authenticator(world.users["leader"])
@@ -76,7 +76,7 @@ def test_a_recovery_code_works_once(world) -> None:
     assert c2.post(reverse("otp_verify"), {"code": codes[0]}).status_code == 200
 
 
-def test_a_password_alone_cannot_replace_an_enrolled_authenticator(world) -> None:
+def test_a_password_alone_cannot_replace_an_enrolled_authenticator(world: World) -> None:
     authenticator(world.users["leader"])
     c = _password_login("leader")
     r = c.get(reverse("otp_setup"))
@@ -84,14 +84,14 @@ def test_a_password_alone_cannot_replace_an_enrolled_authenticator(world) -> Non
     assert not TOTPDevice.objects.filter(user=world.users["leader"], confirmed=False).exists()
 
 
-def test_roles_without_the_requirement_go_straight_in(world) -> None:
+def test_roles_without_the_requirement_go_straight_in(world: World) -> None:
     c = _password_login("inspector")
     r = c.get(reverse("home"), follow=True)
     assert r.status_code == 200
     assert not any(reverse("otp_setup") in url for url, _ in r.redirect_chain)
 
 
-def test_an_administrator_resets_a_lost_second_factor_audited(world) -> None:
+def test_an_administrator_resets_a_lost_second_factor_audited(world: World) -> None:
     leader = world.users["leader"]
     authenticator(leader)
     admin = world.client("admin")
@@ -104,14 +104,14 @@ def test_an_administrator_resets_a_lost_second_factor_audited(world) -> None:
     assert c.get(reverse("home"))["Location"].startswith(reverse("otp_setup"))
 
 
-def test_only_an_administrator_of_the_region_may_reset(world) -> None:
+def test_only_an_administrator_of_the_region_may_reset(world: World) -> None:
     leader = world.users["leader"]
     authenticator(leader)
     assert world.client("samr").post(reverse("user_reset_otp", args=[leader.pk])).status_code == 403
     assert TOTPDevice.objects.filter(user=leader).exists()
 
 
-def test_the_demo_prints_a_key_that_signs_the_leader_in(world) -> None:
+def test_the_demo_prints_a_key_that_signs_the_leader_in(world: World) -> None:
     import base64
 
     from django_otp.oath import TOTP
@@ -125,7 +125,7 @@ def test_the_demo_prints_a_key_that_signs_the_leader_in(world) -> None:
     assert c.post(reverse("otp_verify"), {"code": code}).status_code == 302
 
 
-def test_the_operator_resets_a_second_factor_from_the_command_line(world) -> None:
+def test_the_operator_resets_a_second_factor_from_the_command_line(world: World) -> None:
     from typer.testing import CliRunner
 
     from shijian.cli import app
@@ -139,7 +139,7 @@ def test_the_operator_resets_a_second_factor_from_the_command_line(world) -> Non
     assert result.exit_code != 0 and "Traceback" not in result.output
 
 
-def test_new_recovery_codes_replace_the_old_ones(world) -> None:
+def test_new_recovery_codes_replace_the_old_ones(world: World) -> None:
     from shijian.accounts import otp
 
     old = otp.new_recovery_codes(world.users["leader"])
@@ -157,7 +157,7 @@ def test_new_recovery_codes_replace_the_old_ones(world) -> None:
     assert c2.post(reverse("otp_verify"), {"code": new[0]}).status_code == 302
 
 
-def test_benches_time_the_pages_not_the_second_factor_prompt(world) -> None:
+def test_benches_time_the_pages_not_the_second_factor_prompt(world: World) -> None:
     """The benches' sessions pass both factors, so a leader's bench times the entity list, not the prompt."""
     from django.contrib.sessions.backends.db import SessionStore
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from django.urls import reverse
 
+from tests.conftest import World
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "src" / "shijian"
 
 
-def test_every_page_has_a_content_security_policy(world) -> None:
+def test_every_page_has_a_content_security_policy(world: World) -> None:
     for c in (world.client("anonymous"), world.client("leader")):
         r = c.get(reverse("home"), follow=True)
         policy = r["Content-Security-Policy"]
@@ -30,7 +32,7 @@ def test_no_template_runs_an_inline_script() -> None:
     assert bad == []
 
 
-def test_pages_and_exports_with_personal_data_are_not_cached(world) -> None:
+def test_pages_and_exports_with_personal_data_are_not_cached(world: World) -> None:
     c = world.client("leader")
     for url in (
         reverse("entity_detail", args=[world.entities["hecheng"].pk]),

@@ -22,6 +22,7 @@ from shijian.core.models import AuditEvent
 from shijian.supervision import services
 from shijian.supervision.models import Batch, Draw, Plan, TeamMember, Visit, VisitItem
 from tests.conftest import World
+from tests.responses import streamed
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def visit(world: World) -> Visit:
 def _pdf(client: Client, url: str) -> bytes:
     r = client.get(url)
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf", r.status_code
-    return b"".join(r.streaming_content)  # type: ignore[attr-defined]
+    return streamed(r)
 
 
 def _text(data: bytes) -> str:

@@ -6,6 +6,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +21,9 @@ def test_it_keeps_pyspark_out_of_the_base_install_and_pins_it_as_an_extra() -> N
     assert "pyspark==" in (ROOT / "requirements" / "spark.txt").read_text()
 
 
-def test_it_says_how_to_install_spark_when_it_is_missing(db, tmp_path, monkeypatch) -> None:
+def test_it_says_how_to_install_spark_when_it_is_missing(
+    db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shijian.cli import app
 
     monkeypatch.setitem(sys.modules, "pyspark", None)  # `import pyspark` raises ImportError, as when not installed

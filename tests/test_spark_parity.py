@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
+from typing import Any
 
 import pytest
+from pytest_django import Settings
 
 from shijian.ingest.mapping import load_mappings
 from shijian.ingest.pipeline import ingest
@@ -20,13 +23,13 @@ if shutil.which("java") is None:
     pytest.skip("no Java runtime for Spark on this machine", allow_module_level=True)
 
 
-def test_duckdb_and_spark_build_the_same_files(db, tmp_path, settings) -> None:
+def test_duckdb_and_spark_build_the_same_files(db: None, tmp_path: Path, settings: Settings) -> None:
     from shijian.lake.spark import entity_files_rows, run_build_spark, transpile
     from shijian.registry.loader import load_district
     from shijian.registry.models import EntityFile
 
     out = tmp_path / "d"
-    manifest = generate(resolve_scale("300", records=6_000, intensity=20.0), 8, out)
+    manifest: dict[str, Any] = generate(resolve_scale("300", records=6_000, intensity=20.0), 8, out)
     load_district(out, tmp_path / "report")
     lake = Lake(tmp_path / "lake")
     ingest([out], load_mappings(), lake, workers=1)

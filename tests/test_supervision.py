@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import Settings
 from typer.testing import CliRunner
 
 from shijian.hazards.models import Notification
@@ -20,6 +21,8 @@ from shijian.supervision import calendar, services
 from shijian.supervision.draw import DrawError, commitment
 from shijian.supervision.models import Batch, Draw, Plan, Visit, VisitItem, VisitStatus
 from tests import draws
+from tests.conftest import World
+from tests.responses import streamed
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -41,7 +44,7 @@ def plan(world: Any) -> Plan:
     return draws.make_plan(world)
 
 
-def test_it_draws_and_staffs_a_batch_verifiably(world, plan, tmp_path, settings):
+def test_it_draws_and_staffs_a_batch_verifiably(world: World, plan: Plan, tmp_path: Path, settings: Settings) -> None:
     settings.HOME = tmp_path
     more_entities(30)
     batch = make_batch(plan, world)
@@ -87,8 +90,8 @@ def test_it_draws_and_staffs_a_batch_verifiably(world, plan, tmp_path, settings)
 
 
 def test_conflicts_and_last_teams_are_avoided_and_unstaffable_candidates_stop_the_freeze(
-    world, plan, tmp_path, settings
-):
+    world: World, plan: Plan, tmp_path: Path, settings: Settings
+) -> None:
     settings.HOME = tmp_path
     more_entities(4)
     samr_officers = list(world.depts["samr"].inspectors.all())
@@ -128,7 +131,9 @@ def test_conflicts_and_last_teams_are_avoided_and_unstaffable_candidates_stop_th
     assert not set(again.inspectors.all()) & set(v.inspectors.all())  # the last team is not sent again
 
 
-def test_stratified_batches_respect_item_caps_and_windows(world, plan, tmp_path, settings):
+def test_stratified_batches_respect_item_caps_and_windows(
+    world: World, plan: Plan, tmp_path: Path, settings: Settings
+) -> None:
     settings.HOME = tmp_path
     more_entities(40)
     capped = Batch.objects.create(
@@ -157,7 +162,9 @@ def test_stratified_batches_respect_item_caps_and_windows(world, plan, tmp_path,
         services.freeze([late], world.users["samr"], "commit_reveal", commitments=["abc"])
 
 
-def test_joint_batches_make_one_visit_per_entity_with_commit_reveal(world, plan, tmp_path, settings):
+def test_joint_batches_make_one_visit_per_entity_with_commit_reveal(
+    world: World, plan: Plan, tmp_path: Path, settings: Settings
+) -> None:
     settings.HOME = tmp_path
     more_entities(6)
     food = make_batch(plan, world, code="GM2026-F", count=7, window_end=dt.date(2026, 6, 30))
@@ -204,10 +211,14 @@ def _drawn(world: Any, plan: Plan, settings: Any, tmp_path: Any) -> Visit:
     draw = draws.freeze([batch], world.users["samr"], "x")
     draws.perform(draw, world.users["samr"], "v")
     Draw.objects.filter(pk=draw.pk).update(frozen_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC))  # drawn in March
-    return Visit.objects.filter(members__inspector__user=world.users["inspector"]).first() or Visit.objects.first()
+    visit = Visit.objects.filter(members__inspector__user=world.users["inspector"]).first() or Visit.objects.first()
+    assert visit is not None
+    return visit
 
 
-def test_an_inspector_records_results_and_the_publication_deadline_counts_working_days(world, plan, settings, tmp_path):
+def test_an_inspector_records_results_and_the_publication_deadline_counts_working_days(
+    world: World, plan: Plan, settings: Settings, tmp_path: Path
+) -> None:
     visit = _drawn(world, plan, settings, tmp_path)
     inspector = world.client("inspector")
     if not visit.members.filter(inspector__user=world.users["inspector"]).exists():
@@ -257,7 +268,7 @@ def test_an_inspector_records_results_and_the_publication_deadline_counts_workin
     assert VisitItem.objects.get(pk=check.pk).outcome == "corrected"
 
 
-def test_attachments_are_checked_and_private(world, plan, settings, tmp_path):
+def test_attachments_are_checked_and_private(world: World, plan: Plan, settings: Settings, tmp_path: Path) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     visit = _drawn(world, plan, settings, tmp_path)
@@ -281,7 +292,7 @@ def test_attachments_are_checked_and_private(world, plan, settings, tmp_path):
     assert world.client("outsider").get(reverse("attachment_get", args=[att.pk])).status_code in (403, 404)
 
 
-def test_screens_and_permissions(world, plan, settings, tmp_path):
+def test_screens_and_permissions(world: World, plan: Plan, settings: Settings, tmp_path: Path) -> None:
     settings.HOME = tmp_path
     more_entities(5)
     samr = world.client("samr")
@@ -332,7 +343,7 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
     public = world.client("anonymous").get(reverse("public_draw", args=[draw.code])).content.decode()
     assert draw.frozen_digest in public and batch.candidates_file in public
     cands = world.client("anonymous").get(reverse("public_draw_file", args=[draw.code, "GM2026-W.candidates.csv"]))
-    assert b"".join(cands.streaming_content).count(b"\n") == 6
+    assert streamed(cands).count(b"\n") == 6
     assert (
         world.client("anonymous").get(reverse("public_draw_file", args=[draw.code, "record.json"])).status_code == 404
     )
@@ -375,7 +386,9 @@ def test_screens_and_permissions(world, plan, settings, tmp_path):
             assert v.entity.name in page and "FOOD-02" in page
 
 
-def test_a_missing_frozen_list_is_a_message_not_a_traceback(world, plan, tmp_path, settings):
+def test_a_missing_frozen_list_is_a_message_not_a_traceback(
+    world: World, plan: Plan, tmp_path: Path, settings: Settings
+) -> None:
     settings.HOME = tmp_path
     more_entities(3)
     batch = make_batch(plan, world, count=1)
@@ -387,7 +400,7 @@ def test_a_missing_frozen_list_is_a_message_not_a_traceback(world, plan, tmp_pat
     assert r.status_code == 302 and Visit.objects.count() == 0
 
 
-def test_uploads_are_checked_by_content_and_name(world, plan, settings, tmp_path):
+def test_uploads_are_checked_by_content_and_name(world: World, plan: Plan, settings: Settings, tmp_path: Path) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     visit = _drawn(world, plan, settings, tmp_path)
@@ -400,7 +413,7 @@ def test_uploads_are_checked_by_content_and_name(world, plan, settings, tmp_path
     name = '..\\\\../现场<照片>\x07"1".JPEG'
     inspector.post(url, {"file": SimpleUploadedFile(name, b"\xff\xd8\xff\xe0 photo")})
     att = visit.attachments.get()
-    assert att.name == "现场照片1.jpg"
+    assert att.name == "现场照片1.jpg" and att.file.name is not None
     assert Path(att.file.name).name.startswith(att.sha256[:16]) and "现场" not in att.file.name
     r = inspector.get(reverse("attachment_get", args=[att.pk]))
     assert r["Content-Type"] == "image/jpeg" and "no-store" in r["Cache-Control"]

@@ -4,6 +4,7 @@ import csv
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,7 +14,7 @@ from shijian.synth.generator import generate, resolve_scale
 
 
 @pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("synth") / "d"
     manifest = generate(resolve_scale("1500", records=30_000), 11, out)
     return out, manifest
@@ -27,7 +28,7 @@ def _digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def test_the_same_seed_gives_the_same_district(district, tmp_path) -> None:
+def test_the_same_seed_gives_the_same_district(district: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     out, _ = district
     again = generate(resolve_scale("1500", records=30_000), 11, tmp_path / "again")
     assert _digest(out) == _digest(tmp_path / "again")
@@ -38,7 +39,7 @@ def test_the_same_seed_gives_the_same_district(district, tmp_path) -> None:
     assert again["register"] == district[1]["register"] and other["seed"] == 12
 
 
-def test_entities_sit_on_real_villages_with_valid_codes(district) -> None:
+def test_entities_sit_on_real_villages_with_valid_codes(district: tuple[Path, dict[str, Any]]) -> None:
     out, _ = district
     t = pq.read_table(out / "truth" / "entities.parquet").to_pylist()
     div, ind = tables.divisions(), tables.industries()
@@ -52,7 +53,7 @@ def test_entities_sit_on_real_villages_with_valid_codes(district) -> None:
     assert len(codes) == len(set(codes))
 
 
-def test_feeds_are_messy_the_way_departments_deliver_them(district) -> None:
+def test_feeds_are_messy_the_way_departments_deliver_them(district: tuple[Path, dict[str, Any]]) -> None:
     _, manifest = district
     files = manifest["feeds"]["files"]
     assert {f["encoding"] for f in files} == {"utf-8", "gb18030"}
@@ -62,7 +63,7 @@ def test_feeds_are_messy_the_way_departments_deliver_them(district) -> None:
     assert len({f["department"] for f in files}) == manifest["lists"]["departments"]
 
 
-def test_a_gb18030_feed_decodes_and_carries_records(district) -> None:
+def test_a_gb18030_feed_decodes_and_carries_records(district: tuple[Path, dict[str, Any]]) -> None:
     out, manifest = district
     f = next(f for f in manifest["feeds"]["files"] if f["encoding"] == "gb18030")
     text = (out / f["path"]).read_bytes().decode("gb18030")
@@ -72,7 +73,9 @@ def test_a_gb18030_feed_decodes_and_carries_records(district) -> None:
         (out / f["path"]).read_bytes().decode("utf-8")
 
 
-def test_loading_reconciles_quarantines_and_is_idempotent(district, db, tmp_path) -> None:
+def test_loading_reconciles_quarantines_and_is_idempotent(
+    district: tuple[Path, dict[str, Any]], db: None, tmp_path: Path
+) -> None:
     from shijian.registry.loader import load_district
     from shijian.registry.models import Department, Entity, Inspector, Responsibility, SpotCheckItem
 
@@ -99,7 +102,7 @@ def test_loading_reconciles_quarantines_and_is_idempotent(district, db, tmp_path
     assert Entity.objects.count() == reg["loaded"]
 
 
-def test_the_loader_refuses_a_folder_without_a_register(db, tmp_path) -> None:
+def test_the_loader_refuses_a_folder_without_a_register(db: None, tmp_path: Path) -> None:
     from shijian.registry.loader import LoadError, load_district
 
     with pytest.raises(LoadError, match="register"):
@@ -113,7 +116,7 @@ def test_scale_names_are_checked() -> None:
         resolve_scale("shenzhen")
 
 
-def test_the_loader_names_a_missing_list_file(db, tmp_path) -> None:
+def test_the_loader_names_a_missing_list_file(db: None, tmp_path: Path) -> None:
     from shijian.registry.loader import LoadError, load_district
 
     (tmp_path / "register").mkdir()
@@ -123,7 +126,7 @@ def test_the_loader_names_a_missing_list_file(db, tmp_path) -> None:
         load_district(tmp_path, tmp_path / "report")
 
 
-def test_the_district_follows_the_seed_alone_whatever_the_string_hashing():
+def test_the_district_follows_the_seed_alone_whatever_the_string_hashing() -> None:
     """Python randomises string hashing per process: nothing in the generator may depend on a set's order."""
     import subprocess
     import sys

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_django import Settings
 from typer.testing import CliRunner
 
 from shijian.core import audit
@@ -23,14 +25,14 @@ CT_ROOTS = {
 }
 
 
-def test_tree_hashes_match_the_ct_reference_vectors():
+def test_tree_hashes_match_the_ct_reference_vectors() -> None:
     hashes = [merkle.leaf_hash(x) for x in CT_LEAVES]
     for n, want in CT_ROOTS.items():
         assert merkle.root(hashes[:n]).hex() == want
     assert merkle.root([]).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def test_every_inclusion_and_consistency_proof_verifies_and_no_wrong_one_does():
+def test_every_inclusion_and_consistency_proof_verifies_and_no_wrong_one_does() -> None:
     hashes = [merkle.leaf_hash(bytes([i])) for i in range(33)]
     for n in range(1, 34):
         root = merkle.root(hashes[:n])
@@ -52,7 +54,7 @@ def _three_entries() -> dict[str, Any]:
     return services.export()
 
 
-def test_the_log_verifies_and_every_rewrite_shows(db, settings, tmp_path):
+def test_the_log_verifies_and_every_rewrite_shows(db: None, settings: Settings, tmp_path: Path) -> None:
     settings.HOME = tmp_path
     log = _three_entries()
     assert verify_log(log) == [] and len(log["tree_heads"]) == 3
@@ -82,7 +84,7 @@ def test_the_log_verifies_and_every_rewrite_shows(db, settings, tmp_path):
     assert any("latest tree head covers 3 entries, the log holds 2" in p for p in verify_log(dropped))
 
 
-def test_inclusion_blocks_verify_against_the_signed_head(db, settings, tmp_path):
+def test_inclusion_blocks_verify_against_the_signed_head(db: None, settings: Settings, tmp_path: Path) -> None:
     settings.HOME = tmp_path
     _three_entries()
     from shijian.translog.models import LogEntry
@@ -93,7 +95,7 @@ def test_inclusion_blocks_verify_against_the_signed_head(db, settings, tmp_path)
     assert any("inclusion proof" in p for p in verify_inclusion(services.public_key_hex(), block))
 
 
-def test_the_audit_head_is_logged_once_per_move(db, settings, tmp_path):
+def test_the_audit_head_is_logged_once_per_move(db: None, settings: Settings, tmp_path: Path) -> None:
     settings.HOME = tmp_path
     audit.record("create", object_type="test", object_repr="one")
     first = services.log_audit_head()
@@ -109,7 +111,7 @@ def test_the_audit_head_is_logged_once_per_move(db, settings, tmp_path):
 
 
 @pytest.mark.parametrize("bad", ["format", "entries"])
-def test_a_log_export_that_is_not_one_is_refused(bad, db, settings, tmp_path):
+def test_a_log_export_that_is_not_one_is_refused(bad: str, db: None, settings: Settings, tmp_path: Path) -> None:
     settings.HOME = tmp_path
     log = _three_entries()
     if bad == "format":

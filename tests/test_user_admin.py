@@ -11,32 +11,32 @@ from typer.testing import CliRunner
 
 from shijian.accounts.models import User
 from shijian.core.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 
 
 def _events(username: str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(object_type="accounts.user", object_repr=username).order_by("id"))
 
 
-def test_it_lists_only_the_users_of_the_admins_region(world) -> None:
+def test_it_lists_only_the_users_of_the_admins_region(world: World) -> None:
     r = world.client("hecheng_admin").get(reverse("user_list"))
     assert r.status_code == 200
     names = {u.username for u in r.context["page"]}
     assert names == {"hecheng", "hecheng_admin"}
 
 
-def test_it_searches_users(world) -> None:
+def test_it_searches_users(world: World) -> None:
     r = world.client("admin").get(reverse("user_list"), {"q": "yang"})
     assert {u.username for u in r.context["page"]} == {"yanghe", "yanghe_admin"}
 
 
-def test_it_is_closed_to_other_roles(world) -> None:
+def test_it_is_closed_to_other_roles(world: World) -> None:
     for who in ("leader", "samr", "inspector", "auditor"):
         assert world.client(who).get(reverse("user_list")).status_code == 403, who
         assert world.client(who).post(reverse("user_add"), {}).status_code == 403, who
 
 
-def test_it_creates_a_user_with_a_one_time_password_shown_once(world) -> None:
+def test_it_creates_a_user_with_a_one_time_password_shown_once(world: World) -> None:
     c = world.client("hecheng_admin")
     r = c.post(
         reverse("user_add"),
@@ -50,11 +50,11 @@ def test_it_creates_a_user_with_a_one_time_password_shown_once(world) -> None:
     assert (user.role, user.region_code, user.department_id) == ("inspector", "440608004001", world.depts["hecheng"].pk)
     assert user.check_password(secret) and user.must_change_password and not user.is_superuser
     [event] = _events("newbie")
-    assert event.action == "create" and event.actor_name == "hecheng_admin"
+    assert event.action == "create" and event.actor_name == "hecheng_admin" and event.after is not None
     assert "password" not in event.after and secret not in str(event.after)
 
 
-def test_an_admin_cannot_create_a_user_outside_their_region(world) -> None:
+def test_an_admin_cannot_create_a_user_outside_their_region(world: World) -> None:
     c = world.client("hecheng_admin")
     r = c.post(reverse("user_add"), {"username": "far", "role": "inspector", "region": "440608106"})
     assert r.status_code == 200 and r.context["form"].non_field_errors()
@@ -69,7 +69,7 @@ def test_an_admin_cannot_create_a_user_outside_their_region(world) -> None:
     assert not User.objects.filter(username="far").exists()
 
 
-def test_an_admin_cannot_grant_superuser(world) -> None:
+def test_an_admin_cannot_grant_superuser(world: World) -> None:
     from django.core.exceptions import PermissionDenied
 
     from shijian.accounts.services import create_user
@@ -88,7 +88,7 @@ def test_an_admin_cannot_grant_superuser(world) -> None:
     assert not User.objects.filter(username="boss2").exists()
 
 
-def test_an_admin_cannot_see_or_change_a_superuser(world) -> None:
+def test_an_admin_cannot_see_or_change_a_superuser(world: World) -> None:
     root = User.objects.create_superuser("root", password=PASSWORD, region_code="440608")
     c = world.client("admin")
     assert root.username not in {u.username for u in c.get(reverse("user_list")).context["page"]}
@@ -98,7 +98,7 @@ def test_an_admin_cannot_see_or_change_a_superuser(world) -> None:
     assert root.is_active and root.check_password(PASSWORD)
 
 
-def test_it_changes_role_department_and_region_within_the_region(world) -> None:
+def test_it_changes_role_department_and_region_within_the_region(world: World) -> None:
     target = world.users["hecheng"]
     c = world.client("admin")
     r = c.post(
@@ -113,6 +113,7 @@ def test_it_changes_role_department_and_region_within_the_region(world) -> None:
         world.depts["yanghe"].pk,
     )
     event = _events("hecheng")[-1]
+    assert event.before is not None and event.after is not None
     assert event.action == "update" and event.before["role"] == "dept_staff" and event.after["role"] == "inspector"
     # out of the admin's region: refused, nothing saved
     r = c.post(reverse("user_edit", args=[target.pk]), {"role": "leader", "region": "440604"})
@@ -121,7 +122,7 @@ def test_it_changes_role_department_and_region_within_the_region(world) -> None:
     assert target.role == "inspector"
 
 
-def test_a_town_admin_cannot_touch_a_user_of_another_town(world) -> None:
+def test_a_town_admin_cannot_touch_a_user_of_another_town(world: World) -> None:
     other = world.users["yanghe"]
     c = world.client("hecheng_admin")
     assert c.get(reverse("user_edit", args=[other.pk])).status_code == 404
@@ -131,7 +132,7 @@ def test_a_town_admin_cannot_touch_a_user_of_another_town(world) -> None:
     assert other.is_active
 
 
-def test_it_deactivates_a_user_who_then_cannot_log_in(world) -> None:
+def test_it_deactivates_a_user_who_then_cannot_log_in(world: World) -> None:
     target = world.users["hecheng"]
     r = world.client("admin").post(reverse("user_active", args=[target.pk]), {"active": "0"})
     assert r.status_code == 302
@@ -144,14 +145,14 @@ def test_it_deactivates_a_user_who_then_cannot_log_in(world) -> None:
     assert r.status_code == 200  # the form again, not the redirect of a login
 
 
-def test_an_admin_cannot_deactivate_themselves(world) -> None:
+def test_an_admin_cannot_deactivate_themselves(world: World) -> None:
     me = world.users["admin"]
     world.client("admin").post(reverse("user_active", args=[me.pk]), {"active": "0"})
     me.refresh_from_db()
     assert me.is_active
 
 
-def test_a_reset_password_is_shown_once_and_must_be_changed(world) -> None:
+def test_a_reset_password_is_shown_once_and_must_be_changed(world: World) -> None:
     target = world.users["hecheng"]
     r = world.client("admin").post(reverse("user_reset", args=[target.pk]))
     assert r.status_code == 200
@@ -171,7 +172,7 @@ def test_a_reset_password_is_shown_once_and_must_be_changed(world) -> None:
     assert world.client("hecheng").get(reverse("entity_list")).status_code == 200
 
 
-def test_everyone_changes_their_own_password_in_chinese(world) -> None:
+def test_everyone_changes_their_own_password_in_chinese(world: World) -> None:
     c = world.client("inspector")
     r = c.get(reverse("password_change"))
     assert r.status_code == 200
@@ -187,7 +188,7 @@ def test_everyone_changes_their_own_password_in_chinese(world) -> None:
     assert r.status_code == 200 and r.context["form"].errors
 
 
-def test_the_cli_reads_the_password_from_stdin(world) -> None:
+def test_the_cli_reads_the_password_from_stdin(world: World) -> None:
     from shijian.cli import app
 
     result = CliRunner().invoke(
@@ -201,7 +202,7 @@ def test_the_cli_reads_the_password_from_stdin(world) -> None:
     assert _events("piped")[0].actor_name == "cli"
 
 
-def test_the_cli_has_no_password_option(world) -> None:
+def test_the_cli_has_no_password_option(world: World) -> None:
     from shijian.cli import app
 
     result = CliRunner().invoke(
@@ -211,7 +212,7 @@ def test_the_cli_has_no_password_option(world) -> None:
     assert not User.objects.filter(username="x").exists()
 
 
-def test_the_cli_prompts_twice_on_a_terminal(world, monkeypatch) -> None:
+def test_the_cli_prompts_twice_on_a_terminal(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     from shijian.cli import accounts
 
     class Tty(io.StringIO):
@@ -224,7 +225,7 @@ def test_the_cli_prompts_twice_on_a_terminal(world, monkeypatch) -> None:
     assert accounts.read_password(password_stdin=False) == "typed-passphrase-77"
 
 
-def test_the_cli_refuses_to_prompt_without_a_terminal(world) -> None:
+def test_the_cli_refuses_to_prompt_without_a_terminal(world: World) -> None:
     from shijian.cli import app
 
     result = CliRunner().invoke(app, ["user", "create", "y", "--role", "inspector", "--region", "440608"], input="")
@@ -233,7 +234,7 @@ def test_the_cli_refuses_to_prompt_without_a_terminal(world) -> None:
     assert not User.objects.filter(username="y").exists()
 
 
-def test_the_region_is_chosen_from_a_picker_and_a_single_department_is_preselected(world) -> None:
+def test_the_region_is_chosen_from_a_picker_and_a_single_department_is_preselected(world: World) -> None:
     c = world.client("hecheng_admin")
     page = c.get(reverse("user_add")).content.decode()
     assert re.search(r'<input[^>]*name="region"[^>]*data-region-picker', page), "no region picker"

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from shijian.web.context import NAV
+from tests.conftest import World
 
 HREF = re.compile(r'href="(/[^"#]*)')
 SKIP = ("/static/", "/i18n/", "/logout/", "/public/", "/media/")
@@ -25,7 +26,7 @@ def _pages(client: Any, user: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("who", ["leader", "admin", "samr", "hecheng", "inspector", "auditor", "yanghe_admin"])
-def test_no_page_links_to_a_page_the_user_cannot_open(world, who) -> None:
+def test_no_page_links_to_a_page_the_user_cannot_open(world: World, who: str) -> None:
     c = world.client(who)
     seen: dict[str, int] = {}
     broken = []
