@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pytest_django import Settings
 
 from shijian.ingest.mapping import load_mappings
 from shijian.ingest.pipeline import ingest, summary
-from shijian.lake.build import linkage_quality, run_build
+from shijian.lake.build import BuildReport, linkage_quality, run_build
 from shijian.lake.store import Lake
 from shijian.synth.generator import generate, resolve_scale
 
 STRANGER, STRANGER_AT = "佛山市无名氏小卖部", "高明区某街1号"
 
+Built = tuple[Path, dict[str, Any], Lake, BuildReport]  # the district, its manifest, the lake and the build
+
 
 @pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("build") / "d"
     return out, generate(resolve_scale("1000", records=20_000), 21, out)
 
 
 @pytest.fixture
-def built(district, db, tmp_path, settings):
+def built(district: tuple[Path, dict[str, Any]], db: None, tmp_path: Path, settings: Settings) -> Built:
     from shijian.registry.loader import load_district
 
     out, manifest = district
@@ -52,7 +56,7 @@ def built(district, db, tmp_path, settings):
     return out, manifest, lake, report
 
 
-def _every_record_is_linked_or_queued_and_links_are_right(built) -> None:
+def _every_record_is_linked_or_queued_and_links_are_right(built: Built) -> None:
     out, _manifest, lake, report = built
     assert report.records == 20_003
     assert sum(report.linked.values()) + report.unlinked == 20_003
@@ -83,7 +87,7 @@ def _every_record_is_linked_or_queued_and_links_are_right(built) -> None:
     assert con.sql(f"({where}) EXCEPT ALL SELECT source, file, line FROM {records}").fetchall() == []
 
 
-def _entity_files_match_the_records(built) -> None:
+def _entity_files_match_the_records(built: Built) -> None:
     from shijian.registry.models import EntityFile
 
     _out, _manifest, lake, report = built
@@ -92,14 +96,16 @@ def _entity_files_match_the_records(built) -> None:
     f = EntityFile.objects.order_by("-records").first()
     assert f is not None and sum(f.by_type.values()) == f.records and sum(f.by_source.values()) == f.records
     con = duckdb.connect()
-    penalties = con.execute(
+    row = con.execute(
         f"SELECT count(*) FROM read_parquet('{lake.root}/build/by_entity/*/*.parquet', hive_partitioning = true) "
         f"WHERE entity_id = {f.entity_id} AND record_type = 'penalty'"
-    ).fetchone()[0]
+    ).fetchone()
+    assert row is not None
+    penalties = row[0]
     assert f.penalties == penalties == f.by_type.get("penalty", 0)
 
 
-def _a_second_build_replaces_the_first(built) -> None:
+def _a_second_build_replaces_the_first(built: Built) -> None:
     from shijian.registry.models import EntityFile
 
     _out, _manifest, lake, first = built
@@ -107,7 +113,7 @@ def _a_second_build_replaces_the_first(built) -> None:
     assert again.synced == first.synced and EntityFile.objects.count() == first.synced
 
 
-def _the_entity_page_shows_the_file_and_its_timeline(built) -> None:
+def _the_entity_page_shows_the_file_and_its_timeline(built: Built) -> None:
     from django.conf import settings
 
     from shijian.accounts.models import User
@@ -132,12 +138,12 @@ def _the_entity_page_shows_the_file_and_its_timeline(built) -> None:
     assert c2.get(reverse("entity_records", args=[f.entity_id])).status_code == 404
 
 
-def test_build_without_records_says_so(db, tmp_path) -> None:
+def test_build_without_records_says_so(db: None, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="shijian ingest"):
         run_build(Lake(tmp_path / "empty"))
 
 
-def _officials_review_uncertain_matches_and_the_next_build_follows(built) -> None:
+def _officials_review_uncertain_matches_and_the_next_build_follows(built: Built) -> None:
     from shijian.accounts.models import User
     from shijian.core.models import AuditEvent
     from shijian.lake.models import LinkDecision, LinkReview
@@ -150,6 +156,7 @@ def _officials_review_uncertain_matches_and_the_next_build_follows(built) -> Non
         from django.utils import timezone
 
         entity = Entity.objects.filter(town_code__startswith="440608").first()
+        assert entity is not None
         LinkReview.objects.create(
             name_key=STRANGER,
             address_key=STRANGER_AT,
@@ -186,6 +193,7 @@ def _officials_review_uncertain_matches_and_the_next_build_follows(built) -> Non
     other = LinkReview.objects.filter(status="pending").first()
     if other is not None:
         stranger = Entity.objects.exclude(pk__in=[x["entity_id"] for x in other.candidates]).first()
+        assert stranger is not None
         c.post(reverse("review_decide", args=[other.pk]), {"decision": "accept", "entity": stranger.pk})
         other.refresh_from_db()
         assert other.status == "pending"
@@ -193,7 +201,7 @@ def _officials_review_uncertain_matches_and_the_next_build_follows(built) -> Non
     assert again.linked.get("reviewed", 0) >= review.records
 
 
-def test_the_whole_chain(built) -> None:
+def test_the_whole_chain(built: Built) -> None:
     """One district through register, ingest and build; each check below reads the same build."""
     _every_record_is_linked_or_queued_and_links_are_right(built)
     _entity_files_match_the_records(built)
@@ -202,7 +210,7 @@ def test_the_whole_chain(built) -> None:
     _a_second_build_replaces_the_first(built)
 
 
-def test_many_buckets_are_written_through_coarse_groups_with_the_same_result(tmp_path) -> None:
+def test_many_buckets_are_written_through_coarse_groups_with_the_same_result(tmp_path: Path) -> None:
     import duckdb
 
     from shijian.lake import build
