@@ -56,7 +56,7 @@ from shijian.lake.fulltext import index as fulltext_index
 from shijian.lake.fulltext.tokens import TOKENIZER_VERSION
 from shijian.lake.sql import PARQUET, scalar, sql_literal
 from shijian.lake.store import Lake
-from shijian.lake.sync import sync_entity_files, sync_reviews
+from shijian.lake.sync import count_maps_select, sync_affected, sync_reviews
 
 OUTPUTS = ("unlinked.parquet", "review.parquet", "entity_files.parquet")
 FOLDERS = ("keys", "entity_counts")  # a full build's file, then one more per incremental build
@@ -150,7 +150,7 @@ def _incremental(lake: Lake, progress: Progress | None, threads: int | None) -> 
     t0 = time.perf_counter()
     out = lake.root / "build"
     deletions: list[str] = []
-    moves = [(name, name) for name in (*OUTPUTS, "affected.parquet", "affected_counts.parquet")]
+    moves = [(name, name) for name in (*OUTPUTS, "affected.parquet", "affected_files.parquet")]
     moves += [(f"register_keys/{p.name}",) * 2 for p in sorted((tmp / "register_keys").glob("*.parquet"))]
     moves.append(("keys.parquet", f"keys/part-{part}.parquet"))
     moves.append(("entity_counts.parquet", f"entity_counts/part-{part}.parquet"))
@@ -158,6 +158,8 @@ def _incremental(lake: Lake, progress: Progress | None, threads: int | None) -> 
         deletions += [f"entity_counts/{p.name}" for p in (out / "entity_counts").glob("*.parquet")]
     for bucket in sorted((tmp / "by_entity").glob("bucket=*")):
         moves.append((f"by_entity/{bucket.name}/data_0.parquet", f"by_entity/{bucket.name}/part-{part}.parquet"))
+    if (out / "affected_counts.parquet").exists():  # what the sync read before it read affected_files.parquet
+        deletions.append("affected_counts.parquet")
     if relink:  # every key combination is in the new file
         deletions += [f"keys/{p.name}" for p in (out / "keys").glob("*.parquet")]
     for b in rewritten:
@@ -170,9 +172,7 @@ def _incremental(lake: Lake, progress: Progress | None, threads: int | None) -> 
     build_state.commit(lake, tmp, moves, state, deletions)
     report.seconds["commit"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
-    report.synced = sync_entity_files(
-        out / "entity_files.parquet", out / "affected_counts.parquet", only=out / "affected.parquet"
-    )
+    report.synced = sync_affected(out / "affected_files.parquet", out / "affected.parquet")
     report.reviews = sync_reviews(out / "review.parquet")
     report.seconds["sync"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
@@ -479,27 +479,33 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
     con.execute(f"COPY ({counts}) TO {sql_literal(tmp / 'entity_counts.parquet')} (FORMAT parquet, COMPRESSION zstd)")
     summed = ", ".join(f"coalesce(o.{c}, 0) + d.{c} AS {c}" for c in SUMMED)
     con.execute(f"""
+        CREATE TABLE affected_files AS
+        SELECT * FROM exact_files
+        UNION ALL BY NAME
+        SELECT d.entity_id, {summed},
+               (SELECT count(*) FROM merged_counts m WHERE m.entity_id = d.entity_id AND m.kind = 'source')
+                   AS departments,
+               least(o.first_record_on, d.first_record_on) AS first_record_on,
+               greatest(o.last_record_on, d.last_record_on) AS last_record_on,
+               CASE WHEN d.tax_on IS NOT NULL AND (o.tax_on IS NULL OR d.tax_on > o.tax_on
+                                                   OR (d.tax_on = o.tax_on AND d.tax_grade > o.tax_grade))
+                    THEN d.tax_grade ELSE coalesce(o.tax_grade, '') END AS tax_grade,
+               greatest(o.tax_on, d.tax_on) AS tax_on
+        FROM delta_files d LEFT JOIN {old_files} o USING (entity_id)
+    """)
+    con.execute(f"""
         COPY (
             SELECT * FROM {old_files} WHERE entity_id NOT IN (SELECT entity_id FROM affected)
-            UNION ALL BY NAME SELECT * FROM exact_files
-            UNION ALL BY NAME
-            SELECT d.entity_id, {summed},
-                   (SELECT count(*) FROM merged_counts m WHERE m.entity_id = d.entity_id AND m.kind = 'source')
-                       AS departments,
-                   least(o.first_record_on, d.first_record_on) AS first_record_on,
-                   greatest(o.last_record_on, d.last_record_on) AS last_record_on,
-                   CASE WHEN d.tax_on IS NOT NULL AND (o.tax_on IS NULL OR d.tax_on > o.tax_on
-                                                       OR (d.tax_on = o.tax_on AND d.tax_grade > o.tax_grade))
-                        THEN d.tax_grade ELSE coalesce(o.tax_grade, '') END AS tax_grade,
-                   greatest(o.tax_on, d.tax_on) AS tax_on
-            FROM delta_files d LEFT JOIN {old_files} o USING (entity_id)
+            UNION ALL BY NAME SELECT * FROM affected_files
         ) TO {sql_literal(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     con.execute(f"COPY affected TO {sql_literal(tmp / 'affected.parquet')} (FORMAT parquet)")
-    # The affected entities' counts, whole: what the sync reads (not every entity's counts, summed over files).
+    # What the sync writes: the affected entities' rows with their counts as JSON, made here from the merged
+    # counts in memory (not written out and read back: 8M counts at 130M records).
+    maps = count_maps_select("(SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)")
     con.execute(f"""
-        COPY (SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)
-        TO {sql_literal(tmp / "affected_counts.parquet")} (FORMAT parquet)
+        COPY (SELECT * FROM affected_files JOIN ({maps}) USING (entity_id) ORDER BY entity_id)
+        TO {sql_literal(tmp / "affected_files.parquet")} (FORMAT parquet)
     """)
 
 

@@ -46,10 +46,64 @@ def sync_reviews(path: Path) -> int:
     return len(items)
 
 
-def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> int:
-    """Replace the operational ``registry_entityfile`` table with the build's aggregates, in one transaction; with
-    ``only`` (a Parquet file of ``entity_id``), just those entities' rows (an incremental build's). ``counts`` is
-    a Parquet file, or a folder of them whose counts add up (a full build's, then incremental builds')."""
+# The columns of ``registry_entityfile``, in the order the sync's rows carry them.
+COLUMNS = (
+    "entity_id",
+    "records",
+    "departments",
+    "first_record_on",
+    "last_record_on",
+    "inspections",
+    "inspections_failed",
+    "penalties",
+    "penalty_amount",
+    "complaints",
+    "licences",
+    "licences_expired",
+    "abnormal_listings",
+    "annual_reports_late",
+    "litigation",
+    "tax_grade",
+    "by_type",
+    "by_source",
+    "built_at",
+)
+
+
+def count_maps_select(counts: str) -> str:
+    """Each entity's record counts (``counts``: rows of entity_id, kind, key, n, one per key) as two JSON objects,
+    ``by_type`` and ``by_source``, written as text (3x faster than map_from_entries + to_json over 48M counts at
+    130M records); keys escaped by to_json, in no particular order."""
+    return f"""
+        SELECT entity_id,
+               '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'type'), '') || '}}' AS by_type,
+               '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'source'), '') || '}}' AS by_source
+        FROM (SELECT entity_id, kind, to_json(key)::VARCHAR || ':' || n AS pair FROM {counts})
+        GROUP BY entity_id
+    """
+
+
+def sync_entity_files(files: Path, counts: Path) -> int:
+    """Replace the operational ``registry_entityfile`` table with a full build's aggregates (``files``) and counts
+    (``counts``: a Parquet file, or a folder of them whose counts add up), in one transaction."""
+    parts = [str(p) for p in sorted(counts.glob("*.parquet"))] if counts.is_dir() else [str(counts)]
+    counts_sql = f"read_parquet({parts!r})"
+    if len(parts) > 1:
+        counts_sql = f"(SELECT entity_id, kind, key, sum(n) AS n FROM {counts_sql} GROUP BY ALL)"
+    rows = f"""
+        SELECT * FROM read_parquet({sql_literal(files)}) f JOIN ({count_maps_select(counts_sql)}) c USING (entity_id)
+    """
+    return _write(rows, files.parent / "entities.parquet", None)
+
+
+def sync_affected(rows: Path, affected: Path) -> int:
+    """An incremental build's rows (``rows``: the entity files' columns with their ``by_type`` and ``by_source``
+    JSON, for the entities whose row changed) upserted in place; the entities listed in ``affected`` that have
+    no row any more (left without records) deleted. The other rows and the table's indexes stay."""
+    return _write(f"SELECT * FROM read_parquet({sql_literal(rows)})", rows.parent / "entities.parquet", affected)
+
+
+def _write(rows_sql: str, entities: Path, affected: Path | None) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -67,57 +121,25 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
         else ("first_record_on", "last_record_on")
     )
     built = f", {sql_literal(str(now))} AS built_at" if as_text else ""
+    dates = {"first_record_on": first, "last_record_on": last}
+    selected = ", ".join(dates.get(c, c) for c in COLUMNS[1:-1])
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    chosen = f"SELECT entity_id FROM read_parquet({sql_literal(only)})" if only else ""
-    in_chosen = f"AND entity_id IN ({chosen})" if only else ""
-    parts = [str(p) for p in sorted(counts.glob("*.parquet"))] if counts.is_dir() else [str(counts)]
-    counts_sql = f"(SELECT * FROM read_parquet({parts!r}) WHERE TRUE {in_chosen})"
-    if len(parts) > 1:
-        counts_sql = f"(SELECT entity_id, kind, key, sum(n) AS n FROM {counts_sql} GROUP BY ALL)"
     rows = con.execute(f"""
-        WITH c AS (
-            -- JSON objects written as text (3x faster than map_from_entries + to_json over 48M counts at 130M
-            -- records); keys escaped by to_json, in no particular order, as before.
-            SELECT entity_id,
-                   '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'type'), '') || '}}' AS by_type,
-                   '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'source'), '') || '}}' AS by_source
-            FROM (SELECT entity_id, kind, to_json(key)::VARCHAR || ':' || n AS pair FROM {counts_sql})
-            GROUP BY entity_id
-        )
-        SELECT f.entity_id, records, departments, {first}, {last}, inspections, inspections_failed,
-               penalties, penalty_amount, complaints, licences, licences_expired, abnormal_listings,
-               annual_reports_late, litigation, tax_grade, c.by_type, c.by_source {built}
-        FROM read_parquet({sql_literal(files)}) f JOIN c USING (entity_id)
-        WHERE f.entity_id IN (SELECT id FROM read_parquet({sql_literal(files.parent / "entities.parquet")})) {in_chosen}
-        ORDER BY f.entity_id  -- the table's order: updates walk its pages once instead of at random
+        SELECT entity_id, {selected} {built} FROM ({rows_sql})
+        -- an entity deleted from the register since the build's snapshot has no row to point to
+        WHERE entity_id IN (SELECT id FROM read_parquet({sql_literal(entities)}))
+        ORDER BY entity_id  -- the table's order: updates walk its pages once instead of at random
     """).fetchall()
-    ids = [r[0] for r in con.execute(chosen).fetchall()] if only else []
+    ids = (
+        [r[0] for r in con.execute(f"SELECT entity_id FROM read_parquet({sql_literal(affected)})").fetchall()]
+        if affected
+        else []
+    )
     con.close()
     table = EntityFile._meta.db_table
-    columns = [
-        "entity_id",
-        "records",
-        "departments",
-        "first_record_on",
-        "last_record_on",
-        "inspections",
-        "inspections_failed",
-        "penalties",
-        "penalty_amount",
-        "complaints",
-        "licences",
-        "licences_expired",
-        "abnormal_listings",
-        "annual_reports_late",
-        "litigation",
-        "tax_grade",
-        "by_type",
-        "by_source",
-        "built_at",
-    ]
     qn = ops.quote_name
-    sql = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    sql = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
     params = (
         rows
         if as_text
@@ -126,11 +148,11 @@ def sync_entity_files(files: Path, counts: Path, only: Path | None = None) -> in
             for r in rows
         ]
     )
-    if only:  # some entities among many: the indexes stay; rows updated in place, those left without records deleted
+    if affected:  # some entities among many: the indexes stay; rows updated in place, the emptied ones deleted
         upsert = (
             sql
             + f" ON CONFLICT ({qn('entity_id')}) DO UPDATE SET "
-            + ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in columns[1:])
+            + ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in COLUMNS[1:])
         )
         emptied = sorted(set(ids) - {r[0] for r in rows})
         with transaction.atomic(), connection.cursor() as cur:
