@@ -97,10 +97,10 @@ def _outputs(lake: Lake) -> dict[str, Any]:
     )
     unlinked = rows(f"SELECT record_id, source, name, address FROM read_parquet('{b}/unlinked.parquet')")
     con.close()
-    db = sorted(
-        (f.entity_id, f.records, f.departments, f.penalties, f.penalty_amount, f.tax_grade, f.by_type, f.by_source)
-        for f in EntityFile.objects.all()
-    )
+    # Every column of the database's entity files but the time of the build.
+    columns = [f.attname for f in EntityFile._meta.concrete_fields if f.name != "built_at"]
+    assert "first_record_on" in columns and "by_source" in columns
+    db = sorted(EntityFile.objects.values_list(*columns), key=lambda row: row[0])
     reviews = sorted(
         (r.name_key, r.address_key, r.records) for r in LinkReview.objects.filter(status=LinkReview.Status.PENDING)
     )
