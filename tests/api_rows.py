@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from shijian.hazards import services
 from shijian.hazards.models import Hazard
-from shijian.supervision.models import Draw, Plan, TeamMember, Visit, VisitItem
-from tests.draws import make_batch
+from shijian.supervision.models import Draw, TeamMember, Visit, VisitItem
+from tests.draws import district_draw, make_batch
 
 
 @dataclass
@@ -23,15 +23,10 @@ class Rows:
 
 
 def supervision_rows(world: Any) -> Rows:
-    plan = Plan.objects.create(
-        code="GM2026", name="餐饮专项计划", year=2026, level="district", department=world.depts["samr"],
-        region_code="440608", created_by=world.users["samr"],
-    )  # fmt: skip
-    draw = Draw.objects.create(
-        code="GM2026-D1", plan=plan, status="drawn", seed_method="beacon", frozen_at=timezone.now(),
-        frozen_digest="0" * 64, seed="ab" * 32, drawn_at=timezone.now(), record_sha256="cd" * 32,
-        created_by=world.users["samr"],
-    )  # fmt: skip
+    draw = district_draw(
+        world, "餐饮专项计划", status="drawn", seed="ab" * 32, drawn_at=timezone.now(), record_sha256="cd" * 32
+    )
+    plan = draw.plan
     batch = make_batch(plan, world)
     visits, hazards = {}, {}
     for key in ("hecheng", "yanghe"):

@@ -46,6 +46,18 @@ def more_entities(n: int, town: str = "440608004001") -> None:
     )
 
 
+def district_draw(world: Any, plan_name: str = "计划", **fields: Any) -> Draw:
+    """Plan GM2026 of the district bureau and its draw GM2026-D1, frozen; ``fields`` set more of the draw's."""
+    plan = Plan.objects.create(
+        code="GM2026", name=plan_name, year=2026, level="district", department=world.depts["samr"],
+        region_code="440608", created_by=world.users["samr"],
+    )  # fmt: skip
+    return Draw.objects.create(
+        code="GM2026-D1", plan=plan, seed_method="beacon", frozen_at=timezone.now(), frozen_digest="0" * 64,
+        created_by=world.users["samr"], **fields,
+    )  # fmt: skip
+
+
 def make_plan(world: Any) -> Plan:
     """Plan GM2026 of the district bureau, with a second officer in each department (so conflicts can be avoided)."""
     world.inspectors["samr"].user = world.users["inspector"]

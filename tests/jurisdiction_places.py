@@ -21,7 +21,7 @@ from shijian.files import stored
 from shijian.hazards.models import Grade, Hazard, Notification, Reminder
 from shijian.jobs.models import Job
 from shijian.lake.models import LinkReview
-from shijian.registry.models import Entity, Responsibility, SpotCheckItem
+from shijian.registry.models import Department, Entity, Responsibility, SpotCheckItem
 from shijian.supervision.models import Attachment, Batch, Draw, Plan, TeamMember, Visit, VisitItem
 from tests.conftest import World
 
@@ -40,19 +40,15 @@ class Place:
     query: dict[str, str]
 
 
-def _visit_objects(world: Any, key: str, region: str, item: SpotCheckItem) -> dict[str, Any]:
-    dept, entity, user = world.depts[key], world.entities[key], world.users["samr"]
+def _drawn(
+    code: str, name: str, dept: Department, region: str, user: Any, level: str, batch_name: str, count: int
+) -> tuple[Plan, Draw, Batch]:
+    """A plan (``code``), its drawn draw (``code-D01``) and its one drawn batch (``code-01``) of ``count`` entities."""
     plan = Plan.objects.create(
-        code=f"P-{key}",
-        name=f"{key}专项计划",
-        year=2026,
-        level="town" if len(region) == 9 else "district",
-        department=dept,
-        region_code=region,
-        created_by=user,
+        code=code, name=name, year=2026, level=level, department=dept, region_code=region, created_by=user
     )
     draw = Draw.objects.create(
-        code=f"P-{key}-D01",
+        code=f"{code}-D01",
         plan=plan,
         status="drawn",
         seed_method="beacon",
@@ -62,16 +58,24 @@ def _visit_objects(world: Any, key: str, region: str, item: SpotCheckItem) -> di
     )
     batch = Batch.objects.create(
         plan=plan,
-        code=f"P-{key}-01",
-        name=f"{key}批次",
+        code=f"{code}-01",
+        name=batch_name,
         department=dept,
         mode="random",
-        count=1,
+        count=count,
         window_start=dt.date(2026, 3, 1),
         window_end=dt.date(2026, 12, 31),
         status="drawn",
         draw=draw,
-        candidates_file=f"P-{key}-01.candidates.csv",
+        candidates_file=f"{code}-01.candidates.csv",
+    )
+    return plan, draw, batch
+
+
+def _visit_objects(world: Any, key: str, region: str, item: SpotCheckItem) -> dict[str, Any]:
+    dept, entity, user = world.depts[key], world.entities[key], world.users["samr"]
+    plan, draw, batch = _drawn(
+        f"P-{key}", f"{key}专项计划", dept, region, user, "town" if len(region) == 9 else "district", f"{key}批次", 1
     )
     batch.items.set([item])
     visit = Visit.objects.create(
@@ -259,35 +263,8 @@ def _district_draw(world: Any) -> Place:
     """A district plan whose draw spans both towns: seen from a town (a region above it), it must show only the
     town's visits; a different district must not see it at all."""
     samr = world.depts["samr"]
-    plan = Plan.objects.create(
-        code="P-gaoming",
-        name="高明区联合抽查计划",
-        year=2026,
-        department=samr,
-        region_code="440608",
-        created_by=world.users["samr"],
-    )
-    draw = Draw.objects.create(
-        code="P-gaoming-D01",
-        plan=plan,
-        status="drawn",
-        seed_method="beacon",
-        frozen_at=timezone.now(),
-        frozen_digest="1" * 64,
-        created_by=world.users["samr"],
-    )
-    batch = Batch.objects.create(
-        plan=plan,
-        code="P-gaoming-01",
-        name="联合批次",
-        department=samr,
-        mode="random",
-        count=2,
-        window_start=dt.date(2026, 3, 1),
-        window_end=dt.date(2026, 12, 31),
-        status="drawn",
-        draw=draw,
-        candidates_file="P-gaoming-01.candidates.csv",
+    plan, draw, batch = _drawn(
+        "P-gaoming", "高明区联合抽查计划", samr, "440608", world.users["samr"], "district", "联合批次", 2
     )
     batch.items.set([world.items["food"]])
     for key in ("hecheng", "yanghe"):

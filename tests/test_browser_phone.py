@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from tests.browser import ARTIFACTS, login, needs_chromium
+from tests.draws import district_draw
 
 pytestmark = needs_chromium
 
@@ -15,19 +16,13 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _a_visit(world: Any) -> Any:
-    from shijian.supervision.models import Draw, Plan, TeamMember, Visit, VisitItem
+    from shijian.supervision.models import TeamMember, Visit, VisitItem
     from tests.test_supervision import make_batch
 
     world.inspectors["samr"].user = world.users["inspector"]
     world.inspectors["samr"].save()
-    plan = Plan.objects.create(
-        code="GM2026", name="高明区2026年度双随机抽查计划", year=2026, level="district", department=world.depts["samr"],
-        region_code="440608", created_by=world.users["samr"],
-    )  # fmt: skip
-    draw = Draw.objects.create(
-        code="GM2026-D1", plan=plan, seed_method="beacon", frozen_at=timezone.now(), frozen_digest="0" * 64,
-        created_by=world.users["samr"],
-    )  # fmt: skip
+    draw = district_draw(world, "高明区2026年度双随机抽查计划")
+    plan = draw.plan
     today = timezone.localdate()
     v = Visit.objects.create(
         draw=draw, entity=world.entities["hecheng"], entity_key=world.entities["hecheng"].uscc,

@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import World
+from tests.draws import district_draw
 
 
 def test_the_entity_page_lists_its_hazards_and_inspections(world: World) -> None:
     from shijian.hazards import services
-    from shijian.supervision.models import Draw, Plan, TeamMember, Visit, VisitItem
+    from shijian.supervision.models import TeamMember, Visit, VisitItem
     from tests.test_supervision import make_batch
 
     e = world.entities["hecheng"]
@@ -20,14 +21,8 @@ def test_the_entity_page_lists_its_hazards_and_inspections(world: World) -> None
         e, source="manual", title="冷库温度记录缺失", department=world.depts["hecheng"],
         scores={"severity": 10, "extent": 5, "confidence": 5}, user=world.users["hecheng"], now=timezone.now(),
     )  # fmt: skip
-    plan = Plan.objects.create(
-        code="GM2026", name="计划", year=2026, level="district", department=world.depts["samr"],
-        region_code="440608", created_by=world.users["samr"],
-    )  # fmt: skip
-    draw = Draw.objects.create(
-        code="GM2026-D1", plan=plan, seed_method="beacon", frozen_at=timezone.now(), frozen_digest="0" * 64,
-        created_by=world.users["samr"],
-    )  # fmt: skip
+    draw = district_draw(world)
+    plan = draw.plan
     v = Visit.objects.create(
         draw=draw, entity=e, entity_key="k", window_start=dt.date(2026, 12, 1), window_end=dt.date(2026, 12, 31),
         status="done", checked_on=dt.date(2026, 12, 3),

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 from django.urls import reverse
-from django.utils import timezone
 from pytest_django import Settings
 
 from tests.conftest import World
+from tests.draws import district_draw
 
 # 21:53 UTC on the 6th is 05:53 on the 7th in Beijing
 LATE_EVENING_UTC = dt.datetime(2026, 12, 6, 21, 53, tzinfo=dt.UTC)
@@ -33,16 +33,10 @@ def test_the_monthly_report_states_the_computation_time_in_beijing_time(
 
 
 def test_the_public_feed_gives_publication_times_in_beijing_time(world: World) -> None:
-    from shijian.supervision.models import Draw, Plan, Visit, VisitItem
+    from shijian.supervision.models import Visit, VisitItem
 
-    plan = Plan.objects.create(
-        code="GM2026", name="计划", year=2026, level="district", department=world.depts["samr"],
-        region_code="440608", created_by=world.users["samr"],
-    )  # fmt: skip
-    draw = Draw.objects.create(
-        code="GM2026-D1", plan=plan, seed_method="beacon", frozen_at=timezone.now(), frozen_digest="0" * 64,
-        created_by=world.users["samr"],
-    )  # fmt: skip
+    draw = district_draw(world)
+    plan = draw.plan
     visit = Visit.objects.create(
         draw=draw, entity=world.entities["hecheng"], entity_key="k", window_start=dt.date(2026, 12, 1),
         window_end=dt.date(2026, 12, 31), status="published", checked_on=dt.date(2026, 12, 7),

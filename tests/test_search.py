@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shijian.registry.models import Entity
 from tests.conftest import World
+from tests.draws import district_draw
 
 
 def names(world: Any, who: str, url: str) -> set[str]:
@@ -86,7 +87,7 @@ def test_the_search_keeps_to_the_jurisdiction(world: World) -> None:
 
 def test_the_global_search_finds_hazards_and_inspections(world: World) -> None:
     from shijian.hazards import services
-    from shijian.supervision.models import Draw, Plan, TeamMember, Visit
+    from shijian.supervision.models import TeamMember, Visit
 
     h = services.open_entry(
         world.entities["hecheng"],
@@ -97,14 +98,7 @@ def test_the_global_search_finds_hazards_and_inspections(world: World) -> None:
         user=world.users["hecheng"],
         now=timezone.now(),
     )
-    plan = Plan.objects.create(
-        code="GM2026", name="计划", year=2026, level="district", department=world.depts["samr"],
-        region_code="440608", created_by=world.users["samr"],
-    )  # fmt: skip
-    draw = Draw.objects.create(
-        code="GM2026-D1", plan=plan, seed_method="beacon", frozen_at=timezone.now(), frozen_digest="0" * 64,
-        created_by=world.users["samr"],
-    )  # fmt: skip
+    draw = district_draw(world)
     visit = Visit.objects.create(
         draw=draw, entity=world.entities["yanghe"], entity_key="k", window_start=dt.date(2026, 12, 1),
         window_end=dt.date(2026, 12, 31),
