@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -103,6 +104,18 @@ def sync_affected(rows: Path, affected: Path) -> int:
     return _write(f"SELECT * FROM read_parquet({sql_literal(rows)})", rows.parent / "entities.parquet", affected)
 
 
+_DATES = (COLUMNS.index("first_record_on"), COLUMNS.index("last_record_on"))
+
+
+def _adapted(row: tuple[Any, ...], ops: Any, now: Any) -> list[Any]:
+    """A row as fetched (``COLUMNS`` but ``built_at``) made ready for a database that takes dates as objects."""
+    out = list(row)
+    for i in _DATES:
+        out[i] = ops.adapt_datefield_value(out[i])
+    out.append(now)
+    return out
+
+
 def _write(rows_sql: str, entities: Path, affected: Path | None) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
@@ -140,14 +153,7 @@ def _write(rows_sql: str, entities: Path, affected: Path | None) -> int:
     table = EntityFile._meta.db_table
     qn = ops.quote_name
     sql = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
-    params = (
-        rows
-        if as_text
-        else [
-            (r[0], r[1], r[2], ops.adapt_datefield_value(r[3]), ops.adapt_datefield_value(r[4]), *r[5:], now)
-            for r in rows
-        ]
-    )
+    params = rows if as_text else [_adapted(r, ops, now) for r in rows]
     if affected:  # some entities among many: the indexes stay; rows updated in place, the emptied ones deleted
         upsert = (
             sql
