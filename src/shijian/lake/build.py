@@ -35,7 +35,7 @@ from shijian.lake.fulltext import index as fulltext_index
 from shijian.lake.fulltext.tokens import TOKENIZER_VERSION
 from shijian.lake.linkage import link_pairs
 from shijian.lake.partition import write_partitioned
-from shijian.lake.sql import PARQUET, scalar, sql_literal
+from shijian.lake.sql import PARQUET, joins_as_written, scalar, sql_literal
 from shijian.lake.store import Lake
 from shijian.lake.sync import sync_entity_files, sync_reviews
 
@@ -139,27 +139,32 @@ def write_by_entity(
     With ``unlinked`` (a path and the records' columns), ``linked`` is ``steps.records_linked_select``: the records
     without an entity are written there, in the same pass, with the records' own columns."""
     tmp.mkdir(parents=True, exist_ok=True)
-    # Batches small enough for the reordering's random reads to stay in the CPU caches.
-    reader = con.sql(f"SELECT * EXCLUDE (bucket) FROM ({linked})").to_arrow_reader(1 << 17)
-    others = [c for c in unlinked[1] if c not in steps.RECORD_COLUMNS] if unlinked else []
-    schema = pa.schema([f for f in reader.schema if f.name not in others])
-    rest = _RowGroups(unlinked[0], pa.schema([reader.schema.field(c) for c in unlinked[1]])) if unlinked else None
-    try:
-        written = write_partitioned(
-            reader,
-            schema,
-            "entity_id",
-            buckets,
-            tmp / "by_entity",
-            # Within a bucket, names, departments, types, results and files repeat: dictionary pages pay there.
-            dictionary=[n for n in schema.names if n not in ("detail", "record_id", "line", "amount", "key_hash")],
-            statistics=["entity_id", "event_date"],
-            progress=progress,
-            rest=rest.add if rest else None,
-        )
-    finally:
-        if rest:
-            rest.close()
+    # Batches small enough for the reordering's random reads to stay in the CPU caches. The keys are the join's hash
+    # table and the records stream through it; the connection takes no other query until the reader is closed.
+    with joins_as_written(con):
+        reader = con.sql(f"SELECT * EXCLUDE (bucket) FROM ({linked})").to_arrow_reader(1 << 17)
+        rest = None
+        try:
+            others = [c for c in unlinked[1] if c not in steps.RECORD_COLUMNS] if unlinked else []
+            schema = pa.schema([f for f in reader.schema if f.name not in others])
+            if unlinked:
+                rest = _RowGroups(unlinked[0], pa.schema([reader.schema.field(c) for c in unlinked[1]]))
+            written = write_partitioned(
+                reader,
+                schema,
+                "entity_id",
+                buckets,
+                tmp / "by_entity",
+                # Within a bucket, names, departments, types, results and files repeat: dictionary pages pay there.
+                dictionary=[n for n in schema.names if n not in ("detail", "record_id", "line", "amount", "key_hash")],
+                statistics=["entity_id", "event_date"],
+                progress=progress,
+                rest=rest.add if rest else None,
+            )
+        finally:
+            reader.close()
+            if rest:
+                rest.close()
     return sum(written)
 
 
