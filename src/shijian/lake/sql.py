@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -26,15 +26,23 @@ def joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     hash table, the left one streams through it.
 
     For the records' join to their keys (``FROM records r JOIN keys k``): DuckDB estimates a ``read_parquet`` over
-    the lake's many files at a few thousand rows, so its ``build_side_probe_side`` optimizer puts the records, with
-    their texts, into the hash table and streams the million key rows through it; the by-entity pass then holds
-    gigabytes of records in memory and spills (measured in docs/benchmarks.md). The setting is the connection's and
-    is restored on leaving (the linkage plans its own joins); a result read inside must be read to its end or
-    closed before leaving, as the connection takes no other statement while one is open."""
-    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
-    disabled = [o for o in str(before).split(",") if o.strip()]
+    many files from the first file's rows times the number of files, so over the lake's files (a small delivery
+    first among them) it may think the records fewer than the ~1M key combinations; its ``build_side_probe_side``
+    optimizer then builds the records, with their texts, into the hash table and streams the keys through it, and
+    the by-entity pass holds gigabytes of records in memory (measured in docs/benchmarks.md).
+
+    The setting is the database instance's (every connection and cursor on it sees it) and is restored on leaving;
+    each build opens its own instance. A result read inside must be read to its end or closed before leaving, as
+    the connection takes no other statement while one is open; if it is not, the error that left the block is the
+    one raised (the setting then stays until the instance is closed)."""
+    before = str(con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0])
+    disabled = [o for o in before.split(",") if o.strip()]
     con.execute(f"SET disabled_optimizers = {sql_literal(','.join([*disabled, 'build_side_probe_side']))}")
+    restore = f"SET disabled_optimizers = {sql_literal(before)}"
     try:
         yield
-    finally:
-        con.execute(f"SET disabled_optimizers = {sql_literal(str(before))}")
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute(restore)
+        raise
+    con.execute(restore)
