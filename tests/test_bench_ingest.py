@@ -72,3 +72,17 @@ def test_build_only_rebuilds_what_the_ingest_left(tmp_path: Path) -> None:
         "district leader",
         "town clerk",
     }
+
+    # `bench join` on the same world: both plans of the by-entity pass write the same records; the build's plan
+    # keeps the keys as the hash table. Below five it refuses (the baseline would spill at scale).
+    cmd = [sys.executable, "-m", "shijian.cli", "bench", "join", "--work", str(tmp_path / "w")]
+    r = subprocess.run([*cmd, "--every", "2"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "at least 5" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    r = subprocess.run([*cmd, "--every", "5"], env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    join = _report(r.stdout)
+    duckdb_plan, keys_plan = join["duckdb"], join["keys"]
+    assert isinstance(duckdb_plan, dict) and isinstance(keys_plan, dict)
+    assert 0 < keys_plan["written"] == duckdb_plan["written"] <= keys_plan["records"] == duckdb_plan["records"]
+    assert keys_plan["build_side"] == "keys" and keys_plan["peak_rss_mb"] > 0
+    assert isinstance(join["ratio_seconds"], float) and isinstance(join["ratio_peak_memory"], float)

@@ -151,6 +151,24 @@ def bench_incremental(
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
 
 
+@app.command("join")
+def bench_join(
+    work: Annotated[Path, typer.Option(help="the world built by `shijian bench ingest`")] = Path("var/bench/ingest"),
+    every: Annotated[int, typer.Option(help="every n-th load of the lake (at least 5: below, the baseline spills)")] = (
+        10
+    ),
+) -> None:
+    """The by-entity pass's join to the keys: DuckDB's own plan (the baseline) against the keys as its hash table,
+    on every n-th load with the smallest file first."""
+    from shijian.bench.join import run
+
+    try:
+        report = run(work, every, console)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+
+
 @app.command("search")
 def bench_search(
     work: Annotated[Path, typer.Option(help="the world built by `shijian bench ingest`")] = Path("var/bench/ingest"),
