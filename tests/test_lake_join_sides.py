@@ -7,7 +7,6 @@ estimate of 200 records for 9,510), and 5,000 key combinations."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from shijian.bench.join import build_side
 from shijian.lake import steps
 from shijian.lake.build import write_by_entity
 from shijian.lake.sql import joins_as_written
@@ -56,20 +56,6 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     con.execute("ALTER TABLE keys ADD COLUMN key_hash UBIGINT DEFAULT NULL")
     con.execute(f"UPDATE keys SET key_hash = {steps.KEY_HASH}")
     return con
-
-
-def build_side(con: duckdb.DuckDBPyConnection, sql: str) -> str:
-    """What the plan's hash join builds its table from, ``keys`` or ``records`` (the join's second child)."""
-    plan: list[dict[str, Any]] = json.loads(con.execute("EXPLAIN (FORMAT json) " + sql).fetchall()[0][1])
-
-    def join(node: dict[str, Any]) -> dict[str, Any] | None:
-        if node["name"] == "HASH_JOIN":
-            return node
-        return next((j for c in node["children"] if (j := join(c)) is not None), None)
-
-    found = join(plan[0])
-    assert found is not None, plan
-    return "keys" if "main.keys" in json.dumps(found["children"][1]) else "records"
 
 
 def disabled(con: duckdb.DuckDBPyConnection) -> str:

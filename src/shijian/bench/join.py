@@ -79,7 +79,7 @@ def _one(plan: str, files: list[str], keys: list[str], root: str) -> dict[str, A
         if plan == "duckdb":  # the pass without its guard, in this process only
             vars(build)["joins_as_written"] = _unguarded
         with joins_as_written(con) if plan == "keys" else nullcontext():
-            side = _build_side(con, select)
+            side = build_side(con, select)
         t0 = time.perf_counter()
         written = build.write_by_entity(con, select, buckets, tmp / "out", None, (tmp / "out" / "u.parquet", columns))
         seconds = round(time.perf_counter() - t0, 1)
@@ -101,7 +101,9 @@ def _unguarded(_con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     return nullcontext()
 
 
-def _build_side(con: duckdb.DuckDBPyConnection, select: str) -> str:
+def build_side(con: duckdb.DuckDBPyConnection, select: str) -> str:
+    """What the plan of ``select`` builds its (first) hash join's table from: ``keys`` (a table of that name),
+    ``records``, or ``?`` without a hash join. The build side is the join's second child."""
     plan = json.loads(con.execute("EXPLAIN (FORMAT json) " + select).fetchall()[0][1])
 
     def join(node: dict[str, Any]) -> dict[str, Any] | None:
