@@ -84,5 +84,6 @@ def test_build_only_rebuilds_what_the_ingest_left(tmp_path: Path) -> None:
     duckdb_plan, keys_plan = join["duckdb"], join["keys"]
     assert isinstance(duckdb_plan, dict) and isinstance(keys_plan, dict)
     assert 0 < keys_plan["written"] == duckdb_plan["written"] <= keys_plan["records"] == duckdb_plan["records"]
-    assert keys_plan["build_side"] == "keys" and keys_plan["peak_rss_mb"] > 0
+    assert keys_plan["build_side"] == "keys" and keys_plan["peak_rss_mb"] > 0 and keys_plan["spilled_mb"] >= 0
+    assert duckdb_plan["build_side"] in ("keys", "records")  # as the pass planned it (a tiny world may build either)
     assert isinstance(join["ratio_seconds"], float) and isinstance(join["ratio_peak_memory"], float)

@@ -8,13 +8,12 @@ estimate of 200 records for 9,510), and 5,000 key combinations."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from shijian.bench.join import build_side
+from shijian.bench.join import Planning, build_side
 from shijian.lake import steps
 from shijian.lake.build import write_by_entity
 from shijian.lake.sql import joins_as_written
@@ -64,22 +63,6 @@ def disabled(con: duckdb.DuckDBPyConnection) -> str:
 
 def record_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(r[0]) for r in con.execute("DESCRIBE records").fetchall()]
-
-
-class Planning:
-    """The connection, noting the build side of each query planned through ``sql()``, with the settings in force
-    when it is planned."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        self.sides: list[str] = []
-
-    def sql(self, query: str) -> duckdb.DuckDBPyRelation:
-        self.sides.append(build_side(self.con, query))
-        return self.con.sql(query)
-
-    def __getattr__(self, name: str) -> Any:  # everything else is the connection's
-        return getattr(self.con, name)
 
 
 @pytest.mark.parametrize("hashed", [True, False])

@@ -160,12 +160,20 @@ def bench_join(
 ) -> None:
     """The by-entity pass's join to the keys: DuckDB's own plan (the baseline) against the keys as its hash table,
     on every n-th load with the smallest file first."""
-    from shijian.bench.join import run
+    from concurrent.futures.process import BrokenProcessPool
+
+    import duckdb
+
+    from shijian.bench.join import Refused, run
 
     try:
         report = run(work, every, console)
-    except (FileNotFoundError, ValueError) as exc:
+    except Refused as exc:
         fail(str(exc))
+    except BrokenProcessPool:
+        fail("a plan's process was killed (out of memory?): nothing measured")
+    except (duckdb.Error, OSError) as exc:
+        fail(f"the pass failed: {exc}")
     out.print_json(json.dumps(report, ensure_ascii=False, default=str))
 
 
