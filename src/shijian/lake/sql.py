@@ -26,10 +26,10 @@ def joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     hash table, the left one streams through it.
 
     For the records' join to their keys (``FROM records r JOIN keys k``): DuckDB estimates a ``read_parquet`` over
-    many files from the first file's rows times the number of files, so over the lake's files (a small delivery
-    first among them) it may think the records fewer than the ~1M key combinations; its ``build_side_probe_side``
-    optimizer then builds the records, with their texts, into the hash table and streams the keys through it, and
-    the by-entity pass holds gigabytes of records in memory (measured in docs/benchmarks.md).
+    many files as the first file's rows times the number of files, so when a small department's load is listed
+    first it thinks the records fewer than the ~1M key combinations; its ``build_side_probe_side`` optimizer then
+    builds the records, with their texts, into the hash table and streams the keys through it, and the by-entity
+    pass holds gigabytes of records in memory and spills (``shijian bench join``; docs/benchmarks.md).
 
     The setting is the database instance's (every connection and cursor on it sees it) and is restored on leaving;
     each build opens its own instance. A result read inside must be read to its end or closed before leaving, as
