@@ -94,6 +94,7 @@ def _one(plan: str, files: list[str], keys: list[str], tmp: str) -> dict[str, An
     """One plan in a fresh process: the pass timed, its peak memory read from the kernel, the spill sampled."""
     import pyarrow.parquet as pq
 
+    from shijian.ingest.pipeline import peak_rss_mb
     from shijian.lake import build, steps
     from shijian.lake.sql import sql_literal
 
@@ -128,7 +129,7 @@ def _one(plan: str, files: list[str], keys: list[str], tmp: str) -> dict[str, An
         "buckets": buckets,
         "written": written,
         "seconds": round(seconds, 3),
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "spilled_mb": round(spill.most / 2**20),
         "build_side": ",".join(planning.sides),
     }
@@ -178,11 +179,3 @@ def build_side(con: duckdb.DuckDBPyConnection, select: str) -> str:
 
     found = join(plan[0])
     return "?" if found is None else ("keys" if "main.keys" in json.dumps(found["children"][1]) else "records")
-
-
-def _peak_mb() -> int:
-    """This process's peak resident memory (``VmHWM``: what ``RUSAGE`` would mix with the parent's at the spawn)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024)
-    return 0
