@@ -28,7 +28,8 @@ install-spark: $(SPARK)
 demo: install
 	$(BIN)/shijian demo
 
-## test: migrations check + the whole suite on SQLite, then on PostgreSQL (skipped, with the reason, if none);
+## test: migrations check + the whole suite on SQLite and on PostgreSQL at the same time (SHIJIAN_TEST_SERIAL=1: one
+## after the other; PostgreSQL skipped, with the reason, if none);
 ## installs the spark extra so that the Spark parity test runs
 test: install install-spark
 	bash scripts/test.sh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def test_a_queued_task_travels_through_the_backend(backend: str, tmp_path: Path)
     if backend == "redis" and not _redis_up():
         pytest.skip("no Redis at 127.0.0.1:6379")
     url = f"sqlite:///{tmp_path / 'q.sqlite3'}" if backend == "sqlite" else "redis://127.0.0.1:6379/15"
-    huey = make_huey(url)
+    huey = make_huey(url, name=f"shijian-test-{os.getpid()}")  # the SQLite and PostgreSQL runs share this Redis
     huey.flush()
     got = []
 

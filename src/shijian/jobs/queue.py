@@ -12,17 +12,18 @@ from django.conf import settings
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 
-def make_huey(url: str) -> Huey:
+def make_huey(url: str, name: str = "shijian") -> Huey:
+    """The queue at ``url`` (see above); ``name`` keeps queues sharing one Redis apart (the tests' runs)."""
     if url == "immediate":
-        return MemoryHuey("shijian", immediate=True)
+        return MemoryHuey(name, immediate=True)
     if url.startswith("redis://"):
-        return RedisHuey("shijian", url=url)
+        return RedisHuey(name, url=url)
     if url and not url.startswith("sqlite:///"):
         from shijian.config.env import ConfigError
 
         raise ConfigError(f"SHIJIAN_JOBS_URL={url!r}: use redis://..., sqlite:///path or immediate")
     path = url.removeprefix("sqlite:///") if url else str(settings.HOME / "jobs.sqlite3")
-    return SqliteHuey("shijian", filename=path)
+    return SqliteHuey(name, filename=path)
 
 
 huey = make_huey(settings.SHIJIAN_JOBS_URL)
