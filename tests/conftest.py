@@ -50,12 +50,38 @@ def pytest_unconfigure(config: Any) -> None:
         _travel.stop()
 
 
+# The fixtures through which a test reaches the suite's database; pytest-django refuses database access to a
+# test that has none of them, so such a test runs the same whatever the database.
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+
+
+def reaches_database(item: Any) -> bool:
+    """Whether a collected test can depend on the database engine: it asks for the database, or it is marked as
+    reaching it another way (``reaches_database``: a process of its own on the suite's engine)."""
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))) or any(
+        item.iter_markers(name) for name in ("django_db", "reaches_database")
+    )
+
+
+_DATABASE_ONLY: list[int] = []
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     reason = _postgres_unreachable()
     if reason:
         marker = pytest.mark.skip(reason=reason)
         for item in items:
             item.add_marker(marker)
+    # `make test` runs the suite on SQLite and on PostgreSQL; the second run leaves out what cannot differ.
+    if os.environ.get("SHIJIAN_TEST_DATABASE_ONLY") == "1":
+        kept = [item for item in items if reaches_database(item)]
+        left = [item for item in items if not reaches_database(item)]
+        if left:
+            config.hook.pytest_deselected(items=left)
+            items[:] = kept
+            _DATABASE_ONLY.append(len(left))
 
 
 def pytest_report_header(config: Any) -> str:
@@ -64,6 +90,15 @@ def pytest_report_header(config: Any) -> str:
     db = settings.DATABASES["default"]
     clock = f"; clock started at {os.environ['SHIJIAN_TEST_NOW']}" if os.environ.get("SHIJIAN_TEST_NOW") else ""
     return f"shijian database: {str(db['ENGINE']).rsplit('.', 1)[-1]} {db.get('HOST', '')} {db['NAME']}{clock}"
+
+
+def pytest_report_collectionfinish(config: Any, start_path: Any, items: list[Any]) -> str:
+    if not _DATABASE_ONLY:
+        return ""
+    return (
+        f"SHIJIAN_TEST_DATABASE_ONLY=1: {_DATABASE_ONLY[0]} tests that do not reach the database are left out "
+        "(deselected); they run in the SQLite run"
+    )
 
 
 _client_login = Client._login  # type: ignore[attr-defined]  # private; not in django-stubs

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import pytest
 
 ROWS = 10_000
+pytestmark = pytest.mark.reaches_database  # the workers are processes on a database of the suite's engine
 
 
 @pytest.fixture(scope="module")
