@@ -410,11 +410,12 @@ def full_build(
 
 def register_keys(con: duckdb.DuckDBPyConnection, save: Path | None = None, saved: Path | None = None) -> None:
     """``ent`` and the exact rules' key tables (``steps.KEY_TABLES``) from the view ``entities``; written to
-    ``save``, or read from ``saved`` (an incremental build on an unchanged register: views of the files, each read
-    where a query needs it, not copied into tables first)."""
+    ``save``, or read back from ``saved`` (an incremental build on an unchanged register)."""
     for name, select in (("ent", steps.ent_select()), *steps.KEY_TABLES):
         if saved is not None:
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_literal(saved / (name + '.parquet'))})")
+            con.execute(
+                f"CREATE TABLE {name} AS SELECT * FROM read_parquet({sql_literal(saved / (name + '.parquet'))})"
+            )
             continue
         con.execute(f"CREATE TABLE {name} AS {select}")
         if save is not None:

@@ -245,7 +245,7 @@ def _build_part(
     write_review(con, tmp / "review.parquet")
     report.unlinked = scalar(con, "SELECT count(*) FROM unlinked_records")  # all of them, as a full build reports
     # Keys: the new combinations as one more file; after a relink, all of them in a file that replaces the rest.
-    keys = "keys" if relink else "new_keys"
+    keys = "keys" if relink else "keys WHERE key_hash NOT IN (SELECT key_hash FROM old_keys)"
     con.execute(
         f"COPY (SELECT * FROM {keys}) TO {sql_literal(tmp / 'keys.parquet')} (FORMAT parquet, COMPRESSION zstd)"
     )
@@ -333,9 +333,7 @@ def _link(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path, relink: bool, r
                OR o.match_probability IS DISTINCT FROM n.match_probability
         """)
     else:
-        # the earlier combinations are not copied: the new ones are a table of their own, written out as one more file
-        con.execute(f"CREATE TABLE new_keys AS {resolved}")
-        con.execute("CREATE VIEW keys AS SELECT * FROM old_keys UNION ALL BY NAME SELECT * FROM new_keys")
+        con.execute(f"CREATE TABLE keys AS SELECT * FROM old_keys UNION ALL BY NAME {resolved}")
         con.execute(
             "CREATE TABLE moved (key_hash UBIGINT, old_entity BIGINT, new_entity BIGINT, link_method VARCHAR, "
             "match_probability DOUBLE)"
@@ -464,7 +462,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
     con.execute(f"""
         CREATE TABLE merged_counts AS
         SELECT entity_id, kind, key, sum(n)::BIGINT AS n FROM (
-            SELECT o.* FROM {old_counts} o SEMI JOIN delta_files d USING (entity_id)
+            SELECT * FROM {old_counts} WHERE entity_id IN (SELECT entity_id FROM delta_files)
             UNION ALL SELECT * FROM delta_counts
         ) GROUP BY ALL
     """)
@@ -479,23 +477,21 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
         else "SELECT entity_id, kind, key, n::BIGINT AS n FROM delta_counts"
     )
     con.execute(f"COPY ({counts}) TO {sql_literal(tmp / 'entity_counts.parquet')} (FORMAT parquet, COMPRESSION zstd)")
-    # Each affected entity's counts as the sync writes them (JSON text), and its departments (the source keys),
-    # made here once from the merged counts in memory (not written out and read back: 8M counts at 130M records).
-    maps = count_maps_select("(SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)", departments=True)
-    con.execute(f"CREATE TABLE maps AS {maps}")
     summed = ", ".join(f"coalesce(o.{c}, 0) + d.{c} AS {c}" for c in SUMMED)
     con.execute(f"""
         CREATE TABLE affected_files AS
         SELECT * FROM exact_files
         UNION ALL BY NAME
-        SELECT d.entity_id, {summed}, m.departments,
+        SELECT d.entity_id, {summed},
+               (SELECT count(*) FROM merged_counts m WHERE m.entity_id = d.entity_id AND m.kind = 'source')
+                   AS departments,
                least(o.first_record_on, d.first_record_on) AS first_record_on,
                greatest(o.last_record_on, d.last_record_on) AS last_record_on,
                CASE WHEN d.tax_on IS NOT NULL AND (o.tax_on IS NULL OR d.tax_on > o.tax_on
                                                    OR (d.tax_on = o.tax_on AND d.tax_grade > o.tax_grade))
                     THEN d.tax_grade ELSE coalesce(o.tax_grade, '') END AS tax_grade,
                greatest(o.tax_on, d.tax_on) AS tax_on
-        FROM delta_files d LEFT JOIN {old_files} o USING (entity_id) JOIN maps m USING (entity_id)
+        FROM delta_files d LEFT JOIN {old_files} o USING (entity_id)
     """)
     con.execute(f"""
         COPY (
@@ -504,9 +500,11 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
         ) TO {sql_literal(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     con.execute(f"COPY affected TO {sql_literal(tmp / 'affected.parquet')} (FORMAT parquet)")
-    # What the sync writes: the affected entities' rows with their counts (the sync puts them in the table's order).
+    # What the sync writes: the affected entities' rows with their counts as JSON, made here from the merged
+    # counts in memory (not written out and read back: 8M counts at 130M records).
+    maps = count_maps_select("(SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)")
     con.execute(f"""
-        COPY (SELECT * FROM affected_files JOIN (SELECT * EXCLUDE (departments) FROM maps) USING (entity_id))
+        COPY (SELECT * FROM affected_files JOIN ({maps}) USING (entity_id) ORDER BY entity_id)
         TO {sql_literal(tmp / "affected_files.parquet")} (FORMAT parquet)
     """)
 
