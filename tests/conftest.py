@@ -61,7 +61,7 @@ def reaches_database(item: Any) -> bool:
     """Whether a collected test can depend on the database engine: it asks for the database, or it is marked as
     reaching it another way (``reaches_database``: a process of its own on the suite's engine)."""
     return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))) or any(
-        item.iter_markers(name) for name in ("django_db", "reaches_database")
+        item.get_closest_marker(name) is not None for name in ("django_db", "reaches_database")
     )
 
 
