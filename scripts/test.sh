@@ -8,41 +8,61 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 which_dbs="${1:-all}"
+case "$which_dbs" in
+  all|sqlite|postgres) ;;
+  *) echo "usage: scripts/test.sh [all|sqlite|postgres]" >&2; exit 2 ;;
+esac
 export SHIJIAN_HOME="${SHIJIAN_HOME:-$(mktemp -d /tmp/shijian-test.XXXXXX)}"
 export SHIJIAN_HTTPS=1
 status=0
 
-# One run of the suite: its own SHIJIAN_HOME and pytest folder, every line marked with its label and kept in
-# $SHIJIAN_HOME/<label>.log; the status is pytest's, with exit 5 (no tests) turned into a failure.
+# One run of the suite: its own SHIJIAN_HOME, pytest folder (removed when the run passes) and screenshots folder,
+# every line marked with its label and kept in $SHIJIAN_HOME/<label>.log, its status in <label>.rc; the status is
+# pytest's, with exit 5 (no tests) turned into a failure.
 run_pytest() {
   local label="$1"; shift
   local home="${SHIJIAN_HOME}/${label}"
   mkdir -p "$home"
   echo "=== tests on ${label} (${home}) ==="
-  SHIJIAN_HOME="$home" "$BIN/pytest" -p no:cacheprovider --durations=15 --basetemp="${home}/pytest" "$@" 2>&1 \
+  SHIJIAN_HOME="$home" SHIJIAN_TEST_ARTIFACTS="${SHIJIAN_TEST_ARTIFACTS:-test-artifacts}/${label}" \
+    "$BIN/pytest" -p no:cacheprovider --durations=15 --basetemp="${home}/pytest" "$@" 2>&1 \
     | tee "${SHIJIAN_HOME}/${label}.log" | sed -u "s/^/[${label}] /"
   local rc=${PIPESTATUS[0]}
   if [ "$rc" -eq 5 ]; then
-    echo "FAIL: pytest collected no tests on ${label}" >&2
+    echo "FAIL: pytest collected no tests on ${label}" | tee -a "${SHIJIAN_HOME}/${label}.log" >&2
     rc=1
   fi
+  echo "$rc" > "${SHIJIAN_HOME}/${label}.rc"
+  [ "$rc" -eq 0 ] && rm -rf "${home}/pytest"
   return "$rc"
+}
+
+# Each run's outcome: passed or failed with its status, pytest's last summary line, and where its log is.
+summary() {
+  echo "=== summary ==="
+  local label rc
+  for label in "$@"; do
+    rc=$(cat "${SHIJIAN_HOME}/${label}.rc" 2>/dev/null || echo "none")
+    if [ "$rc" = 0 ]; then echo -n "${label}: PASSED"; else echo -n "${label}: FAILED (exit ${rc})"; fi
+    echo " — $(grep -E '^=+ .* in [0-9.]+s' "${SHIJIAN_HOME}/${label}.log" 2>/dev/null | tail -1) (${SHIJIAN_HOME}/${label}.log)"
+  done
 }
 
 sqlite_run() {
   # On SQLite the suite runs on a clock at 23:30 UTC (07:30 the next day in Beijing): a business date taken from
   # UTC instead of Asia/Shanghai fails, whatever the hour CI really runs. PostgreSQL runs on the real clock.
-  SHIJIAN_TEST_NOW="${SHIJIAN_TEST_NOW:-$(date -u +%Y-%m-%d)T23:30:00Z}" \
+  SHIJIAN_TEST_NOW="${SHIJIAN_TEST_NOW:-$(date -u +%Y-%m-%d)T23:30:00Z}" SHIJIAN_TEST_DATABASE_ONLY=0 \
     SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/SQLite/test.sqlite3" run_pytest SQLite
 }
 
 postgres_run() {
   # Beside the SQLite run, the tests that cannot reach the database (none of its fixtures, no `reaches_database`
-  # mark: tests/conftest.py) are left out here: they ran there, and an engine cannot change what they do.
+  # mark: tests/conftest.py) are left out here: they ran there, and an engine cannot change what they do. (They
+  # ran there on its clock, started at 23:30 UTC, not on the real one.)
   local only=0
   [ "$which_dbs" = all ] && only=1
   SHIJIAN_DATABASE_URL="${SHIJIAN_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/shijian}" \
-    SHIJIAN_REQUIRE_DB=postgres SHIJIAN_TEST_DATABASE_ONLY="$only" run_pytest PostgreSQL
+    SHIJIAN_TEST_DATABASE_ONLY="$only" run_pytest PostgreSQL
 }
 
 bash scripts/ensure_browser.sh
@@ -58,18 +78,16 @@ echo "=== migrations are up to date ==="
 SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/check.sqlite3" "$BIN/python" -m django makemigrations --check --dry-run \
   --settings=shijian.config.settings || status=1
 
-runs=()
-[ "$which_dbs" = all ] || [ "$which_dbs" = sqlite ] && runs+=(sqlite_run)
-[ "$which_dbs" = all ] || [ "$which_dbs" = postgres ] && runs+=(postgres_run)
+runs=() labels=()
+if [ "$which_dbs" = all ] || [ "$which_dbs" = sqlite ]; then runs+=(sqlite_run); labels+=(SQLite); fi
+if [ "$which_dbs" = all ] || [ "$which_dbs" = postgres ]; then runs+=(postgres_run); labels+=(PostgreSQL); fi
 if [ "${SHIJIAN_TEST_SERIAL:-}" = 1 ] || [ "${#runs[@]}" -eq 1 ]; then
   for run in "${runs[@]}"; do "$run" || status=1; done
 else
   pids=()
+  trap 'trap - INT TERM; kill -TERM 0' INT TERM  # stopped: both runs (their whole process group) stop too
   for run in "${runs[@]}"; do "$run" & pids+=($!); done
   for pid in "${pids[@]}"; do wait "$pid" || status=1; done
-  echo "=== summary ==="
-  for label in SQLite PostgreSQL; do
-    echo "${label}: $(grep -E '^=+ .*(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' "${SHIJIAN_HOME}/${label}.log" | tail -1)"
-  done
 fi
+summary "${labels[@]}"
 exit $status

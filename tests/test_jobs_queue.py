@@ -33,12 +33,14 @@ def test_a_queued_task_travels_through_the_backend(backend: str, tmp_path: Path)
     def run_job(job_id: int) -> None:
         got.append(job_id)
 
-    run_job(42)
-    assert huey.pending_count() == 1
-    task = huey.dequeue()
-    huey.execute(task)
-    assert got == [42] and huey.pending_count() == 0
-    huey.flush()
+    try:
+        run_job(42)
+        assert huey.pending_count() == 1
+        task = huey.dequeue()
+        huey.execute(task)
+        assert got == [42] and huey.pending_count() == 0
+    finally:
+        huey.flush()
 
 
 def test_an_unknown_queue_url_is_refused_with_its_name() -> None:

@@ -51,6 +51,9 @@ def serve(
         str(workers),
         "--timeout",
         "120",
+        # gunicorn 27's control socket sits at one path per user (~/.gunicorn/gunicorn.ctl): two instances on a
+        # machine would take it from each other. Nothing here uses it.
+        "--no-control-socket",
     ]
     if no_worker:
         os.execv(sys.executable, args)

@@ -264,7 +264,7 @@ def _connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
             "preserve_insertion_order": True,
             # bounded memory at any scale: DuckDB spills past this (the build's setting, SHIJIAN_BUILD_MEMORY)
             "memory_limit": os.environ.get("SHIJIAN_BUILD_MEMORY", "4GB"),
-            "temp_directory": str(Path(tempfile.gettempdir()) / "shijian-duckdb"),
+            "temp_directory": str(Path(tempfile.gettempdir()) / f"shijian-duckdb-{os.getpid()}"),
         }
     )
     con.execute("SET enable_progress_bar = false")
