@@ -161,13 +161,16 @@ def test_it_pages_an_entitys_records_from_the_lake_and_refuses_a_cursor_of_an_ol
     assert _get(f"/api/entities/{world.entities['yanghe'].pk}/records", token).status_code == 404
 
 
-def test_it_gives_the_entity_file_after_a_build(world: Any) -> None:
+def test_it_gives_the_entity_file_after_a_build(world: Any, settings: Any) -> None:
     e = world.entities["hecheng"]
     token = _token(world)
     assert _get(f"/api/entities/{e.pk}/file", token).status_code == 404
-    EntityFile.objects.create(entity=e, records=7, departments=2, penalties=1, built_at=clock.now())
+    _lake_build(settings.SHIJIAN_LAKE, e.pk, 7)
+    EntityFile.objects.create(entity=e, records=7, departments=1, penalties=7, built_at=clock.now())
     body = _get(f"/api/entities/{e.pk}/file", token).json()
-    assert (body["records"], body["departments"], body["penalties"]) == (7, 2, 1)
+    assert (body["records"], body["departments"], body["penalties"]) == (7, 1, 7)
+    # The counts by type and by department are read from the lake's records of the entity.
+    assert (body["by_type"], body["by_source"]) == ({"penalty": 7}, {"tax": 7})
     assert _get(f"/api/entities/{e.pk}/file", _token(world, "no-records", scopes=["entities"])).status_code == 403
 
 

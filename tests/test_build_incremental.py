@@ -99,7 +99,7 @@ def _outputs(lake: Lake) -> dict[str, Any]:
     con.close()
     # Every column of the database's entity files but the time of the build.
     columns = [f.attname for f in EntityFile._meta.concrete_fields if f.name != "built_at"]
-    assert "first_record_on" in columns and "by_source" in columns
+    assert "first_record_on" in columns and "departments" in columns
     db = sorted(EntityFile.objects.values_list(*columns), key=lambda row: row[0])
     reviews = sorted(
         (r.name_key, r.address_key, r.records) for r in LinkReview.objects.filter(status=LinkReview.Status.PENDING)

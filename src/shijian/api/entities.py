@@ -136,12 +136,20 @@ def entity(request: HttpRequest, entity_id: int) -> EntityOut:
 @router.get("/entities/{entity_id}/file", response={200: FileOut, **ERRORS})
 def entity_file(request: HttpRequest, entity_id: int) -> FileOut:
     """The entity file (一户一档): counts of every department's records, as the last lake build made them (404
-    before the first build)."""
+    before the first build). The counts by type and by department are the timeline's, read from the lake."""
     who = use(request, "records")
     row = _entity(who, entity_id)
     file = get_object_or_404(EntityFile, entity=row)
     viewed(who, "registry.entityfile", row.pk, row.name)
-    return FileOut.model_validate(file, from_attributes=True)
+    timeline = entity_timeline(Lake(Path(settings.SHIJIAN_LAKE)), row.pk, limit=0)
+    counts = {"by_type": _counted(timeline.types), "by_source": _counted(timeline.sources)}
+    return FileOut.model_validate(
+        {name: counts[name] if name in counts else getattr(file, name) for name in FileOut.model_fields}
+    )
+
+
+def _counted(pairs: list[tuple[str, int]]) -> dict[str, int]:
+    return {str(key): int(n) for key, n in pairs if key is not None}
 
 
 def _build_stamp(lake: Lake) -> str:

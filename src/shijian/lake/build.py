@@ -385,7 +385,7 @@ def full_build(
     shutil.rmtree(tmp, ignore_errors=True)
 
     t0 = time.perf_counter()
-    report.synced = sync_entity_files(out / "entity_files.parquet", out / "entity_counts")
+    report.synced = sync_entity_files(out / "entity_files.parquet")
     report.reviews = sync_reviews(out / "review.parquet")
     step("sync", t0)
     t0 = time.perf_counter()

@@ -56,7 +56,7 @@ from shijian.lake.fulltext import index as fulltext_index
 from shijian.lake.fulltext.tokens import TOKENIZER_VERSION
 from shijian.lake.sql import PARQUET, scalar, sql_literal
 from shijian.lake.store import Lake
-from shijian.lake.sync import count_maps_select, sync_affected, sync_reviews
+from shijian.lake.sync import sync_affected, sync_reviews
 
 OUTPUTS = ("unlinked.parquet", "review.parquet", "entity_files.parquet")
 FOLDERS = ("keys", "entity_counts")  # a full build's file, then one more per incremental build
@@ -500,11 +500,9 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
         ) TO {sql_literal(tmp / "entity_files.parquet")} (FORMAT parquet, COMPRESSION zstd)
     """)
     con.execute(f"COPY affected TO {sql_literal(tmp / 'affected.parquet')} (FORMAT parquet)")
-    # What the sync writes: the affected entities' rows with their counts as JSON, made here from the merged
-    # counts in memory (not written out and read back: 8M counts at 130M records).
-    maps = count_maps_select("(SELECT * FROM merged_counts UNION ALL SELECT * FROM exact_counts)")
+    # What the sync writes: the affected entities' rows, in the table's order.
     con.execute(f"""
-        COPY (SELECT * FROM affected_files JOIN ({maps}) USING (entity_id) ORDER BY entity_id)
+        COPY (SELECT * FROM affected_files ORDER BY entity_id)
         TO {sql_literal(tmp / "affected_files.parquet")} (FORMAT parquet)
     """)
 

@@ -168,7 +168,7 @@ def _spark_build(lake: Lake, progress: Progress | None, master: str, probabilist
     shutil.rmtree(tmp, ignore_errors=True)
 
     t0 = time.perf_counter()
-    report.synced = sync_entity_files(out / "entity_files.parquet", out / "entity_counts.parquet")
+    report.synced = sync_entity_files(out / "entity_files.parquet")
     report.reviews = sync_reviews(out / "review.parquet")
     report.texts = fulltext_index.rebuild(lake, report.buckets)
     report.seconds["sync"] = round(time.perf_counter() - t0, 2)

@@ -65,42 +65,20 @@ COLUMNS = (
     "annual_reports_late",
     "litigation",
     "tax_grade",
-    "by_type",
-    "by_source",
     "built_at",
 )
 
 
-def count_maps_select(counts: str) -> str:
-    """Each entity's record counts (``counts``: rows of entity_id, kind, key, n, one per key) as two JSON objects,
-    ``by_type`` and ``by_source``, written as text (3x faster than map_from_entries + to_json over 48M counts at
-    130M records); keys escaped by to_json, in no particular order."""
-    return f"""
-        SELECT entity_id,
-               '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'type'), '') || '}}' AS by_type,
-               '{{' || coalesce(string_agg(pair, ',') FILTER (WHERE kind = 'source'), '') || '}}' AS by_source
-        FROM (SELECT entity_id, kind, to_json(key)::VARCHAR || ':' || n AS pair FROM {counts})
-        GROUP BY entity_id
-    """
-
-
-def sync_entity_files(files: Path, counts: Path) -> int:
-    """Replace the operational ``registry_entityfile`` table with a full build's aggregates (``files``) and counts
-    (``counts``: a Parquet file, or a folder of them whose counts add up), in one transaction."""
-    parts = [str(p) for p in sorted(counts.glob("*.parquet"))] if counts.is_dir() else [str(counts)]
-    counts_sql = f"read_parquet({parts!r})"
-    if len(parts) > 1:
-        counts_sql = f"(SELECT entity_id, kind, key, sum(n) AS n FROM {counts_sql} GROUP BY ALL)"
-    rows = f"""
-        SELECT * FROM read_parquet({sql_literal(files)}) f JOIN ({count_maps_select(counts_sql)}) c USING (entity_id)
-    """
-    return _write(rows, files.parent / "entities.parquet", None)
+def sync_entity_files(files: Path) -> int:
+    """Replace the operational ``registry_entityfile`` table with a full build's aggregates (``files``), in one
+    transaction."""
+    return _write(f"SELECT * FROM read_parquet({sql_literal(files)})", files.parent / "entities.parquet", None)
 
 
 def sync_affected(rows: Path, affected: Path) -> int:
-    """An incremental build's rows (``rows``: the entity files' columns with their ``by_type`` and ``by_source``
-    JSON, for the entities whose row changed) upserted in place; the entities listed in ``affected`` that have
-    no row any more (left without records) deleted. The other rows and the table's indexes stay."""
+    """An incremental build's rows (``rows``: the entity files' columns, for the entities whose row changed)
+    upserted in place; the entities listed in ``affected`` that have no row any more (left without records)
+    deleted. The other rows and the table's indexes stay."""
     return _write(f"SELECT * FROM read_parquet({sql_literal(rows)})", rows.parent / "entities.parquet", affected)
 
 

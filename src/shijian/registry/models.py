@@ -351,8 +351,6 @@ class EntityFile(models.Model):
     annual_reports_late = models.IntegerField(_("annual reports late or missing"), default=0)
     litigation = models.IntegerField(_("litigation"), default=0)
     tax_grade = models.CharField(_("latest tax credit grade"), max_length=2, blank=True)
-    by_type = models.JSONField(_("records by type"), default=dict)
-    by_source = models.JSONField(_("records by department"), default=dict)
     built_at = models.DateTimeField(_("built"))
 
     class Meta:
