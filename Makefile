@@ -28,9 +28,10 @@ install-spark: $(SPARK)
 demo: install
 	$(BIN)/shijian demo
 
-## test: migrations check + the whole suite on SQLite and on PostgreSQL at the same time (SHIJIAN_TEST_SERIAL=1: one
-## after the other; PostgreSQL skipped, with the reason, if none);
-## installs the spark extra so that the Spark parity test runs
+## test: lint, types and migrations check + the suite on SQLite and on PostgreSQL, all at the same time
+## (SHIJIAN_TEST_SERIAL=1: one after the other; PostgreSQL skipped, with the reason, if none); tests that cannot
+## differ by engine run once (docs/configuration.md: SHIJIAN_TEST_RUN); installs the spark extra so that the Spark
+## parity test runs
 test: install install-spark
 	bash scripts/test.sh
 

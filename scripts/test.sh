@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the suite against SQLite and against PostgreSQL (127.0.0.1:5432 unless SHIJIAN_TEST_PG_URL says otherwise),
-# the two at the same time, each in its own folder, its lines marked [SQLite] or [PostgreSQL]; SHIJIAN_TEST_SERIAL=1
-# runs them one after the other. The PostgreSQL run leaves out the tests that cannot reach a database (they run on
-# SQLite); `scripts/test.sh postgres` alone runs them all. Where no PostgreSQL server answers, that run's tests are
-# skipped and the reason is printed. pytest's exit 5 (no tests collected) is a failure here, never a silent pass.
+# the two at the same time, each in its own folder, its lines marked [SQLite] or [PostgreSQL], with the lint, type
+# and migrations checks beside them ([checks]); SHIJIAN_TEST_SERIAL=1 runs them one after the other. When both
+# engines run, each run leaves out what the other runs (below); `scripts/test.sh sqlite` or `postgres` alone runs
+# every test. Where no PostgreSQL server answers, that run's tests are skipped and the reason is printed. pytest's
+# exit 5 (no tests collected) is a failure here, never a silent pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -40,52 +41,62 @@ run_pytest() {
 # Each run's outcome: passed or failed with its status, pytest's last summary line, and where its log is.
 summary() {
   echo "=== summary ==="
-  local label rc
+  local label rc line
   for label in "$@"; do
     rc=$(cat "${SHIJIAN_HOME}/${label}.rc" 2>/dev/null || echo "none")
     if [ "$rc" = 0 ]; then echo -n "${label}: PASSED"; else echo -n "${label}: FAILED (exit ${rc})"; fi
-    echo " — $(grep -E '^=+ .* in [0-9.]+s' "${SHIJIAN_HOME}/${label}.log" 2>/dev/null | tail -1) (${SHIJIAN_HOME}/${label}.log)"
+    line=$(grep -E '^=+ .* in [0-9.]+s' "${SHIJIAN_HOME}/${label}.log" 2>/dev/null | tail -1)
+    echo " — ${line:+${line} }(${SHIJIAN_HOME}/${label}.log)"
   done
 }
+
+# When both runs go, each leaves out what the other runs (SHIJIAN_TEST_RUN, tests/conftest.py): the PostgreSQL
+# run the tests that cannot reach the database (none of its fixtures, no `reaches_database` mark: an engine cannot
+# change what they do), and each run the tests marked `one_engine` for the other engine (the mark says why). One
+# run alone runs every test.
+split=""
+[ "$which_dbs" = all ] && split=1
 
 sqlite_run() {
   # On SQLite the suite runs on a clock at 23:30 UTC (07:30 the next day in Beijing): a business date taken from
   # UTC instead of Asia/Shanghai fails, whatever the hour CI really runs. PostgreSQL runs on the real clock.
-  SHIJIAN_TEST_NOW="${SHIJIAN_TEST_NOW:-$(date -u +%Y-%m-%d)T23:30:00Z}" SHIJIAN_TEST_DATABASE_ONLY=0 \
+  SHIJIAN_TEST_NOW="${SHIJIAN_TEST_NOW:-$(date -u +%Y-%m-%d)T23:30:00Z}" SHIJIAN_TEST_RUN="${split:+sqlite}" \
     SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/SQLite/test.sqlite3" run_pytest SQLite
 }
 
 postgres_run() {
-  # Beside the SQLite run, the tests that cannot reach the database (none of its fixtures, no `reaches_database`
-  # mark: tests/conftest.py) are left out here: they ran there, and an engine cannot change what they do. (They
-  # ran there on its clock, started at 23:30 UTC, not on the real one.)
-  local only=0
-  [ "$which_dbs" = all ] && only=1
   SHIJIAN_DATABASE_URL="${SHIJIAN_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/shijian}" \
-    SHIJIAN_TEST_DATABASE_ONLY="$only" run_pytest PostgreSQL
+    SHIJIAN_TEST_RUN="${split:+postgresql}" run_pytest PostgreSQL
+}
+
+# Lint, types and the migrations check: their lines marked [checks], kept in checks.log, the status in checks.rc.
+checks_run() {
+  local rc=0
+  {
+    echo "=== lint (ruff) and types (mypy --strict) ==="
+    "$BIN/ruff" check . || rc=1
+    "$BIN/ruff" format --check --quiet . || { echo "ruff format: run 'make format'"; rc=1; }
+    "$BIN/mypy" || rc=1
+    echo "=== migrations are up to date ==="
+    SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/check.sqlite3" "$BIN/python" -m django makemigrations --check \
+      --dry-run --settings=shijian.config.settings || rc=1
+    echo "$rc" > "${SHIJIAN_HOME}/checks.rc"
+  } 2>&1 | tee "${SHIJIAN_HOME}/checks.log" | sed -u "s/^/[checks] /"
+  return "$(cat "${SHIJIAN_HOME}/checks.rc")"
 }
 
 bash scripts/ensure_browser.sh
 bash scripts/ensure_fonts.sh
 bash scripts/ensure_identity.sh
 
-echo "=== lint (ruff) and types (mypy --strict) ==="
-"$BIN/ruff" check . || status=1
-"$BIN/ruff" format --check --quiet . || { echo "ruff format: run 'make format'" >&2; status=1; }
-"$BIN/mypy" || status=1
-
-echo "=== migrations are up to date ==="
-SHIJIAN_DATABASE_URL="sqlite:///${SHIJIAN_HOME}/check.sqlite3" "$BIN/python" -m django makemigrations --check --dry-run \
-  --settings=shijian.config.settings || status=1
-
-runs=() labels=()
+runs=(checks_run) labels=(checks)
 if [ "$which_dbs" = all ] || [ "$which_dbs" = sqlite ]; then runs+=(sqlite_run); labels+=(SQLite); fi
 if [ "$which_dbs" = all ] || [ "$which_dbs" = postgres ]; then runs+=(postgres_run); labels+=(PostgreSQL); fi
-if [ "${SHIJIAN_TEST_SERIAL:-}" = 1 ] || [ "${#runs[@]}" -eq 1 ]; then
+if [ "${SHIJIAN_TEST_SERIAL:-}" = 1 ]; then
   for run in "${runs[@]}"; do "$run" || status=1; done
-else
+else  # the checks (one core for a minute) go beside the test runs, which leave a core part idle
   pids=()
-  trap 'trap - INT TERM; kill -TERM 0' INT TERM  # stopped: both runs (their whole process group) stop too
+  trap 'trap - INT TERM; kill -TERM 0' INT TERM  # stopped: every run (their whole process group) stops too
   for run in "${runs[@]}"; do "$run" & pids+=($!); done
   for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 fi

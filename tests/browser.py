@@ -16,6 +16,16 @@ ARTIFACTS = Path(os.environ.get("SHIJIAN_TEST_ARTIFACTS", "test-artifacts"))
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (make test installs Debian's chromium as root)"
 )
+# What a browser adds to a page (layout on a phone, scripts, offline assets, Chinese text) is the same on every
+# engine, and every page's queries run on both engines through the test client (test_jurisdiction_urls,
+# test_query_params and each domain's view tests): when `make test` runs both, the browser runs once, on the
+# production engine.
+in_browser = [
+    needs_chromium,
+    pytest.mark.one_engine(
+        "postgresql", reason="a browser's view of a page does not depend on the engine; its queries run on both"
+    ),
+]
 
 
 @pytest.fixture

@@ -65,7 +65,33 @@ def reaches_database(item: Any) -> bool:
     )
 
 
-_DATABASE_ONLY: list[int] = []
+ENGINES = ("sqlite", "postgresql")
+
+
+def one_engine(item: Any) -> str:
+    """The engine a test marked ``one_engine(ENGINE, reason=...)`` runs on when `make test` runs both, or ""."""
+    marker = item.get_closest_marker("one_engine")
+    if marker is None:
+        return ""
+    engine = marker.args[0] if marker.args else ""
+    if engine not in ENGINES or not marker.kwargs.get("reason"):
+        raise pytest.UsageError(f"{item.nodeid}: one_engine needs an engine of {ENGINES} and a reason")
+    return str(engine)
+
+
+def runs_in(item: Any, run: str) -> bool:
+    """Whether a test runs in this run of `make test` (``run``: SHIJIAN_TEST_RUN): "" runs every test; beside the
+    SQLite run, the PostgreSQL run leaves out the tests that cannot reach the database; a test marked
+    ``one_engine`` runs only in its engine's run."""
+    if not run:
+        return True
+    engine = one_engine(item)
+    if engine:
+        return engine == run
+    return run == "sqlite" or reaches_database(item)
+
+
+_LEFT_OUT: list[int] = []
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -74,14 +100,18 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         marker = pytest.mark.skip(reason=reason)
         for item in items:
             item.add_marker(marker)
-    # `make test` runs the suite on SQLite and on PostgreSQL; the second run leaves out what cannot differ.
-    if os.environ.get("SHIJIAN_TEST_DATABASE_ONLY") == "1":
-        kept = [item for item in items if reaches_database(item)]
-        left = [item for item in items if not reaches_database(item)]
-        if left:
-            config.hook.pytest_deselected(items=left)
-            items[:] = kept
-            _DATABASE_ONLY.append(len(left))
+    # `make test` runs the suite on SQLite and on PostgreSQL at once; each run leaves out what the other runs.
+    run = os.environ.get("SHIJIAN_TEST_RUN", "")
+    if run not in ("", *ENGINES):
+        raise pytest.UsageError(f"SHIJIAN_TEST_RUN must be empty or one of {ENGINES}, not {run!r}")
+    kept: list[Any] = []
+    left: list[Any] = []
+    for item in items:
+        (kept if runs_in(item, run) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+        _LEFT_OUT.append(len(left))
 
 
 def pytest_report_header(config: Any) -> str:
@@ -93,11 +123,12 @@ def pytest_report_header(config: Any) -> str:
 
 
 def pytest_report_collectionfinish(config: Any, start_path: Any, items: list[Any]) -> str:
-    if not _DATABASE_ONLY:
+    if not _LEFT_OUT:
         return ""
+    other = "PostgreSQL" if os.environ.get("SHIJIAN_TEST_RUN") == "sqlite" else "SQLite"
     return (
-        f"SHIJIAN_TEST_DATABASE_ONLY=1: {_DATABASE_ONLY[0]} tests that do not reach the database are left out "
-        "(deselected); they run in the SQLite run"
+        f"SHIJIAN_TEST_RUN={os.environ.get('SHIJIAN_TEST_RUN')}: {_LEFT_OUT[0]} tests are left out (deselected); "
+        f"they run in the {other} run"
     )
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from tests.browser import ARTIFACTS, login, needs_chromium
+from tests.browser import ARTIFACTS, in_browser, login
 from tests.test_analytics import _checked_visits
 
-pytestmark = needs_chromium
+pytestmark = in_browser
 
 
 def _charts_rendered(page: Any) -> None:

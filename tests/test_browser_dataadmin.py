@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.browser import ARTIFACTS, login, needs_chromium
+from tests.browser import ARTIFACTS, in_browser, login
 from tests.dataadmin_seed import feed_csv
 
-pytestmark = needs_chromium
+pytestmark = in_browser
 
 
 def _mapping(page: Any, base: str, feed_id: int, date_formats: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser import ARTIFACTS, login, needs_chromium
+from tests.browser import ARTIFACTS, in_browser, login
 
-pytestmark = needs_chromium
+pytestmark = in_browser
 
 
 def test_the_job_page_follows_the_job_until_it_is_done(

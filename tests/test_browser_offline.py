@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from shijian.core.models import AuditEvent
-from tests.browser import ARTIFACTS, login, needs_chromium
+from tests.browser import ARTIFACTS, in_browser, login
 from tests.test_browser_phone import PHONE, _a_visit
 
-pytestmark = needs_chromium
+pytestmark = in_browser
 
 
 def _recorded(visit: Any) -> int:

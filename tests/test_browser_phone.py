@@ -7,10 +7,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from tests.browser import ARTIFACTS, login, needs_chromium
+from tests.browser import ARTIFACTS, in_browser, login
 from tests.draws import district_draw
 
-pytestmark = needs_chromium
+pytestmark = in_browser
 
 PHONE = {"width": 390, "height": 844}
 

@@ -7,9 +7,9 @@ from typing import Any
 from playwright.sync_api import expect
 
 from shijian.registry.models import Entity
-from tests.browser import ARTIFACTS, login, needs_chromium
+from tests.browser import ARTIFACTS, in_browser, login
 
-pytestmark = needs_chromium
+pytestmark = in_browser
 
 
 def _shop(world: Any) -> Entity:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser import ARTIFACTS, needs_chromium
+from tests.browser import ARTIFACTS, in_browser
 from tests.conftest import PASSWORD
 
-pytestmark = needs_chromium
+pytestmark = in_browser
 
 PHONE = {"width": 390, "height": 844}
 

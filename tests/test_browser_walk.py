@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser import ARTIFACTS, login, needs_chromium
+from tests.browser import ARTIFACTS, in_browser, login
 
-pytestmark = needs_chromium
+pytestmark = in_browser
 
 # Words that stay as they are in a Chinese UI: standards, formats, model names, units.
 ALLOWED = {"AUC", "PDF", "Excel", "ETS", "SHA", "JPEG", "PNG", "CSV", "JSON", "GB", "ID", "MAE", "MAPE", "URL", "API"}
