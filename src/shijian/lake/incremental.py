@@ -459,11 +459,14 @@ def _aggregate(con: duckdb.DuckDBPyConnection, out: Path, tmp: Path, rewritten: 
         UNION SELECT entity_id FROM {old_files} WHERE {in_rewritten}
         UNION SELECT entity_id FROM exact_files
     """)
+    # The merged counts give the departments; where buckets were rewritten they are also written whole (below), else
+    # the counts by department are all that is needed of them.
+    kinds = "TRUE" if rewritten else "kind = 'source'"
     con.execute(f"""
         CREATE TABLE merged_counts AS
         SELECT entity_id, kind, key, sum(n)::BIGINT AS n FROM (
-            SELECT * FROM {old_counts} WHERE entity_id IN (SELECT entity_id FROM delta_files)
-            UNION ALL SELECT * FROM delta_counts
+            SELECT * FROM {old_counts} WHERE entity_id IN (SELECT entity_id FROM delta_files) AND {kinds}
+            UNION ALL SELECT * FROM delta_counts WHERE {kinds}
         ) GROUP BY ALL
     """)
     # Counts add up: the delivery's are one more file. Where buckets were rewritten, their entities' counts are
