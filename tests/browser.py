@@ -17,9 +17,10 @@ needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (make test installs Debian's chromium as root)"
 )
 # What a browser adds to a page (layout on a phone, scripts, offline assets, Chinese text) is the same on every
-# engine, and every page's queries run on both engines through the test client (test_jurisdiction_urls,
-# test_query_params and each domain's view tests): when `make test` runs both, the browser runs once, on the
-# production engine.
+# engine, and the pages' queries run on both engines through the test client (test_jurisdiction_urls,
+# test_query_params and each domain's view tests): when `make test` runs both, these browser tests run once, on
+# the production engine. A browser test that posts forms no other test posts (the draw's commit-reveal, the case
+# steps) keeps ``needs_chromium`` alone and runs on both.
 in_browser = [
     needs_chromium,
     pytest.mark.one_engine(

@@ -165,8 +165,16 @@ def test_it_gives_the_entity_file_after_a_build(world: Any, settings: Any) -> No
     e = world.entities["hecheng"]
     token = _token(world)
     assert _get(f"/api/entities/{e.pk}/file", token).status_code == 404
+    file = EntityFile.objects.create(entity=e, records=7, departments=1, penalties=7, built_at=clock.now())
+    # Counts the lake cannot give (no build there yet, or one replacing the records): try again later.
+    assert _get(f"/api/entities/{e.pk}/file", token).status_code == 503
     _lake_build(settings.SHIJIAN_LAKE, e.pk, 7)
-    EntityFile.objects.create(entity=e, records=7, departments=1, penalties=7, built_at=clock.now())
+    file.records = 8
+    file.save()
+    answer = _get(f"/api/entities/{e.pk}/file", token)
+    assert answer.status_code == 503 and "try again" in answer.json()["detail"]
+    file.records = 7
+    file.save()
     body = _get(f"/api/entities/{e.pk}/file", token).json()
     assert (body["records"], body["departments"], body["penalties"]) == (7, 1, 7)
     # The counts by type and by department are read from the lake's records of the entity.

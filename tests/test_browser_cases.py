@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.browser import ARTIFACTS, in_browser, login
+from tests.browser import ARTIFACTS, login, needs_chromium
 
-pytestmark = in_browser
+pytestmark = needs_chromium  # its forms are posted through a browser alone: on both engines
 
 
 def test_a_citizen_files_and_follows_staff_accept_find_a_violation_and_open_a_case(

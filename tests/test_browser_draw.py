@@ -10,9 +10,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from tests.browser import ARTIFACTS, in_browser, login
+from tests.browser import ARTIFACTS, login, needs_chromium
 
-pytestmark = in_browser
+pytestmark = needs_chromium  # its forms are posted through a browser alone: on both engines
 
 
 def test_an_official_draws_an_inspector_records_and_the_public_sees_it(

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -15,11 +16,11 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from shijian.api.clients import Principal
-from shijian.api.common import ERRORS, NEXT, IsoTime, Limit, sync_page, use, viewed
+from shijian.api.common import ERRORS, NEXT, IsoTime, Limit, Problem, sync_page, use, viewed
 from shijian.core import audit
 from shijian.core.jurisdiction import restrict
 from shijian.core.permissions import allowed
-from shijian.lake.query import entity_timeline
+from shijian.lake.query import entity_counts, entity_timeline
 from shijian.lake.store import Lake
 from shijian.registry.models import Entity, EntityFile
 
@@ -133,23 +134,28 @@ def entity(request: HttpRequest, entity_id: int) -> EntityOut:
     return _entity_out(row, who)
 
 
-@router.get("/entities/{entity_id}/file", response={200: FileOut, **ERRORS})
+@router.get("/entities/{entity_id}/file", response={200: FileOut, 503: Problem, **ERRORS})
 def entity_file(request: HttpRequest, entity_id: int) -> FileOut:
     """The entity file (一户一档): counts of every department's records, as the last lake build made them (404
-    before the first build). The counts by type and by department are the timeline's, read from the lake."""
+    before the first build). The counts by type and by department are read from the entity's records in the lake;
+    while a build is replacing them (the lake's count differs from the file's), 503: ask again in a minute."""
     who = use(request, "records")
     row = _entity(who, entity_id)
     file = get_object_or_404(EntityFile, entity=row)
+    try:
+        counts = entity_counts(Lake(Path(settings.SHIJIAN_LAKE)), row.pk)
+    except duckdb.Error:  # a file replaced while it was read: a build is swapping them
+        counts = None
+    if counts is None or counts.records != file.records:
+        raise HttpError(503, "the lake is being rebuilt: the entity file's counts are not available; try again later")
     viewed(who, "registry.entityfile", row.pk, row.name)
-    timeline = entity_timeline(Lake(Path(settings.SHIJIAN_LAKE)), row.pk, limit=0)
-    counts = {"by_type": _counted(timeline.types), "by_source": _counted(timeline.sources)}
     return FileOut.model_validate(
-        {name: counts[name] if name in counts else getattr(file, name) for name in FileOut.model_fields}
+        {
+            **{name: getattr(file, name) for name in FileOut.model_fields if name not in ("by_type", "by_source")},
+            "by_type": counts.by_type,
+            "by_source": counts.by_source,
+        }
     )
-
-
-def _counted(pairs: list[tuple[str, int]]) -> dict[str, int]:
-    return {str(key): int(n) for key, n in pairs if key is not None}
 
 
 def _build_stamp(lake: Lake) -> str:

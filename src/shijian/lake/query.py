@@ -42,15 +42,53 @@ def _buckets(lake: Lake) -> int | None:
     return int(json.loads(report.read_text()).get("buckets", 16))
 
 
+def _entity_files(lake: Lake, entity_id: int) -> list[str] | None:
+    """The files of the by_entity bucket holding the entity's records; None before the first build."""
+    buckets = _buckets(lake)
+    if buckets is None:
+        return None
+    folder = lake.root / "build" / "by_entity" / f"bucket={entity_id % buckets}"
+    return sorted(str(p) for p in Path(folder).glob("*.parquet"))
+
+
+@dataclass(frozen=True)
+class Counts:
+    records: int
+    by_type: dict[str, int]
+    by_source: dict[str, int]
+
+
+def entity_counts(lake: Lake, entity_id: int) -> Counts | None:
+    """The entity's records counted by type and by department, in one pass over its bucket (None before the
+    first build). A record without a type or department counts in ``records`` alone."""
+    files = _entity_files(lake, entity_id)
+    if files is None:
+        return None
+    if not files:
+        return Counts(0, {}, {})
+    rows = (
+        _con()
+        .execute(
+            f"SELECT GROUPING(record_type), GROUPING(source), record_type, source, count(*) "
+            f"FROM read_parquet({files!r}) WHERE entity_id = ? "
+            f"GROUP BY GROUPING SETS ((record_type), (source), ())",
+            [entity_id],
+        )
+        .fetchall()
+    )
+    by_type = {str(t): int(n) for gt, gs, t, _s, n in rows if (gt, gs) == (0, 1) and t is not None}
+    by_source = {str(s): int(n) for gt, gs, _t, s, n in rows if (gt, gs) == (1, 0) and s is not None}
+    total = sum(int(n) for gt, gs, _t, _s, n in rows if (gt, gs) == (1, 1))
+    return Counts(total, by_type, by_source)
+
+
 def entity_timeline(
     lake: Lake, entity_id: int, *, source: str = "", record_type: str = "", offset: int = 0, limit: int = 50
 ) -> Timeline:
     """The entity's records from every department, newest first, filtered and paged."""
-    buckets = _buckets(lake)
-    if buckets is None:
+    files = _entity_files(lake, entity_id)
+    if files is None:
         return Timeline([], 0, [], [], False)
-    folder = lake.root / "build" / "by_entity" / f"bucket={entity_id % buckets}"
-    files = sorted(str(p) for p in Path(folder).glob("*.parquet"))
     if not files:
         return Timeline([], 0, [], [], True)
     con = _con()

@@ -235,11 +235,15 @@ def _restore_database(kind: str, dump: Path, db: dict[str, Any], vendor: str) ->
         run = subprocess.run(cmd, env=_pg_env(db), capture_output=True, text=True, check=False)
         if run.returncode != 0:
             raise BackupError(f"pg_restore failed: {run.stderr.strip()}")
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # an archive of an earlier version: brought to this code's schema
         return
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("loaddata", str(dump), verbosity=0)
+    # An archive of an earlier version may hold fields since removed (their data is gone from the schema too).
+    call_command("loaddata", str(dump), verbosity=0, ignorenonexistent=True)
 
 
 def restore(src: Path, home: Path, lake: Path, db: dict[str, Any], vendor: str, overwrite: bool = False) -> Manifest:
