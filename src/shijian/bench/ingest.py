@@ -218,8 +218,6 @@ def run(
     report["build"]["ratio_build_to_full_scan"] = round(report["build"]["seconds"] / full_scan, 1)
     import random
 
-    from shijian.lake.query import entity_timeline
-
     ids = [
         int(x)
         for x in con.execute(
@@ -227,16 +225,27 @@ def run(
         ).fetchall()
         for x in x
     ]
-    lat = []
     random.Random(3).shuffle(ids)
-    for eid in ids:
-        t1 = time.perf_counter()
-        entity_timeline(lake, eid)
-        lat.append(time.perf_counter() - t1)
-    report["timeline_lookup_ms"] = {**_latency_ms(lat), "lookups": len(lat)}
+    report.update(lake_lookups(lake, ids))
     report["entity_page_ms"] = _entity_pages(lake, ids)
     report["peak_rss_mb"] = _rss_mb(worker_mb)
     return report
+
+
+def lake_lookups(lake: Any, ids: list[int]) -> dict[str, dict[str, float]]:
+    """One entity's records read from the lake: the timeline's first page (the entity page), and the counts by
+    type and by department (the API's entity file), for each of ``ids``."""
+    from shijian.lake.query import entity_counts, entity_timeline
+
+    out = {}
+    for name, lookup in (("timeline_lookup_ms", entity_timeline), ("entity_counts_ms", entity_counts)):
+        lat = []
+        for eid in ids:
+            t1 = time.perf_counter()
+            lookup(lake, eid)
+            lat.append(time.perf_counter() - t1)
+        out[name] = {**_latency_ms(lat), "lookups": len(lat)}
+    return out
 
 
 def _entity_pages(lake: Any, ids: list[int]) -> dict[str, float]:
