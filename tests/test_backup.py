@@ -155,3 +155,28 @@ def test_a_damaged_archive_is_refused(live_db: None, tmp_path: Path, settings: S
     (tmp_path / "y").mkdir()
     with pytest.raises(BackupError, match="SHA-256"):
         verify_archive(damaged, tmp_path / "y")
+
+
+def test_an_earlier_versions_xml_dump_loads_without_the_fields_since_removed(
+    world: World, tmp_path: Path, settings: Settings
+) -> None:
+    """Where PostgreSQL's client tools are missing the database is dumped as XML and loaded after ``migrate``: a
+    dump of an earlier version holding a field since removed (the entity file's counts by type) still loads."""
+    from shijian.ops.backup import _restore_database
+    from shijian.registry.models import EntityFile
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite backup is the database file itself")
+    e = world.entities["hecheng"]
+    dump = tmp_path / "database.xml"
+    dump.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<django-objects version="1.0">'
+        f'<object model="registry.entityfile" pk="{e.pk}">'
+        '<field name="records" type="IntegerField">7</field>'
+        '<field name="by_type" type="JSONField">{"penalty": 7}</field>'
+        '<field name="built_at" type="DateTimeField">2026-12-01T00:00:00+00:00</field>'
+        "</object></django-objects>\n",
+        encoding="utf-8",
+    )
+    _restore_database("dumpdata", dump, settings.DATABASES["default"], "postgresql")
+    assert EntityFile.objects.get(entity=e).records == 7

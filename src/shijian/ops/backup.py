@@ -235,9 +235,6 @@ def _restore_database(kind: str, dump: Path, db: dict[str, Any], vendor: str) ->
         run = subprocess.run(cmd, env=_pg_env(db), capture_output=True, text=True, check=False)
         if run.returncode != 0:
             raise BackupError(f"pg_restore failed: {run.stderr.strip()}")
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)  # an archive of an earlier version: brought to this code's schema
         return
     from django.core.management import call_command
 
