@@ -20,13 +20,14 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shijian.lake import state as build_state
@@ -131,26 +132,32 @@ def write_by_entity(
     tmp: Path,
     progress: Callable[[int], None] | None = None,
     unlinked: tuple[Path, Sequence[str]] | None = None,
+    texts: Path | None = None,
 ) -> int:
     """The linked records into ``tmp/by_entity/bucket=N/`` in one pass with bounded memory (``lake/partition.py``).
     DuckDB's own partitioned write buffers a row group per open file: at 1,024 buckets and 130M records it spilled
     tens of GB under the 6 GB cap, and a two-pass write through coarse groups took 419 s (docs/benchmarks.md).
 
     With ``unlinked`` (a path and the records' columns), ``linked`` is ``steps.records_linked_select``: the records
-    without an entity are written there, in the same pass, with the records' own columns."""
+    without an entity are written there, in the same pass, with the records' own columns.
+
+    With ``texts``, the linked records of the kinds that carry a free text are also written there, in the same pass
+    (the search index's input, ``fulltext.index.TEXT_COLUMNS``): the index is not read back from every file."""
     tmp.mkdir(parents=True, exist_ok=True)
     # Batches small enough for the reordering's random reads to stay in the CPU caches. The keys are the join's hash
     # table and the records stream through it; the connection takes no other query until the reader is closed.
     with joins_as_written(con):
         reader = con.sql(f"SELECT * EXCLUDE (bucket) FROM ({linked})").to_arrow_reader(1 << 17)
-        rest = None
+        rest = text_rows = None
         try:
             others = [c for c in unlinked[1] if c not in steps.RECORD_COLUMNS] if unlinked else []
             schema = pa.schema([f for f in reader.schema if f.name not in others])
             if unlinked:
                 rest = _RowGroups(unlinked[0], pa.schema([reader.schema.field(c) for c in unlinked[1]]))
+            if texts:
+                text_rows = _RowGroups(texts, pa.schema([reader.schema.field(c) for c in fulltext_index.TEXT_COLUMNS]))
             written = write_partitioned(
-                reader,
+                _with_texts(reader, text_rows) if text_rows else reader,
                 schema,
                 "entity_id",
                 buckets,
@@ -165,7 +172,19 @@ def write_by_entity(
             reader.close()
             if rest:
                 rest.close()
+            if text_rows:
+                text_rows.close()
     return sum(written)
+
+
+def _with_texts(batches: Iterable[pa.RecordBatch], out: _RowGroups) -> Iterator[pa.RecordBatch]:
+    """``batches`` as they come, their linked records of the text-carrying kinds added to ``out`` (the index's
+    own rule, that the text is not empty, is applied where it reads them)."""
+    kinds = pa.array(fulltext_index.TEXT_TYPES)
+    for batch in batches:
+        keep = pc.and_(pc.is_valid(batch.column("entity_id")), pc.is_in(batch.column("record_type"), kinds))
+        out.add(batch.filter(keep))
+        yield batch
 
 
 class _RowGroups:
@@ -335,7 +354,8 @@ def full_build(
     # One pass: the linked records to their entities' files, the others to the review's (``unlinked.parquet``).
     columns = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {records}").fetchall()]
     select = steps.records_linked_select(report.buckets, columns, hashed)
-    done = write_by_entity(con, select, report.buckets, tmp, rows_done, (tmp / "unlinked.parquet", columns))
+    unlinked = (tmp / "unlinked.parquet", columns)
+    done = write_by_entity(con, select, report.buckets, tmp, rows_done, unlinked, tmp / "texts.parquet")
     if progress:
         progress("records by entity", done, done)
     report.seconds_detail["by_entity write"] = round(time.perf_counter() - t0, 2)
@@ -370,7 +390,7 @@ def full_build(
     if final.exists():
         os.rename(final, old)
     os.rename(staged, final)
-    for name in ("unlinked.parquet", "entity_files.parquet", "review.parquet"):
+    for name in ("unlinked.parquet", "entity_files.parquet", "review.parquet", "texts.parquet"):
         os.replace(tmp / name, out / name)
     (out / "entity_counts.parquet").unlink(missing_ok=True)  # the layout before counts became a folder
     for folder in ("register_keys", "keys", "entity_counts"):
@@ -389,7 +409,8 @@ def full_build(
     report.reviews = sync_reviews(out / "review.parquet")
     step("sync", t0)
     t0 = time.perf_counter()
-    report.texts = fulltext_index.rebuild(lake, report.buckets, progress)
+    report.texts = fulltext_index.rebuild(lake, report.buckets, progress, texts=out / "texts.parquet")
+    (out / "texts.parquet").unlink()
     step("search index", t0)
     finish(lake, report)
     build_state.write_state(

@@ -32,6 +32,8 @@ from shijian.lake.store import Lake
 from shijian.registry.display import mask_phones
 
 TEXT_TYPES = ("complaint", "penalty", "inspection")  # the record kinds whose detail is a free text
+# what the index reads of a linked record (from ``by_entity`` files, or the texts a full build set aside)
+TEXT_COLUMNS = ("entity_id", "source", "record_type", "event_date", "record_id", "detail", "file", "line")
 SHIFT = 24  # id = day_key(date) << SHIFT | n: 16.7M texts a day, any date from the year 1 (none: day 0)
 FTS = "lake_recordtext_fts"
 TABLE = "lake_recordtext"
@@ -107,7 +109,7 @@ def _texts_select(files: Sequence[str]) -> str:
     """The records of ``files`` that carry a text, with their day's place in the ids."""
     types = ", ".join(f"'{t}'" for t in TEXT_TYPES)
     return f"""
-        SELECT entity_id, source, record_type, event_date, record_id, detail, file, line,
+        SELECT {", ".join(TEXT_COLUMNS)},
                CAST(coalesce(date_diff('day', DATE '0001-01-01', event_date) + 1, 0) AS BIGINT) AS day
         FROM read_parquet({list(files)!r})
         WHERE record_type IN ({types}) AND detail IS NOT NULL AND detail <> ''
@@ -331,14 +333,21 @@ def _count(con: duckdb.DuckDBPyConnection, texts: str) -> int:
     return int(row[0]) if row else 0
 
 
-def rebuild(lake: Lake, buckets: int, progress: Progress | None = None, codes: pa.Table | None = None) -> int:
-    """Every linked record's text, from the build's ``by_entity`` files: the index replaced in one transaction."""
+def rebuild(
+    lake: Lake,
+    buckets: int,
+    progress: Progress | None = None,
+    codes: pa.Table | None = None,
+    texts: Path | None = None,
+) -> int:
+    """Every linked record's text, from the build's ``by_entity`` files, or from ``texts`` (a file of the linked
+    records with ``TEXT_COLUMNS``, which the build wrote in its pass): the index replaced in one transaction."""
     from django.db import connection, transaction
 
     from shijian.core.bulk import deferred_indexes
     from shijian.lake.models import RecordText
 
-    files = by_entity_files(lake)
+    files = [str(texts)] if texts else by_entity_files(lake)
     con = _connection()
     _with_codes(con, codes if codes is not None else entity_codes())
     try:
