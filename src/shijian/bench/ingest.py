@@ -197,7 +197,7 @@ def run(
     report["build"] = {
         "seconds": round(time.perf_counter() - t0, 1),
         "steps": build.seconds,
-        "aggregates_and_sync_s": round(build.seconds["aggregate"] + build.seconds["sync"], 1),
+        "aggregates_and_sync_s": round(build.seconds_detail["aggregate"] + build.seconds["sync"], 1),
         "linked": build.linked,
         "unlinked": build.unlinked,
         "entity_files": build.synced,
