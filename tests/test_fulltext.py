@@ -311,7 +311,7 @@ def test_a_large_rebuild_tokenises_in_another_process_to_the_same_index(
 ) -> None:
     # the build indexed the texts it set aside in its by-entity pass (and removed them); this rebuild reads every
     # by_entity file instead, so the comparison also checks that the pass set aside exactly the indexed records
-    assert not (lake.root / "build" / "texts.parquet").exists()
+    assert not (lake.root / "build.tmp").exists() and not list(lake.root.rglob("texts.parquet"))
     rows, entries = _index_contents()
     assert len(rows) > 500 and len(entries) >= len(rows)  # FTS5: an entry a token; PostgreSQL: one a row
     monkeypatch.setattr(fulltext_index, "PARALLEL_ROWS", 0)  # this small lake's rebuild as a large one's
@@ -319,6 +319,24 @@ def test_a_large_rebuild_tokenises_in_another_process_to_the_same_index(
     assert state is not None
     assert fulltext_index.rebuild(lake, state.buckets) == len(rows)
     assert _index_contents() == (rows, entries)
+
+
+def test_a_build_whose_aggregates_fail_leaves_the_previous_index(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the aggregates run beside the index rebuild: the index commits only once they are made
+    from shijian.lake import build
+
+    before = _index_contents()
+    RecordText.objects.filter(id=RecordText.objects.order_by("id").values_list("id", flat=True)[0]).delete()
+    changed = _index_contents()
+    assert changed != before
+
+    def fail(*args: Any) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(build, "aggregate", fail)
+    with pytest.raises(OSError, match="no space left"):
+        run_build(lake, threads=2)
+    assert _index_contents() == changed  # not the failed build's index
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:

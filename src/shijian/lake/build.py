@@ -181,11 +181,15 @@ def write_by_entity(
 
 
 def _with_texts(batches: Iterable[pa.RecordBatch], out: _RowGroups) -> Iterator[pa.RecordBatch]:
-    """``batches`` as they come, their linked records of the text-carrying kinds added to ``out`` (the index's
-    own rule, that the text is not empty, is applied where it reads them)."""
+    """``batches`` as they come, their linked records of the text-carrying kinds with a text added to ``out`` (the
+    index applies its rule again where it reads them, ``fulltext.index._texts_select``)."""
     kinds = pa.array(fulltext_index.TEXT_TYPES)
     for batch in batches:
-        keep = pc.and_(pc.is_valid(batch.column("entity_id")), pc.is_in(batch.column("record_type"), kinds))
+        detail = batch.column("detail")
+        keep = pc.and_(
+            pc.and_(pc.is_valid(batch.column("entity_id")), pc.is_in(batch.column("record_type"), kinds)),
+            pc.and_(pc.is_valid(detail), pc.not_equal(detail, "")),
+        )
         out.add(batch.filter(keep))
         yield batch
 
@@ -372,14 +376,25 @@ def full_build(
     # database, from the texts the pass set aside, in this thread) need nothing of each other: one is mostly DuckDB's
     # threads, the other one Python and the database's writes, so together they keep both cores busy. Each one's
     # own time is in seconds_detail; the step's is the two together.
+    # The index commits only once the aggregates are made: a failed build leaves the previous build's index with
+    # its files. A failure or a cancel on this side interrupts the aggregates rather than waiting for them.
+    from django.db import transaction
+
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        aggregated = pool.submit(aggregate, con, staged, tmp, report)
-        report.texts = fulltext_index.rebuild(lake, report.buckets, progress, texts=tmp / "texts.parquet")
-        report.seconds_detail["search index"] = round(time.perf_counter() - t0, 2)
-        aggregated.result()
+    pool = ThreadPoolExecutor(max_workers=1)
+    aggregated = pool.submit(aggregate, con, staged, tmp, report)
+    try:
+        with transaction.atomic():
+            report.texts = fulltext_index.rebuild(lake, report.buckets, progress, texts=tmp / "texts.parquet")
+            report.seconds_detail["search index"] = round(time.perf_counter() - t0, 2)
+            aggregated.result()
+    except BaseException:
+        con.interrupt()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        con.close()
     step("aggregate + search index", t0)
-    con.close()
 
     # Swap the new build in: by_entity/ and the aggregates replace the previous build's.
     final = out / "by_entity"
