@@ -330,24 +330,7 @@ def full_build(
     step("snapshot", t0)
 
     t0 = time.perf_counter()
-    con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({sql_literal(ent_path)})")
-    register_keys(con, tmp / "register_keys")
-    # Each record's keys are resolved once per distinct key combination, then joined back.
-    con.execute("CREATE TABLE keys_exact AS " + steps.keys_select())
-    con.execute("CREATE TABLE pending AS " + steps.pending_select())
-    con.execute("CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ent")
-    report.probabilistic = resolve_pending(con, lake, probabilistic, tmp / MODEL)
-    con.execute("CREATE TABLE keys AS " + steps.resolved_keys_select())
-    con.execute("DROP TABLE keys_exact")
-    # Records find their key row by one 64-bit hash when it is injective over the lake's key combinations
-    # (checked here; otherwise, never in practice, by the four columns).
-    con.execute("ALTER TABLE keys ADD COLUMN key_hash UBIGINT DEFAULT NULL")
-    con.execute(f"UPDATE keys SET key_hash = {steps.KEY_HASH}")
-    hashed = scalar(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") == 1
-    report.key_hash_join = hashed
-    # Every key combination's link, kept for incremental builds (new records look their keys up here first).
-    (tmp / "keys").mkdir()
-    con.execute(f"COPY keys TO {sql_literal(tmp / 'keys' / 'base.parquet')} (FORMAT parquet, COMPRESSION zstd)")
+    hashed = link(con, lake, ent_path, tmp, report, probabilistic)
     step("link", t0)
 
     t0 = time.perf_counter()
@@ -372,50 +355,11 @@ def full_build(
     write_review(con, tmp / "review.parquet")
     step("by_entity", t0)
 
-    # The aggregates (DuckDB, on this build's connection, in a thread) and the search index (the operational
-    # database, from the texts the pass set aside, in this thread) need nothing of each other: one is mostly DuckDB's
-    # threads, the other one Python and the database's writes, so together they keep both cores busy. Each one's
-    # own time is in seconds_detail; the step's is the two together.
-    # The index commits only once the aggregates are made: a failed build leaves the previous build's index with
-    # its files. A failure or a cancel on this side interrupts the aggregates rather than waiting for them.
-    from django.db import transaction
-
     t0 = time.perf_counter()
-    pool = ThreadPoolExecutor(max_workers=1)
-    aggregated = pool.submit(aggregate, con, staged, tmp, report)
-    try:
-        with transaction.atomic():
-            report.texts = fulltext_index.rebuild(lake, report.buckets, progress, texts=tmp / "texts.parquet")
-            report.seconds_detail["search index"] = round(time.perf_counter() - t0, 2)
-            aggregated.result()
-    except BaseException:
-        con.interrupt()
-        raise
-    finally:
-        pool.shutdown(wait=True)
-        con.close()
+    aggregate_and_index(con, lake, staged, tmp, report, progress)
     step("aggregate + search index", t0)
 
-    # Swap the new build in: by_entity/ and the aggregates replace the previous build's.
-    final = out / "by_entity"
-    old = out / "by_entity.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        os.rename(final, old)
-    os.rename(staged, final)
-    for name in ("unlinked.parquet", "entity_files.parquet", "review.parquet"):
-        os.replace(tmp / name, out / name)
-    (out / "entity_counts.parquet").unlink(missing_ok=True)  # the layout before counts became a folder
-    for folder in ("register_keys", "keys", "entity_counts"):
-        shutil.rmtree(out / folder, ignore_errors=True)
-        os.rename(tmp / folder, out / folder)
-    # The linkage model this build trained (incremental builds score new pairs with it); none trained, none kept.
-    if (tmp / MODEL).exists():
-        os.replace(tmp / MODEL, out / MODEL)
-    else:
-        (out / MODEL).unlink(missing_ok=True)
-    shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(tmp, ignore_errors=True)
+    swap_in(tmp, out)
 
     t0 = time.perf_counter()
     report.synced = sync_entity_files(out / "entity_files.parquet")
@@ -436,6 +380,90 @@ def full_build(
         ),
     )
     return report
+
+
+def link(
+    con: duckdb.DuckDBPyConnection, lake: Lake, ent_path: Path, tmp: Path, report: BuildReport, probabilistic: bool
+) -> bool:
+    """Every key combination of the records linked (``keys``, also written to ``tmp/keys``); returns whether the
+    records find their key row by its 64-bit hash."""
+    con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({sql_literal(ent_path)})")
+    register_keys(con, tmp / "register_keys")
+    # Each record's keys are resolved once per distinct key combination, then joined back.
+    con.execute("CREATE TABLE keys_exact AS " + steps.keys_select())
+    con.execute("CREATE TABLE pending AS " + steps.pending_select())
+    con.execute("CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ent")
+    report.probabilistic = resolve_pending(con, lake, probabilistic, tmp / MODEL)
+    con.execute("CREATE TABLE keys AS " + steps.resolved_keys_select())
+    con.execute("DROP TABLE keys_exact")
+    # Records find their key row by one 64-bit hash when it is injective over the lake's key combinations
+    # (checked here; otherwise, never in practice, by the four columns).
+    con.execute("ALTER TABLE keys ADD COLUMN key_hash UBIGINT DEFAULT NULL")
+    con.execute(f"UPDATE keys SET key_hash = {steps.KEY_HASH}")
+    hashed = scalar(con, "SELECT count(*) = count(DISTINCT key_hash) FROM keys") == 1
+    report.key_hash_join = hashed
+    # Every key combination's link, kept for incremental builds (new records look their keys up here first).
+    (tmp / "keys").mkdir()
+    con.execute(f"COPY keys TO {sql_literal(tmp / 'keys' / 'base.parquet')} (FORMAT parquet, COMPRESSION zstd)")
+    return hashed
+
+
+def aggregate_and_index(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    staged: Path,
+    tmp: Path,
+    report: BuildReport,
+    progress: Progress | None,
+) -> None:
+    """The aggregates of the records in ``staged`` and the search index from the texts the pass set aside, at once;
+    closes ``con``."""
+    from django.db import transaction
+
+    # The aggregates (DuckDB, on this build's connection, in a thread) and the search index (the operational
+    # database, from the texts the pass set aside, in this thread) need nothing of each other: one is mostly DuckDB's
+    # threads, the other one Python and the database's writes, so together they keep both cores busy. Each one's
+    # own time is in seconds_detail; the step's is the two together.
+    # The index commits only once the aggregates are made: a failed build leaves the previous build's index with
+    # its files. A failure or a cancel on this side interrupts the aggregates rather than waiting for them.
+    t0 = time.perf_counter()
+    pool = ThreadPoolExecutor(max_workers=1)
+    aggregated = pool.submit(aggregate, con, staged, tmp, report)
+    try:
+        with transaction.atomic():
+            report.texts = fulltext_index.rebuild(lake, report.buckets, progress, texts=tmp / "texts.parquet")
+            report.seconds_detail["search index"] = round(time.perf_counter() - t0, 2)
+            aggregated.result()
+    except BaseException:
+        con.interrupt()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        con.close()
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """The new build's files in ``tmp`` replace the previous build's in ``out`` (``by_entity/`` by renames)."""
+    staged = tmp / "by_entity"
+    final = out / "by_entity"
+    old = out / "by_entity.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.rename(final, old)
+    os.rename(staged, final)
+    for name in ("unlinked.parquet", "entity_files.parquet", "review.parquet"):
+        os.replace(tmp / name, out / name)
+    (out / "entity_counts.parquet").unlink(missing_ok=True)  # the layout before counts became a folder
+    for folder in ("register_keys", "keys", "entity_counts"):
+        shutil.rmtree(out / folder, ignore_errors=True)
+        os.rename(tmp / folder, out / folder)
+    # The linkage model this build trained (incremental builds score new pairs with it); none trained, none kept.
+    if (tmp / MODEL).exists():
+        os.replace(tmp / MODEL, out / MODEL)
+    else:
+        (out / MODEL).unlink(missing_ok=True)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def aggregate(con: duckdb.DuckDBPyConnection, staged: Path, tmp: Path, report: BuildReport) -> None:
