@@ -350,3 +350,38 @@ def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
     with pytest.raises(RuntimeError, match="worker process stopped"):
         worker.result()
     worker.close()  # returns: the feeder saw the broken pipe
+
+
+def test_a_rebuild_on_sqlite_writes_its_entries_in_large_segments_and_restores_the_page_cache(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: FTS5's memory for new entries and SQLite's page cache")
+    state = build_state.read_state(lake)
+    assert state is not None
+
+    def settings() -> tuple[int, list[tuple[Any, ...]]]:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA cache_size")
+            pages = int(cur.fetchone()[0])
+            cur.execute(f"SELECT v FROM {FTS}_config WHERE k = 'hashsize'")
+            return pages, cur.fetchall()
+
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA cache_size = -4321")  # what the connection had: kept after a rebuild
+    before = settings()[0]
+    assert before == -4321
+    rows, entries = _index_contents()
+    assert fulltext_index.rebuild(lake, state.buckets) == len(rows)
+    assert settings() == (before, [(fulltext_index.FTS_HASH_BYTES,)])
+    assert _index_contents() == (rows, entries)
+
+    def fail(*args: Any) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fulltext_index, "_load", fail)
+    with pytest.raises(OSError, match="disk full"):
+        fulltext_index.rebuild(lake, state.buckets)
+    assert settings()[0] == before and _index_contents() == (rows, entries)
