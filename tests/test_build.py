@@ -15,7 +15,7 @@ from shijian.ingest.mapping import load_mappings
 from shijian.ingest.pipeline import ingest, summary
 from shijian.lake.build import BuildReport, linkage_quality, run_build
 from shijian.lake.query import entity_timeline
-from shijian.lake.store import KEY_COLUMNS, KEYS, Lake
+from shijian.lake.store import Lake
 from shijian.synth.generator import generate, resolve_scale
 
 STRANGER, STRANGER_AT = "佛山市无名氏小卖部", "高明区某街1号"
@@ -109,37 +109,12 @@ def _entity_files_match_the_records(built: Built) -> None:
     assert f.penalties == penalties == by_type.get("penalty", 0)
 
 
-def _each_load_keeps_its_distinct_keys(built: Built) -> None:
-    """Written at the load's commit: exactly its records' distinct key combinations (nulls and empty strings as
-    they are), each once."""
-    lake = built[2]
-    loads = sorted(lake.records.glob("source=*/load=*/records.parquet"))
-    assert loads and all(f.with_name(KEYS).exists() for f in loads)
-    con = duckdb.connect()
-    cols = ", ".join(KEY_COLUMNS)
-    for f in loads:
-        keys, records = f"read_parquet('{f.with_name(KEYS)}')", f"read_parquet('{f}')"
-        assert con.execute(f"SELECT count(*) = count(DISTINCT ({cols})) FROM {keys}").fetchone() == (True,)
-        for a, b in ((keys, records), (records, keys)):
-            assert con.execute(f"SELECT {cols} FROM {a} EXCEPT SELECT {cols} FROM {b}").fetchall() == []
-
-
 def _a_second_build_replaces_the_first(built: Built) -> None:
-    """Also without the keys files of half of the loads (a lake from before they were kept): the build reads
-    those loads' records instead, and links every key combination as before."""
     from shijian.registry.models import EntityFile
 
     _out, _manifest, lake, first = built
     again = run_build(lake, threads=1)
     assert again.synced == first.synced and EntityFile.objects.count() == first.synced
-    con = duckdb.connect()
-    keys = f"read_parquet('{lake.root}/build/keys/*.parquet')"
-    before = con.execute(f"SELECT * FROM {keys} ORDER BY ALL").fetchall()
-    for f in sorted(lake.records.glob("source=*/load=*/records.parquet"))[::2]:
-        f.with_name(KEYS).unlink()
-    without = run_build(lake, threads=1)
-    assert (without.linked, without.unlinked, without.synced) == (again.linked, again.unlinked, again.synced)
-    assert con.execute(f"SELECT * FROM {keys} ORDER BY ALL").fetchall() == before
 
 
 def _the_entity_page_shows_the_file_and_its_timeline(built: Built) -> None:
@@ -236,7 +211,6 @@ def test_the_whole_chain(built: Built) -> None:
     _entity_files_match_the_records(built)
     _the_entity_page_shows_the_file_and_its_timeline(built)
     _officials_review_uncertain_matches_and_the_next_build_follows(built)
-    _each_load_keeps_its_distinct_keys(built)
     _a_second_build_replaces_the_first(built)
 
 

@@ -40,7 +40,7 @@ from shijian.lake.fulltext.tokens import TOKENIZER_VERSION
 from shijian.lake.linkage import link_pairs
 from shijian.lake.partition import write_partitioned
 from shijian.lake.sql import PARQUET, joins_as_written, scalar, sql_literal
-from shijian.lake.store import KEY_COLUMNS, KEYS, Lake
+from shijian.lake.store import Lake
 from shijian.lake.sync import sync_entity_files, sync_reviews
 
 MODEL = "linkage-model.json"
@@ -310,7 +310,6 @@ def full_build(
     records = "records"
     loads = build_state.record_files(lake)
     con.execute(f"CREATE VIEW records AS {records_view(lake, loads)}")
-    con.execute(f"CREATE VIEW record_keys AS {record_keys_view(lake, loads)}")
     step_names = ["count", "snapshot", "link", "by_entity", "aggregate + search index", "sync"]
 
     def step(name: str, t0: float) -> None:
@@ -386,12 +385,12 @@ def full_build(
 def link(
     con: duckdb.DuckDBPyConnection, lake: Lake, ent_path: Path, tmp: Path, report: BuildReport, probabilistic: bool
 ) -> bool:
-    """Every key combination of the records linked (``keys``, also written to ``tmp/keys``), from the view
-    ``record_keys`` (``record_keys_view``); returns whether the records find their key row by its 64-bit hash."""
+    """Every key combination of the records linked (``keys``, also written to ``tmp/keys``); returns whether the
+    records find their key row by its 64-bit hash."""
     con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({sql_literal(ent_path)})")
     register_keys(con, tmp / "register_keys")
     # Each record's keys are resolved once per distinct key combination, then joined back.
-    con.execute("CREATE TABLE keys_exact AS " + steps.keys_select("record_keys"))
+    con.execute("CREATE TABLE keys_exact AS " + steps.keys_select())
     con.execute("CREATE TABLE pending AS " + steps.pending_select())
     con.execute("CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ent")
     report.probabilistic = resolve_pending(con, lake, probabilistic, tmp / MODEL)
@@ -527,21 +526,6 @@ def records_view(lake: Lake, loads: list[str]) -> str:
     """The records of exactly these loads (listed once at the start: a load committed meanwhile waits its turn)."""
     files = "[" + ", ".join(sql_literal(lake.root / f) for f in loads) + "]"
     return f"SELECT * FROM read_parquet({files}, hive_partitioning = true)"
-
-
-def record_keys_view(lake: Lake, loads: list[str]) -> str:
-    """The linkage keys of these loads' records, as many rows as it takes (``keys_select`` makes them distinct):
-    each load's own distinct keys, written at its commit (``store.KEYS``), or its records where it has none."""
-    kept = [f for f in loads if (lake.root / f).with_name(KEYS).exists()]
-    cols = ", ".join(KEY_COLUMNS)
-    parts = []
-    if kept:
-        files = ", ".join(sql_literal((lake.root / f).with_name(KEYS)) for f in kept)
-        parts.append(f"SELECT {cols} FROM read_parquet([{files}])")
-    if len(kept) < len(loads) or not loads:
-        rest = [f for f in loads if f not in set(kept)]
-        parts.append(f"SELECT {cols} FROM ({records_view(lake, rest)})")
-    return " UNION ALL ".join(parts)
 
 
 def register_digest(lake: Lake) -> str:

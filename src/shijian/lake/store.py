@@ -3,7 +3,6 @@
 ```
 LAKE/records/source=<source>/load=<load_id>/records.parquet     accepted records (zstd)
 LAKE/records/source=<source>/load=<load_id>/quarantine.parquet  rejected rows: file, line, reason, raw row
-LAKE/records/source=<source>/load=<load_id>/keys.parquet        its records' distinct linkage keys
 LAKE/records/source=<source>/load=<load_id>/load.json           the load report (counts, file hash, mapping)
 LAKE/staging/<load_id>/                                          a load being written
 ```
@@ -11,11 +10,6 @@ LAKE/staging/<load_id>/                                          a load being wr
 A load is written under ``staging/`` and committed by one ``rename`` into ``records/``: a crash leaves either
 nothing visible or the whole load, never half of one. Readers only ever glob ``records/``. Leftover staging
 directories (from a crash) are removed by the next ingest.
-
-A committed load never changes, so what is derived from its records alone is derived once, at its commit: its
-distinct linkage keys (``keys.parquet``: uscc, reg_no, name, address), which a build links instead of reading every
-record's (at 130M records, 38M rows per load against 130M; ``build.link``). A load committed before the lake kept
-them has none, and a build reads its records instead.
 """
 
 from __future__ import annotations
@@ -29,13 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import duckdb
-
-from shijian.lake.sql import PARQUET, sql_literal
-
-KEYS = "keys.parquet"
-KEY_COLUMNS = ("uscc", "reg_no", "name", "address")  # what links a record to its entity (``steps.keys_select``)
 
 
 @dataclass(frozen=True)
@@ -86,7 +73,6 @@ class Lake:
         return path
 
     def commit(self, staged: Path, source: str, load_id: str, report: dict[str, Any]) -> Path:
-        write_keys(staged)
         (staged / "load.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str))
         target_parent = self.records / f"source={source}"
         target_parent.mkdir(parents=True, exist_ok=True)
@@ -107,20 +93,3 @@ class Lake:
         for p in leftovers:
             shutil.rmtree(p, ignore_errors=True)
         return len(leftovers)
-
-
-def write_keys(load: Path) -> None:
-    """A load's distinct linkage keys (``KEYS``), from its ``records.parquet``."""
-    records = load / "records.parquet"
-    if not records.exists():
-        return
-    cols = ", ".join(KEY_COLUMNS)
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        con.execute(
-            f"COPY (SELECT DISTINCT {cols} FROM read_parquet({sql_literal(records)})) TO {sql_literal(load / KEYS)} "
-            + PARQUET
-        )
-    finally:
-        con.close()
