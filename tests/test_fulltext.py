@@ -352,7 +352,7 @@ def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
     worker.close()  # returns: the feeder saw the broken pipe
 
 
-def test_a_rebuild_on_sqlite_writes_its_entries_in_large_segments_and_restores_the_page_cache(
+def test_a_rebuild_on_sqlite_sets_fts5_to_large_segments_and_restores_the_page_cache(
     lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from django.db import connection
@@ -369,19 +369,24 @@ def test_a_rebuild_on_sqlite_writes_its_entries_in_large_segments_and_restores_t
             cur.execute(f"SELECT v FROM {FTS}_config WHERE k = 'hashsize'")
             return pages, cur.fetchall()
 
+    configured = settings()[0]
     with connection.cursor() as cur:
         cur.execute("PRAGMA cache_size = -4321")  # what the connection had: kept after a rebuild
-    before = settings()[0]
-    assert before == -4321
-    rows, entries = _index_contents()
-    assert fulltext_index.rebuild(lake, state.buckets) == len(rows)
-    assert settings() == (before, [(fulltext_index.FTS_HASH_BYTES,)])
-    assert _index_contents() == (rows, entries)
+    try:
+        before = settings()[0]
+        assert before == -4321
+        rows, entries = _index_contents()
+        assert fulltext_index.rebuild(lake, state.buckets) == len(rows)
+        assert settings() == (before, [(fulltext_index.FTS_HASH_BYTES,)])
+        assert _index_contents() == (rows, entries)
 
-    def fail(*args: Any) -> int:
-        raise OSError("disk full")
+        def fail(*args: Any) -> int:
+            raise OSError("disk full")
 
-    monkeypatch.setattr(fulltext_index, "_load", fail)
-    with pytest.raises(OSError, match="disk full"):
-        fulltext_index.rebuild(lake, state.buckets)
-    assert settings()[0] == before and _index_contents() == (rows, entries)
+        monkeypatch.setattr(fulltext_index, "_load", fail)
+        with pytest.raises(OSError, match="disk full"):
+            fulltext_index.rebuild(lake, state.buckets)
+        assert settings()[0] == before and _index_contents() == (rows, entries)
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA cache_size = {configured}")  # the later tests' connection as configured
