@@ -205,33 +205,13 @@ def _officials_review_uncertain_matches_and_the_next_build_follows(built: Built)
     assert again.linked.get("reviewed", 0) >= review.records
 
 
-def _a_hash_two_key_combinations_share_sends_the_build_to_the_texts(
-    built: Built, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The key combinations are found by their hash; were one hash shared (here: a hash of the name alone, which
-    many combinations share), the build groups by the texts and links every record as before."""
-    from shijian.lake import steps
-
-    _out, _manifest, lake, first = built
-    assert first.keys_by_hash and first.key_hash_join
-    links = f"SELECT source, file, line, entity_id, link_method FROM read_parquet('{lake.root}/build/by_entity/*/*')"
-    con = duckdb.connect()
-    before = sorted(con.sql(links).fetchall())
-    by_hash = steps.distinct_keys_by_hash
-    monkeypatch.setattr(steps, "distinct_keys_by_hash", lambda records="records": by_hash(records, "hash(name)"))
-    again = run_build(lake, threads=2)
-    assert not again.keys_by_hash and again.key_hash_join
-    assert sorted(con.sql(links).fetchall()) == before and len(before) == sum(again.linked.values())
-
-
-def test_the_whole_chain(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_whole_chain(built: Built) -> None:
     """One district through register, ingest and build; each check below reads the same build."""
     _every_record_is_linked_or_queued_and_links_are_right(built)
     _entity_files_match_the_records(built)
     _the_entity_page_shows_the_file_and_its_timeline(built)
     _officials_review_uncertain_matches_and_the_next_build_follows(built)
     _a_second_build_replaces_the_first(built)
-    _a_hash_two_key_combinations_share_sends_the_build_to_the_texts(built, monkeypatch)
 
 
 def test_many_buckets_are_written_through_coarse_groups_with_the_same_result(tmp_path: Path) -> None:

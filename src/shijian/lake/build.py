@@ -66,7 +66,6 @@ class BuildReport:
     unlinked: int = 0
     probabilistic: dict[str, Any] = field(default_factory=dict)
     key_hash_join: bool = False
-    keys_by_hash: bool = False  # the distinct key combinations found by their hash (else by their texts)
     reviews: int = 0
     entities_with_records: int = 0
     synced: int = 0
@@ -390,13 +389,8 @@ def link(
     records find their key row by its 64-bit hash."""
     con.execute(f"CREATE VIEW entities AS SELECT * FROM read_parquet({sql_literal(ent_path)})")
     register_keys(con, tmp / "register_keys")
-    # Each record's keys are resolved once per distinct key combination, then joined back. The combinations are
-    # found by their hash; where one hash stood for two of them (never seen), by their texts.
-    con.execute("CREATE TABLE key_combos AS " + steps.distinct_keys_by_hash())
-    report.keys_by_hash = not scalar(con, "SELECT coalesce(bool_or(ambiguous), false) FROM key_combos")
-    exact = steps.keys_select("key_combos", distinct=False) if report.keys_by_hash else steps.keys_select()
-    con.execute("CREATE TABLE keys_exact AS " + exact)
-    con.execute("DROP TABLE key_combos")
+    # Each record's keys are resolved once per distinct key combination, then joined back.
+    con.execute("CREATE TABLE keys_exact AS " + steps.keys_select())
     con.execute("CREATE TABLE pending AS " + steps.pending_select())
     con.execute("CREATE TABLE ent_keys AS SELECT id, name_key, address_key FROM ent")
     report.probabilistic = resolve_pending(con, lake, probabilistic, tmp / MODEL)

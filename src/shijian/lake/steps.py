@@ -43,34 +43,11 @@ KEY_TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
-# A record's key combination as one 64-bit number (DuckDB's ``hash``; a record's columns, see ``KEY_HASH``).
-RECORD_KEY_HASH = "hash(uscc, reg_no, name, address)"
-# The same combination spelled out, a null told apart from an empty text, for a second, independent hash.
-_SPELLED = "concat_ws(chr(31), " + ", ".join(f"coalesce({c}, chr(30))" for c in ("uscc", "reg_no", "name", "address"))
-_SPELLED += ")"
-
-
-def distinct_keys_by_hash(records: str = "records", key_hash: str = RECORD_KEY_HASH) -> str:
-    """The distinct key combinations of ``records`` grouped by their hash (DuckDB): one number per record compared
-    instead of four texts (130M records: 33 s against 38 s for a DISTINCT over the texts, docs/benchmarks.md).
-    ``ambiguous`` is true where the records of one hash give two hashes of their combination spelled out: two
-    combinations share the number, and the caller groups by the texts instead (``keys_select``'s DISTINCT). Within
-    a group that is not ambiguous every record has the same combination, so ``any_value`` (the first non-null) is
-    it, a null where all are null."""
-    return f"""
-        SELECT {key_hash} AS key_hash, any_value(uscc) AS uscc, any_value(reg_no) AS reg_no,
-               any_value(name) AS name, any_value(address) AS address,
-               min(hash({_SPELLED})) <> max(hash({_SPELLED})) AS ambiguous
-        FROM {records} GROUP BY 1
-    """
-
-
-def keys_select(records: str = "records", distinct: bool = True) -> str:
+def keys_select(records: str = "records") -> str:
     """Each distinct key combination of ``records`` (a view or table with uscc, reg_no, name, address), resolved
-    once by the exact rules; ``distinct=False`` where ``records`` holds each combination once already."""
-    d = "DISTINCT " if distinct else ""
+    once by the exact rules."""
     return f"""
-        WITH d AS (SELECT {d}uscc, reg_no, name, address FROM {records}),
+        WITH d AS (SELECT DISTINCT uscc, reg_no, name, address FROM {records}),
         k AS (
             SELECT uscc, reg_no AS reg_no_raw, name, address, nullif(reg_no, '') AS reg_no,
                    {NAME_KEY.format(c="name")} AS name_key, {NAME_KEY.format(c="address")} AS address_key
