@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -13,7 +15,9 @@ from pytest_django import Settings
 
 from shijian.ingest.mapping import load_mappings
 from shijian.ingest.pipeline import ingest, summary
-from shijian.lake.build import BuildReport, linkage_quality, run_build
+from shijian.lake import file_codes
+from shijian.lake import state as build_state
+from shijian.lake.build import BuildReport, linkage_quality, records_scan, run_build
 from shijian.lake.query import entity_timeline
 from shijian.lake.store import Lake
 from shijian.synth.generator import generate, resolve_scale
@@ -73,8 +77,13 @@ def _every_record_is_linked_or_queued_and_links_are_right(built: Built) -> None:
     con = duckdb.connect()
     unlinked = con.execute(f"SELECT count(*) FROM read_parquet('{lake.root}/build/unlinked.parquet')").fetchall()[0][0]
     assert unlinked == report.unlinked
-    # The one pass split the lake exactly: the unlinked rows are records as the lake has them (every column, same
-    # types), and with the linked ones they are every record once.
+    _the_pass_split_the_lake_exactly(lake)
+
+
+def _the_pass_split_the_lake_exactly(lake: Lake) -> None:
+    """The unlinked rows are records as the lake has them (every column, same types), and with the linked ones
+    they are every record once (by department, delivered file and line)."""
+    con = duckdb.connect()
     records = f"read_parquet('{lake.records_glob()}', hive_partitioning = true)"
     queued = f"read_parquet('{lake.root}/build/unlinked.parquet')"
     assert (
@@ -115,6 +124,24 @@ def _a_second_build_replaces_the_first(built: Built) -> None:
     _out, _manifest, lake, first = built
     again = run_build(lake, threads=1)
     assert again.synced == first.synced and EntityFile.objects.count() == first.synced
+
+
+def _a_lake_file_of_two_delivered_files_keeps_their_names(built: Built) -> None:
+    """The pass carries each record's delivered file as its lake file's number where a lake file holds one
+    (``file_codes``); a lake file holding two is carried as text, with the same result."""
+    _out, _manifest, lake, _first = built
+    scan = records_scan(lake, build_state.record_files(lake))
+    assert file_codes.labels(duckdb.connect(), scan) is not None  # the builds so far carried numbers
+    path = sorted(lake.records.glob("source=*/load=*/records.parquet"))[0]
+    table = pq.read_table(path)
+    names = table.column("file").to_pylist()
+    names[::2] = ["另一个文件.csv"] * len(names[::2])
+    pq.write_table(table.set_column(table.schema.get_field_index("file"), "file", pa.array(names, pa.string())), path)
+    assert file_codes.labels(duckdb.connect(), scan) is None
+    run_build(lake, threads=1)
+    _the_pass_split_the_lake_exactly(lake)
+    be = f"read_parquet('{lake.root}/build/by_entity/*/*.parquet')"
+    assert duckdb.connect().execute(f"SELECT count(*) FROM {be} WHERE file = '另一个文件.csv'").fetchall()[0][0] > 0
 
 
 def _the_entity_page_shows_the_file_and_its_timeline(built: Built) -> None:
@@ -212,6 +239,7 @@ def test_the_whole_chain(built: Built) -> None:
     _the_entity_page_shows_the_file_and_its_timeline(built)
     _officials_review_uncertain_matches_and_the_next_build_follows(built)
     _a_second_build_replaces_the_first(built)
+    _a_lake_file_of_two_delivered_files_keeps_their_names(built)
 
 
 def test_many_buckets_are_written_through_coarse_groups_with_the_same_result(tmp_path: Path) -> None:

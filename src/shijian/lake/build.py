@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from shijian.lake import file_codes, steps
 from shijian.lake import state as build_state
-from shijian.lake import steps
 from shijian.lake.fulltext import index as fulltext_index
 from shijian.lake.fulltext.tokens import TOKENIZER_VERSION
 from shijian.lake.linkage import link_pairs
@@ -136,6 +136,7 @@ def write_by_entity(
     progress: Callable[[int], None] | None = None,
     unlinked: tuple[Path, Sequence[str]] | None = None,
     texts: Path | None = None,
+    file_labels: list[str] | None = None,
 ) -> int:
     """The linked records into ``tmp/by_entity/bucket=N/`` in one pass with bounded memory (``lake/partition.py``).
     DuckDB's own partitioned write buffers a row group per open file: at 1,024 buckets and 130M records it spilled
@@ -145,22 +146,29 @@ def write_by_entity(
     without an entity are written there, in the same pass, with the records' own columns.
 
     With ``texts``, the linked records of the kinds that carry a free text are also written there, in the same pass
-    (the search index's input, ``fulltext.index.TEXT_COLUMNS``): the index is not read back from every file."""
+    (the search index's input, ``fulltext.index.TEXT_COLUMNS``): the index is not read back from every file.
+
+    With ``file_labels``, ``linked`` has each record's ``file`` as its lake file's number (``file_codes``): the
+    labels are put back as a dictionary array, so every file written holds the texts."""
     tmp.mkdir(parents=True, exist_ok=True)
     # Batches small enough for the reordering's random reads to stay in the CPU caches. The keys are the join's hash
     # table and the records stream through it; the connection takes no other query until the reader is closed.
     with joins_as_written(con):
         reader = con.sql(f"SELECT * EXCLUDE (bucket) FROM ({linked})").to_arrow_reader(1 << 17)
+        batches: Iterable[pa.RecordBatch] = reader
+        fields = reader.schema
+        if file_labels is not None:
+            batches, fields = file_codes.decoded(reader, file_labels), file_codes.schema(reader.schema)
         rest = text_rows = None
         try:
             others = [c for c in unlinked[1] if c not in steps.RECORD_COLUMNS] if unlinked else []
-            schema = pa.schema([f for f in reader.schema if f.name not in others])
+            schema = pa.schema([f for f in fields if f.name not in others])
             if unlinked:
-                rest = _RowGroups(unlinked[0], pa.schema([reader.schema.field(c) for c in unlinked[1]]))
+                rest = _RowGroups(unlinked[0], pa.schema([fields.field(c) for c in unlinked[1]]))
             if texts:
-                text_rows = _RowGroups(texts, pa.schema([reader.schema.field(c) for c in fulltext_index.TEXT_COLUMNS]))
+                text_rows = _RowGroups(texts, pa.schema([fields.field(c) for c in fulltext_index.TEXT_COLUMNS]))
             written = write_partitioned(
-                _with_texts(reader, text_rows) if text_rows else reader,
+                _with_texts(batches, text_rows) if text_rows else batches,
                 schema,
                 "entity_id",
                 buckets,
@@ -343,9 +351,16 @@ def full_build(
 
     # One pass: the linked records to their entities' files, the others to the review's (``unlinked.parquet``).
     columns = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {records}").fetchall()]
-    select = steps.records_linked_select(report.buckets, columns, hashed)
+    # Each record's delivered file as its lake file's number where every lake file holds one (file_codes.py).
+    scan = records_scan(lake, loads)
+    labels = file_codes.labels(con, scan)
+    if labels is not None:
+        con.execute(f"CREATE VIEW records_coded AS {file_codes.coded_view(scan)}")
+    select = steps.records_linked_select(
+        report.buckets, columns, hashed, "records" if labels is None else "records_coded"
+    )
     unlinked = (tmp / "unlinked.parquet", columns)
-    done = write_by_entity(con, select, report.buckets, tmp, rows_done, unlinked, tmp / "texts.parquet")
+    done = write_by_entity(con, select, report.buckets, tmp, rows_done, unlinked, tmp / "texts.parquet", labels)
     if progress:
         progress("records by entity", done, done)
     report.seconds_detail["by_entity write"] = round(time.perf_counter() - t0, 2)
@@ -524,8 +539,12 @@ def build_connection(tmp: Path, threads: int | None) -> duckdb.DuckDBPyConnectio
 
 def records_view(lake: Lake, loads: list[str]) -> str:
     """The records of exactly these loads (listed once at the start: a load committed meanwhile waits its turn)."""
+    return f"SELECT * FROM {records_scan(lake, loads)}"
+
+
+def records_scan(lake: Lake, loads: list[str]) -> str:
     files = "[" + ", ".join(sql_literal(lake.root / f) for f in loads) + "]"
-    return f"SELECT * FROM read_parquet({files}, hive_partitioning = true)"
+    return f"read_parquet({files}, hive_partitioning = true)"
 
 
 def register_digest(lake: Lake) -> str:

@@ -135,17 +135,19 @@ def linked_select(buckets: int, hashed: bool = False) -> str:
     """
 
 
-def records_linked_select(buckets: int, record_columns: list[str], hashed: bool = False) -> str:
+def records_linked_select(
+    buckets: int, record_columns: list[str], hashed: bool = False, records: str = "records"
+) -> str:
     """Every record, linked or not, in one pass (the DuckDB build's): ``linked_select``'s columns, then each other
     column of ``record_columns`` (the records' own) for the unlinked rows only, null where linked. The linked rows
     go to the entities' files and the unlinked ones, with their columns as the records have them, to the review's
-    file: the lake is read and joined to the keys once, not twice."""
+    file: the lake is read and joined to the keys once, not twice. ``records`` names the records' view."""
     others = "".join(
         f", CASE WHEN k.entity_id IS NULL THEN r.{c} END AS {c}" for c in record_columns if c not in RECORD_COLUMNS
     )
     return f"""
         SELECT {_linked_columns(buckets, hashed)}{others}
-        FROM records r {record_join(hashed)}
+        FROM {records} r {record_join(hashed)}
     """
 
 
