@@ -78,6 +78,7 @@ class BuildReport:
     new_loads: int = 0
     affected_entities: int = 0
     texts: int = 0  # record texts written to the full-text index
+    file_numbers: bool = False  # the pass carried each record's delivered file as its lake file's number
 
     @property
     def total_seconds(self) -> float:
@@ -136,7 +137,7 @@ def write_by_entity(
     progress: Callable[[int], None] | None = None,
     unlinked: tuple[Path, Sequence[str]] | None = None,
     texts: Path | None = None,
-    file_labels: list[str] | None = None,
+    file_labels: list[str | None] | None = None,
 ) -> int:
     """The linked records into ``tmp/by_entity/bucket=N/`` in one pass with bounded memory (``lake/partition.py``).
     DuckDB's own partitioned write buffers a row group per open file: at 1,024 buckets and 130M records it spilled
@@ -156,17 +157,18 @@ def write_by_entity(
     with joins_as_written(con):
         reader = con.sql(f"SELECT * EXCLUDE (bucket) FROM ({linked})").to_arrow_reader(1 << 17)
         batches: Iterable[pa.RecordBatch] = reader
-        fields = reader.schema
+        fields = plain = reader.schema  # plain: the unlinked and text files' columns, ``file`` a string as in the lake
         if file_labels is not None:
             batches, fields = file_codes.decoded(reader, file_labels), file_codes.schema(reader.schema)
+            plain = file_codes.schema(reader.schema, text=True)
         rest = text_rows = None
         try:
             others = [c for c in unlinked[1] if c not in steps.RECORD_COLUMNS] if unlinked else []
             schema = pa.schema([f for f in fields if f.name not in others])
             if unlinked:
-                rest = _RowGroups(unlinked[0], pa.schema([fields.field(c) for c in unlinked[1]]))
+                rest = _RowGroups(unlinked[0], pa.schema([plain.field(c) for c in unlinked[1]]))
             if texts:
-                text_rows = _RowGroups(texts, pa.schema([fields.field(c) for c in fulltext_index.TEXT_COLUMNS]))
+                text_rows = _RowGroups(texts, pa.schema([plain.field(c) for c in fulltext_index.TEXT_COLUMNS]))
             written = write_partitioned(
                 _with_texts(batches, text_rows) if text_rows else batches,
                 schema,
@@ -203,8 +205,8 @@ def _with_texts(batches: Iterable[pa.RecordBatch], out: _RowGroups) -> Iterator[
 
 
 class _RowGroups:
-    """A Parquet file written from a stream of small batches (their columns as ``schema`` names them), in row
-    groups of about ``rows`` rows."""
+    """A Parquet file written from a stream of small batches (their columns as ``schema`` names and types them: a
+    dictionary column is written as its values), in row groups of about ``rows`` rows."""
 
     def __init__(self, path: Path, schema: pa.Schema, rows: int = 1 << 17) -> None:
         self.writer = pq.ParquetWriter(path, schema, compression="zstd")
@@ -213,7 +215,8 @@ class _RowGroups:
         self.count = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
-        self.pending.append(batch.select(self.schema.names))
+        batch = batch.select(self.schema.names)
+        self.pending.append(batch if batch.schema == self.schema else batch.cast(self.schema))
         self.count += batch.num_rows
         if self.count >= self.rows:
             self.flush()
@@ -354,6 +357,7 @@ def full_build(
     # Each record's delivered file as its lake file's number where every lake file holds one (file_codes.py).
     scan = records_scan(lake, loads)
     labels = file_codes.labels(con, scan)
+    report.file_numbers = labels is not None
     if labels is not None:
         con.execute(f"CREATE VIEW records_coded AS {file_codes.coded_view(scan)}")
     select = steps.records_linked_select(
