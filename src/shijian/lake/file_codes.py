@@ -65,7 +65,10 @@ def decoded(batches: Iterable[pa.RecordBatch], names: list[str | None]) -> Itera
     for batch in batches:
         i = batch.schema.get_field_index(COLUMN)
         numbers = batch.column(i).to_numpy()  # no nulls: file_index never is
-        if numbers.size and (numbers.min() < 0 or numbers.max() >= lookup.size or (lookup[numbers] < 0).any()):
+        if numbers.size and (numbers.min() < 0 or numbers.max() >= lookup.size):
             raise IndexError(f"a {COLUMN} number without a label in a batch of the pass")
-        column = pa.DictionaryArray.from_arrays(pa.array(lookup[numbers]), dictionary)
+        indices = lookup[numbers]  # gathered once (every record of the pass goes through here)
+        if numbers.size and indices.min() < 0:
+            raise IndexError(f"a {COLUMN} number without a label in a batch of the pass")
+        column = pa.DictionaryArray.from_arrays(pa.array(indices), dictionary)
         yield batch.set_column(i, pa.field(COLUMN, column.type, batch.schema.field(i).nullable), column)
